@@ -1,0 +1,423 @@
+//! The command line: `run`, `check-config`, `inspect`, `classify`, `eval`.
+//!
+//! Exit codes: 0 success; 1 a runtime failure (the store cannot be opened, the input is not
+//! a feed); 2 an invalid config or command line; 3 `eval` below a `--min-*` bar.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{RunOptions, run};
+use crate::classify::Classifier;
+use crate::config::{self, DEFAULT_CONFIG_PATH, Settings};
+use crate::domain::{FeedSource, Signal};
+use crate::eval::{Labelled, evaluate};
+use crate::fetch::{FetchOutcome, Fetcher, Validators};
+use crate::parse::{ParseLimits, parse_feed};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ceasefire-watch",
+    version,
+    about = "Watches news feeds for changes in a Russia-Ukraine ceasefire and alerts subscribers"
+)]
+pub struct Cli {
+    /// The config file [default: /etc/ceasefire-watch/config.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: poll every feed, alert on new signals, until SIGTERM.
+    Run {
+        /// Poll each feed once, deliver what is due, and exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Check the config and print every problem with its key; exit 2 if there is one.
+    CheckConfig,
+    /// Parse one feed (a file or an http(s) URL) and print it as JSON, with its signals.
+    Inspect {
+        #[arg(value_name = "PATH_OR_URL")]
+        source: String,
+    },
+    /// Classify JSON Lines from stdin ({"id","title","summary"}) to stdout.
+    Classify,
+    /// Score the rules against a labelled JSON Lines corpus.
+    Eval {
+        corpus: PathBuf,
+        /// Exit 3 if micro-F1 is below this.
+        #[arg(long)]
+        min_f1: Option<f64>,
+        /// Exit 3 if micro-precision is below this.
+        #[arg(long)]
+        min_precision: Option<f64>,
+        /// Exit 3 if more `none` items than this raise a signal.
+        #[arg(long)]
+        max_false_alarms: Option<u32>,
+    },
+}
+
+impl Command {
+    /// Commands whose stdout is data keep logs quiet and on stderr.
+    pub fn is_data_command(&self) -> bool {
+        matches!(
+            self,
+            Command::Inspect { .. }
+                | Command::Classify
+                | Command::Eval { .. }
+                | Command::CheckConfig
+        )
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn execute(cli: Cli) -> ExitCode {
+    let explicit = cli.config.is_some();
+    let config_path = cli
+        .config
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
+    match cli.command {
+        Command::Run { once } => {
+            let settings = match load(&config_path) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let shutdown = CancellationToken::new();
+            spawn_signal_handler(shutdown.clone());
+            match run(settings, RunOptions { once }, shutdown).await {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!("{e:#}");
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::CheckConfig => match config::load(&config_path) {
+            Ok(s) => {
+                println!("{}: OK", config_path.display());
+                println!(
+                    "  {} feeds, {} subscribers, {} webhooks, SMTP {}, state in {}",
+                    s.feeds.len(),
+                    s.subscribers.len(),
+                    s.webhooks.len(),
+                    s.smtp
+                        .as_ref()
+                        .map(|m| format!("{}:{}", m.host, m.port))
+                        .unwrap_or_else(|| "not configured".into()),
+                    s.daemon.state_dir.display()
+                );
+                if s.subscribers.is_empty() && s.webhooks.is_empty() {
+                    println!("  no subscribers or webhooks: alerts will be written to the log");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                println!("{e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Inspect { source } => {
+            let (classifier, fetch) = match optional_settings(&config_path, explicit) {
+                Ok(Some(s)) => (s.classifier.clone(), s.fetch.clone()),
+                Ok(None) => (Classifier::builtin(), default_fetch_settings()),
+                Err(code) => return code,
+            };
+            match inspect(&source, classifier, &fetch).await {
+                Ok(json) => {
+                    let mut out = std::io::stdout().lock();
+                    let _ = serde_json::to_writer(&mut out, &json);
+                    let _ = writeln!(out);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {}", format!("{e:#}").replace(['\n', '\r'], " "));
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Classify => {
+            let classifier = match optional_settings(&config_path, explicit) {
+                Ok(Some(s)) => s.classifier.clone(),
+                Ok(None) => Classifier::builtin(),
+                Err(code) => return code,
+            };
+            classify_stdin(&classifier)
+        }
+        Command::Eval {
+            corpus,
+            min_f1,
+            min_precision,
+            max_false_alarms,
+        } => {
+            let classifier = match optional_settings(&config_path, explicit) {
+                Ok(Some(s)) => s.classifier.clone(),
+                Ok(None) => Classifier::builtin(),
+                Err(code) => return code,
+            };
+            eval(
+                &classifier,
+                &corpus,
+                min_f1,
+                min_precision,
+                max_false_alarms,
+            )
+        }
+    }
+}
+
+fn load(path: &Path) -> Result<Settings, ExitCode> {
+    config::load(path).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(2)
+    })
+}
+
+/// The config for data commands: the explicit `--config`, else the default file if there is
+/// one, else nothing (the built-in rules).
+fn optional_settings(path: &Path, explicit: bool) -> Result<Option<Settings>, ExitCode> {
+    if !explicit && !path.exists() {
+        return Ok(None);
+    }
+    load(path).map(Some)
+}
+
+fn default_fetch_settings() -> config::FetchSettings {
+    config::FetchSettings {
+        timeout: std::time::Duration::from_secs(30),
+        connect_timeout: std::time::Duration::from_secs(10),
+        max_body_bytes: 10 * 1024 * 1024,
+        max_redirects: 5,
+        concurrency: 1,
+        user_agent: config::default_user_agent(),
+    }
+}
+
+fn spawn_signal_handler(shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::error!("cannot install signal handlers");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received"),
+            _ = int.recv() => tracing::info!("SIGINT received"),
+        }
+        shutdown.cancel();
+    });
+}
+
+fn signals_json(signals: &[Signal]) -> serde_json::Value {
+    signals
+        .iter()
+        .map(|s| {
+            json!({
+                "signal": s.kind.as_str(),
+                "score": (f64::from(s.score) * 1000.0).round() / 1000.0,
+                "evidence": s.evidence,
+            })
+        })
+        .collect()
+}
+
+/// Reads, parses and classifies one feed; the JSON `inspect` prints.
+pub async fn inspect(
+    source: &str,
+    classifier: Arc<Classifier>,
+    fetch: &config::FetchSettings,
+) -> anyhow::Result<serde_json::Value> {
+    let is_url = source.starts_with("http://") || source.starts_with("https://");
+    let (body, base) = if is_url {
+        let url = FeedSource::parse(source, None).map_err(anyhow::Error::msg)?;
+        let fetcher = Fetcher::new(fetch)?;
+        match fetcher.fetch(&url, &Validators::default()).await? {
+            FetchOutcome::Fetched(f) => (f.body, f.url),
+            FetchOutcome::NotModified => {
+                anyhow::bail!("the server answered 304 Not Modified to an unconditional request")
+            }
+        }
+    } else {
+        let path = Path::new(source);
+        let meta =
+            std::fs::metadata(path).map_err(|e| anyhow::anyhow!("cannot read {source}: {e}"))?;
+        if meta.len() > fetch.max_body_bytes {
+            anyhow::bail!(
+                "{source} is larger than {} bytes (fetch.max_body_bytes)",
+                fetch.max_body_bytes
+            );
+        }
+        let body = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {source}: {e}"))?;
+        (
+            body,
+            std::path::absolute(path)
+                .ok()
+                .and_then(|p| url::Url::from_file_path(p).ok()),
+        )
+    };
+    let parsed = parse_feed(&body, base.as_ref(), ParseLimits::default())?;
+    let rfc3339 = |d: Option<chrono::DateTime<chrono::Utc>>| {
+        d.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    };
+    let entries: Vec<serde_json::Value> = parsed
+        .entries
+        .iter()
+        .map(|e| {
+            let title = e.title.as_deref().unwrap_or("");
+            let summary = e.summary.as_deref().or(e.content.as_deref()).unwrap_or("");
+            let signals = classifier.classify(title, summary).signals;
+            json!({
+                "id": e.id,
+                "title": e.title,
+                "link": e.link,
+                "summary": e.summary,
+                "content": e.content,
+                "published": rfc3339(e.published),
+                "updated": rfc3339(e.updated),
+                "signals": signals_json(&signals),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "feed": {"title": parsed.title, "link": parsed.link},
+        "entries": entries,
+    }))
+}
+
+#[derive(serde::Deserialize)]
+struct ClassifyIn {
+    id: serde_json::Value,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    summary: Option<String>,
+}
+
+fn classify_stdin(classifier: &Classifier) -> ExitCode {
+    let stdin = std::io::stdin().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut bad = 0usize;
+    for (n, line) in stdin.lines().enumerate() {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: cannot read stdin: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value = match serde_json::from_str::<ClassifyIn>(&line) {
+            Ok(input) => {
+                let c = classifier.classify(
+                    input.title.as_deref().unwrap_or(""),
+                    input.summary.as_deref().unwrap_or(""),
+                );
+                let scores: serde_json::Map<String, serde_json::Value> =
+                    crate::domain::SignalKind::ALL
+                        .iter()
+                        .map(|k| {
+                            (
+                                k.as_str().to_owned(),
+                                json!((f64::from(c.scores[k.index()]) * 1000.0).round() / 1000.0),
+                            )
+                        })
+                        .collect();
+                json!({
+                    "id": input.id,
+                    "labels": c.signals.iter().map(|s| s.kind.as_str()).collect::<Vec<_>>(),
+                    "scores": scores,
+                    "signals": signals_json(&c.signals),
+                })
+            }
+            Err(e) => {
+                bad += 1;
+                eprintln!("error: stdin line {}: {e}", n + 1);
+                json!({"id": null, "error": format!("line {}: {e}", n + 1)})
+            }
+        };
+        if serde_json::to_writer(&mut out, &value).is_err() || writeln!(out).is_err() {
+            return ExitCode::from(1);
+        }
+    }
+    let _ = out.flush();
+    if bad > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn eval(
+    classifier: &Classifier,
+    corpus: &Path,
+    min_f1: Option<f64>,
+    min_precision: Option<f64>,
+    max_false_alarms: Option<u32>,
+) -> ExitCode {
+    let text = match std::fs::read_to_string(corpus) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", corpus.display());
+            return ExitCode::from(1);
+        }
+    };
+    let mut items = Vec::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        match serde_json::from_str::<Labelled>(line) {
+            Ok(i) => items.push(i),
+            Err(e) => {
+                eprintln!("error: {}:{}: {e}", corpus.display(), n + 1);
+                return ExitCode::from(1);
+            }
+        }
+    }
+    let report = evaluate(classifier, &items);
+    print!("{}", report.render());
+    let (p, _, f) = report.micro();
+    let mut failed = Vec::new();
+    if min_f1.is_some_and(|m| f < m) {
+        failed.push(format!(
+            "micro-F1 {f:.3} is below {}",
+            min_f1.unwrap_or_default()
+        ));
+    }
+    if min_precision.is_some_and(|m| p < m) {
+        failed.push(format!(
+            "micro-precision {p:.3} is below {}",
+            min_precision.unwrap_or_default()
+        ));
+    }
+    if max_false_alarms.is_some_and(|m| report.false_alarms_on_none > m) {
+        failed.push(format!(
+            "{} false alarms on none items, more than {}",
+            report.false_alarms_on_none,
+            max_false_alarms.unwrap_or_default()
+        ));
+    }
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        for f in failed {
+            eprintln!("eval: {f}");
+        }
+        ExitCode::from(3)
+    }
+}

@@ -1,0 +1,1149 @@
+//! Configuration in two stages: the raw file (plus `CEASEFIRE_WATCH__...` environment
+//! overrides) read into lenient serde structs, then checked into [`Settings`], collecting every
+//! problem with the key it belongs to (`feeds[2].url: relative URL without a base`).
+//!
+//! Nothing here starts anything: a config either yields complete `Settings` or a list of
+//! errors, never half of one.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use url::Url;
+
+use crate::classify::{Classifier, RuleOverlay};
+use crate::domain::{EmailAddress, FeedName, FeedSource, Mailbox, SignalKind};
+
+/// Where the daemon looks when `--config` is not given.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/ceasefire-watch/config.toml";
+/// Prefix of environment overrides: `CEASEFIRE_WATCH__SMTP__PASSWORD` sets `smtp.password`.
+pub const ENV_PREFIX: &str = "CEASEFIRE_WATCH";
+
+/// One problem in the config, with the key path it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.key, self.message)
+        }
+    }
+}
+
+/// Every problem found in a config file.
+#[derive(Debug, Clone)]
+pub struct ConfigErrors {
+    pub path: PathBuf,
+    pub errors: Vec<ConfigError>,
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} problem(s)",
+            self.path.display(),
+            self.errors.len()
+        )?;
+        for e in &self.errors {
+            write!(f, "\n  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 1: raw structs. Leaves are strings where a later check gives a better message.
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDaemon {
+    state_dir: Option<String>,
+    default_interval: Option<String>,
+    shutdown_grace: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFetch {
+    timeout: Option<String>,
+    connect_timeout: Option<String>,
+    max_body_bytes: Option<u64>,
+    max_redirects: Option<u32>,
+    concurrency: Option<u32>,
+    user_agent: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    name: Option<String>,
+    url: Option<String>,
+    interval: Option<String>,
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    host: Option<String>,
+    port: Option<u32>,
+    security: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    password_file: Option<String>,
+    from: Option<String>,
+    timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSubscriber {
+    name: Option<String>,
+    email: Option<String>,
+    signals: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    name: Option<String>,
+    url: Option<String>,
+    signals: Option<Vec<String>>,
+    timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDelivery {
+    retry_initial: Option<String>,
+    retry_max: Option<String>,
+    give_up_after: Option<String>,
+}
+
+const SECTIONS: &[&str] = &[
+    "daemon",
+    "fetch",
+    "feeds",
+    "smtp",
+    "subscribers",
+    "webhooks",
+    "delivery",
+    "rules",
+];
+
+// ---------------------------------------------------------------------------------------------
+// Stage 2: what the rest of the program uses.
+
+/// The checked configuration. Built only by [`load`] or [`Settings::from_toml_str`].
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The file it came from; relative paths inside it were resolved against its directory.
+    pub config_path: PathBuf,
+    pub daemon: DaemonSettings,
+    pub fetch: FetchSettings,
+    pub feeds: Vec<FeedSettings>,
+    pub smtp: Option<SmtpSettings>,
+    pub subscribers: Vec<Subscriber>,
+    pub webhooks: Vec<WebhookSettings>,
+    pub delivery: DeliverySettings,
+    /// The built-in rule pack with `[rules]` applied, compiled.
+    pub classifier: Arc<Classifier>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DaemonSettings {
+    /// Holds the SQLite database.
+    pub state_dir: PathBuf,
+    /// Poll interval of feeds that set none.
+    pub default_interval: Duration,
+    /// How long SIGTERM waits for in-flight polls and sends.
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    /// Whole request, body included.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Largest body accepted, after decompression.
+    pub max_body_bytes: u64,
+    pub max_redirects: usize,
+    /// Feeds fetched at the same time.
+    pub concurrency: usize,
+    pub user_agent: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedSettings {
+    pub name: FeedName,
+    pub source: FeedSource,
+    pub interval: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (port 587); refuses servers without it.
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on localhost.
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub from: Mailbox,
+    /// Bounds the whole send of one message, not only the connect.
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subscriber {
+    pub name: String,
+    pub email: EmailAddress,
+    pub signals: BTreeSet<SignalKind>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookSettings {
+    pub name: String,
+    pub url: Url,
+    pub signals: BTreeSet<SignalKind>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliverySettings {
+    /// First retry delay; doubles on each failure (with jitter).
+    pub retry_initial: Duration,
+    /// Largest retry delay.
+    pub retry_max: Duration,
+    /// A delivery still failing this long after its alert is marked dead.
+    pub give_up_after: Duration,
+}
+
+/// The project's User-Agent: names the project and version, so feed owners can tell who polls.
+pub fn default_user_agent() -> String {
+    format!(
+        "ceasefire-watch/{} (news feed monitor; +https://crates.io/crates/ceasefire-watch)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Reads and checks the config file at `path`, with environment overrides.
+pub fn load(path: &Path) -> Result<Settings, ConfigErrors> {
+    let fail = |message: String| ConfigErrors {
+        path: path.to_owned(),
+        errors: vec![ConfigError {
+            key: String::new(),
+            message,
+        }],
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| fail(format!("cannot read the config file: {e}")))?;
+    let env = std::env::vars().filter(|(k, _)| k.starts_with(&format!("{ENV_PREFIX}__")));
+    Settings::from_toml_str(&text, path, env.collect())
+}
+
+impl Settings {
+    /// Checks a config given as text. `path` names it in errors and anchors relative paths;
+    /// `env` holds the `CEASEFIRE_WATCH__...` overrides.
+    pub fn from_toml_str(
+        text: &str,
+        path: &Path,
+        env: BTreeMap<String, String>,
+    ) -> Result<Settings, ConfigErrors> {
+        let errors_at = |errors: Vec<ConfigError>| ConfigErrors {
+            path: path.to_owned(),
+            errors,
+        };
+        let source = config::Environment::with_prefix(ENV_PREFIX)
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true)
+            .source(Some(env.into_iter().collect()));
+        let cfg = config::Config::builder()
+            .add_source(config::File::from_str(text, config::FileFormat::Toml))
+            .add_source(source)
+            .build()
+            .map_err(|e| {
+                errors_at(vec![ConfigError {
+                    key: String::new(),
+                    message: format!("not valid TOML: {}", config_error_message(&e)),
+                }])
+            })?;
+        let base_dir = path
+            .parent()
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_owned()));
+        let mut errors = Vec::new();
+        let settings = build(&cfg, path, base_dir.as_deref(), &mut errors);
+        match settings {
+            Some(s) if errors.is_empty() => Ok(s),
+            _ => Err(errors_at(errors)),
+        }
+    }
+
+    /// Feeds by name, for lookups from store rows.
+    pub fn feed(&self, name: &FeedName) -> Option<&FeedSettings> {
+        self.feeds.iter().find(|f| &f.name == name)
+    }
+}
+
+fn config_error_message(e: &config::ConfigError) -> String {
+    match e {
+        config::ConfigError::Type {
+            unexpected,
+            expected,
+            ..
+        } => format!("expected {expected}, found {unexpected}"),
+        other => other.to_string(),
+    }
+}
+
+/// Deserialises one section (or array element) and reports errors under `key`. A section
+/// that is absent is its default; one that is malformed is `None` (its error is reported, and
+/// its fields are not checked further, so one typo gives one message).
+fn section<T: for<'de> Deserialize<'de> + Default>(
+    value: Option<config::Value>,
+    key: &str,
+    errors: &mut Vec<ConfigError>,
+) -> Option<T> {
+    let Some(value) = value else {
+        return Some(T::default());
+    };
+    match value.try_deserialize::<T>() {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let (k, message) = match &e {
+                config::ConfigError::Type {
+                    key: Some(sub),
+                    unexpected,
+                    expected,
+                    ..
+                } => {
+                    let sub = sub.trim_start_matches(key).trim_start_matches('.');
+                    let k = if sub.is_empty() {
+                        key.to_owned()
+                    } else {
+                        format!("{key}.{sub}")
+                    };
+                    (k, format!("expected {expected}, found {unexpected}"))
+                }
+                other => (key.to_owned(), config_error_message(other)),
+            };
+            errors.push(ConfigError { key: k, message });
+            None
+        }
+    }
+}
+
+fn build(
+    cfg: &config::Config,
+    path: &Path,
+    base_dir: Option<&Path>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<Settings> {
+    let root: BTreeMap<String, config::Value> = match cfg.clone().try_deserialize() {
+        Ok(r) => r,
+        Err(e) => {
+            errors.push(ConfigError {
+                key: String::new(),
+                message: config_error_message(&e),
+            });
+            return None;
+        }
+    };
+    for key in root.keys() {
+        if !SECTIONS.contains(&key.as_str()) {
+            errors.push(ConfigError {
+                key: key.clone(),
+                message: format!("unknown section (expected one of {})", SECTIONS.join(", ")),
+            });
+        }
+    }
+    let err = |errors: &mut Vec<ConfigError>, key: String, message: String| {
+        errors.push(ConfigError { key, message })
+    };
+    let list = |name: &str, errors: &mut Vec<ConfigError>| -> Vec<config::Value> {
+        match root.get(name).cloned() {
+            None => Vec::new(),
+            Some(v) => match v.into_array() {
+                Ok(a) => a,
+                Err(_) => {
+                    errors.push(ConfigError {
+                        key: name.to_owned(),
+                        message: format!("must be an array of tables ([[{name}]])"),
+                    });
+                    Vec::new()
+                }
+            },
+        }
+    };
+
+    // [daemon]
+    let raw: RawDaemon = section(root.get("daemon").cloned(), "daemon", errors).unwrap_or_default();
+    let state_dir = match raw.state_dir.as_deref().map(str::trim) {
+        None => PathBuf::from("/var/lib/ceasefire-watch"),
+        Some("") => {
+            err(
+                errors,
+                "daemon.state_dir".into(),
+                "must not be empty".into(),
+            );
+            PathBuf::new()
+        }
+        Some(p) => resolve_path(p, base_dir),
+    };
+    let default_interval = duration(
+        raw.default_interval.as_deref(),
+        "daemon.default_interval",
+        Duration::from_secs(300),
+        Duration::from_secs(1),
+        errors,
+    );
+    let shutdown_grace = duration(
+        raw.shutdown_grace.as_deref(),
+        "daemon.shutdown_grace",
+        Duration::from_secs(10),
+        Duration::ZERO,
+        errors,
+    );
+
+    // [fetch]
+    let raw: RawFetch = section(root.get("fetch").cloned(), "fetch", errors).unwrap_or_default();
+    let fetch = FetchSettings {
+        timeout: duration(
+            raw.timeout.as_deref(),
+            "fetch.timeout",
+            Duration::from_secs(30),
+            Duration::from_millis(100),
+            errors,
+        ),
+        connect_timeout: duration(
+            raw.connect_timeout.as_deref(),
+            "fetch.connect_timeout",
+            Duration::from_secs(10),
+            Duration::from_millis(100),
+            errors,
+        ),
+        max_body_bytes: match raw.max_body_bytes {
+            Some(0) => {
+                err(
+                    errors,
+                    "fetch.max_body_bytes".into(),
+                    "must be more than 0".into(),
+                );
+                0
+            }
+            Some(n) => n,
+            None => 10 * 1024 * 1024,
+        },
+        max_redirects: raw.max_redirects.unwrap_or(5) as usize,
+        concurrency: match raw.concurrency {
+            Some(0) => {
+                err(
+                    errors,
+                    "fetch.concurrency".into(),
+                    "must be at least 1".into(),
+                );
+                1
+            }
+            Some(n) => n as usize,
+            None => 16,
+        },
+        user_agent: match raw.user_agent {
+            Some(ua) if ua.trim().is_empty() || ua.chars().any(|c| c.is_control()) => {
+                err(
+                    errors,
+                    "fetch.user_agent".into(),
+                    "must be a non-empty single line".into(),
+                );
+                String::new()
+            }
+            Some(ua) => ua,
+            None => default_user_agent(),
+        },
+    };
+
+    // [[feeds]]
+    let mut feeds = Vec::new();
+    let mut feed_names = BTreeSet::new();
+    for (i, v) in list("feeds", errors).into_iter().enumerate() {
+        let key = format!("feeds[{i}]");
+        let Some(raw) = section::<RawFeed>(Some(v), &key, errors) else {
+            continue;
+        };
+        let name = match raw.name.as_deref() {
+            None => {
+                err(errors, format!("{key}.name"), "is missing".into());
+                None
+            }
+            Some(n) => match FeedName::parse(n) {
+                Ok(n) => {
+                    if !feed_names.insert(n.clone()) {
+                        err(
+                            errors,
+                            format!("{key}.name"),
+                            format!("\"{n}\" is used by an earlier feed"),
+                        );
+                    }
+                    Some(n)
+                }
+                Err(e) => {
+                    err(errors, format!("{key}.name"), e);
+                    None
+                }
+            },
+        };
+        let source = match raw.url.as_deref() {
+            None => {
+                err(errors, format!("{key}.url"), "is missing".into());
+                None
+            }
+            Some(u) => match FeedSource::parse(u, base_dir) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    err(errors, format!("{key}.url"), e);
+                    None
+                }
+            },
+        };
+        let interval = duration(
+            raw.interval.as_deref(),
+            &format!("{key}.interval"),
+            default_interval,
+            Duration::from_secs(1),
+            errors,
+        );
+        if let (Some(name), Some(source), true) = (name, source, raw.enabled) {
+            feeds.push(FeedSettings {
+                name,
+                source,
+                interval,
+            });
+        }
+    }
+
+    // [smtp]
+    let smtp = root.get("smtp").cloned().map(|v| {
+        section::<RawSmtp>(Some(v), "smtp", errors)
+            .and_then(|raw| smtp_settings(raw, base_dir, errors))
+    });
+    let smtp = smtp.flatten();
+
+    // [[subscribers]]
+    let mut subscribers = Vec::new();
+    let mut names = BTreeSet::new();
+    let raw_subscribers = list("subscribers", errors);
+    if !raw_subscribers.is_empty() && !root.contains_key("smtp") {
+        err(
+            errors,
+            "subscribers".into(),
+            "email subscribers need an [smtp] section to send through".into(),
+        );
+    }
+    for (i, v) in raw_subscribers.into_iter().enumerate() {
+        let key = format!("subscribers[{i}]");
+        let Some(raw) = section::<RawSubscriber>(Some(v), &key, errors) else {
+            continue;
+        };
+        let name = required_name(raw.name, &key, &mut names, errors);
+        let email = match raw.email.as_deref() {
+            None => {
+                err(errors, format!("{key}.email"), "is missing".into());
+                None
+            }
+            Some(e) => EmailAddress::parse(e)
+                .map_err(|e| err(errors, format!("{key}.email"), e))
+                .ok(),
+        };
+        let signals = signal_set(raw.signals, &format!("{key}.signals"), errors);
+        if let (Some(name), Some(email)) = (name, email) {
+            subscribers.push(Subscriber {
+                name,
+                email,
+                signals,
+            });
+        }
+    }
+
+    // [[webhooks]]
+    let mut webhooks = Vec::new();
+    let mut hook_names = BTreeSet::new();
+    for (i, v) in list("webhooks", errors).into_iter().enumerate() {
+        let key = format!("webhooks[{i}]");
+        let Some(raw) = section::<RawWebhook>(Some(v), &key, errors) else {
+            continue;
+        };
+        let name = required_name(raw.name, &key, &mut hook_names, errors);
+        let url = match raw.url.as_deref() {
+            None => {
+                err(errors, format!("{key}.url"), "is missing".into());
+                None
+            }
+            Some(u) => match Url::parse(u) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
+                    Some(url)
+                }
+                Ok(url) => {
+                    err(
+                        errors,
+                        format!("{key}.url"),
+                        format!("scheme {:?} is not http or https", url.scheme()),
+                    );
+                    None
+                }
+                Err(e) => {
+                    err(errors, format!("{key}.url"), e.to_string());
+                    None
+                }
+            },
+        };
+        let signals = signal_set(raw.signals, &format!("{key}.signals"), errors);
+        let timeout = duration(
+            raw.timeout.as_deref(),
+            &format!("{key}.timeout"),
+            Duration::from_secs(10),
+            Duration::from_millis(100),
+            errors,
+        );
+        if let (Some(name), Some(url)) = (name, url) {
+            webhooks.push(WebhookSettings {
+                name,
+                url,
+                signals,
+                timeout,
+            });
+        }
+    }
+
+    // [delivery]
+    let raw: RawDelivery =
+        section(root.get("delivery").cloned(), "delivery", errors).unwrap_or_default();
+    let delivery = DeliverySettings {
+        retry_initial: duration(
+            raw.retry_initial.as_deref(),
+            "delivery.retry_initial",
+            Duration::from_secs(10),
+            Duration::from_millis(10),
+            errors,
+        ),
+        retry_max: duration(
+            raw.retry_max.as_deref(),
+            "delivery.retry_max",
+            Duration::from_secs(30 * 60),
+            Duration::from_millis(10),
+            errors,
+        ),
+        give_up_after: duration(
+            raw.give_up_after.as_deref(),
+            "delivery.give_up_after",
+            Duration::from_secs(24 * 3600),
+            Duration::from_secs(1),
+            errors,
+        ),
+    };
+    if delivery.retry_initial > delivery.retry_max {
+        err(
+            errors,
+            "delivery.retry_initial".into(),
+            "is longer than delivery.retry_max".into(),
+        );
+    }
+
+    // [rules]
+    let overlay: Option<RuleOverlay> = match root.get("rules").cloned() {
+        None => None,
+        Some(v) => match v.try_deserialize::<RuleOverlay>() {
+            Ok(o) => Some(o),
+            Err(e) => {
+                err(errors, "rules".into(), config_error_message(&e));
+                None
+            }
+        },
+    };
+    let classifier = match overlay {
+        None => Some(Classifier::builtin()),
+        Some(o) if o == RuleOverlay::default() => Some(Classifier::builtin()),
+        Some(o) => match Classifier::with_overlay(&o) {
+            Ok(c) => Some(Arc::new(c)),
+            Err(es) => {
+                for e in es {
+                    // Pack errors read "<path in the pack>: <message>"; rule paths already
+                    // start with "rules.", other paths live under the [rules] section.
+                    let (path, message) = e.split_once(": ").unwrap_or(("", &e));
+                    let key = if path.starts_with("rules.") || path.starts_with("rules[") {
+                        path.to_owned()
+                    } else if path.is_empty() {
+                        "rules".to_owned()
+                    } else {
+                        format!("rules.{path}")
+                    };
+                    err(errors, key, message.to_owned());
+                }
+                None
+            }
+        },
+    };
+
+    if !errors.is_empty() {
+        return None;
+    }
+    Some(Settings {
+        config_path: path.to_owned(),
+        daemon: DaemonSettings {
+            state_dir,
+            default_interval,
+            shutdown_grace,
+        },
+        fetch,
+        feeds,
+        smtp,
+        subscribers,
+        webhooks,
+        delivery,
+        classifier: classifier?,
+    })
+}
+
+fn smtp_settings(
+    raw: RawSmtp,
+    base_dir: Option<&Path>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<SmtpSettings> {
+    let mut err = |key: &str, message: String| {
+        errors.push(ConfigError {
+            key: format!("smtp.{key}"),
+            message,
+        })
+    };
+    let host = match raw.host.as_deref().map(str::trim) {
+        None | Some("") => {
+            err("host", "is missing".into());
+            None
+        }
+        Some(h)
+            if h.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '/') =>
+        {
+            err("host", format!("{h:?} is not a host name"));
+            None
+        }
+        Some(h) => Some(h.to_owned()),
+    };
+    let security = match raw.security.as_deref() {
+        None | Some("starttls") => SmtpSecurity::StartTls,
+        Some("tls") => SmtpSecurity::Tls,
+        Some("none") => SmtpSecurity::None,
+        Some(other) => {
+            err(
+                "security",
+                format!("{other:?} is not one of \"starttls\", \"tls\", \"none\""),
+            );
+            SmtpSecurity::StartTls
+        }
+    };
+    let port = match raw.port {
+        None => match security {
+            SmtpSecurity::StartTls => 587,
+            SmtpSecurity::Tls => 465,
+            SmtpSecurity::None => 25,
+        },
+        Some(p) if (1..=65535).contains(&p) => p as u16,
+        Some(p) => {
+            err("port", format!("{p} is not a port number"));
+            0
+        }
+    };
+    let password = match (raw.password, raw.password_file) {
+        (Some(_), Some(_)) => {
+            err(
+                "password_file",
+                "set either password or password_file, not both".into(),
+            );
+            None
+        }
+        (Some(p), None) => Some(SecretString::from(p)),
+        (None, Some(file)) => {
+            let path = resolve_credential(&file, base_dir);
+            match std::fs::read_to_string(&path) {
+                Ok(p) => Some(SecretString::from(
+                    p.trim_end_matches(['\r', '\n']).to_owned(),
+                )),
+                Err(e) => {
+                    err(
+                        "password_file",
+                        format!("cannot read {}: {e}", path.display()),
+                    );
+                    None
+                }
+            }
+        }
+        (None, None) => None,
+    };
+    if raw.username.is_some() != password.is_some()
+        && errors_empty_for_password(&raw.username, &password)
+    {
+        err(
+            "username",
+            "username and password go together: set both or neither".into(),
+        );
+    }
+    let from = match raw.from.as_deref() {
+        None => {
+            err("from", "is missing".into());
+            None
+        }
+        Some(f) => Mailbox::parse(f).map_err(|e| err("from", e)).ok(),
+    };
+    let timeout = duration(
+        raw.timeout.as_deref(),
+        "smtp.timeout",
+        Duration::from_secs(30),
+        Duration::from_millis(100),
+        errors,
+    );
+    Some(SmtpSettings {
+        host: host?,
+        port,
+        security,
+        username: raw.username,
+        password,
+        from: from?,
+        timeout,
+    })
+}
+
+fn errors_empty_for_password(username: &Option<String>, password: &Option<SecretString>) -> bool {
+    // A password that failed to load is already reported.
+    username.is_some() || password.is_some()
+}
+
+/// `password_file` names a file; a bare name is looked up in systemd's
+/// `$CREDENTIALS_DIRECTORY` first (`LoadCredential=smtp-password:...`).
+fn resolve_credential(name: &str, base_dir: Option<&Path>) -> PathBuf {
+    if !name.contains('/')
+        && let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY")
+    {
+        return PathBuf::from(dir).join(name);
+    }
+    resolve_path(name, base_dir)
+}
+
+fn resolve_path(p: &str, base_dir: Option<&Path>) -> PathBuf {
+    let path = PathBuf::from(p);
+    match base_dir {
+        Some(base) if path.is_relative() => base.join(path),
+        _ => path,
+    }
+}
+
+fn required_name(
+    name: Option<String>,
+    key: &str,
+    seen: &mut BTreeSet<String>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<String> {
+    match name.as_deref().map(str::trim) {
+        None | Some("") => {
+            errors.push(ConfigError {
+                key: format!("{key}.name"),
+                message: "is missing".into(),
+            });
+            None
+        }
+        Some(n) if n.chars().any(char::is_control) => {
+            errors.push(ConfigError {
+                key: format!("{key}.name"),
+                message: "must be a single line".into(),
+            });
+            None
+        }
+        Some(n) => {
+            if !seen.insert(n.to_owned()) {
+                errors.push(ConfigError {
+                    key: format!("{key}.name"),
+                    message: format!("{n:?} is used twice"),
+                });
+            }
+            Some(n.to_owned())
+        }
+    }
+}
+
+fn signal_set(
+    list: Option<Vec<String>>,
+    key: &str,
+    errors: &mut Vec<ConfigError>,
+) -> BTreeSet<SignalKind> {
+    match list {
+        None => SignalKind::ALL.into_iter().collect(),
+        Some(list) => {
+            if list.is_empty() {
+                errors.push(ConfigError {
+                    key: key.to_owned(),
+                    message: "is empty: leave it out to receive every signal".into(),
+                });
+            }
+            let mut set = BTreeSet::new();
+            for s in list {
+                match s.parse::<SignalKind>() {
+                    Ok(k) => {
+                        set.insert(k);
+                    }
+                    Err(e) => errors.push(ConfigError {
+                        key: key.to_owned(),
+                        message: e,
+                    }),
+                }
+            }
+            set
+        }
+    }
+}
+
+fn duration(
+    raw: Option<&str>,
+    key: &str,
+    default: Duration,
+    min: Duration,
+    errors: &mut Vec<ConfigError>,
+) -> Duration {
+    let Some(raw) = raw else { return default };
+    match humantime::parse_duration(raw.trim()) {
+        Ok(d) if d < min => {
+            errors.push(ConfigError {
+                key: key.to_owned(),
+                message: format!(
+                    "{raw:?} is shorter than the minimum of {}",
+                    humantime::format_duration(min)
+                ),
+            });
+            default
+        }
+        Ok(d) => d,
+        Err(e) => {
+            errors.push(ConfigError {
+                key: key.to_owned(),
+                message: format!("{raw:?} is not a duration like \"90s\", \"5m\" or \"1h\" ({e})"),
+            });
+            default
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Settings, Vec<String>> {
+        parse_env(text, &[])
+    }
+
+    fn parse_env(text: &str, env: &[(&str, &str)]) -> Result<Settings, Vec<String>> {
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_toml_str(text, Path::new("/etc/cw/config.toml"), env)
+            .map_err(|e| e.errors.iter().map(|e| e.to_string()).collect())
+    }
+
+    const GOOD: &str = r#"
+        [daemon]
+        state_dir = "/var/lib/cw"
+        default_interval = "5m"
+
+        [[feeds]]
+        name = "guardian"
+        url = "https://www.theguardian.com/world/ukraine/rss"
+        interval = "2m"
+
+        [[feeds]]
+        name = "local"
+        url = "./feeds/local.xml"
+
+        [smtp]
+        host = "smtp.example.org"
+        from = "Ceasefire Watch <alerts@example.org>"
+        username = "alerts"
+        password = "hunter2"
+
+        [[subscribers]]
+        name = "ops"
+        email = "ops@example.org"
+        signals = ["russia_rejects", "russia_accepts"]
+
+        [[webhooks]]
+        name = "hook"
+        url = "https://hooks.example.org/x"
+    "#;
+
+    #[test]
+    fn a_good_config_builds() {
+        let s = parse(GOOD).unwrap();
+        assert_eq!(s.feeds.len(), 2);
+        assert_eq!(s.feeds[0].interval, Duration::from_secs(120));
+        assert_eq!(s.feeds[1].interval, Duration::from_secs(300));
+        assert_eq!(
+            s.feeds[1].source,
+            FeedSource::File(PathBuf::from("/etc/cw/./feeds/local.xml"))
+        );
+        let smtp = s.smtp.unwrap();
+        assert_eq!((smtp.port, smtp.security), (587, SmtpSecurity::StartTls));
+        assert_eq!(s.subscribers[0].signals.len(), 2);
+        assert_eq!(s.webhooks[0].signals.len(), 7);
+        assert_eq!(s.daemon.state_dir, PathBuf::from("/var/lib/cw"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_key() {
+        let errors = parse(
+            r#"
+            [daemon]
+            default_interval = "often"
+            [[feeds]]
+            name = "a"
+            url = "https://example.org/a"
+            [[feeds]]
+            name = "a"
+            url = "https://example.org/b"
+            [[feeds]]
+            name = "c"
+            url = "example.org/rss"
+            intervall = "5m"
+            [[feeds]]
+            name = "d"
+            url = "example.org/rss"
+            [[subscribers]]
+            name = "ops"
+            email = "ops-at-example.org"
+            signals = ["russia_reject"]
+            [[webhooks]]
+            name = "w"
+            url = "ftp://example.org/"
+            [delivery]
+            retry_initial = "1h"
+            retry_max = "1m"
+            [colour]
+            x = 1
+        "#,
+        )
+        .unwrap_err();
+        let want = [
+            "daemon.default_interval: \"often\" is not a duration",
+            "feeds[1].name: \"a\" is used by an earlier feed",
+            "feeds[2]: unknown field `intervall`",
+            "feeds[3].url: relative URL without a base",
+            "subscribers: email subscribers need an [smtp] section",
+            "subscribers[0].email: \"ops-at-example.org\" is not an email address",
+            "subscribers[0].signals: unknown signal \"russia_reject\"",
+            "webhooks[0].url: scheme \"ftp\" is not http or https",
+            "delivery.retry_initial: is longer than delivery.retry_max",
+            "colour: unknown section",
+        ];
+        for w in want {
+            assert!(
+                errors.iter().any(|e| e.starts_with(w)),
+                "missing {w:?} in {errors:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let s = parse_env(
+            GOOD,
+            &[
+                ("CEASEFIRE_WATCH__SMTP__PASSWORD", "from-env"),
+                ("CEASEFIRE_WATCH__SMTP__PORT", "2525"),
+                ("CEASEFIRE_WATCH__DAEMON__STATE_DIR", "/tmp/elsewhere"),
+            ],
+        )
+        .unwrap();
+        let smtp = s.smtp.unwrap();
+        assert_eq!(smtp.port, 2525);
+        use secrecy::ExposeSecret;
+        assert_eq!(smtp.password.unwrap().expose_secret(), "from-env");
+        assert_eq!(s.daemon.state_dir, PathBuf::from("/tmp/elsewhere"));
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let s = parse(GOOD).unwrap();
+        let debug = format!("{:?}", s.smtp);
+        assert!(!debug.contains("hunter2"), "{debug}");
+    }
+
+    #[test]
+    fn bad_rules_name_the_rule() {
+        let errors = parse(
+            r#"
+            [[rules.rules]]
+            name = "my-rule"
+            signal = "russia_rejects"
+            pattern = ["@russia", "spurn"]
+        "#,
+        )
+        .unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("rules.my-rule.pattern: unknown concept \"spurn\"")),
+            "{errors:#?}"
+        );
+    }
+
+    #[test]
+    fn rule_overlay_adds_phrases() {
+        let s = parse(
+            r#"
+            [rules.concepts]
+            reject = ["stonewall*"]
+        "#,
+        )
+        .unwrap();
+        let title = "Kremlin stonewalls the ceasefire plan";
+        assert!(Classifier::builtin().classify(title, "").signals.is_empty());
+        let got = s.classifier.classify(title, "");
+        assert_eq!(got.signals.len(), 1);
+        assert_eq!(got.signals[0].kind, SignalKind::RussiaRejects);
+    }
+
+    #[test]
+    fn not_toml_is_one_clear_error() {
+        let errors = parse("[daemon\nstate_dir = 1").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].starts_with("not valid TOML"), "{errors:?}");
+    }
+}

@@ -1,0 +1,87 @@
+//! Alerts and their deliveries: what the store keeps and the notifiers send.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+
+use super::{FeedName, ItemKey, Signal, SignalKind};
+
+/// A way of telling someone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Channel {
+    Email,
+    Webhook,
+    /// The daemon's own log: used when no email or webhook is configured, so a new install
+    /// still shows what it found.
+    Log,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Webhook => "webhook",
+            Channel::Log => "log",
+        }
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Channel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "email" => Ok(Channel::Email),
+            "webhook" => Ok(Channel::Webhook),
+            "log" => Ok(Channel::Log),
+            other => Err(format!("unknown channel {other:?}")),
+        }
+    }
+}
+
+/// One recipient on one channel and the signals it asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub channel: Channel,
+    /// The subscriber's or webhook's name in the config.
+    pub target: String,
+    /// The email address or URL.
+    pub address: String,
+    pub signals: BTreeSet<SignalKind>,
+}
+
+/// A signal found in a new item, as stored: everything a message needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    pub id: i64,
+    pub item_key: ItemKey,
+    pub signal: Signal,
+    pub feed: FeedName,
+    pub title: String,
+    pub summary: String,
+    pub link: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One (alert, channel, recipient) row of the outbox, claimed for sending.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub id: i64,
+    pub alert: Alert,
+    pub channel: Channel,
+    pub target: String,
+    pub address: String,
+    /// Stable for the life of the row: the webhook's `Idempotency-Key`, the email's
+    /// Message-ID. A resend after a crash carries the same key.
+    pub idempotency_key: String,
+    /// Attempts made before this one.
+    pub attempts: u32,
+}

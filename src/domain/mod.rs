@@ -1,0 +1,15 @@
+//! The vocabulary of the pipeline: feeds, items, signals, alerts.
+//!
+//! Everything here is plain data with no I/O. Values that arrive from outside (config, feeds)
+//! become these types through `parse`/`TryFrom`, so that past the boundary a `FeedName` is
+//! always a valid name and an `EmailAddress` always a valid address.
+
+mod alert;
+mod item;
+mod names;
+mod signal;
+
+pub use alert::{Alert, Channel, Delivery, Route};
+pub use item::{Item, ItemKey};
+pub use names::{EmailAddress, FeedName, FeedSource, Mailbox};
+pub use signal::{Evidence, Field, Signal, SignalKind, Topic};

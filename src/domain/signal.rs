@@ -1,0 +1,150 @@
+//! The seven signals and the evidence that explains each one.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A change in the status of the ceasefire or of US support that subscribers can ask for.
+///
+/// The set is closed on purpose: subscribers, webhooks, rules and the store all name signals
+/// by these strings, and a typo must fail at config time, not silently match nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalKind {
+    RussiaAccepts,
+    RussiaRejects,
+    RussiaConditional,
+    UsAidPaused,
+    UsAidResumed,
+    UsIntelPaused,
+    UsIntelResumed,
+}
+
+/// The three things whose status the signals change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    RussiaStance,
+    UsAid,
+    UsIntel,
+}
+
+impl SignalKind {
+    pub const ALL: [SignalKind; 7] = [
+        SignalKind::RussiaAccepts,
+        SignalKind::RussiaRejects,
+        SignalKind::RussiaConditional,
+        SignalKind::UsAidPaused,
+        SignalKind::UsAidResumed,
+        SignalKind::UsIntelPaused,
+        SignalKind::UsIntelResumed,
+    ];
+
+    /// The name used in config, JSON and the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignalKind::RussiaAccepts => "russia_accepts",
+            SignalKind::RussiaRejects => "russia_rejects",
+            SignalKind::RussiaConditional => "russia_conditional",
+            SignalKind::UsAidPaused => "us_aid_paused",
+            SignalKind::UsAidResumed => "us_aid_resumed",
+            SignalKind::UsIntelPaused => "us_intel_paused",
+            SignalKind::UsIntelResumed => "us_intel_resumed",
+        }
+    }
+
+    /// A phrase for a human reader, used in email subjects and log lines.
+    pub fn headline(self) -> &'static str {
+        match self {
+            SignalKind::RussiaAccepts => "Russia accepts a ceasefire",
+            SignalKind::RussiaRejects => "Russia rejects a ceasefire",
+            SignalKind::RussiaConditional => "Russia sets conditions for a ceasefire",
+            SignalKind::UsAidPaused => "US military aid to Ukraine paused",
+            SignalKind::UsAidResumed => "US military aid to Ukraine resumed",
+            SignalKind::UsIntelPaused => "US intelligence sharing with Ukraine paused",
+            SignalKind::UsIntelResumed => "US intelligence sharing with Ukraine resumed",
+        }
+    }
+
+    pub fn topic(self) -> Topic {
+        match self {
+            SignalKind::RussiaAccepts
+            | SignalKind::RussiaRejects
+            | SignalKind::RussiaConditional => Topic::RussiaStance,
+            SignalKind::UsAidPaused | SignalKind::UsAidResumed => Topic::UsAid,
+            SignalKind::UsIntelPaused | SignalKind::UsIntelResumed => Topic::UsIntel,
+        }
+    }
+
+    /// Position in [`SignalKind::ALL`], for fixed-size per-signal tables.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for SignalKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SignalKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SignalKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = SignalKind::ALL.iter().map(|k| k.as_str()).collect();
+                format!(
+                    "unknown signal {s:?} (expected one of {})",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// Which part of an item a rule matched in. The title weighs more than the summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Title,
+    Summary,
+}
+
+/// Why a signal fired: enough for an analyst to agree or to fix the rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Name of the rule that fired, as written in the rule pack.
+    pub rule: String,
+    /// The phrases that filled the rule's slots, in order, as they appear in the text.
+    pub words: Vec<String>,
+    /// The sentence the rule matched in, as it appears in the item.
+    pub sentence: String,
+    pub field: Field,
+}
+
+/// One signal found in one item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signal {
+    pub kind: SignalKind,
+    /// Confidence in [0, 1]; only signals at or above the classifier's threshold are emitted.
+    pub score: f32,
+    pub evidence: Evidence,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for k in SignalKind::ALL {
+            assert_eq!(k.as_str().parse::<SignalKind>().unwrap(), k);
+            assert_eq!(SignalKind::ALL[k.index()], k);
+        }
+        let err = "russia_accept".parse::<SignalKind>().unwrap_err();
+        assert!(err.contains("russia_accepts"), "{err}");
+    }
+}

@@ -1,0 +1,311 @@
+//! Fetching feed bytes, politely: one shared HTTP client, conditional GET with the validators
+//! the server gave last time, a body cap enforced while reading, one deadline for the whole
+//! fetch, bounded redirects, and an honest User-Agent.
+//!
+//! Expected outcomes are values ([`FetchOutcome::NotModified`]); only failures are errors, and
+//! their variants are the cases the scheduler treats differently (Retry-After, backoff).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use tracing::instrument;
+use url::Url;
+
+use crate::config::FetchSettings;
+use crate::domain::FeedSource;
+
+/// What the server said about the version we hold, to send back next time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// A body the server sent.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub body: Vec<u8>,
+    pub validators: Validators,
+    /// The `Content-Type` header, for the charset.
+    pub content_type: Option<String>,
+    /// Where the body came from after redirects, to resolve relative links.
+    pub url: Option<Url>,
+    /// `Cache-Control: max-age`, when the server gave one.
+    pub max_age: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub enum FetchOutcome {
+    /// 304: the version we hold is current.
+    NotModified,
+    Fetched(Fetched),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("HTTP status {status}")]
+    Status {
+        status: u16,
+        /// From `Retry-After` (429, 503): when the server wants to be asked again.
+        retry_after: Option<Duration>,
+    },
+    #[error("no answer within {0:?} (fetch.timeout)")]
+    Timeout(Duration),
+    #[error("body larger than {limit} bytes (fetch.max_body_bytes)")]
+    TooLarge { limit: u64 },
+    #[error("more than {0} redirects (fetch.max_redirects)")]
+    TooManyRedirects(usize),
+    #[error("network error: {0}")]
+    Network(String),
+    #[error("cannot read {path}: {message}")]
+    File { path: String, message: String },
+}
+
+impl FetchError {
+    /// A short, stable name for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FetchError::Status { .. } => "status",
+            FetchError::Timeout(_) => "timeout",
+            FetchError::TooLarge { .. } => "too_large",
+            FetchError::TooManyRedirects(_) => "redirects",
+            FetchError::Network(_) => "network",
+            FetchError::File { .. } => "file",
+        }
+    }
+
+    /// The delay the server asked for, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// Installs the TLS crypto provider (ring) for the whole process. Call once at start-up;
+/// calling again is harmless.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The shared fetcher: cheap to clone, one connection pool.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    settings: FetchSettings,
+}
+
+const ACCEPT: &str = "application/rss+xml, application/atom+xml, application/feed+json, \
+                      application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5";
+
+impl Fetcher {
+    pub fn new(settings: &FetchSettings) -> Result<Fetcher, FetchError> {
+        install_crypto_provider();
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT));
+        let max_redirects = settings.max_redirects;
+        let client = reqwest::Client::builder()
+            .user_agent(&settings.user_agent)
+            .default_headers(headers)
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.timeout)
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() > max_redirects {
+                    attempt.error(format!("more than {max_redirects} redirects"))
+                } else {
+                    attempt.follow()
+                }
+            }))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build()
+            .map_err(|e| FetchError::Network(error_chain(&e)))?;
+        Ok(Fetcher {
+            client,
+            settings: settings.clone(),
+        })
+    }
+
+    /// Fetches a feed. For HTTP, `validators` become `If-None-Match` / `If-Modified-Since`.
+    #[instrument(skip_all, fields(feed = %source))]
+    pub async fn fetch(
+        &self,
+        source: &FeedSource,
+        validators: &Validators,
+    ) -> Result<FetchOutcome, FetchError> {
+        match source {
+            FeedSource::Http(url) => {
+                let deadline = self.settings.timeout;
+                match tokio::time::timeout(deadline, self.fetch_http(url, validators)).await {
+                    Ok(r) => r,
+                    Err(_) => Err(FetchError::Timeout(deadline)),
+                }
+            }
+            FeedSource::File(path) => self.fetch_file(path).await,
+        }
+    }
+
+    async fn fetch_http(
+        &self,
+        url: &Url,
+        validators: &Validators,
+    ) -> Result<FetchOutcome, FetchError> {
+        let mut req = self.client.get(url.clone());
+        if let Some(etag) = &validators.etag {
+            req = req.header(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = &validators.last_modified {
+            req = req.header(header::IF_MODIFIED_SINCE, lm);
+        }
+        let mut resp = req.send().await.map_err(|e| self.classify_error(e))?;
+        let status = resp.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(FetchOutcome::NotModified);
+        }
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                status: status.as_u16(),
+                retry_after: retry_after(resp.headers(), Utc::now()),
+            });
+        }
+        let limit = self.settings.max_body_bytes;
+        if resp.content_length().is_some_and(|n| n > limit) {
+            return Err(FetchError::TooLarge { limit });
+        }
+        let headers = resp.headers().clone();
+        let final_url = resp.url().clone();
+        let mut body =
+            Vec::with_capacity(resp.content_length().unwrap_or(16 * 1024).min(limit) as usize);
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify_error(e))? {
+            if body.len() as u64 + chunk.len() as u64 > limit {
+                return Err(FetchError::TooLarge { limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let text = |name: header::HeaderName| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        Ok(FetchOutcome::Fetched(Fetched {
+            body,
+            validators: Validators {
+                etag: text(header::ETAG),
+                last_modified: text(header::LAST_MODIFIED),
+            },
+            content_type: text(header::CONTENT_TYPE),
+            url: Some(final_url),
+            max_age: text(header::CACHE_CONTROL).as_deref().and_then(max_age),
+        }))
+    }
+
+    async fn fetch_file(&self, path: &std::path::Path) -> Result<FetchOutcome, FetchError> {
+        let file_err = |e: std::io::Error| FetchError::File {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        let meta = tokio::fs::metadata(path).await.map_err(file_err)?;
+        if meta.len() > self.settings.max_body_bytes {
+            return Err(FetchError::TooLarge {
+                limit: self.settings.max_body_bytes,
+            });
+        }
+        let body = tokio::fs::read(path).await.map_err(file_err)?;
+        Ok(FetchOutcome::Fetched(Fetched {
+            body,
+            validators: Validators::default(),
+            content_type: None,
+            url: Url::from_file_path(path).ok(),
+            max_age: None,
+        }))
+    }
+
+    fn classify_error(&self, e: reqwest::Error) -> FetchError {
+        if e.is_timeout() {
+            FetchError::Timeout(self.settings.timeout)
+        } else if e.is_redirect() {
+            FetchError::TooManyRedirects(self.settings.max_redirects)
+        } else {
+            FetchError::Network(error_chain(&e))
+        }
+    }
+}
+
+/// The error and its causes, one line: "error sending request: connection refused".
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let c = cause.to_string();
+        if !s.contains(&c) {
+            s.push_str(": ");
+            s.push_str(&c);
+        }
+        source = cause.source();
+    }
+    s
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
+    let v = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = DateTime::parse_from_rfc2822(v).ok()?.with_timezone(&Utc);
+    Some((when - now).to_std().unwrap_or(Duration::ZERO))
+}
+
+/// `max-age` from a `Cache-Control` header (ignored with `no-cache` / `no-store`).
+pub fn max_age(cache_control: &str) -> Option<Duration> {
+    let mut age = None;
+    for part in cache_control.split(',').map(str::trim) {
+        let lower = part.to_ascii_lowercase();
+        if lower == "no-cache" || lower == "no-store" {
+            return None;
+        }
+        if let Some(v) = lower.strip_prefix("max-age=") {
+            age = v
+                .trim_matches('"')
+                .parse::<u64>()
+                .ok()
+                .map(Duration::from_secs);
+        }
+    }
+    age
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        let now = DateTime::parse_from_rfc3339("2025-03-11T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut h = HeaderMap::new();
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("120"));
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(120)));
+        h.insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static("Tue, 11 Mar 2025 12:05:00 GMT"),
+        );
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(300)));
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn cache_control_max_age() {
+        assert_eq!(
+            max_age("public, max-age=600"),
+            Some(Duration::from_secs(600))
+        );
+        assert_eq!(max_age("max-age=600, no-cache"), None);
+        assert_eq!(max_age("private"), None);
+    }
+}

@@ -1,0 +1,311 @@
+//! Email through SMTP (lettre): multipart plain text + HTML, the HTML built from escaped plain
+//! text only. One pooled transport, so a burst of alerts reuses connections; every send is
+//! bounded in time as a whole (lettre's own timeout covers only single commands).
+
+use std::time::Duration;
+
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox as LettreMailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret;
+
+use super::{Notifier, SendError, one_line, safe_link, signal_line};
+use crate::config::{SmtpSecurity, SmtpSettings};
+use crate::domain::{Delivery, Field, Mailbox};
+
+pub struct EmailNotifier {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: LettreMailbox,
+    /// Domain for Message-IDs.
+    domain: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for EmailNotifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailNotifier")
+            .field("from", &self.from.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+fn to_lettre(m: &Mailbox) -> anyhow::Result<LettreMailbox> {
+    Ok(LettreMailbox::new(
+        m.name.clone(),
+        m.address.as_str().parse()?,
+    ))
+}
+
+impl EmailNotifier {
+    pub fn new(s: &SmtpSettings) -> anyhow::Result<EmailNotifier> {
+        let builder = match s.security {
+            SmtpSecurity::StartTls => {
+                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)?
+            }
+            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)?,
+            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
+        };
+        let mut builder = builder.port(s.port).timeout(Some(s.timeout)).pool_config(
+            PoolConfig::new()
+                .max_size(4)
+                .idle_timeout(Duration::from_secs(60)),
+        );
+        if let (Some(user), Some(pass)) = (&s.username, &s.password) {
+            builder = builder.credentials(Credentials::new(
+                user.clone(),
+                pass.expose_secret().to_owned(),
+            ));
+        }
+        Ok(EmailNotifier {
+            transport: builder.build(),
+            from: to_lettre(&s.from)?,
+            domain: s.from.address.domain().to_owned(),
+            timeout: s.timeout,
+        })
+    }
+
+    /// Builds the message for one delivery. Public for tests and `test-alert`.
+    pub fn message(&self, d: &Delivery) -> Result<Message, SendError> {
+        let to: LettreMailbox = d.address.parse().map_err(|e| {
+            SendError::Permanent(format!("recipient {:?} is not an address: {e}", d.address))
+        })?;
+        let a = &d.alert;
+        let subject = one_line(
+            &format!(
+                "[ceasefire-watch] {}: {}",
+                a.signal.kind.headline(),
+                a.title
+            ),
+            200,
+        );
+        let plain = plain_body(d);
+        let html = html_body(d);
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .message_id(Some(format!("<{}@{}>", d.idempotency_key, self.domain)))
+            .date(a.created_at.into())
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_PLAIN)
+                            .body(plain),
+                    )
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_HTML)
+                            .body(html),
+                    ),
+            )
+            .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
+    }
+}
+
+impl Notifier for EmailNotifier {
+    async fn send(&self, d: &Delivery) -> Result<(), SendError> {
+        let message = self.message(d)?;
+        match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
+            Err(_) => Err(SendError::transient(format!(
+                "SMTP send did not finish within {:?} (smtp.timeout)",
+                self.timeout
+            ))),
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => {
+                let text = crate::fetch::error_chain(&e);
+                if e.is_permanent() {
+                    Err(SendError::Permanent(format!(
+                        "SMTP server rejected the message: {text}"
+                    )))
+                } else {
+                    Err(SendError::transient(format!("SMTP: {text}")))
+                }
+            }
+        }
+    }
+}
+
+fn field_name(f: Field) -> &'static str {
+    match f {
+        Field::Title => "headline",
+        Field::Summary => "summary",
+    }
+}
+
+fn plain_body(d: &Delivery) -> String {
+    let a = &d.alert;
+    let ev = &a.signal.evidence;
+    let mut s = String::new();
+    s.push_str(&signal_line(d));
+    s.push_str("\n\n");
+    s.push_str(&one_line(&a.title, 500));
+    s.push('\n');
+    if let Some(link) = safe_link(a.link.as_deref()) {
+        s.push_str(link);
+        s.push('\n');
+    }
+    s.push_str(&format!("\nFeed:      {}\n", a.feed));
+    if let Some(p) = a.published {
+        s.push_str(&format!("Published: {}\n", p.format("%Y-%m-%d %H:%M UTC")));
+    }
+    s.push_str(&format!(
+        "Detected:  {}\n",
+        a.created_at.format("%Y-%m-%d %H:%M UTC")
+    ));
+    s.push_str(&format!(
+        "\nWhy: rule {} matched {} in the {}:\n  \"{}\"\n",
+        ev.rule,
+        ev.words
+            .iter()
+            .map(|w| format!("\"{}\"", one_line(w, 80)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        field_name(ev.field),
+        one_line(&ev.sentence, 600)
+    ));
+    if !a.summary.is_empty() {
+        s.push_str(&format!("\nSummary:\n  {}\n", one_line(&a.summary, 1200)));
+    }
+    s.push_str(&format!(
+        "\n-- \nceasefire-watch sent this to \"{}\", which asked for {}.\n",
+        d.target, a.signal.kind
+    ));
+    s
+}
+
+fn esc(s: &str) -> String {
+    html_escape::encode_text(s).into_owned()
+}
+
+fn html_body(d: &Delivery) -> String {
+    let a = &d.alert;
+    let ev = &a.signal.evidence;
+    let title = esc(&one_line(&a.title, 500));
+    let headline = match safe_link(a.link.as_deref()) {
+        Some(link) => format!(
+            "<a href=\"{}\">{title}</a>",
+            html_escape::encode_double_quoted_attribute(link)
+        ),
+        None => title,
+    };
+    let words = ev
+        .words
+        .iter()
+        .map(|w| format!("<b>{}</b>", esc(&one_line(w, 80))))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut s = String::from("<!DOCTYPE html><html><body style=\"font-family:sans-serif\">");
+    s.push_str(&format!("<p><strong>{}</strong></p>", esc(&signal_line(d))));
+    s.push_str(&format!("<h2 style=\"font-size:1.2em\">{headline}</h2>"));
+    s.push_str("<table>");
+    s.push_str(&format!(
+        "<tr><td>Feed</td><td>{}</td></tr>",
+        esc(a.feed.as_str())
+    ));
+    if let Some(p) = a.published {
+        s.push_str(&format!(
+            "<tr><td>Published</td><td>{}</td></tr>",
+            p.format("%Y-%m-%d %H:%M UTC")
+        ));
+    }
+    s.push_str(&format!(
+        "<tr><td>Detected</td><td>{}</td></tr>",
+        a.created_at.format("%Y-%m-%d %H:%M UTC")
+    ));
+    s.push_str("</table>");
+    s.push_str(&format!(
+        "<p>Why: rule <code>{}</code> matched {words} in the {}:</p><blockquote>{}</blockquote>",
+        esc(&ev.rule),
+        field_name(ev.field),
+        esc(&one_line(&ev.sentence, 600))
+    ));
+    if !a.summary.is_empty() {
+        s.push_str(&format!("<p>{}</p>", esc(&one_line(&a.summary, 1200))));
+    }
+    s.push_str(&format!(
+        "<p style=\"color:#666;font-size:0.9em\">ceasefire-watch sent this to &quot;{}&quot;, which asked for {}.</p>",
+        esc(&d.target),
+        a.signal.kind
+    ));
+    s.push_str("</body></html>");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::domain::{Alert, Channel, Evidence, FeedName, ItemKey, Signal, SignalKind};
+
+    fn delivery(title: &str, link: Option<&str>) -> Delivery {
+        let feed = FeedName::parse("f").unwrap();
+        Delivery {
+            id: 1,
+            alert: Alert {
+                id: 1,
+                item_key: ItemKey::compute(&feed, Some("g"), None, "", ""),
+                signal: Signal {
+                    kind: SignalKind::RussiaRejects,
+                    score: 0.95,
+                    evidence: Evidence {
+                        rule: "russia_rejects.verb".into(),
+                        words: vec!["Kremlin".into(), "<rejects>".into()],
+                        sentence: title.into(),
+                        field: Field::Title,
+                    },
+                },
+                feed,
+                title: title.into(),
+                summary: "s".into(),
+                link: link.map(str::to_owned),
+                published: None,
+                created_at: Utc::now(),
+            },
+            channel: Channel::Email,
+            target: "ops".into(),
+            address: "ops@example.org".into(),
+            idempotency_key: "abc123".into(),
+            attempts: 0,
+        }
+    }
+
+    fn notifier() -> EmailNotifier {
+        EmailNotifier::new(&SmtpSettings {
+            host: "localhost".into(),
+            port: 2525,
+            security: SmtpSecurity::None,
+            username: None,
+            password: None,
+            from: Mailbox::parse("Ceasefire Watch <alerts@example.org>").unwrap(),
+            timeout: Duration::from_secs(5),
+        })
+        .unwrap()
+    }
+
+    // The pooled transport needs a runtime to exist and to drop.
+    #[tokio::test]
+    async fn hostile_text_is_escaped_and_headers_stay_single() {
+        let d = delivery(
+            "Kremlin <script>alert(1)</script> rejects\r\nBcc: evil@example.org",
+            Some("javascript:alert(1)"),
+        );
+        let raw = String::from_utf8(notifier().message(&d).unwrap().formatted()).unwrap();
+        // No header line was injected: the title stays inside the (folded) Subject.
+        let headers = &raw[..raw.find("\r\n\r\n").expect("a header block")];
+        assert!(!headers.lines().any(|l| l.starts_with("Bcc:")), "{headers}");
+        assert!(raw.contains("Message-ID: <abc123@example.org>"), "{raw}");
+        assert!(!raw.contains("javascript:"), "{raw}");
+        // The HTML part carries the title escaped, never as markup.
+        let html = &raw[raw.find("Content-Type: text/html").expect("an HTML part")..];
+        let html = html.replace("=\r\n", "");
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;") || html.contains("&lt;script=\r\n&gt;"),
+            "{html}"
+        );
+    }
+}

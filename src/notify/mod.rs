@@ -1,0 +1,291 @@
+//! Telling people: the outbox worker and one notifier per channel. The only module that knows
+//! lettre or the webhook JSON.
+//!
+//! The promise is at-least-once with a stable idempotency key per delivery: a row is claimed
+//! (`sending`), sent, then marked `delivered`. A crash between the send and the mark sends it
+//! again after restart, with the same `Idempotency-Key` header / Message-ID, so receivers can
+//! drop the repeat. Nothing confirmed is sent again, and nothing is sent that is not first a
+//! row.
+
+mod email;
+mod log;
+mod webhook;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use tracing::{info, instrument, warn};
+
+use crate::config::{DeliverySettings, Settings};
+use crate::domain::{Channel, Delivery, Route, SignalKind};
+use crate::store::{Store, StoreError};
+pub use email::EmailNotifier;
+pub use log::LogNotifier;
+pub use webhook::WebhookNotifier;
+
+/// Why a send failed, as the retry logic needs it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SendError {
+    /// Worth retrying: the server was down, busy, slow, or said "try later".
+    #[error("{message}")]
+    Transient {
+        message: String,
+        /// The receiver asked to wait at least this long (HTTP `Retry-After`).
+        retry_after: Option<Duration>,
+    },
+    /// Will never work as it is: a rejected recipient, a 4xx webhook answer, a bad address.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl SendError {
+    pub fn transient(message: impl Into<String>) -> Self {
+        SendError::Transient {
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+}
+
+/// A channel that can deliver one outbox row.
+pub trait Notifier {
+    fn send(&self, delivery: &Delivery) -> impl Future<Output = Result<(), SendError>> + Send;
+}
+
+/// The configured notifiers, one per channel.
+#[derive(Debug)]
+pub struct Notifiers {
+    pub email: Option<EmailNotifier>,
+    pub webhook: WebhookNotifier,
+    pub log: LogNotifier,
+}
+
+impl Notifiers {
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Notifiers> {
+        Ok(Notifiers {
+            email: settings.smtp.as_ref().map(EmailNotifier::new).transpose()?,
+            webhook: WebhookNotifier::new(&settings.webhooks, &settings.fetch.user_agent)?,
+            log: LogNotifier,
+        })
+    }
+
+    pub async fn send(&self, delivery: &Delivery) -> Result<(), SendError> {
+        match delivery.channel {
+            Channel::Email => match &self.email {
+                Some(e) => e.send(delivery).await,
+                None => Err(SendError::Permanent(
+                    "no [smtp] section is configured any more".into(),
+                )),
+            },
+            Channel::Webhook => self.webhook.send(delivery).await,
+            Channel::Log => self.log.send(delivery).await,
+        }
+    }
+}
+
+/// Who gets what: one route per subscriber and webhook; with neither, the log.
+pub fn routes(settings: &Settings) -> Vec<Route> {
+    let mut routes: Vec<Route> = settings
+        .subscribers
+        .iter()
+        .map(|s| Route {
+            channel: Channel::Email,
+            target: s.name.clone(),
+            address: s.email.to_string(),
+            signals: s.signals.clone(),
+        })
+        .chain(settings.webhooks.iter().map(|w| Route {
+            channel: Channel::Webhook,
+            target: w.name.clone(),
+            address: w.url.to_string(),
+            signals: w.signals.clone(),
+        }))
+        .collect();
+    if routes.is_empty() {
+        routes.push(Route {
+            channel: Channel::Log,
+            target: "log".into(),
+            address: "stdout".into(),
+            signals: SignalKind::ALL.into_iter().collect::<BTreeSet<_>>(),
+        });
+    }
+    routes
+}
+
+/// What one delivery round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoundReport {
+    pub attempted: usize,
+    pub delivered: usize,
+    pub retried: usize,
+    pub dead: usize,
+}
+
+/// Sends at most this many rows at once in a round.
+const ROUND_CONCURRENCY: usize = 8;
+/// Rows claimed per round.
+const ROUND_BATCH: u32 = 64;
+
+/// Claims the deliveries due at `now` and attempts each once, recording the outcome. The loop
+/// in `app` calls this when woken or when the next retry is due; `run --once` calls it
+/// directly.
+#[instrument(skip_all)]
+pub async fn deliver_once(
+    store: &Store,
+    notifiers: &Notifiers,
+    settings: &DeliverySettings,
+    now: DateTime<Utc>,
+) -> Result<RoundReport, StoreError> {
+    let mut report = RoundReport::default();
+    loop {
+        let batch = store.claim_due(now, ROUND_BATCH).await?;
+        if batch.is_empty() {
+            return Ok(report);
+        }
+        let results: Vec<(Delivery, Result<(), SendError>)> = futures_util::stream::iter(batch)
+            .map(|d| async move {
+                let r = notifiers.send(&d).await;
+                (d, r)
+            })
+            .buffer_unordered(ROUND_CONCURRENCY)
+            .collect()
+            .await;
+        for (d, result) in results {
+            report.attempted += 1;
+            let at = Utc::now();
+            match result {
+                Ok(()) => {
+                    store.mark_delivered(d.id, at).await?;
+                    report.delivered += 1;
+                    info!(delivery = d.id, channel = %d.channel, target = %d.target, signal = %d.alert.signal.kind, "delivered");
+                }
+                Err(SendError::Permanent(message)) => {
+                    store.mark_dead(d.id, &message, at).await?;
+                    report.dead += 1;
+                    warn!(delivery = d.id, channel = %d.channel, target = %d.target, error = %message, "delivery rejected for good; marked dead");
+                }
+                Err(SendError::Transient {
+                    message,
+                    retry_after,
+                }) => {
+                    let delay =
+                        backoff(settings, d.attempts + 1).max(retry_after.unwrap_or_default());
+                    let next =
+                        at + chrono::Duration::from_std(delay).unwrap_or(chrono::TimeDelta::MAX);
+                    let age = (next - d.alert.created_at).to_std().unwrap_or_default();
+                    if age > settings.give_up_after {
+                        let reason = format!(
+                            "gave up after {} attempts over {}: {message}",
+                            d.attempts + 1,
+                            humantime::format_duration(Duration::from_secs(
+                                (at - d.alert.created_at).num_seconds().max(0) as u64
+                            ))
+                        );
+                        store.mark_dead(d.id, &reason, at).await?;
+                        report.dead += 1;
+                        warn!(delivery = d.id, channel = %d.channel, target = %d.target, error = %reason, "delivery marked dead");
+                    } else {
+                        store.mark_retry(d.id, &message, next, at).await?;
+                        report.retried += 1;
+                        warn!(delivery = d.id, channel = %d.channel, target = %d.target, error = %message, retry_in = %humantime::format_duration(delay), "delivery failed; will retry");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The delay before attempt `attempt + 1`: `retry_initial` doubled per failed attempt, capped
+/// at `retry_max`, with jitter in [½, 1] of it so a burst of failures does not retry in step.
+pub fn backoff(settings: &DeliverySettings, failed_attempts: u32) -> Duration {
+    let exp = failed_attempts.saturating_sub(1).min(30);
+    let base = settings
+        .retry_initial
+        .saturating_mul(1u32 << exp)
+        .min(settings.retry_max);
+    let jitter = 0.5 + rand::random::<f64>() * 0.5;
+    base.mul_f64(jitter)
+}
+
+/// Shared text for every channel.
+pub(crate) fn signal_line(d: &Delivery) -> String {
+    format!(
+        "{} ({}, score {:.2})",
+        d.alert.signal.kind.headline(),
+        d.alert.signal.kind,
+        d.alert.signal.score
+    )
+}
+
+/// Removes line breaks and control characters, for headers and one-line fields.
+pub(crate) fn one_line(s: &str, max_chars: usize) -> String {
+    let folded: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    match folded.char_indices().nth(max_chars) {
+        Some((i, _)) => format!("{}…", &folded[..i]),
+        None => folded,
+    }
+}
+
+/// Keeps only http(s) links.
+pub(crate) fn safe_link(link: Option<&str>) -> Option<&str> {
+    link.filter(|l| url::Url::parse(l).is_ok_and(|u| matches!(u.scheme(), "http" | "https")))
+}
+
+pub type SharedNotifiers = Arc<Notifiers>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_caps() {
+        let s = DeliverySettings {
+            retry_initial: Duration::from_secs(10),
+            retry_max: Duration::from_secs(60),
+            give_up_after: Duration::from_secs(3600),
+        };
+        for _ in 0..50 {
+            let b1 = backoff(&s, 1);
+            assert!(
+                b1 >= Duration::from_secs(5) && b1 <= Duration::from_secs(10),
+                "{b1:?}"
+            );
+            let b3 = backoff(&s, 3);
+            assert!(
+                b3 >= Duration::from_secs(20) && b3 <= Duration::from_secs(40),
+                "{b3:?}"
+            );
+            let b9 = backoff(&s, 9);
+            assert!(
+                b9 >= Duration::from_secs(30) && b9 <= Duration::from_secs(60),
+                "{b9:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn one_line_strips_breaks() {
+        assert_eq!(one_line("a\r\nBcc: x@y\tz", 100), "a Bcc: x@y z");
+        assert_eq!(one_line("abcdef", 3), "abc…");
+    }
+
+    #[test]
+    fn only_web_links_are_safe() {
+        assert_eq!(
+            safe_link(Some("https://example.org/a")),
+            Some("https://example.org/a")
+        );
+        assert_eq!(safe_link(Some("javascript:alert(1)")), None);
+        assert_eq!(safe_link(Some("data:text/html,x")), None);
+        assert_eq!(safe_link(None), None);
+    }
+}

@@ -1,0 +1,155 @@
+//! Webhooks: one JSON POST per delivery, with the delivery's `Idempotency-Key` header.
+//!
+//! 2xx is delivered; 408, 429 and 5xx are retried (429 and 503 honour `Retry-After`); any
+//! other answer is permanent. The payload (version 1) is documented in README.md.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use reqwest::StatusCode;
+use serde::Serialize;
+
+use super::{Notifier, SendError, safe_link};
+use crate::config::WebhookSettings;
+use crate::domain::{Delivery, Field};
+
+#[derive(Debug)]
+pub struct WebhookNotifier {
+    client: reqwest::Client,
+    /// Per-webhook timeout by name; rows for webhooks no longer configured use the default.
+    timeouts: HashMap<String, Duration>,
+}
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The JSON body. Text fields are plain strings, never HTML.
+#[derive(Debug, Serialize)]
+struct Payload<'a> {
+    version: u32,
+    /// The idempotency key, also in the `Idempotency-Key` header.
+    id: &'a str,
+    alert_id: i64,
+    signal: &'a str,
+    signal_text: &'a str,
+    score: f32,
+    title: &'a str,
+    link: Option<&'a str>,
+    feed: &'a str,
+    published: Option<String>,
+    detected: String,
+    summary: &'a str,
+    evidence: Evidence<'a>,
+    test: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Evidence<'a> {
+    rule: &'a str,
+    words: &'a [String],
+    sentence: &'a str,
+    field: &'a str,
+}
+
+impl WebhookNotifier {
+    pub fn new(hooks: &[WebhookSettings], user_agent: &str) -> anyhow::Result<WebhookNotifier> {
+        crate::fetch::install_crypto_provider();
+        let client = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(WebhookNotifier {
+            client,
+            timeouts: hooks.iter().map(|h| (h.name.clone(), h.timeout)).collect(),
+        })
+    }
+
+    /// The JSON body for a delivery.
+    pub fn payload(d: &Delivery) -> serde_json::Value {
+        let a = &d.alert;
+        let p = Payload {
+            version: 1,
+            id: &d.idempotency_key,
+            alert_id: a.id,
+            signal: a.signal.kind.as_str(),
+            signal_text: a.signal.kind.headline(),
+            score: a.signal.score,
+            title: &a.title,
+            link: safe_link(a.link.as_deref()),
+            feed: a.feed.as_str(),
+            published: a
+                .published
+                .map(|p| p.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            detected: a
+                .created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            summary: &a.summary,
+            evidence: Evidence {
+                rule: &a.signal.evidence.rule,
+                words: &a.signal.evidence.words,
+                sentence: &a.signal.evidence.sentence,
+                field: match a.signal.evidence.field {
+                    Field::Title => "title",
+                    Field::Summary => "summary",
+                },
+            },
+            test: false,
+        };
+        serde_json::to_value(p).unwrap_or_default()
+    }
+}
+
+impl Notifier for WebhookNotifier {
+    async fn send(&self, d: &Delivery) -> Result<(), SendError> {
+        let timeout = self
+            .timeouts
+            .get(&d.target)
+            .copied()
+            .unwrap_or(DEFAULT_TIMEOUT);
+        let resp = self
+            .client
+            .post(&d.address)
+            .timeout(timeout)
+            .header("Idempotency-Key", &d.idempotency_key)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(Self::payload(d).to_string())
+            .send()
+            .await;
+        let resp = match resp {
+            Ok(r) => r,
+            Err(e) if e.is_builder() => {
+                return Err(SendError::Permanent(format!("bad webhook URL: {e}")));
+            }
+            Err(e) => {
+                return Err(SendError::transient(format!(
+                    "webhook: {}",
+                    crate::fetch::error_chain(&e)
+                )));
+            }
+        };
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let retry_after = crate::fetch::retry_after(resp.headers(), Utc::now());
+        let body: String = resp
+            .text()
+            .await
+            .unwrap_or_default()
+            .chars()
+            .take(200)
+            .collect();
+        let message = format!("webhook answered {status}: {}", body.trim());
+        if status == StatusCode::REQUEST_TIMEOUT
+            || status == StatusCode::TOO_MANY_REQUESTS
+            || status.is_server_error()
+        {
+            Err(SendError::Transient {
+                message,
+                retry_after,
+            })
+        } else {
+            Err(SendError::Permanent(message))
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! HTML to plain text: tags become spaces, the content of script, style and similar elements
+//! is dropped, entities are decoded, white space is folded. Feed text is never passed on as
+//! HTML; this is the only place that reads it.
+
+/// Elements whose content is never text a reader sees.
+const DROP_CONTENT: &[&str] = &[
+    "script", "style", "iframe", "noscript", "template", "object", "embed", "svg", "math", "head",
+    "select", "textarea", "frameset", "noembed", "noframes", "applet",
+];
+
+/// Converts an HTML fragment (or plain text that may hold entities) to folded plain text.
+pub fn html_to_text(input: &str) -> String {
+    if !input.contains(['<', '&']) {
+        return fold_whitespace(input);
+    }
+    let mut out = String::with_capacity(input.len());
+    let bytes = input.as_bytes();
+    let mut i = 0;
+    let mut text_start = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let next = bytes.get(i + 1).copied().unwrap_or(0);
+        let is_tag = next.is_ascii_alphabetic() || next == b'/' || next == b'!' || next == b'?';
+        if !is_tag {
+            i += 1;
+            continue;
+        }
+        push_text(&mut out, &input[text_start..i]);
+        if input[i..].starts_with("<!--") {
+            i = input[i + 4..]
+                .find("-->")
+                .map_or(bytes.len(), |e| i + 4 + e + 3);
+            out.push(' ');
+        } else if input[i..].starts_with("<![CDATA[") {
+            let end = input[i + 9..]
+                .find("]]>")
+                .map_or(bytes.len(), |e| i + 9 + e);
+            push_text(&mut out, &input[i + 9..end]);
+            i = (end + 3).min(bytes.len());
+        } else {
+            let tag_end = find_tag_end(bytes, i + 1);
+            let closing = next == b'/';
+            let name_start = if closing { i + 2 } else { i + 1 };
+            let name_end = (name_start..tag_end)
+                .find(|&j| {
+                    !(bytes[j].is_ascii_alphanumeric() || bytes[j] == b'-' || bytes[j] == b':')
+                })
+                .unwrap_or(tag_end);
+            let name = input[name_start..name_end].to_ascii_lowercase();
+            let self_closing = tag_end > 0 && bytes.get(tag_end - 1) == Some(&b'/');
+            i = (tag_end + 1).min(bytes.len());
+            if !closing && !self_closing && DROP_CONTENT.contains(&name.as_str()) {
+                i = skip_element(input, i, &name);
+            }
+            out.push(' ');
+        }
+        text_start = i;
+    }
+    if text_start < bytes.len() {
+        push_text(&mut out, &input[text_start..]);
+    }
+    fold_whitespace(&out)
+}
+
+/// Index of the `>` that closes the tag starting before `from`, honouring quoted attributes.
+fn find_tag_end(bytes: &[u8], from: usize) -> usize {
+    let mut quote: Option<u8> = None;
+    for (j, &b) in bytes.iter().enumerate().skip(from) {
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if b == b'>' => return j,
+            None => {}
+        }
+    }
+    bytes.len()
+}
+
+/// Skips to just after `</name ...>`, case-insensitively, or to the end.
+fn skip_element(input: &str, from: usize, name: &str) -> usize {
+    let bytes = input.as_bytes();
+    let mut i = from;
+    while let Some(off) = input[i..].find("</") {
+        let start = i + off + 2;
+        let end = start + name.len();
+        if end <= bytes.len()
+            && input.is_char_boundary(end)
+            && input[start..end].eq_ignore_ascii_case(name)
+            && bytes.get(end).is_none_or(|b| !b.is_ascii_alphanumeric())
+        {
+            return (find_tag_end(bytes, end) + 1).min(bytes.len());
+        }
+        i = start;
+    }
+    bytes.len()
+}
+
+fn push_text(out: &mut String, text: &str) {
+    if text.contains('&') {
+        out.push_str(&html_escape::decode_html_entities(text));
+    } else {
+        out.push_str(text);
+    }
+}
+
+/// Folds every run of white space (including no-break spaces) to one space, drops control
+/// and zero-width characters, and trims.
+pub fn fold_whitespace(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_whitespace() || c == '\u{00A0}' {
+            space = !out.is_empty();
+        } else if c.is_control()
+            || matches!(
+                c,
+                '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{FEFF}' | '\u{2060}'
+            )
+        {
+            continue;
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(html: &str, want: &str) {
+        assert_eq!(html_to_text(html), want, "input: {html:?}");
+    }
+
+    #[test]
+    fn converts() {
+        check("plain   text\n here", "plain text here");
+        check(
+            "<p>Kremlin <b>rejects</b> truce</p>",
+            "Kremlin rejects truce",
+        );
+        check(
+            "a&nbsp;b &amp; c &lt;d&gt; &#8217; &#x2014; &rsquo;",
+            "a b & c <d> ’ — ’",
+        );
+        check("x<script>alert('<p>hi</p>')</script>y", "x y");
+        check("x<STYLE type=\"text/css\">p { color: red }</STYLE>y", "x y");
+        check("x<iframe src=\"evil\">fallback</iframe>y", "x y");
+        check("x<!-- comment <b> -->y", "x y");
+        check("<img src=x onerror=\"alert(1)\">caption", "caption");
+        check("<a href='a>b'>link</a>", "link");
+        check("5 < 6 and 7 > 3", "5 < 6 and 7 > 3");
+        check("<br/>one<br>two", "one two");
+        check("unterminated <b", "unterminated");
+        check("<script>never closed", "");
+        check("\u{200B}zero\u{FEFF}width\u{0007}", "zerowidth");
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for s in [
+            "<",
+            "&",
+            "<!--",
+            "<![CDATA[",
+            "</",
+            "<a",
+            "<script",
+            "&#xFFFFFFFF;",
+            "<scr\u{e9}ipt>",
+            "</scrip\u{e9}",
+        ] {
+            let _ = html_to_text(s);
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! Parsing: feed bytes (RSS, Atom, JSON Feed) into plain-text entries, and entries into
+//! [`Item`]s with our own keys.
+//!
+//! feed-rs does the parsing. Around it this module: contains a panic in the parser (one has
+//! been seen in quick-xml on a second XML declaration) so it becomes an error for that feed
+//! only; turns every text field into plain text ([`html`]); keeps only http(s) links; bounds
+//! the number of entries and the length of fields. It does no I/O.
+
+pub mod html;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::domain::{FeedName, Item, ItemKey};
+pub use html::html_to_text;
+
+/// Bounds on what one feed may put into memory and the store.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseLimits {
+    /// Entries kept per feed (the first ones, which are the newest in practice).
+    pub max_entries: usize,
+    /// Characters kept per text field.
+    pub max_field_chars: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits {
+            max_entries: 500,
+            max_field_chars: 20_000,
+        }
+    }
+}
+
+/// A feed as plain text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedFeed {
+    pub title: Option<String>,
+    pub link: Option<String>,
+    /// A WebSub hub the feed advertises (`<link rel="hub">`).
+    pub hub: Option<String>,
+    /// RSS `<ttl>`, in minutes.
+    pub ttl_minutes: Option<u32>,
+    pub entries: Vec<Entry>,
+    /// Entries beyond `max_entries` that were dropped.
+    pub dropped_entries: usize,
+}
+
+/// One entry as plain text. `None` where the feed had nothing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Entry {
+    /// The GUID / Atom id, as the feed gave it.
+    pub id: Option<String>,
+    pub title: Option<String>,
+    pub link: Option<String>,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ParseError {
+    #[error("not a feed: {0}")]
+    NotAFeed(String),
+    #[error("the feed parser panicked on this input (contained): {0}")]
+    ParserPanicked(String),
+}
+
+thread_local! {
+    /// Set while this thread runs the parser under `catch_unwind`, so the process's panic
+    /// hook can stay silent: the panic is reported as this feed's error instead.
+    static CONTAINING_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a panic on this thread right now is being contained by [`parse_feed`].
+pub fn panic_is_contained() -> bool {
+    CONTAINING_PANICS.with(|c| c.get())
+}
+
+/// Parses one feed document. `base` resolves relative links.
+pub fn parse_feed(
+    bytes: &[u8],
+    base: Option<&Url>,
+    limits: ParseLimits,
+) -> Result<ParsedFeed, ParseError> {
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(base.map(Url::as_str))
+        // An entry without id keeps an empty one: our item key falls back to link or text
+        // instead of feed-rs's random UUID.
+        .id_generator(|_, _, _| String::new())
+        .sanitize_content(false)
+        .build();
+    CONTAINING_PANICS.with(|c| c.set(true));
+    let result = catch_unwind(AssertUnwindSafe(|| parser.parse(bytes)));
+    CONTAINING_PANICS.with(|c| c.set(false));
+    let feed = match result {
+        Ok(Ok(feed)) => feed,
+        Ok(Err(e)) => return Err(ParseError::NotAFeed(e.to_string())),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            return Err(ParseError::ParserPanicked(msg));
+        }
+    };
+    let cap = |s: String| truncate_chars(s, limits.max_field_chars);
+    let text =
+        |t: &feed_rs::model::Text| Some(cap(html_to_text(&t.content))).filter(|s| !s.is_empty());
+    let feed_base = base.cloned();
+    let total = feed.entries.len();
+    let entries = feed
+        .entries
+        .iter()
+        .take(limits.max_entries)
+        .map(|e| Entry {
+            id: Some(e.id.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .map(cap),
+            title: e.title.as_ref().and_then(text),
+            link: pick_link(&e.links, feed_base.as_ref()),
+            summary: e.summary.as_ref().and_then(text),
+            content: e
+                .content
+                .as_ref()
+                .and_then(|c| c.body.as_deref())
+                .map(|b| cap(html_to_text(b)))
+                .filter(|s| !s.is_empty()),
+            published: e.published,
+            updated: e.updated,
+        })
+        .collect();
+    Ok(ParsedFeed {
+        title: feed.title.as_ref().and_then(text),
+        link: pick_link(&feed.links, feed_base.as_ref()),
+        hub: feed
+            .links
+            .iter()
+            .find(|l| l.rel.as_deref() == Some("hub"))
+            .and_then(|l| http_link(&l.href, feed_base.as_ref())),
+        ttl_minutes: feed.ttl,
+        entries,
+        dropped_entries: total.saturating_sub(limits.max_entries),
+    })
+}
+
+/// The entry's page: the first `alternate` (or rel-less) link, else the first link; only
+/// http(s) links are kept, so `javascript:` or `data:` never reach a subscriber.
+fn pick_link(links: &[feed_rs::model::Link], base: Option<&Url>) -> Option<String> {
+    let alternate = links
+        .iter()
+        .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")) && l.target.is_none());
+    alternate
+        .or(links.first())
+        .and_then(|l| http_link(&l.href, base))
+}
+
+fn http_link(href: &str, base: Option<&Url>) -> Option<String> {
+    let href = href.trim();
+    if href.is_empty() {
+        return None;
+    }
+    let url = match Url::parse(href) {
+        Ok(u) => u,
+        Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(href).ok()?,
+        Err(_) => return None,
+    };
+    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+}
+
+fn truncate_chars(mut s: String, max: usize) -> String {
+    if let Some((i, _)) = s.char_indices().nth(max) {
+        s.truncate(i);
+    }
+    s
+}
+
+/// Summary text used for classification and alerts when an entry has no summary: the start
+/// of its content.
+const SUMMARY_FROM_CONTENT_CHARS: usize = 1_000;
+
+impl Entry {
+    /// Turns an entry into an item of `feed`, computing our own key.
+    pub fn into_item(self, feed: &FeedName) -> Item {
+        let title = self.title.unwrap_or_default();
+        let summary = match (self.summary, self.content) {
+            (Some(s), _) => s,
+            (None, Some(c)) => truncate_chars(c, SUMMARY_FROM_CONTENT_CHARS),
+            (None, None) => String::new(),
+        };
+        let key = ItemKey::compute(
+            feed,
+            self.id.as_deref(),
+            self.link.as_deref(),
+            &title,
+            &summary,
+        );
+        Item {
+            key,
+            feed: feed.clone(),
+            guid: self.id,
+            link: self.link,
+            title,
+            summary,
+            published: self.published.or(self.updated),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Test &amp; feed</title><link>https://example.org/</link>
+<item><title>Kremlin &lt;b&gt;rejects&lt;/b&gt; truce</title><link>https://example.org/1</link>
+<guid>g1</guid><description><![CDATA[<p>Moscow&nbsp;said <script>x()</script>no.</p>]]></description>
+<pubDate>Tue, 11 Mar 2025 12:00:00 GMT</pubDate></item>
+<item><title>No id, no link</title><description>text</description></item>
+<item><title>Bad link</title><link>javascript:alert(1)</link></item>
+</channel></rss>"#;
+
+    fn feed() -> FeedName {
+        FeedName::parse("test").unwrap()
+    }
+
+    #[test]
+    fn parses_rss_to_plain_text() {
+        let f = parse_feed(RSS.as_bytes(), None, ParseLimits::default()).unwrap();
+        assert_eq!(f.title.as_deref(), Some("Test & feed"));
+        assert_eq!(f.entries.len(), 3);
+        let e = &f.entries[0];
+        assert_eq!(e.title.as_deref(), Some("Kremlin rejects truce"));
+        assert_eq!(e.summary.as_deref(), Some("Moscow said no."));
+        assert_eq!(e.id.as_deref(), Some("g1"));
+        assert_eq!(
+            e.published.unwrap().to_rfc3339(),
+            "2025-03-11T12:00:00+00:00"
+        );
+        assert_eq!(f.entries[1].id, None);
+        assert_eq!(f.entries[2].link, None);
+    }
+
+    #[test]
+    fn keys_without_guid_are_stable_across_parses() {
+        let a = parse_feed(RSS.as_bytes(), None, ParseLimits::default()).unwrap();
+        let b = parse_feed(RSS.as_bytes(), None, ParseLimits::default()).unwrap();
+        let ka: Vec<_> = a
+            .entries
+            .into_iter()
+            .map(|e| e.into_item(&feed()).key)
+            .collect();
+        let kb: Vec<_> = b
+            .entries
+            .into_iter()
+            .map(|e| e.into_item(&feed()).key)
+            .collect();
+        assert_eq!(ka, kb);
+        assert_ne!(ka[1], ka[2]);
+    }
+
+    #[test]
+    fn limits_bound_entries_and_fields() {
+        let limits = ParseLimits {
+            max_entries: 1,
+            max_field_chars: 5,
+        };
+        let f = parse_feed(RSS.as_bytes(), None, limits).unwrap();
+        assert_eq!(f.entries.len(), 1);
+        assert_eq!(f.dropped_entries, 2);
+        assert_eq!(f.entries[0].title.as_deref(), Some("Kreml"));
+    }
+
+    #[test]
+    fn not_a_feed_is_an_error() {
+        for doc in [
+            "<html><body>hi</body></html>",
+            "",
+            "{\"error\": \"nope\"}",
+            "garbage",
+        ] {
+            assert!(
+                parse_feed(doc.as_bytes(), None, ParseLimits::default()).is_err(),
+                "{doc}"
+            );
+        }
+    }
+
+    #[test]
+    fn relative_links_resolve_against_the_base() {
+        let doc = r#"<rss version="2.0"><channel><title>t</title><item><title>a</title><link>/news/1</link></item></channel></rss>"#;
+        let base = Url::parse("https://example.org/feed.xml").unwrap();
+        let f = parse_feed(doc.as_bytes(), Some(&base), ParseLimits::default()).unwrap();
+        assert_eq!(
+            f.entries[0].link.as_deref(),
+            Some("https://example.org/news/1")
+        );
+    }
+
+    #[test]
+    fn summary_falls_back_to_content() {
+        let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>x</id>
+<entry><id>e1</id><title>Putin speaks</title><content type="html">&lt;p&gt;The Kremlin said...&lt;/p&gt;</content></entry></feed>"#;
+        let f = parse_feed(doc.as_bytes(), None, ParseLimits::default()).unwrap();
+        let item = f.entries.into_iter().next().unwrap().into_item(&feed());
+        assert_eq!(item.summary, "The Kremlin said...");
+    }
+}

@@ -1,0 +1,173 @@
+//! One poll of one feed, start to finish: fetch → parse → classify → store (which items are
+//! new, their alerts and outbox rows). A plain function that tests call; the scheduler in
+//! `app` only decides when.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use tracing::{debug, info, instrument, warn};
+
+use crate::classify::Classifier;
+use crate::config::FeedSettings;
+use crate::domain::{Item, Route, Signal};
+use crate::fetch::{FetchOutcome, Fetcher};
+use crate::parse::{ParseLimits, parse_feed};
+use crate::store::{FeedUpdate, IngestReport, Store, StoreError};
+
+/// What a poll needs, shared by every feed.
+#[derive(Clone)]
+pub struct PollContext {
+    pub store: Store,
+    pub fetcher: Fetcher,
+    pub classifier: Arc<Classifier>,
+    pub routes: Arc<Vec<Route>>,
+    pub limits: ParseLimits,
+}
+
+/// How a poll ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PollOutcome {
+    /// 304: nothing fetched.
+    NotModified,
+    /// A body identical to the last one parsed: not parsed again.
+    Unchanged,
+    /// A new body, parsed and recorded.
+    Ingested(IngestReport),
+    /// The feed could not be fetched or read; the others go on.
+    Failed {
+        kind: &'static str,
+        error: String,
+        /// Failures in a row, this one included.
+        failures: u32,
+        retry_after: Option<Duration>,
+    },
+}
+
+/// Polls `feed` once at `now`. Only a store error is an `Err`: everything that can go wrong
+/// with the feed itself is a [`PollOutcome::Failed`], logged with the feed's name.
+#[instrument(skip_all, fields(feed = %feed.name))]
+pub async fn poll_feed_once(
+    ctx: &PollContext,
+    feed: &FeedSettings,
+    now: DateTime<Utc>,
+) -> Result<PollOutcome, StoreError> {
+    let state = ctx.store.feed_state(&feed.name).await?;
+    let was_failing = state.consecutive_failures > 0;
+    let fetched = match ctx.fetcher.fetch(&feed.source, &state.validators).await {
+        Ok(FetchOutcome::NotModified) => {
+            debug!("not modified");
+            ctx.store
+                .record_feed_unchanged(&feed.name, was_failing, now)
+                .await?;
+            return Ok(PollOutcome::NotModified);
+        }
+        Ok(FetchOutcome::Fetched(f)) => f,
+        Err(e) => {
+            let error = e.to_string();
+            let failures = ctx
+                .store
+                .record_feed_failure(&feed.name, &error, now)
+                .await?;
+            warn!(url = %feed.source, failures, kind = e.kind(), error = %error, "poll failed; the feed will be tried again later");
+            return Ok(PollOutcome::Failed {
+                kind: e.kind(),
+                error,
+                failures,
+                retry_after: e.retry_after(),
+            });
+        }
+    };
+    let hash = hex::encode(Sha256::digest(&fetched.body));
+    if state.body_hash.as_deref() == Some(hash.as_str()) {
+        debug!("body unchanged");
+        ctx.store
+            .record_feed_unchanged(&feed.name, was_failing, now)
+            .await?;
+        return Ok(PollOutcome::Unchanged);
+    }
+
+    // Parsing and classifying are CPU work: off the async threads.
+    let classifier = ctx.classifier.clone();
+    let limits = ctx.limits;
+    let name = feed.name.clone();
+    let base = fetched.url.clone();
+    let body = fetched.body;
+    let parsed = tokio::task::spawn_blocking(move || {
+        let parsed = parse_feed(&body, base.as_ref(), limits)?;
+        let dropped = parsed.dropped_entries;
+        let items: Vec<(Item, Vec<Signal>)> = parsed
+            .entries
+            .into_iter()
+            .map(|e| {
+                let item = e.into_item(&name);
+                let signals = classifier.classify(&item.title, &item.summary).signals;
+                (item, signals)
+            })
+            .collect();
+        Ok::<_, crate::parse::ParseError>((items, dropped))
+    })
+    .await;
+    let (items, dropped) = match parsed {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            let error = e.to_string();
+            let failures = ctx
+                .store
+                .record_feed_failure(&feed.name, &error, now)
+                .await?;
+            warn!(url = %feed.source, failures, error = %error, "feed could not be parsed; the feed will be tried again later");
+            return Ok(PollOutcome::Failed {
+                kind: "parse",
+                error,
+                failures,
+                retry_after: None,
+            });
+        }
+        Err(join) => {
+            let error = format!("parsing stopped unexpectedly: {join}");
+            let failures = ctx
+                .store
+                .record_feed_failure(&feed.name, &error, now)
+                .await?;
+            warn!(url = %feed.source, failures, error = %error, "feed could not be parsed");
+            return Ok(PollOutcome::Failed {
+                kind: "parse",
+                error,
+                failures,
+                retry_after: None,
+            });
+        }
+    };
+    if dropped > 0 {
+        warn!(
+            dropped,
+            limit = ctx.limits.max_entries,
+            "feed has more entries than the limit; the rest were ignored"
+        );
+    }
+    let update = FeedUpdate {
+        validators: fetched.validators,
+        body_hash: Some(hash),
+    };
+    let report = ctx
+        .store
+        .ingest(&feed.name, &update, &items, &ctx.routes, now)
+        .await?;
+    if report.alerts > 0 {
+        for (item, signals) in items.iter().filter(|(_, s)| !s.is_empty()) {
+            for s in signals {
+                debug!(signal = %s.kind, score = s.score, rule = %s.evidence.rule, title = %item.title, "signal");
+            }
+        }
+    }
+    info!(
+        items = report.items,
+        new = report.new_items,
+        alerts = report.alerts,
+        deliveries = report.deliveries,
+        "polled"
+    );
+    Ok(PollOutcome::Ingested(report))
+}

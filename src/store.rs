@@ -1,0 +1,764 @@
+//! The state: an SQLite file in `state_dir`, reached through sqlx. The only module that
+//! touches disk for state.
+//!
+//! What must survive a crash is a row before it is an action: an item's alerts and their
+//! deliveries are written in the same transaction that records the item as seen, and a
+//! delivery is marked delivered only after the channel confirmed it. The SQL is kept to what
+//! SQLite and PostgreSQL share (`$n` parameters, `ON CONFLICT`, `RETURNING`, BIGINT times) so
+//! a PostgreSQL backend can reuse it.
+//!
+//! One daemon per state directory: [`StateLock`] enforces it, and on start the daemon puts
+//! rows a crashed predecessor left `sending` back to `pending`.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+
+use crate::domain::{
+    Alert, Channel, Delivery, Evidence, FeedName, Field, Item, ItemKey, Route, Signal, SignalKind,
+};
+use crate::fetch::Validators;
+
+/// File name of the database inside `state_dir`.
+pub const DB_FILE: &str = "ceasefire-watch.db";
+const LOCK_FILE: &str = "ceasefire-watch.lock";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the state directory {path}: {source}")]
+    StateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("another ceasefire-watch daemon is using {path} (lock held on {lock})")]
+    Locked { path: PathBuf, lock: PathBuf },
+    #[error("cannot open the database {path}: {source}")]
+    Open { path: PathBuf, source: sqlx::Error },
+    #[error("cannot bring the database {path} up to date: {source}")]
+    Migrate {
+        path: PathBuf,
+        source: sqlx::migrate::MigrateError,
+    },
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("unreadable row in {table}: {message}")]
+    Corrupt {
+        table: &'static str,
+        message: String,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Held by a running daemon so that a second one on the same state directory refuses to
+/// start (two would send every alert twice). Released when dropped or when the process dies.
+#[derive(Debug)]
+pub struct StateLock {
+    _file: File,
+}
+
+impl StateLock {
+    pub fn acquire(state_dir: &Path) -> Result<StateLock> {
+        create_state_dir(state_dir)?;
+        let lock = state_dir.join(LOCK_FILE);
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock)
+            .map_err(|source| StoreError::StateDir {
+                path: lock.clone(),
+                source,
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(StateLock { _file: file }),
+            Err(_) => Err(StoreError::Locked {
+                path: state_dir.to_owned(),
+                lock,
+            }),
+        }
+    }
+}
+
+fn create_state_dir(state_dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(state_dir).map_err(|source| StoreError::StateDir {
+        path: state_dir.to_owned(),
+        source,
+    })
+}
+
+/// What the store holds about a feed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedState {
+    pub validators: Validators,
+    pub body_hash: Option<String>,
+    pub consecutive_failures: u32,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// The result of a successful fetch, to record with its items.
+#[derive(Debug, Clone, Default)]
+pub struct FeedUpdate {
+    pub validators: Validators,
+    pub body_hash: Option<String>,
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestReport {
+    pub items: usize,
+    pub new_items: usize,
+    pub alerts: usize,
+    pub deliveries: usize,
+}
+
+/// Rows of the outbox by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxCounts {
+    pub pending: u64,
+    pub sending: u64,
+    pub delivered: u64,
+    pub dead: u64,
+}
+
+/// The database. Cheap to clone (a connection pool).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(v).single().unwrap_or_default()
+}
+
+/// The idempotency key of a delivery: stable across retries and restarts, unique per
+/// (item, signal, channel, recipient).
+pub fn idempotency_key(
+    item: &ItemKey,
+    signal: SignalKind,
+    channel: Channel,
+    target: &str,
+) -> String {
+    let mut h = Sha256::new();
+    for part in [item.as_str(), signal.as_str(), channel.as_str(), target] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `state_dir` and applies migrations.
+    pub async fn open(state_dir: &Path) -> Result<Store> {
+        create_state_dir(state_dir)?;
+        let path = state_dir.join(DB_FILE);
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open {
+                path: path.clone(),
+                source,
+            })?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|source| StoreError::Migrate {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Store { pool })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Makes sure every configured feed has a row; keeps rows of feeds no longer configured
+    /// (their validators serve if they come back).
+    pub async fn sync_feeds<'a>(
+        &self,
+        feeds: impl IntoIterator<Item = (&'a FeedName, String)>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for (name, url) in feeds {
+            sqlx::query(
+                "INSERT INTO feeds (name, url, updated_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (name) DO UPDATE SET url = excluded.url
+                 WHERE feeds.url <> excluded.url",
+            )
+            .bind(name.as_str())
+            .bind(url)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn feed_state(&self, name: &FeedName) -> Result<FeedState> {
+        let row = sqlx::query(
+            "SELECT etag, last_modified, body_hash, consecutive_failures, last_success_at, last_error
+             FROM feeds WHERE name = $1",
+        )
+        .bind(name.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(FeedState::default());
+        };
+        Ok(FeedState {
+            validators: Validators {
+                etag: row.try_get("etag")?,
+                last_modified: row.try_get("last_modified")?,
+            },
+            body_hash: row.try_get("body_hash")?,
+            consecutive_failures: row.try_get::<i64, _>("consecutive_failures")?.max(0) as u32,
+            last_success_at: row
+                .try_get::<Option<i64>, _>("last_success_at")?
+                .map(from_ms),
+            last_error: row.try_get("last_error")?,
+        })
+    }
+
+    /// Records a failed poll; returns the number of failures in a row.
+    pub async fn record_feed_failure(
+        &self,
+        name: &FeedName,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u32> {
+        let n: i64 = sqlx::query_scalar(
+            "UPDATE feeds SET consecutive_failures = consecutive_failures + 1, last_error = $2, updated_at = $3
+             WHERE name = $1 RETURNING consecutive_failures",
+        )
+        .bind(name.as_str())
+        .bind(error)
+        .bind(ms(now))
+        .fetch_optional(&self.pool)
+        .await?
+        .unwrap_or(1);
+        Ok(n.max(0) as u32)
+    }
+
+    /// Records a poll that found nothing new (304 or an unchanged body). Writes only when
+    /// there is something to change (the feed was failing), so an idle poll costs no write.
+    pub async fn record_feed_unchanged(
+        &self,
+        name: &FeedName,
+        was_failing: bool,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if was_failing {
+            sqlx::query(
+                "UPDATE feeds SET consecutive_failures = 0, last_error = NULL, last_success_at = $2, updated_at = $2
+                 WHERE name = $1",
+            )
+            .bind(name.as_str())
+            .bind(ms(now))
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Records a fetched feed: its new validators, its items (new ones are remembered), and
+    /// for each new item with signals, its alerts and one delivery per matching route. One
+    /// transaction: either all of it is recorded, or none and the next poll tries again.
+    pub async fn ingest(
+        &self,
+        feed: &FeedName,
+        update: &FeedUpdate,
+        items: &[(Item, Vec<Signal>)],
+        routes: &[Route],
+        now: DateTime<Utc>,
+    ) -> Result<IngestReport> {
+        let mut report = IngestReport {
+            items: items.len(),
+            ..IngestReport::default()
+        };
+        let mut tx = self.pool.begin().await?;
+        for (item, signals) in items {
+            let inserted = sqlx::query(
+                "INSERT INTO items (key, feed, guid, link, title, published_at, seen_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(item.key.as_str())
+            .bind(feed.as_str())
+            .bind(item.guid.as_deref())
+            .bind(item.link.as_deref())
+            .bind(&item.title)
+            .bind(item.published.map(ms))
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if !inserted {
+                continue;
+            }
+            report.new_items += 1;
+            for signal in signals {
+                report.deliveries += insert_alert(&mut tx, item, signal, routes, now).await?;
+                report.alerts += 1;
+            }
+        }
+        sqlx::query(
+            "UPDATE feeds SET etag = $2, last_modified = $3, body_hash = $4, last_success_at = $5,
+             consecutive_failures = 0, last_error = NULL, updated_at = $5 WHERE name = $1",
+        )
+        .bind(feed.as_str())
+        .bind(update.validators.etag.as_deref())
+        .bind(update.validators.last_modified.as_deref())
+        .bind(update.body_hash.as_deref())
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// Puts rows left `sending` by a process that died back to `pending`. Safe only while
+    /// holding the [`StateLock`].
+    pub async fn release_in_flight(&self, now: DateTime<Utc>) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE deliveries SET state = 'pending', updated_at = $1 WHERE state = 'sending'",
+        )
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// Claims up to `limit` due deliveries (pending, next attempt not in the future): they
+    /// become `sending`, so no other worker takes them.
+    pub async fn claim_due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Delivery>> {
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "UPDATE deliveries SET state = 'sending', updated_at = $1
+             WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1
+                          ORDER BY next_attempt_at, id LIMIT $2)
+             RETURNING id",
+        )
+        .bind(ms(now))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row = sqlx::query(
+                "SELECT d.id, d.channel, d.target, d.address, d.idempotency_key, d.attempts,
+                        a.id AS alert_id, a.item_key, a.signal, a.score, a.rule, a.words, a.sentence, a.field,
+                        a.feed, a.title, a.summary, a.link, a.published_at, a.created_at
+                 FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            out.push(delivery_from_row(&row)?);
+        }
+        tx.commit().await?;
+        out.sort_by_key(|d| d.id);
+        Ok(out)
+    }
+
+    pub async fn mark_delivered(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_error = NULL,
+             delivered_at = $2, updated_at = $2 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A failed attempt that will be retried at `next_at`.
+    pub async fn mark_retry(
+        &self,
+        id: i64,
+        error: &str,
+        next_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE deliveries SET state = 'pending', attempts = attempts + 1, last_error = $2,
+             next_attempt_at = $3, updated_at = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(error)
+        .bind(ms(next_at))
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A delivery that will never succeed (permanent rejection, or retried for too long).
+    pub async fn mark_dead(&self, id: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE deliveries SET state = 'dead', attempts = attempts + 1, last_error = $2, updated_at = $3
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(error)
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Returns a claimed row to `pending` without counting an attempt (shutdown mid-send).
+    pub async fn unclaim(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE deliveries SET state = 'pending', updated_at = $2 WHERE id = $1 AND state = 'sending'")
+            .bind(id)
+            .bind(ms(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// When the earliest pending delivery is due.
+    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
+        let v: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(v.map(from_ms))
+    }
+
+    pub async fn outbox_counts(&self) -> Result<OutboxCounts> {
+        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut c = OutboxCounts::default();
+        for row in rows {
+            let n = row.try_get::<i64, _>("n")?.max(0) as u64;
+            match row.try_get::<String, _>("state")?.as_str() {
+                "pending" => c.pending = n,
+                "sending" => c.sending = n,
+                "delivered" => c.delivered = n,
+                "dead" => c.dead = n,
+                _ => {}
+            }
+        }
+        Ok(c)
+    }
+
+    /// Number of items ever seen (for summaries).
+    pub async fn item_count(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM items")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n.max(0) as u64)
+    }
+}
+
+async fn insert_alert(
+    tx: &mut Transaction<'_, Sqlite>,
+    item: &Item,
+    signal: &Signal,
+    routes: &[Route],
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let words = serde_json::to_string(&signal.evidence.words).unwrap_or_else(|_| "[]".into());
+    let field = match signal.evidence.field {
+        Field::Title => "title",
+        Field::Summary => "summary",
+    };
+    let alert_id: i64 = sqlx::query_scalar(
+        "INSERT INTO alerts (item_key, signal, score, rule, words, sentence, field, feed, title, summary,
+                             link, published_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+    )
+    .bind(item.key.as_str())
+    .bind(signal.kind.as_str())
+    .bind(f64::from(signal.score))
+    .bind(&signal.evidence.rule)
+    .bind(words)
+    .bind(&signal.evidence.sentence)
+    .bind(field)
+    .bind(item.feed.as_str())
+    .bind(&item.title)
+    .bind(&item.summary)
+    .bind(item.link.as_deref())
+    .bind(item.published.map(ms))
+    .bind(ms(now))
+    .fetch_one(&mut **tx)
+    .await?;
+    let mut n = 0;
+    for route in routes.iter().filter(|r| r.signals.contains(&signal.kind)) {
+        let key = idempotency_key(&item.key, signal.kind, route.channel, &route.target);
+        sqlx::query(
+            "INSERT INTO deliveries (alert_id, channel, target, address, idempotency_key, state,
+                                     next_attempt_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6, $6) ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(alert_id)
+        .bind(route.channel.as_str())
+        .bind(&route.target)
+        .bind(&route.address)
+        .bind(key)
+        .bind(ms(now))
+        .execute(&mut **tx)
+        .await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn delivery_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Delivery> {
+    let corrupt = |message: String| StoreError::Corrupt {
+        table: "deliveries",
+        message,
+    };
+    let channel: String = row.try_get("channel")?;
+    let signal: String = row.try_get("signal")?;
+    let words: String = row.try_get("words")?;
+    let field: String = row.try_get("field")?;
+    let feed: String = row.try_get("feed")?;
+    Ok(Delivery {
+        id: row.try_get("id")?,
+        channel: Channel::from_str(&channel).map_err(corrupt)?,
+        target: row.try_get("target")?,
+        address: row.try_get("address")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        attempts: row.try_get::<i64, _>("attempts")?.max(0) as u32,
+        alert: Alert {
+            id: row.try_get("alert_id")?,
+            item_key: ItemKey::from_stored(row.try_get("item_key")?),
+            signal: Signal {
+                kind: SignalKind::from_str(&signal).map_err(corrupt)?,
+                score: row.try_get::<f64, _>("score")? as f32,
+                evidence: Evidence {
+                    rule: row.try_get("rule")?,
+                    words: serde_json::from_str(&words).map_err(|e| corrupt(e.to_string()))?,
+                    sentence: row.try_get("sentence")?,
+                    field: if field == "title" {
+                        Field::Title
+                    } else {
+                        Field::Summary
+                    },
+                },
+            },
+            feed: FeedName::parse(&feed).map_err(corrupt)?,
+            title: row.try_get("title")?,
+            summary: row.try_get("summary")?,
+            link: row.try_get("link")?,
+            published: row.try_get::<Option<i64>, _>("published_at")?.map(from_ms),
+            created_at: from_ms(row.try_get("created_at")?),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn item(feed: &FeedName, guid: &str, title: &str) -> Item {
+        Item {
+            key: ItemKey::compute(feed, Some(guid), None, title, ""),
+            feed: feed.clone(),
+            guid: Some(guid.into()),
+            link: Some(format!("https://example.org/{guid}")),
+            title: title.into(),
+            summary: String::new(),
+            published: None,
+        }
+    }
+
+    fn signal(kind: SignalKind) -> Signal {
+        Signal {
+            kind,
+            score: 0.9,
+            evidence: Evidence {
+                rule: "r".into(),
+                words: vec!["Kremlin".into(), "rejects".into()],
+                sentence: "Kremlin rejects truce".into(),
+                field: Field::Title,
+            },
+        }
+    }
+
+    fn routes() -> Vec<Route> {
+        vec![
+            Route {
+                channel: Channel::Email,
+                target: "ops".into(),
+                address: "ops@example.org".into(),
+                signals: BTreeSet::from([SignalKind::RussiaRejects]),
+            },
+            Route {
+                channel: Channel::Webhook,
+                target: "hook".into(),
+                address: "https://hooks.example.org/".into(),
+                signals: SignalKind::ALL.into_iter().collect(),
+            },
+        ]
+    }
+
+    #[tokio::test]
+    async fn ingest_records_items_once_and_creates_the_outbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let feed = FeedName::parse("f").unwrap();
+        let now = Utc::now();
+        store
+            .sync_feeds([(&feed, "https://example.org/rss".to_string())], now)
+            .await
+            .unwrap();
+        let items = vec![
+            (
+                item(&feed, "1", "Kremlin rejects truce"),
+                vec![signal(SignalKind::RussiaRejects)],
+            ),
+            (
+                item(&feed, "2", "US pauses aid"),
+                vec![signal(SignalKind::UsAidPaused)],
+            ),
+            (item(&feed, "3", "weather"), vec![]),
+        ];
+        let update = FeedUpdate {
+            validators: Validators {
+                etag: Some("\"v1\"".into()),
+                last_modified: None,
+            },
+            body_hash: Some("h".into()),
+        };
+        let r = store
+            .ingest(&feed, &update, &items, &routes(), now)
+            .await
+            .unwrap();
+        assert_eq!(
+            r,
+            IngestReport {
+                items: 3,
+                new_items: 3,
+                alerts: 2,
+                deliveries: 3
+            }
+        );
+        let again = store
+            .ingest(&feed, &update, &items, &routes(), now)
+            .await
+            .unwrap();
+        assert_eq!(again.new_items, 0);
+        assert_eq!(again.deliveries, 0);
+        let state = store.feed_state(&feed).await.unwrap();
+        assert_eq!(state.validators.etag.as_deref(), Some("\"v1\""));
+        assert_eq!(state.body_hash.as_deref(), Some("h"));
+
+        // Claiming takes each row once; a crash leaves rows `sending` until released.
+        let claimed = store.claim_due(now, 10).await.unwrap();
+        assert_eq!(claimed.len(), 3);
+        assert!(store.claim_due(now, 10).await.unwrap().is_empty());
+        assert_eq!(
+            claimed[0].alert.signal.evidence.words,
+            ["Kremlin", "rejects"]
+        );
+        store.mark_delivered(claimed[0].id, now).await.unwrap();
+        store
+            .mark_retry(
+                claimed[1].id,
+                "down",
+                now + chrono::Duration::seconds(60),
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.release_in_flight(now).await.unwrap(), 1);
+        let c = store.outbox_counts().await.unwrap();
+        assert_eq!(
+            c,
+            OutboxCounts {
+                pending: 2,
+                sending: 0,
+                delivered: 1,
+                dead: 0
+            }
+        );
+        // The retried row is not due yet; the released one is, with the same key.
+        let again = store.claim_due(now, 10).await.unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].idempotency_key, claimed[2].idempotency_key);
+        assert_eq!(
+            store.next_due().await.unwrap().map(|t| t.timestamp()),
+            Some((now + chrono::Duration::seconds(60)).timestamp())
+        );
+    }
+
+    #[tokio::test]
+    async fn state_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let feed = FeedName::parse("f").unwrap();
+        let now = Utc::now();
+        {
+            let store = Store::open(dir.path()).await.unwrap();
+            store
+                .sync_feeds([(&feed, "u".to_string())], now)
+                .await
+                .unwrap();
+            let items = vec![(item(&feed, "1", "t"), vec![])];
+            store
+                .ingest(&feed, &FeedUpdate::default(), &items, &[], now)
+                .await
+                .unwrap();
+            store.close().await;
+        }
+        let store = Store::open(dir.path()).await.unwrap();
+        assert_eq!(store.item_count().await.unwrap(), 1);
+    }
+
+    #[test]
+    fn a_second_daemon_cannot_take_the_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = StateLock::acquire(dir.path()).unwrap();
+        let err = StateLock::acquire(dir.path()).unwrap_err();
+        assert!(matches!(err, StoreError::Locked { .. }), "{err}");
+    }
+
+    #[test]
+    fn idempotency_keys_are_stable_and_distinct() {
+        let feed = FeedName::parse("f").unwrap();
+        let k = ItemKey::compute(&feed, Some("1"), None, "", "");
+        let a = idempotency_key(&k, SignalKind::RussiaRejects, Channel::Email, "ops");
+        assert_eq!(
+            a,
+            idempotency_key(&k, SignalKind::RussiaRejects, Channel::Email, "ops")
+        );
+        assert_ne!(
+            a,
+            idempotency_key(&k, SignalKind::RussiaRejects, Channel::Webhook, "ops")
+        );
+        assert_ne!(
+            a,
+            idempotency_key(&k, SignalKind::RussiaAccepts, Channel::Email, "ops")
+        );
+    }
+}
