@@ -863,9 +863,28 @@ fn resolve_credential(name: &str, base_dir: Option<&Path>) -> PathBuf {
 fn resolve_path(p: &str, base_dir: Option<&Path>) -> PathBuf {
     let path = PathBuf::from(p);
     match base_dir {
-        Some(base) if path.is_relative() => base.join(path),
+        Some(base) if path.is_relative() => normalize_lexically(&base.join(path)),
         _ => path,
     }
+}
+
+/// Removes `.` and `..` components without touching the file system, so logs show
+/// `/srv/cw/state` rather than `/srv/cw/config/../state`.
+pub fn normalize_lexically(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn required_name(

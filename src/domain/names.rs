@@ -63,7 +63,9 @@ impl FeedSource {
         }
         if s.starts_with("./") || s.starts_with("../") {
             return match base_dir {
-                Some(dir) => Ok(FeedSource::File(dir.join(s))),
+                Some(dir) => Ok(FeedSource::File(crate::config::normalize_lexically(
+                    &dir.join(s),
+                ))),
                 None => Err("relative path without a base directory".into()),
             };
         }
@@ -223,7 +225,7 @@ mod tests {
         ));
         assert_eq!(
             FeedSource::parse("./feeds/a.xml", Some(base)).unwrap(),
-            FeedSource::File(PathBuf::from("/etc/cw/./feeds/a.xml"))
+            FeedSource::File(PathBuf::from("/etc/cw/feeds/a.xml"))
         );
         assert_eq!(
             FeedSource::parse("file:///tmp/a.xml", None).unwrap(),

@@ -1,0 +1,173 @@
+//! The command line: check-config, inspect, classify, eval.
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn check_config_names_every_bad_key() {
+    let app = TestApp::new(
+        r#"
+[daemon]
+state_dir = "{state_dir}"
+default_interval = "sometimes"
+[[feeds]]
+name = "ok"
+url = "https://example.org/rss"
+[[feeds]]
+name = "ok-too"
+url = "https://example.org/rss2"
+[[feeds]]
+name = "bad"
+url = "example.org/rss"
+[[webhooks]]
+name = "hook"
+url = "https://hooks.example.org/x"
+signals = ["russia_agrees"]
+"#,
+    );
+    let out = app.cli(&["check-config"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    assert!(
+        text.contains("feeds[2].url: relative URL without a base"),
+        "{text}"
+    );
+    assert!(
+        text.contains("daemon.default_interval: \"sometimes\" is not a duration"),
+        "{text}"
+    );
+    assert!(
+        text.contains("webhooks[0].signals: unknown signal \"russia_agrees\""),
+        "{text}"
+    );
+    assert!(
+        text.contains(&app.config_path.display().to_string()),
+        "names the file: {text}"
+    );
+
+    app.write_config("[daemon]\nstate_dir = \"{state_dir}\"\n[[feeds]]\nname = \"ok\"\nurl = \"https://example.org/rss\"\n");
+    let out = app.cli(&["check-config"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("OK"));
+}
+
+#[tokio::test]
+async fn a_bad_config_starts_nothing() {
+    let app = TestApp::new(
+        "[daemon]\nstate_dir = \"{state_dir}\"\n[[feeds]]\nname = \"x\"\nurl = \"nope\"\n",
+    );
+    let out = app.cli(&["run", "--once"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("feeds[0].url"), "{}", stderr(&out));
+    assert!(!app.state_dir.exists(), "no state was created");
+}
+
+#[tokio::test]
+async fn inspect_prints_plain_text_entries_with_signals() {
+    let app = TestApp::new("");
+    let feed = app.dir.path().join("feed.xml");
+    std::fs::write(
+        &feed,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Wire &amp; more</title><link>https://news.example.org/</link>
+<item><guid>a1</guid><title>Moscow turns down the 30-day truce</title><link>https://news.example.org/a1</link>
+<description>&lt;p&gt;The Kremlin&amp;nbsp;said &lt;b&gt;no&lt;/b&gt;.&lt;script&gt;track()&lt;/script&gt;&lt;/p&gt;</description>
+<pubDate>Tue, 11 Mar 2025 14:30:00 +0200</pubDate></item>
+<item><title>No guid here</title></item>
+</channel></rss>"#,
+    )
+    .unwrap();
+    let out = app.cli(&["inspect", feed.to_str().unwrap()]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["feed"]["title"], "Wire & more");
+    assert_eq!(v["feed"]["link"], "https://news.example.org/");
+    let e = &v["entries"][0];
+    assert_eq!(e["id"], "a1");
+    assert_eq!(e["summary"], "The Kremlin said no .");
+    assert_eq!(e["published"], "2025-03-11T12:30:00Z");
+    assert_eq!(e["signals"][0]["signal"], "russia_rejects");
+    assert!(
+        e["signals"][0]["evidence"]["words"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 2
+    );
+    assert_eq!(v["entries"][1]["id"], serde_json::Value::Null);
+    assert_eq!(v["entries"][1]["link"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn inspect_refuses_what_is_not_a_feed_in_one_line() {
+    let app = TestApp::new("");
+    let page = app.dir.path().join("page.html");
+    std::fs::write(&page, "<html><body>Not a feed</body></html>").unwrap();
+    for input in [page.to_str().unwrap(), "/nonexistent/file.xml"] {
+        let out = app.cli(&["inspect", input]).await;
+        assert_eq!(out.status.code(), Some(1), "{input}");
+        let err = stderr(&out);
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.starts_with("error: "), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn classify_answers_each_line() {
+    let app = TestApp::new("");
+    let input = concat!(
+        r#"{"id": "a", "title": "Putin declares a three-day truce for Victory Day", "summary": ""}"#,
+        "\n",
+        r#"{"id": 7, "title": "Hamas accepts a ceasefire in Gaza", "summary": "Mediators welcomed it."}"#,
+        "\n\n",
+        r#"{"id": "c", "title": "", "summary": "Washington suspended military aid and intelligence sharing with Kyiv on Monday."}"#,
+        "\n"
+    );
+    let out = app.cli_with_stdin(&["classify"], Some(input)).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["id"], "a");
+    assert_eq!(lines[0]["labels"], serde_json::json!(["russia_accepts"]));
+    assert_eq!(lines[1]["id"], 7);
+    assert_eq!(lines[1]["labels"], serde_json::json!([]));
+    let mut c: Vec<String> = serde_json::from_value(lines[2]["labels"].clone()).unwrap();
+    c.sort();
+    assert_eq!(c, ["us_aid_paused", "us_intel_paused"]);
+    assert!(lines[0]["scores"]["russia_accepts"].as_f64().unwrap() >= 0.5);
+    assert_eq!(lines[0]["scores"].as_object().unwrap().len(), 7);
+}
+
+#[tokio::test]
+async fn eval_reports_figures_and_misses() {
+    let app = TestApp::new("");
+    let corpus = app.dir.path().join("corpus.jsonl");
+    std::fs::write(
+        &corpus,
+        concat!(
+            r#"{"id": "1", "title": "Kremlin rejects the Easter truce", "summary": "", "labels": ["russia_rejects"]}"#,
+            "\n",
+            r#"{"id": "2", "title": "Sunny weather ahead", "summary": "", "labels": ["us_aid_paused"]}"#,
+            "\n",
+            r#"{"id": "3", "title": "Hamas accepts a Gaza truce", "summary": "", "labels": ["none"]}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let out = app.cli(&["eval", corpus.to_str().unwrap()]).await;
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("missed us_aid_paused"), "{text}");
+    assert!(
+        text.trim_end().ends_with(
+            "micro_precision=1.000 micro_recall=0.500 micro_f1=0.667 false_alarms_on_none=0/1"
+        ),
+        "{text}"
+    );
+    let gated = app
+        .cli(&["eval", corpus.to_str().unwrap(), "--min-f1", "0.9"])
+        .await;
+    assert_eq!(gated.status.code(), Some(3));
+}

@@ -1,0 +1,139 @@
+//! The daemon in its loop: alerts while running, a clean stop on SIGTERM, retries when the
+//! mail server comes back.
+
+use std::time::Duration;
+
+use crate::helpers::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn runs_alerts_and_stops_on_sigterm() {
+    let feeds = FeedServer::start().await;
+    let smtp = SmtpServer::start();
+    feeds.set(
+        "wire",
+        rss(&[("x1", "Pentagon pauses weapons shipments to Ukraine", "")]),
+    );
+    let app = TestApp::new(&format!(
+        r#"
+[daemon]
+state_dir = "{{state_dir}}"
+shutdown_grace = "5s"
+[[feeds]]
+name = "wire"
+url = "{}"
+interval = "1s"
+[smtp]
+host = "127.0.0.1"
+port = {}
+security = "none"
+from = "alerts@example.org"
+[[subscribers]]
+name = "ops"
+email = "ops@example.org"
+"#,
+        feeds.url("wire"),
+        smtp.port
+    ));
+    let mut daemon = app.spawn_daemon();
+    assert!(
+        wait_for(Duration::from_secs(20), || smtp.mails().len() == 1).await,
+        "no alert from the daemon"
+    );
+    // It keeps polling (conditional GETs) without sending again.
+    assert!(
+        wait_for(Duration::from_secs(10), || feeds.requests("wire").len()
+            >= 3)
+        .await
+    );
+    assert!(feeds.requests("wire")[1..].iter().all(|r| r.status == 304));
+    // A new item while running is alerted once.
+    feeds.set(
+        "wire",
+        rss(&[
+            ("x1", "Pentagon pauses weapons shipments to Ukraine", ""),
+            ("x2", "Kremlin rejects the energy truce", ""),
+        ]),
+    );
+    assert!(wait_for(Duration::from_secs(20), || smtp.mails().len() == 2).await);
+
+    signal(&daemon, "TERM");
+    let status = tokio::time::timeout(Duration::from_secs(10), daemon.wait())
+        .await
+        .expect("stops within the grace period")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(smtp.mails().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mail_server_down_then_up_delivers_exactly_once() {
+    let feeds = FeedServer::start().await;
+    let port = free_port();
+    feeds.set(
+        "wire",
+        rss(&[("x1", "Kremlin rejects the energy truce", "")]),
+    );
+    let app = TestApp::new(&format!(
+        r#"
+[daemon]
+state_dir = "{{state_dir}}"
+[[feeds]]
+name = "wire"
+url = "{}"
+interval = "1h"
+[smtp]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+from = "alerts@example.org"
+timeout = "3s"
+[delivery]
+retry_initial = "1s"
+retry_max = "2s"
+[[subscribers]]
+name = "ops"
+email = "ops@example.org"
+"#,
+        feeds.url("wire"),
+    ));
+    let mut daemon = app.spawn_daemon();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let smtp = SmtpServer::start_with(SmtpOptions {
+        port: Some(port),
+        ..SmtpOptions::default()
+    });
+    assert!(
+        wait_for(Duration::from_secs(20), || smtp.mails().len() == 1).await,
+        "not delivered after the server came up"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(smtp.mails().len(), 1, "delivered exactly once");
+    signal(&daemon, "TERM");
+    let _ = tokio::time::timeout(Duration::from_secs(10), daemon.wait()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_daemon_on_the_same_state_refuses_to_start() {
+    let feeds = FeedServer::start().await;
+    feeds.set("wire", rss(&[]));
+    let app = TestApp::new(&format!(
+        "[daemon]\nstate_dir = \"{{state_dir}}\"\n[[feeds]]\nname = \"wire\"\nurl = \"{}\"\ninterval = \"1h\"\n",
+        feeds.url("wire")
+    ));
+    let mut first = app.spawn_daemon();
+    assert!(
+        wait_for(Duration::from_secs(10), || !feeds
+            .requests("wire")
+            .is_empty())
+        .await
+    );
+    let second = app.cli(&["run", "--once"]).await;
+    assert_eq!(second.status.code(), Some(1));
+    assert!(
+        stderr(&second).contains("another ceasefire-watch daemon"),
+        "{}",
+        stderr(&second)
+    );
+    signal(&first, "TERM");
+    let _ = tokio::time::timeout(Duration::from_secs(10), first.wait()).await;
+}
