@@ -137,3 +137,55 @@ async fn a_second_daemon_on_the_same_state_refuses_to_start() {
     signal(&first, "TERM");
     let _ = tokio::time::timeout(Duration::from_secs(10), first.wait()).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhook_errors_are_retried_or_dead_as_their_status_says() {
+    let feeds = FeedServer::start().await;
+    let hooks = WebhookServer::start().await;
+    feeds.set(
+        "wire",
+        rss(&[("x1", "Kremlin rejects the energy truce", "")]),
+    );
+    hooks.script("flaky", &[500, 503, 500]);
+    hooks.script("gone", &[410]);
+    let app = TestApp::new(&format!(
+        r#"
+[daemon]
+state_dir = "{{state_dir}}"
+[[feeds]]
+name = "wire"
+url = "{}"
+interval = "1h"
+[delivery]
+retry_initial = "1s"
+retry_max = "1s"
+[[webhooks]]
+name = "flaky"
+url = "{}"
+[[webhooks]]
+name = "gone"
+url = "{}"
+"#,
+        feeds.url("wire"),
+        hooks.url("flaky"),
+        hooks.url("gone"),
+    ));
+    let mut daemon = app.spawn_daemon();
+    assert!(
+        wait_for(Duration::from_secs(20), || hooks.received("flaky").len()
+            == 1)
+        .await,
+        "never delivered"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        hooks.attempts("flaky"),
+        4,
+        "three failures, then one success"
+    );
+    assert_eq!(hooks.received("flaky").len(), 1, "delivered exactly once");
+    assert_eq!(hooks.attempts("gone"), 1, "410 is permanent: not retried");
+    assert!(hooks.received("gone").is_empty());
+    signal(&daemon, "TERM");
+    let _ = tokio::time::timeout(Duration::from_secs(10), daemon.wait()).await;
+}

@@ -207,6 +207,8 @@ pub struct Hook {
 #[derive(Default)]
 struct HookState {
     received: Vec<Hook>,
+    /// Every request, by hook name, whatever was answered.
+    attempts: HashMap<String, usize>,
     /// Statuses to answer, per hook, in order; 200 when empty.
     script: HashMap<String, VecDeque<u16>>,
 }
@@ -225,6 +227,7 @@ async fn receive_hook(
 ) -> Response {
     let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
     let mut st = state.lock().unwrap();
+    *st.attempts.entry(name.clone()).or_default() += 1;
     let status = st
         .script
         .get_mut(&name)
@@ -265,6 +268,17 @@ impl WebhookServer {
             .filter(|h| h.name == name)
             .cloned()
             .collect()
+    }
+
+    /// Requests made to `name`, whatever was answered.
+    pub fn attempts(&self, name: &str) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .attempts
+            .get(name)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Answers the next requests to `name` with these statuses.

@@ -122,6 +122,7 @@ async fn right_alerts_to_the_right_people_once_across_restarts() {
 
     // The email says what fired, where, and why.
     let m = &rejections[0];
+    assert_eq!(m.mail_from, "alerts@example.org");
     let subject = m.header("Subject").unwrap();
     assert!(subject.contains("Russia rejects a ceasefire"), "{subject}");
     assert!(
