@@ -3,9 +3,8 @@
 
 use std::cell::RefCell;
 
-use aho_corasick::{AhoCorasick, MatchKind};
-
 use super::pack::{self, MAX_CONCEPTS, MAX_SLOTS, PackSettings, RulePack, SlotRef};
+use super::phrases::{PhraseSet, WordGate};
 use super::text::{Normalized, normalize_phrase};
 use crate::domain::{Evidence, Field, Signal, SignalKind};
 
@@ -43,11 +42,6 @@ impl ConceptSet {
 enum ConceptKind {
     Concept,
     Actor,
-    Pronoun,
-    ClauseBreak,
-    Speech,
-    RoleNoun,
-    Preposition,
     /// Hides actor mentions inside it.
     MaskActor,
     /// Hides concept mentions inside it.
@@ -58,13 +52,6 @@ enum ConceptKind {
 struct ConceptInfo {
     name: String,
     kind: ConceptKind,
-}
-
-#[derive(Debug)]
-struct PatternInfo {
-    concepts: Vec<ConceptId>,
-    /// The last word is a prefix: the match may end inside a word.
-    prefix: bool,
 }
 
 /// A phrase found in the text: a concept over a token range (inclusive).
@@ -171,22 +158,35 @@ pub struct Classification {
     pub scores: [f32; 7],
 }
 
+/// Grammar word flags: single words looked up only while finding a subject.
+const G_PRONOUN: u8 = 1;
+const G_CLAUSE: u8 = 2;
+const G_SPEECH: u8 = 4;
+const G_ROLE: u8 = 8;
+const G_PREPOSITION: u8 = 16;
+
 /// A rule pack compiled for matching. Build once, share freely: classifying takes `&self`
 /// and does no I/O.
 #[derive(Debug)]
 pub struct Classifier {
-    ac: Option<AhoCorasick>,
-    patterns: Vec<PatternInfo>,
+    /// Grammar words and their `G_*` flags.
+    grammar: std::collections::HashMap<String, u8>,
+    phrases: PhraseSet<ConceptId>,
     concepts: Vec<ConceptInfo>,
     year_concepts: Vec<ConceptId>,
     rules: Vec<Rule>,
     settings: PackSettings,
     actors: ConceptSet,
+    /// Words without which no rule can fire (see [`gate`]); `None` when it cannot be built.
+    gate: Option<WordGate>,
 }
 
 #[derive(Default)]
 struct Scratch {
     norm: Normalized,
+    /// Vocabulary ids of the words and the trie walk, for phrase matching.
+    ids: Vec<u32>,
+    stack: Vec<(u32, usize)>,
     mentions: Vec<Mention>,
     masks: Vec<Mention>,
     hits: Vec<Hit>,
@@ -201,6 +201,7 @@ struct SentenceCtx<'a> {
     norm: &'a Normalized,
     mentions: &'a [Mention],
     first_tok: u32,
+    end_tok: u32,
 }
 
 impl Classifier {
@@ -226,11 +227,6 @@ impl Classifier {
         for name in pack.concepts.keys() {
             concept_ids.insert(name.clone(), add(name.clone(), ConceptKind::Concept));
         }
-        let pronoun = add("grammar.pronouns".into(), ConceptKind::Pronoun);
-        let clause = add("grammar.clause_breaks".into(), ConceptKind::ClauseBreak);
-        let speech = add("grammar.speech_verbs".into(), ConceptKind::Speech);
-        let role = add("grammar.role_nouns".into(), ConceptKind::RoleNoun);
-        let preposition = add("grammar.prepositions".into(), ConceptKind::Preposition);
         let mask_actor = add("masks.not_actor".into(), ConceptKind::MaskActor);
         let mask_concept = add("masks.not_concept".into(), ConceptKind::MaskConcept);
 
@@ -240,18 +236,11 @@ impl Classifier {
         for (name, list) in &pack.concepts {
             phrase_lists.push((concept_ids[name], list));
         }
-        phrase_lists.push((pronoun, &pack.grammar.pronouns));
-        phrase_lists.push((clause, &pack.grammar.clause_breaks));
-        phrase_lists.push((speech, &pack.grammar.speech_verbs));
-        phrase_lists.push((role, &pack.grammar.role_nouns));
-        phrase_lists.push((preposition, &pack.grammar.prepositions));
         phrase_lists.push((mask_actor, &pack.masks.not_actor));
         phrase_lists.push((mask_concept, &pack.masks.not_concept));
 
-        let mut pattern_index: std::collections::HashMap<String, usize> = Default::default();
-        let mut ac_patterns: Vec<String> = Vec::new();
-        let mut patterns: Vec<PatternInfo> = Vec::new();
         let mut year_concepts = Vec::new();
+        let mut phrases: Vec<(Vec<String>, ConceptId)> = Vec::new();
         for (cid, list) in phrase_lists {
             for phrase in list {
                 // Validated above: braces balance.
@@ -262,44 +251,14 @@ impl Classifier {
                         }
                         continue;
                     }
-                    let prefix = expanded.trim_end().ends_with('*');
-                    let words = normalize_phrase(expanded.trim_end().trim_end_matches('*'));
-                    if words.is_empty() {
-                        continue;
-                    }
-                    let key = if prefix {
-                        format!(" {words}")
-                    } else {
-                        format!(" {words} ")
-                    };
-                    let idx = *pattern_index.entry(key.clone()).or_insert_with(|| {
-                        ac_patterns.push(key);
-                        patterns.push(PatternInfo {
-                            concepts: Vec::new(),
-                            prefix,
-                        });
-                        patterns.len() - 1
-                    });
-                    if !patterns[idx].concepts.contains(&cid) {
-                        patterns[idx].concepts.push(cid);
+                    let words = phrase_words(&expanded);
+                    if !words.is_empty() {
+                        phrases.push((words, cid));
                     }
                 }
             }
         }
-        let ac = if ac_patterns.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .build(&ac_patterns)
-                    .map_err(|e| {
-                        vec![format!(
-                            "rules: the phrase automaton could not be built: {e}"
-                        )]
-                    })?,
-            )
-        };
+        let phrases = PhraseSet::new(phrases);
 
         let resolve_set = |names: &[String]| -> ConceptSet {
             let mut set = ConceptSet::default();
@@ -357,9 +316,22 @@ impl Classifier {
         for id in side_ids.values() {
             actors.insert(*id);
         }
+        let mut grammar = std::collections::HashMap::new();
+        for (list, flag) in [
+            (&pack.grammar.pronouns, G_PRONOUN),
+            (&pack.grammar.clause_breaks, G_CLAUSE),
+            (&pack.grammar.speech_verbs, G_SPEECH),
+            (&pack.grammar.role_nouns, G_ROLE),
+            (&pack.grammar.prepositions, G_PREPOSITION),
+        ] {
+            for w in list {
+                *grammar.entry(normalize_phrase(w)).or_insert(0) |= flag;
+            }
+        }
         Ok(Classifier {
-            ac,
-            patterns,
+            gate: gate(pack),
+            grammar,
+            phrases,
             concepts,
             year_concepts,
             rules,
@@ -405,8 +377,13 @@ impl Classifier {
         summary: &str,
         mut ex: Option<&mut Explanation>,
     ) -> (Vec<Signal>, [f32; 7]) {
+        // No word any rule's anchor needs: nothing can fire, and the text need not even be
+        // normalised (an explanation still looks for near misses).
+
         let Scratch {
             norm,
+            ids,
+            stack,
             mentions,
             masks,
             hits,
@@ -417,8 +394,25 @@ impl Classifier {
         mentions.clear();
         masks.clear();
         hits.clear();
+        if ex.is_none() && self.gate.as_ref().is_some_and(|g| !g.any(norm)) {
+            return (Vec::new(), [0.0; 7]);
+        }
         // Concepts present anywhere in the item, for item-level guards.
-        let item_present = self.find_mentions(norm, mentions, masks);
+        let item_present = self.find_mentions(norm, ids, stack, mentions, masks);
+
+        // The rules whose slots are all somewhere in the item (masks apart, so a superset):
+        // usually none, and then there is nothing more to do (an explanation still looks for
+        // near misses).
+        let candidates: u64 = self
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| item_present.contains_all(&r.required))
+            .fold(0, |acc, (i, _)| acc | (1 << i));
+        if candidates == 0 && ex.is_none() {
+            return (Vec::new(), [0.0; 7]);
+        }
+        self.apply_masks(mentions, masks);
 
         let mut start = 0usize;
         for (si, sentence) in norm.sentences.iter().enumerate() {
@@ -440,6 +434,7 @@ impl Classifier {
                 norm,
                 mentions: ms,
                 first_tok: sentence.first,
+                end_tok: sentence.end,
             };
             let sentence_text = || {
                 field_text(title, summary, sentence.field)
@@ -447,7 +442,7 @@ impl Classifier {
                     .to_owned()
             };
             for (ri, rule) in self.rules.iter().enumerate() {
-                if !present.contains_all(&rule.required) {
+                if candidates & (1 << ri) == 0 || !present.contains_all(&rule.required) {
                     continue;
                 }
                 if hits
@@ -611,60 +606,37 @@ impl Classifier {
         }
     }
 
-    /// Finds every phrase mention, drops those inside masks, and sorts them by position.
+    /// Finds every phrase mention (masks apart) and years. Returns the concepts present
+    /// anywhere in the item, masked words included.
     fn find_mentions(
         &self,
         norm: &Normalized,
+        ids: &mut Vec<u32>,
+        stack: &mut Vec<(u32, usize)>,
         out: &mut Vec<Mention>,
         masks: &mut Vec<Mention>,
     ) -> ConceptSet {
-        let text = norm.text.as_str();
-        let tokens = &norm.tokens;
-        let token_at = |byte: usize| -> Option<usize> {
-            // The token whose range contains `byte`.
-            let i = tokens.partition_point(|t| (t.end as usize) <= byte);
-            (i < tokens.len() && tokens[i].start as usize <= byte).then_some(i)
-        };
-        if let Some(ac) = &self.ac {
-            for m in ac.find_overlapping_iter(text) {
-                let info = &self.patterns[m.pattern().as_usize()];
-                let Some(first) = token_at(m.start() + 1) else {
-                    continue;
-                };
-                let last_byte = if info.prefix {
-                    m.end() - 1
-                } else {
-                    m.end() - 2
-                };
-                let Some(last) = token_at(last_byte) else {
-                    continue;
-                };
-                if tokens[first].sentence != tokens[last].sentence {
-                    continue;
-                }
-                for &c in &info.concepts {
-                    let mention = Mention {
-                        concept: c,
-                        first: first as u32,
-                        last: last as u32,
-                    };
-                    if matches!(
-                        self.kind(c),
-                        ConceptKind::MaskActor | ConceptKind::MaskConcept
-                    ) {
-                        masks.push(mention);
-                    } else {
-                        out.push(mention);
-                    }
-                }
+        self.phrases.find(norm, ids, stack, |f| {
+            let mention = Mention {
+                concept: f.tag,
+                first: f.first,
+                last: f.last,
+            };
+            if matches!(
+                self.kind(f.tag),
+                ConceptKind::MaskActor | ConceptKind::MaskConcept
+            ) {
+                masks.push(mention);
+            } else {
+                out.push(mention);
             }
-        }
+        });
         if !self.year_concepts.is_empty() {
-            for (i, t) in tokens.iter().enumerate() {
-                let w = &text.as_bytes()[t.start as usize..t.end as usize];
-                if w.len() == 4
-                    && (w.starts_with(b"19") || w.starts_with(b"20"))
-                    && w.iter().all(u8::is_ascii_digit)
+            for (i, t) in norm.tokens.iter().enumerate() {
+                let bytes = t.key.to_le_bytes();
+                if t.len == 4
+                    && (bytes.starts_with(b"19") || bytes.starts_with(b"20"))
+                    && bytes[2..4].iter().all(u8::is_ascii_digit)
                 {
                     for &c in &self.year_concepts {
                         out.push(Mention {
@@ -682,6 +654,13 @@ impl Classifier {
         for m in out.iter() {
             item_present.insert(m.concept);
         }
+        item_present
+    }
+
+    /// Drops mentions inside masks (actor words inside `not_actor` phrases, concept words
+    /// inside `not_concept` phrases, unless the mention is the longer phrase) and sorts the
+    /// rest by position.
+    fn apply_masks(&self, out: &mut Vec<Mention>, masks: &[Mention]) {
         if !masks.is_empty() {
             out.retain(|m| {
                 let target = if self.is_actor(m.concept) {
@@ -701,7 +680,6 @@ impl Classifier {
             });
         }
         out.sort_unstable_by_key(|m| (m.first, m.last, m.concept));
-        item_present
     }
 
     /// Places slot `i` and the rest; true when a full match passes every guard.
@@ -898,82 +876,67 @@ impl Classifier {
         self.actors.contains(c)
     }
 
+    /// The grammar flags of token `t`, if it is in the sentence.
+    fn grammar_at(&self, ctx: &SentenceCtx<'_>, t: u32) -> u8 {
+        if t < ctx.first_tok || t >= ctx.end_tok {
+            return 0;
+        }
+        self.grammar
+            .get(ctx.norm.word(t as usize).to_str())
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Whether the coordinated group starting at token `group_first` follows a preposition
     /// ("between Russia and Ukraine"), which makes it an object, not a subject.
     fn after_preposition(&self, ctx: &SentenceCtx<'_>, group_first: u32) -> bool {
-        group_first > ctx.first_tok
-            && ctx.mentions.iter().any(|p| {
-                self.kind(p.concept) == ConceptKind::Preposition && p.last + 1 == group_first
-            })
+        group_first > ctx.first_tok && self.grammar_at(ctx, group_first - 1) & G_PREPOSITION != 0
     }
 
     /// A possessive actor acts only when a role noun follows: "Russia's envoy rejected" but
     /// not "Russia's proposal was rejected".
     fn can_act(&self, ctx: &SentenceCtx<'_>, m: &Mention) -> bool {
-        if !ctx.norm.tokens[m.last as usize].possessive {
-            return true;
-        }
-        ctx.mentions.iter().any(|r| {
-            self.kind(r.concept) == ConceptKind::RoleNoun
-                && r.first > m.last
-                && r.first <= m.last + 3
-        })
+        !ctx.norm.tokens[m.last as usize].possessive
+            || (m.last + 1..=m.last + 3).any(|t| self.grammar_at(ctx, t) & G_ROLE != 0)
     }
 
     /// The subject of the verb at token `anchor`: the nearest actor before it in the same
-    /// clause; a pronoun, or no actor in the clause, means the sentence's main actor.
+    /// clause that can act; a pronoun, or no actor in the clause, means the sentence's main
+    /// actor.
     fn subject_before(&self, ctx: &SentenceCtx<'_>, anchor: u32) -> Option<Subject> {
-        let mut best: Option<&Mention> = None;
-        // Walk candidates from the nearest to the farthest.
-        let mut candidates: Vec<&Mention> = ctx
-            .mentions
-            .iter()
-            .filter(|m| {
-                m.last < anchor
-                    && matches!(
-                        self.kind(m.concept),
-                        ConceptKind::Actor | ConceptKind::Pronoun | ConceptKind::ClauseBreak
-                    )
-            })
-            .collect();
-        candidates.sort_by(|a, b| {
-            b.last
-                .cmp(&a.last)
-                .then((b.last - b.first).cmp(&(a.last - a.first)))
-        });
-        for m in candidates {
-            match self.kind(m.concept) {
-                ConceptKind::ClauseBreak | ConceptKind::Pronoun => break,
-                ConceptKind::Actor
-                    if self.can_act(ctx, m)
-                        && !self.after_preposition(ctx, self.group_backward(ctx, *m).1) =>
-                {
-                    best = Some(m);
-                    break;
-                }
-                _ => {}
-            }
-        }
-        match best {
-            Some(m) => {
+        let mut t = anchor;
+        while t > ctx.first_tok {
+            t -= 1;
+            let here = ctx
+                .mentions
+                .iter()
+                .filter(|m| m.last == t && self.is_actor(m.concept))
+                .max_by_key(|m| m.last - m.first);
+            if let Some(m) = here {
                 let (sides, group_first) = self.group_backward(ctx, *m);
-                Some(Subject {
-                    mention: *m,
-                    sides,
-                    explicit: true,
-                    group_first,
-                })
-            }
-            None => self.main_actor(ctx).map(|m| {
-                let (sides, group_first) = self.group_backward(ctx, m);
-                Subject {
-                    mention: m,
-                    sides,
-                    explicit: false,
-                    group_first,
+                if self.can_act(ctx, m) && !self.after_preposition(ctx, group_first) {
+                    return Some(Subject {
+                        mention: *m,
+                        sides,
+                        explicit: true,
+                        group_first,
+                    });
                 }
-            }),
+                continue;
+            }
+            if self.grammar_at(ctx, t) & (G_CLAUSE | G_PRONOUN) != 0 {
+                break;
+            }
         }
+        self.main_actor(ctx).map(|m| {
+            let (sides, group_first) = self.group_backward(ctx, m);
+            Subject {
+                mention: m,
+                sides,
+                explicit: false,
+                group_first,
+            }
+        })
     }
 
     /// The sentence's speaker ("..., Peskov said"; "said Lavrov"), or else an actor that
@@ -986,18 +949,11 @@ impl Classifier {
                     && !self.after_preposition(ctx, m.first)
             })
         };
-        let speech: Vec<&Mention> = ctx
-            .mentions
-            .iter()
-            .filter(|m| self.kind(m.concept) == ConceptKind::Speech)
-            .collect();
+        let speech = |t: u32| self.grammar_at(ctx, t) & G_SPEECH != 0;
         for a in actors() {
-            let speaks = speech.iter().any(|s| {
-                (s.first > a.last && s.first - a.last - 1 <= 2)
-                    || (s.last < a.first && a.first - s.last - 1 <= 3)
-            });
-            if speaks {
-                // Prefer the longest mention ending at the same place ("Dmitry Peskov").
+            let after = (a.last + 1..=a.last + 3).any(speech);
+            let before = (a.first.saturating_sub(4)..a.first).any(speech);
+            if after || before {
                 return Some(*a);
             }
         }
@@ -1016,8 +972,8 @@ impl Classifier {
                 .filter(|p| self.is_actor(p.concept) && p.last < cur.first)
                 .max_by_key(|p| (p.last, p.last - p.first));
             let Some(p) = prev else { break };
-            let between =
-                (p.last + 1..cur.first).all(|t| is_coordinator(ctx.norm.word(t as usize)));
+            let between = (p.last + 1..cur.first)
+                .all(|t| is_coordinator(ctx.norm.word(t as usize).as_bytes()));
             if !between {
                 break;
             }
@@ -1046,7 +1002,9 @@ impl Classifier {
                 .filter(|p| self.is_actor(p.concept) && p.first > cur.last)
                 .min_by_key(|p| p.first);
             let Some(p) = next else { break };
-            if !(cur.last + 1..p.first).all(|t| is_coordinator(ctx.norm.word(t as usize))) {
+            if !(cur.last + 1..p.first)
+                .all(|t| is_coordinator(ctx.norm.word(t as usize).as_bytes()))
+            {
                 break;
             }
             sides.insert(p.concept);
@@ -1125,8 +1083,84 @@ impl Classifier {
     }
 }
 
-fn is_coordinator(word: &str) -> bool {
-    matches!(word, "and" | "both")
+/// Very common words, never chosen as a phrase's gate word when another word will do.
+const COMMON: &[&str] = &[
+    "the", "a", "an", "of", "to", "in", "on", "at", "for", "with", "and", "or", "all", "by", "is",
+    "are", "was", "were", "be", "been", "has", "have", "had", "will", "would", "not", "no",
+    "military", "us", "said", "new", "more", "air", "energy", "its", "their",
+];
+
+/// The gate: every rule needs a mention of its anchor concept, and a phrase matches only if
+/// each of its words is a word of the text. So one word from every phrase of every anchor
+/// concept (the longest uncommon one) makes a set of words without which no rule can fire.
+/// `None` if an anchor concept matches years (no word to look for).
+fn gate(pack: &RulePack) -> Option<WordGate> {
+    let mut anchors: Vec<&str> = Vec::new();
+    for r in &pack.rules {
+        let slots: Vec<&str> = r
+            .pattern
+            .iter()
+            .filter_map(|p| match pack::parse_slot(p) {
+                Ok((SlotRef::Concept(c), _)) => {
+                    pack.concepts.get_key_value(&c).map(|(k, _)| k.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        let anchor = slots
+            .iter()
+            .find(|c| pack.settings.anchors.iter().any(|a| a == *c))
+            .or(slots.first())?;
+        if !anchors.contains(anchor) {
+            anchors.push(anchor);
+        }
+    }
+    let mut words: Vec<String> = Vec::new();
+    for a in anchors {
+        for phrase in &pack.concepts[a] {
+            for expanded in pack::expand_braces(phrase).ok()? {
+                if expanded.trim() == "<year>" {
+                    return None;
+                }
+                let all = phrase_words(&expanded);
+                let pick = all
+                    .iter()
+                    .filter(|w| !COMMON.contains(&w.trim_end_matches('*')))
+                    .max_by_key(|w| w.trim_end_matches('*').len())
+                    .or_else(|| all.iter().max_by_key(|w| w.len()))?;
+                words.push(pick.clone());
+            }
+        }
+    }
+    Some(WordGate::new(words.iter().map(String::as_str)))
+}
+
+/// A pack phrase as normalised words; a word written with a trailing `*` stays a prefix
+/// (`refus* to` matches "refuses to").
+pub(super) fn phrase_words(phrase: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for raw in phrase.split_whitespace() {
+        let prefix = raw.ends_with('*');
+        let words = normalize_phrase(raw.trim_end_matches('*'));
+        let n = out.len();
+        out.extend(
+            words
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned),
+        );
+        if prefix
+            && out.len() > n
+            && let Some(last) = out.last_mut()
+        {
+            last.push('*');
+        }
+    }
+    out
+}
+
+fn is_coordinator(word: &[u8]) -> bool {
+    matches!(word, b"and" | b"both")
 }
 
 fn field_text<'a>(title: &'a str, summary: &'a str, f: Field) -> &'a str {

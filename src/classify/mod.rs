@@ -26,6 +26,7 @@
 
 mod engine;
 pub mod pack;
+mod phrases;
 pub mod text;
 
 use std::sync::{Arc, OnceLock};

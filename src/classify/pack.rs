@@ -27,6 +27,9 @@ use crate::domain::SignalKind;
 pub const MAX_CONCEPTS: usize = 256;
 /// Maximum slots in one rule pattern.
 pub const MAX_SLOTS: usize = 8;
+/// Maximum number of rules in a pack: the engine keeps the rules an item may fire as a
+/// 64-bit set.
+pub const MAX_RULES: usize = 64;
 
 /// A whole rule pack, as read from TOML.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -59,6 +62,10 @@ pub struct PackSettings {
     pub summary_weight: f32,
     /// Sentences ending in `?` never fire a rule.
     pub skip_questions: bool,
+    /// Topic concepts rules are anchored on (a speed hint; results never depend on it). A
+    /// rule's anchor is its first slot named here, else its first concept slot. An item
+    /// with no word of any anchor phrase is answered without matching.
+    pub anchors: Vec<String>,
 }
 
 impl Default for PackSettings {
@@ -68,6 +75,7 @@ impl Default for PackSettings {
             title_weight: 1.0,
             summary_weight: 0.9,
             skip_questions: true,
+            anchors: Vec::new(),
         }
     }
 }
@@ -82,7 +90,8 @@ pub struct Masks {
     pub not_concept: Vec<String>,
 }
 
-/// Word lists whose meaning is built into the engine's subject finding.
+/// Word lists whose meaning is built into the engine's subject finding. Single words only:
+/// they are looked up word by word, and only while a rule is being matched.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Grammar {
@@ -334,6 +343,26 @@ pub fn validate(pack: &RulePack) -> Vec<String> {
             errors.push(format!("settings.{k}: {v} is not in [0, 1]"));
         }
     }
+    for a in &s.anchors {
+        if !pack.concepts.contains_key(a) {
+            errors.push(format!("settings.anchors: unknown concept {a:?}"));
+        }
+    }
+    let g = &pack.grammar;
+    for (name, list) in [
+        ("pronouns", &g.pronouns),
+        ("clause_breaks", &g.clause_breaks),
+        ("speech_verbs", &g.speech_verbs),
+        ("role_nouns", &g.role_nouns),
+        ("prepositions", &g.prepositions),
+    ] {
+        for w in list {
+            let n = super::text::normalize_phrase(w);
+            if n.is_empty() || n.contains(' ') {
+                errors.push(format!("grammar.{name}: {w:?} must be one word"));
+            }
+        }
+    }
     let mut check_phrases = |section: &str, name: &str, phrases: &[String]| {
         if phrases.is_empty() {
             errors.push(format!("{section}.{name}: the list is empty"));
@@ -341,6 +370,11 @@ pub fn validate(pack: &RulePack) -> Vec<String> {
         for p in phrases {
             match expand_braces(p) {
                 Ok(list) => {
+                    if p.split_whitespace()
+                        .any(|w| w.trim_end_matches('*').contains('*'))
+                    {
+                        errors.push(format!("{section}.{name}: {p:?}: '*' may only end a word"));
+                    }
                     for e in list {
                         let bare = e.trim_end_matches('*');
                         if super::text::normalize_phrase(bare).is_empty() && e != "<year>" {
@@ -366,10 +400,16 @@ pub fn validate(pack: &RulePack) -> Vec<String> {
             check_phrases("masks", name, list);
         }
     }
-    let concept_count = pack.concepts.len() + pack.actors.len() + 7;
+    let concept_count = pack.concepts.len() + pack.actors.len() + 2;
     if concept_count > MAX_CONCEPTS {
         errors.push(format!(
             "concepts: {concept_count} concepts and actor sides, at most {MAX_CONCEPTS} are supported"
+        ));
+    }
+    if pack.rules.len() > MAX_RULES {
+        errors.push(format!(
+            "rules: {} rules, at most {MAX_RULES} are supported",
+            pack.rules.len()
         ));
     }
     let mut names = BTreeSet::new();

@@ -319,6 +319,65 @@ mod properties {
         "Officials said the bridge would reopen next week.",
     ];
 
+    /// Pieces of text: topics in odd forms (hyphens, capitals, curly apostrophes, initials),
+    /// stances, actors, and filler.
+    const FRAGMENTS: &[&str] = &[
+        "Kremlin",
+        "rejects",
+        "the",
+        "cease-fire",
+        "Cease Fire",
+        "TRUCE",
+        "truces",
+        "U.S.",
+        "A.I.D.",
+        "aid",
+        "Aid",
+        "weapons",
+        "Intelligence sharing",
+        "intel",
+        "won\u{2019}t",
+        "won't",
+        "accept",
+        "Russia\u{2019}s",
+        "Putin",
+        "declares",
+        "pauses",
+        "resumes",
+        "Pentagon",
+        "Washington",
+        "halts",
+        "shipments",
+        "fighting",
+        "halt",
+        "stop",
+        "the fighting",
+        "ran out of funds",
+        "has been suspended",
+        "Ukraine",
+        "Kyiv",
+        "Gaza",
+        "not",
+        "could",
+        ".",
+        ",",
+        "?",
+        "said",
+        "he",
+        "but",
+        "only if",
+        "sanctions",
+        "are lifted",
+        "weather",
+        "rain",
+        "Zelensky\u{2019}s",
+        "r\u{e9}sum\u{e9}",
+        "\u{2014}",
+        "\u{201c}",
+        "\u{201d}",
+        "2019",
+    ];
+
     fn labels(title: &str, summary: &str) -> Vec<SignalKind> {
         let mut v: Vec<SignalKind> = Classifier::builtin()
             .classify(title, summary)
@@ -355,6 +414,33 @@ mod properties {
             let alone = labels("", &format!("{s}."));
             let with = labels("", &summary);
             prop_assert!(with.iter().all(|k| alone.contains(k)), "{:?} vs {:?}", with, alone);
+        }
+
+        /// `classify` takes shortcuts that `explain` (which reports near misses) does not;
+        /// they must never change a result.
+        #[test]
+        fn classify_and_explain_agree(
+            parts in proptest::collection::vec((0..FRAGMENTS.len(), 0..4u8), 1..8),
+        ) {
+            let text: String = parts
+                .iter()
+                .map(|&(i, case)| {
+                    let f = FRAGMENTS[i];
+                    match case {
+                        0 => f.to_owned(),
+                        1 => f.to_uppercase(),
+                        2 => f.to_lowercase(),
+                        _ => f.replace(' ', "-"),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            let c = Classifier::builtin();
+            for (title, summary) in [(text.as_str(), ""), ("", text.as_str())] {
+                let fast: Vec<_> = c.classify(title, summary).signals.iter().map(|s| (s.kind, s.evidence.rule.clone())).collect();
+                let full: Vec<_> = c.explain(title, summary).signals.iter().map(|s| (s.kind, s.evidence.rule.clone())).collect();
+                prop_assert_eq!(fast, full, "{}", text);
+            }
         }
 
         #[test]

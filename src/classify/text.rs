@@ -1,8 +1,9 @@
 //! Text normalisation for matching: one pass that lowercases, splits words and sentences, and
 //! remembers where every word came from so evidence can quote the original text.
 //!
-//! The normalised form is ` word word word ` (a space before and after every word), which lets
-//! the phrase automaton require word boundaries just by putting spaces around its patterns.
+//! A word is kept as its lowercase bytes packed into a `u64` key (the first eight bytes);
+//! only words longer than that are also copied out, to [`Normalized::text`]. Most words of
+//! news are short, so most words are never copied: the key is what phrase matching looks up.
 //! Rule phrases go through the same function, so `U.S.-brokered` in a rule and in a headline
 //! normalise alike (`us brokered`).
 
@@ -11,9 +12,10 @@ use crate::domain::Field;
 /// A word of the normalised text.
 #[derive(Debug, Clone, Copy)]
 pub struct Token {
-    /// Byte range in [`Normalized::text`] (without the surrounding spaces).
+    /// Where the word's bytes are in [`Normalized::text`], when it is longer than 8 bytes.
     pub start: u32,
-    pub end: u32,
+    /// Length of the normalised word in bytes.
+    pub len: u32,
     /// Byte range in the original field text.
     pub orig_start: u32,
     pub orig_end: u32,
@@ -21,6 +23,32 @@ pub struct Token {
     pub sentence: u16,
     /// The word carried a possessive ("Russia's", "Ukraines'"), stripped from the text.
     pub possessive: bool,
+    /// The first 8 bytes of the normalised word, little-endian, zero-padded (a word never
+    /// holds a zero byte): the whole word when it is short.
+    pub key: u64,
+}
+
+/// A word's bytes: from its key when short, from [`Normalized::text`] when long.
+#[derive(Debug, Clone, Copy)]
+pub struct Word<'a> {
+    short: [u8; 8],
+    long: &'a [u8],
+    len: usize,
+}
+
+impl<'a> Word<'a> {
+    pub fn as_bytes(&self) -> &[u8] {
+        if self.len <= 8 {
+            &self.short[..self.len]
+        } else {
+            self.long
+        }
+    }
+
+    /// As text (always valid: whole UTF-8 characters are normalised).
+    pub fn to_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or("")
+    }
 }
 
 /// A sentence (or headline) of one field.
@@ -40,18 +68,185 @@ pub struct Sentence {
 /// The normalised title and summary of one item. Reused across items to avoid allocation.
 #[derive(Debug, Default)]
 pub struct Normalized {
-    pub text: String,
+    /// The bytes of words longer than 8 bytes (whole UTF-8 characters, so valid UTF-8).
+    pub text: Vec<u8>,
     pub tokens: Vec<Token>,
     pub sentences: Vec<Sentence>,
 }
 
-/// Words after which a full stop does not end a sentence.
-const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "st", "gen", "sec", "lt", "col", "sgt", "jan", "feb", "mar", "apr",
-    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no", "vs", "etc", "inc", "corp",
-    "jr", "sr", "gov", "sen", "rep", "pres", "prof", "rev", "adm", "maj", "capt", "cmdr", "mt",
-    "ft", "approx", "dept", "est", "fig", "vol",
-];
+const OTHER: u8 = 0;
+const LOWER: u8 = 1;
+const UPPER: u8 = 2;
+const DIGIT: u8 = 3;
+/// `.` `!` `?` `;`: may end a sentence.
+const STOP: u8 = 4;
+const APOSTROPHE: u8 = 8;
+/// Bit set in the class of letters and digits (LOWER, UPPER, DIGIT are 1, 2, 3).
+const ALNUM: u8 = 3;
+
+/// Character classes of ASCII bytes (bytes of multi-byte characters are OTHER).
+static CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut i = 0;
+    while i < 128 {
+        let b = i as u8;
+        t[i] = if b.is_ascii_lowercase() {
+            LOWER
+        } else if b.is_ascii_uppercase() {
+            UPPER
+        } else if b.is_ascii_digit() {
+            DIGIT
+        } else if b == b'.' || b == b'!' || b == b'?' || b == b';' {
+            STOP
+        } else if b == b'\'' || b == b'`' {
+            APOSTROPHE
+        } else {
+            OTHER
+        };
+        i += 1;
+    }
+    t
+};
+
+const HIGH8: u64 = 0x8080_8080_8080_8080;
+
+/// Where a field's scan is: its sentence so far.
+struct Cursor {
+    field: Field,
+    /// First token of the sentence being read.
+    first: u32,
+    /// Where its first word starts in the input.
+    orig_start: Option<usize>,
+}
+
+/// The high bit set in each of eight bytes that is an ASCII letter or digit.
+#[inline]
+fn alnum8(x: u64) -> u64 {
+    let seven = x & !HIGH8;
+    // Letters folded to lowercase; digits keep bit 5 set already.
+    let folded = seven | 0x2020_2020_2020_2020;
+    let ge_a = folded.wrapping_add(0x1F1F_1F1F_1F1F_1F1F); // >= 'a'
+    let gt_z = folded.wrapping_add(0x0505_0505_0505_0505); // > 'z'
+    let ge_0 = seven.wrapping_add(0x5050_5050_5050_5050); // >= '0'
+    let gt_9 = seven.wrapping_add(0x4646_4646_4646_4646); // > '9'
+    ((ge_a & !gt_z) | (ge_0 & !gt_9)) & !x & HIGH8
+}
+
+/// Lowercases the ASCII capitals among eight bytes at once; other bytes (digits,
+/// punctuation, bytes of multi-byte characters) are left as they are.
+#[inline]
+fn lower8(x: u64) -> u64 {
+    const HIGH: u64 = HIGH8;
+    let seven = x & !HIGH;
+    // High bit set in bytes >= 'A' (0x41), and in bytes > 'Z' (0x5A).
+    let ge_a = seven.wrapping_add(0x3F3F_3F3F_3F3F_3F3F);
+    let gt_z = seven.wrapping_add(0x2525_2525_2525_2525);
+    let capital = ge_a & !gt_z & !x & HIGH;
+    x | (capital >> 2)
+}
+
+/// The key of the ASCII word of `len` bytes at `start`: its first eight bytes, lowercased,
+/// loaded at once when the input has eight bytes there.
+#[inline]
+fn key_of(bytes: &[u8], start: usize, len: usize) -> u64 {
+    match bytes.get(start..start + 8) {
+        Some(chunk) => {
+            let low = lower8(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
+            if len >= 8 {
+                low
+            } else {
+                low & ((1u64 << (8 * len)) - 1)
+            }
+        }
+        None => pack8_lower(&bytes[start..start + len.min(8)]),
+    }
+}
+
+/// Up to 8 bytes, lowercased, packed like [`pack8`].
+fn pack8_lower(word: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    for (d, s) in b.iter_mut().zip(word) {
+        *d = s.to_ascii_lowercase();
+    }
+    u64::from_le_bytes(b)
+}
+
+/// The first 8 bytes of a word as a u64 (little-endian, zero-padded; words never contain a
+/// zero byte).
+#[inline]
+pub fn pack8(word: &[u8]) -> u64 {
+    let word = &word[..word.len().min(8)];
+    let mut b = [0u8; 8];
+    for (d, s) in b.iter_mut().zip(word) {
+        *d = *s;
+    }
+    u64::from_le_bytes(b)
+}
+
+fn next_is_alphanumeric(input: &str, at: usize) -> bool {
+    input[at..]
+        .chars()
+        .next()
+        .is_some_and(char::is_alphanumeric)
+}
+
+/// Closing quotes and brackets, which stay with the sentence they end.
+fn is_closing(c: char) -> bool {
+    matches!(c, '"' | '\'' | ')' | '\u{201D}' | '\u{2019}' | '\u{00BB}')
+}
+
+/// Whether a full stop after this (lowercased) word does not end the sentence.
+fn is_abbreviation(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"mr"
+            | b"mrs"
+            | b"ms"
+            | b"dr"
+            | b"st"
+            | b"gen"
+            | b"sec"
+            | b"lt"
+            | b"col"
+            | b"sgt"
+            | b"jan"
+            | b"feb"
+            | b"mar"
+            | b"apr"
+            | b"jun"
+            | b"jul"
+            | b"aug"
+            | b"sep"
+            | b"sept"
+            | b"oct"
+            | b"nov"
+            | b"dec"
+            | b"no"
+            | b"vs"
+            | b"etc"
+            | b"inc"
+            | b"corp"
+            | b"jr"
+            | b"sr"
+            | b"gov"
+            | b"sen"
+            | b"rep"
+            | b"pres"
+            | b"prof"
+            | b"rev"
+            | b"adm"
+            | b"maj"
+            | b"capt"
+            | b"cmdr"
+            | b"mt"
+            | b"ft"
+            | b"approx"
+            | b"dept"
+            | b"est"
+            | b"fig"
+            | b"vol"
+    )
+}
 
 fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}' | '`')
@@ -60,203 +255,307 @@ fn is_apostrophe(c: char) -> bool {
 impl Normalized {
     pub fn clear(&mut self) {
         self.text.clear();
-        self.text.push(' ');
         self.tokens.clear();
         self.sentences.clear();
     }
 
     /// Appends one field. Call [`Normalized::clear`] before the first field of an item.
-    // The word and sentence macros reset their state after the last use too.
-    #[allow(unused_assignments)]
+    ///
+    /// A byte-level scanner: ASCII goes through a class table a word at a time, and only
+    /// non-ASCII characters are decoded.
     pub fn push_field(&mut self, field: Field, input: &str) {
-        if self.text.is_empty() {
-            self.text.push(' ');
-        }
-        let mut sentence_start_tok = self.tokens.len() as u32;
-        let mut sentence_orig_start: Option<usize> = None;
+        self.text.reserve(input.len() + 8);
+        self.tokens.reserve(input.len() / 4);
         let bytes = input.as_bytes();
-        let mut chars = input.char_indices().peekable();
-        // The word being built: its start in `text`, its start in `input`, whether any letter
-        // was uppercase / all were uppercase (for US vs us), and its letter count.
-        let mut word: Option<(usize, usize)> = None;
-        let mut upper = 0usize;
-        let mut letters = 0usize;
-        // `merged`: the word being built joins initials across full stops ("U.S.").
-        // `last_was_initials`: the last finished word was such initials.
-        let mut merged = false;
-        let mut last_was_initials = false;
-
-        macro_rules! finish_word {
-            ($end_orig:expr) => {
-                if let Some((wstart, ostart)) = word.take() {
-                    let mut wend = self.text.len();
-                    let w = &self.text[wstart..wend];
-                    // A trailing possessive 's is not part of the name: "Russia's" -> "russia".
-                    let mut possessive = false;
-                    if w.len() > 2 && w.ends_with("'s") {
-                        self.text.truncate(wend - 2);
-                        wend -= 2;
-                        possessive = true;
-                    } else if w.len() > 1 && w.ends_with('\'') {
-                        self.text.truncate(wend - 1);
-                        wend -= 1;
-                        possessive = true;
-                    }
-                    // "US" (the country, written in capitals) and "us" (the pronoun) differ
-                    // only in case; the pronoun becomes "we" so that no rule mistakes it.
-                    if &self.text[wstart..wend] == "us" && !(upper == letters) {
-                        self.text.truncate(wstart);
-                        self.text.push_str("we");
-                        wend = self.text.len();
-                    }
-                    if wend > wstart {
-                        if sentence_orig_start.is_none() {
-                            sentence_orig_start = Some(ostart);
-                        }
-                        self.tokens.push(Token {
-                            start: wstart as u32,
-                            end: wend as u32,
-                            orig_start: ostart as u32,
-                            orig_end: $end_orig as u32,
-                            sentence: self.sentences.len() as u16,
-                            possessive,
-                        });
-                        self.text.push(' ');
-                    } else {
-                        self.text.truncate(wstart);
-                    }
-                }
-                upper = 0;
-                letters = 0;
-                merged = false;
-            };
+        let mut cur = Cursor {
+            field,
+            first: self.tokens.len() as u32,
+            orig_start: None,
+        };
+        let mut i = 0;
+        while i < bytes.len() {
+            i = self.step(input, i, &mut cur);
         }
+        self.end_sentence(&mut cur, input.len(), false);
+    }
 
-        macro_rules! end_sentence {
-            ($orig_end:expr, $question:expr) => {
-                let end_tok = self.tokens.len() as u32;
-                if end_tok > sentence_start_tok {
-                    self.sentences.push(Sentence {
-                        field,
-                        first: sentence_start_tok,
-                        end: end_tok,
-                        orig_start: sentence_orig_start.unwrap_or(0) as u32,
-                        orig_end: $orig_end as u32,
-                        question: $question,
-                    });
-                }
-                sentence_start_tok = end_tok;
-                sentence_orig_start = None;
-            };
+    /// Records the plain ASCII word of `len` bytes at `start` (letters and digits, followed by
+    /// a byte that is neither a full stop, an apostrophe nor non-ASCII).
+    #[inline]
+    fn plain_word(&mut self, bytes: &[u8], start: usize, len: usize) {
+        let key = key_of(bytes, start, len);
+        let wstart = self.text.len();
+        if len > 8 {
+            self.text
+                .extend(bytes[start..start + len].iter().map(u8::to_ascii_lowercase));
         }
+        let (mut letters, mut upper) = (0, 0);
+        if len == 2 {
+            for &b in &bytes[start..start + 2] {
+                letters += u32::from(b.is_ascii_alphabetic());
+                upper += u32::from(b.is_ascii_uppercase());
+            }
+        }
+        self.finish_word(
+            wstart,
+            start,
+            start + len,
+            letters,
+            upper,
+            false,
+            Some((key, len)),
+        );
+    }
 
-        while let Some((i, c)) = chars.next() {
+    /// Reads one unit at `i` (a word, a full stop or other character) and returns the index
+    /// after it.
+    #[inline]
+    fn step(&mut self, input: &str, i: usize, cur: &mut Cursor) -> usize {
+        let bytes = input.as_bytes();
+        let b = bytes[i];
+        if b >= 0x80 {
+            let c = input[i..].chars().next().unwrap_or(' ');
             if c.is_alphanumeric() {
-                if word.is_none() {
-                    word = Some((self.text.len(), i));
-                    last_was_initials = false;
+                cur.orig_start.get_or_insert(i);
+                return self.scan_word(input, i);
+            }
+            return i + c.len_utf8();
+        }
+        match CLASS[b as usize] {
+            LOWER | UPPER | DIGIT => {
+                cur.orig_start.get_or_insert(i);
+                self.word_at(input, i)
+            }
+            STOP => {
+                // A full stop right after a single letter or an abbreviation
+                // ("J. Smith", "Mr. Peskov", "Jan. 5") does not end the sentence.
+                let abbreviation = b == b'.'
+                    && self.tokens.last().is_some_and(|t| {
+                        t.orig_end as usize == i
+                            && (t.sentence as usize) == self.sentences.len()
+                            && (t.len == 1
+                                || (t.len <= 8
+                                    && is_abbreviation(&t.key.to_le_bytes()[..t.len as usize])))
+                    });
+                let next = input[i + 1..].chars().next();
+                let boundary = next.is_none_or(|n| n.is_whitespace() || is_closing(n));
+                let mut i = i + 1;
+                if boundary && !abbreviation {
+                    // Closing quotes and brackets belong to the sentence they close.
+                    while let Some(n) = input[i..].chars().next().filter(|&n| is_closing(n)) {
+                        i += n.len_utf8();
+                    }
+                    self.end_sentence(cur, i, b == b'?');
                 }
-                if c.is_ascii() {
-                    self.text.push(c.to_ascii_lowercase());
-                } else {
-                    self.text.extend(c.to_lowercase());
+                i
+            }
+            _ => i + 1,
+        }
+    }
+
+    fn end_sentence(&mut self, cur: &mut Cursor, orig_end: usize, question: bool) {
+        let end = self.tokens.len() as u32;
+        if end > cur.first {
+            self.sentences.push(Sentence {
+                field: cur.field,
+                first: cur.first,
+                end,
+                orig_start: cur.orig_start.unwrap_or(0) as u32,
+                orig_end: orig_end as u32,
+                question,
+            });
+        }
+        cur.first = end;
+        cur.orig_start = None;
+    }
+
+    /// Appends the word starting at byte `start` (an ASCII letter or digit) and returns the
+    /// index just after it. The common case, a plain ASCII word followed by a space or
+    /// punctuation other than an apostrophe or a full stop, is copied in one pass; anything
+    /// else goes to [`Normalized::scan_word`].
+    #[inline]
+    fn word_at(&mut self, input: &str, start: usize) -> usize {
+        let bytes = input.as_bytes();
+        // Find the end eight bytes at a time.
+        let mut end = start;
+        loop {
+            match bytes.get(end..end + 8) {
+                Some(chunk) => {
+                    let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+                    let other = !alnum8(x) & HIGH8;
+                    if other != 0 {
+                        end += (other.trailing_zeros() / 8) as usize;
+                        break;
+                    }
+                    end += 8;
+                }
+                None => {
+                    while end < bytes.len() && CLASS[bytes[end] as usize] & ALNUM != 0 {
+                        end += 1;
+                    }
+                    break;
+                }
+            }
+        }
+        if let Some(&next) = bytes.get(end)
+            && (next >= 0x80 || next == b'.' || CLASS[next as usize] == APOSTROPHE)
+        {
+            return self.scan_word(input, start);
+        }
+        self.plain_word(bytes, start, end - start);
+        end
+    }
+
+    /// Reads the word starting at byte `start` (an alphanumeric character), appends it, and
+    /// returns the index just after it.
+    fn scan_word(&mut self, input: &str, start: usize) -> usize {
+        let bytes = input.as_bytes();
+        let wstart = self.text.len();
+        // Letter and capital counts matter only for words of up to three letters ("US" vs
+        // "us", initials), so longer runs skip counting.
+        let (mut letters, mut upper) = (0u32, 0u32);
+        // Initials joined across full stops: "U.S." is the word "us".
+        let mut merged = false;
+        let mut i = start;
+        loop {
+            let run = i;
+            while i < bytes.len() && bytes[i] < 0x80 && CLASS[bytes[i] as usize] & ALNUM != 0 {
+                i += 1;
+            }
+            if i > run {
+                let chunk = &bytes[run..i];
+                if self.text.len() - wstart + chunk.len() <= 3 {
+                    for &b in chunk {
+                        letters += u32::from(b.is_ascii_alphabetic());
+                        upper += u32::from(b.is_ascii_uppercase());
+                    }
+                }
+                let at = self.text.len();
+                self.text.extend_from_slice(chunk);
+                self.text[at..].make_ascii_lowercase();
+            }
+            let Some(&b) = bytes.get(i) else { break };
+            if b < 0x80 {
+                if CLASS[b as usize] == APOSTROPHE
+                    && self.text.len() > wstart
+                    && next_is_alphanumeric(input, i + 1)
+                {
+                    self.text.push(b'\'');
+                    i += 1;
+                    continue;
+                }
+                if b == b'.' {
+                    let single_capital = self.text.len() - wstart == 1 && upper == 1;
+                    let another_initial = bytes.get(i + 1).is_some_and(u8::is_ascii_uppercase)
+                        && bytes.get(i + 2) == Some(&b'.');
+                    if (single_capital || merged) && another_initial {
+                        merged = true;
+                        i += 1;
+                        continue;
+                    }
+                    if merged {
+                        // The initials' last stop belongs to them.
+                        i += 1;
+                    }
+                }
+                break;
+            }
+            let c = input[i..].chars().next().unwrap_or(' ');
+            if c.is_alphanumeric() {
+                let mut buf = [0u8; 4];
+                for l in c.to_lowercase() {
+                    self.text
+                        .extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
                 }
                 if c.is_alphabetic() {
                     letters += 1;
-                    if c.is_uppercase() {
-                        upper += 1;
-                    }
+                    upper += u32::from(c.is_uppercase());
                 }
-                continue;
-            }
-            let next = chars.peek().map(|&(_, n)| n);
-            if is_apostrophe(c) && word.is_some() && next.is_some_and(char::is_alphanumeric) {
-                self.text.push('\'');
-                continue;
-            }
-            if c == '.' && word.is_some() {
-                // Initials: "U.S.", "U.K.", "E.U." are one word, and their last stop does
-                // not end the sentence.
-                let wlen = self.text.len() - word.map(|(s, _)| s).unwrap_or(0);
-                let single_capital = wlen == 1 && letters == 1 && upper == 1;
-                let after = &bytes[i + 1..];
-                if (single_capital || merged)
-                    && after.len() >= 2
-                    && after[0].is_ascii_uppercase()
-                    && after[1] == b'.'
-                {
-                    merged = true;
-                    continue;
-                }
-                if merged {
-                    finish_word!(i);
-                    last_was_initials = true;
-                    continue;
-                }
-            }
-            let end_orig = i;
-            let word_text_start = word.map(|(s, _)| s);
-            let finished_word: Option<String> = if c == '.' {
-                word_text_start.map(|s| self.text[s..].to_owned())
+            } else if is_apostrophe(c)
+                && self.text.len() > wstart
+                && next_is_alphanumeric(input, i + c.len_utf8())
+            {
+                self.text.push(b'\'');
             } else {
-                None
-            };
-            finish_word!(end_orig);
-            match c {
-                '.' | '!' | '?' | ';' => {
-                    let boundary = match next {
-                        None => true,
-                        Some(n) => {
-                            n.is_whitespace()
-                                || matches!(
-                                    n,
-                                    '"' | '\u{201D}'
-                                        | '\u{201C}'
-                                        | '\''
-                                        | '\u{2019}'
-                                        | ')'
-                                        | '\u{00BB}'
-                                )
-                        }
-                    };
-                    let abbreviation = c == '.'
-                        && (last_was_initials
-                            || finished_word.as_deref().is_some_and(|w| {
-                                w.chars().count() == 1 || ABBREVIATIONS.contains(&w)
-                            }));
-                    if boundary && !abbreviation {
-                        // Swallow closing quotes so that they belong to this sentence.
-                        let mut end = i + c.len_utf8();
-                        while let Some(&(j, n)) = chars.peek() {
-                            if matches!(n, '"' | '\u{201D}' | '\'' | '\u{2019}' | ')' | '\u{00BB}')
-                            {
-                                end = j + n.len_utf8();
-                                chars.next();
-                            } else {
-                                break;
-                            }
-                        }
-                        end_sentence!(end, c == '?');
-                    }
-                    last_was_initials = false;
-                }
-                _ => {
-                    if !c.is_whitespace() {
-                        last_was_initials = false;
-                    }
-                }
+                break;
             }
+            i += c.len_utf8();
         }
-        finish_word!(input.len());
-        // A headline with a question mark in the middle ("Will Putin agree? What next") is
-        // still a question; a trailing one is handled above.
-        end_sentence!(input.len(), false);
+        let orig_end = if merged { i - 1 } else { i };
+        // A trailing possessive 's is not part of the name: "Russia's" -> "russia". Read
+        // from the input, not from the bytes just written (which would stall the CPU).
+        let word = &bytes[start..orig_end];
+        let possessive = self.text.len() - wstart > 2
+            && matches!(word.last(), Some(b's' | b'S'))
+            && (word.ends_with(b"'s")
+                || word.ends_with(b"'S")
+                || word.ends_with("\u{2019}s".as_bytes())
+                || word.ends_with("\u{2019}S".as_bytes())
+                || word.ends_with("`s".as_bytes()));
+        self.finish_word(wstart, start, orig_end, letters, upper, possessive, None);
+        i
+    }
+
+    #[inline]
+    /// Records a word. The fast path passes its `(key, len)` and wrote bytes to `text` only
+    /// if it is longer than 8; the slow path wrote the whole word at `wstart`.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_word(
+        &mut self,
+        wstart: usize,
+        orig_start: usize,
+        orig_end: usize,
+        letters: u32,
+        upper: u32,
+        possessive: bool,
+        fast: Option<(u64, usize)>,
+    ) {
+        let (mut key, mut len) = match fast {
+            Some(kl) => kl,
+            None => {
+                let mut wend = self.text.len();
+                if possessive {
+                    wend -= 2;
+                    self.text.truncate(wend);
+                }
+                let len = wend - wstart;
+                let key = pack8(&self.text[wstart..wstart + len.min(8)]);
+                if len <= 8 {
+                    self.text.truncate(wstart);
+                }
+                (key, len)
+            }
+        };
+        // "US" (the country, in capitals) and "us" (the pronoun) differ only in case; the
+        // pronoun becomes "we" so that no rule mistakes it.
+        if len == 2 && key == u64::from(u16::from_le_bytes(*b"us")) && upper != letters {
+            key = u64::from(u16::from_le_bytes(*b"we"));
+            len = 2;
+        }
+        self.tokens.push(Token {
+            start: wstart as u32,
+            len: len as u32,
+            orig_start: orig_start as u32,
+            orig_end: orig_end as u32,
+            sentence: self.sentences.len() as u16,
+            possessive,
+            key,
+        });
     }
 
     /// The normalised word at `i`.
-    pub fn word(&self, i: usize) -> &str {
+    pub fn word(&self, i: usize) -> Word<'_> {
         let t = self.tokens[i];
-        &self.text[t.start as usize..t.end as usize]
+        let len = t.len as usize;
+        Word {
+            short: t.key.to_le_bytes(),
+            long: if len > 8 {
+                &self.text[t.start as usize..t.start as usize + len]
+            } else {
+                &[]
+            },
+            len,
+        }
     }
 }
 
@@ -268,7 +567,7 @@ pub fn normalize_phrase(phrase: &str) -> String {
     // matters: the phrase "us" is the country, not the pronoun.
     n.push_field(Field::Title, &phrase.to_uppercase());
     (0..n.tokens.len())
-        .map(|i| n.word(i))
+        .map(|i| n.word(i).to_str().to_owned())
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -281,7 +580,9 @@ mod tests {
         let mut n = Normalized::default();
         n.clear();
         n.push_field(Field::Summary, s);
-        (0..n.tokens.len()).map(|i| n.word(i).to_owned()).collect()
+        (0..n.tokens.len())
+            .map(|i| n.word(i).to_str().to_owned())
+            .collect()
     }
 
     fn sentences(s: &str) -> Vec<String> {
@@ -354,11 +655,62 @@ mod tests {
         let mut n = Normalized::default();
         n.clear();
         n.push_field(Field::Summary, s);
-        for t in &n.tokens {
+        for (i, t) in n.tokens.iter().enumerate() {
             let orig = &s[t.orig_start as usize..t.orig_end as usize];
+            assert_eq!(orig.to_lowercase().as_bytes(), n.word(i).as_bytes());
+        }
+    }
+
+    #[test]
+    fn long_and_short_words_read_back() {
+        assert_eq!(
+            words(
+                "Intelligence-sharing SUSPENDED by Washington’s administration, Ukrainians’ ally"
+            ),
+            [
+                "intelligence",
+                "sharing",
+                "suspended",
+                "by",
+                "washington",
+                "administration",
+                "ukrainians",
+                "ally"
+            ]
+        );
+        assert_eq!(
+            words("Ceasefire-Declaration ПЕРЕМИРИЕ объявлено"),
+            ["ceasefire", "declaration", "перемирие", "объявлено"]
+        );
+    }
+
+    #[test]
+    fn alnum8_agrees_with_the_class_table() {
+        for b in 0..=255u8 {
+            let x = u64::from_le_bytes([b, b' ', b, b'a', 0xC3, b, b'Z', b]);
+            let m = alnum8(x).to_le_bytes();
+            for (i, &byte) in x.to_le_bytes().iter().enumerate() {
+                assert_eq!(
+                    m[i] == 0x80,
+                    byte.is_ascii_alphanumeric(),
+                    "byte {byte:#x} at {i}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lower8_lowercases_only_ascii_capitals() {
+        for bytes in [
+            *b"AbZ@[`z{",
+            *b"Kremlin ",
+            *b"09AZaz\xc3\x89",
+            [0x41, 0x5A, 0x40, 0x5B, 0xC1, 0xDA, 0x7F, 0x80],
+        ] {
+            let want: Vec<u8> = bytes.iter().map(u8::to_ascii_lowercase).collect();
             assert_eq!(
-                orig.to_lowercase(),
-                n.text[t.start as usize..t.end as usize]
+                lower8(u64::from_le_bytes(bytes)).to_le_bytes().to_vec(),
+                want
             );
         }
     }

@@ -1,0 +1,481 @@
+//! Phrase matching at the word level. Every phrase of the pack is a sequence of words, each
+//! either exact or a prefix (`refus*`); the text is a sequence of normalised words. The
+//! phrases form a trie over words: each word of the text is looked up once in the vocabulary,
+//! and from each position the trie is followed only as far as some phrase continues. The
+//! cost is proportional to the words of the text, not to the number of phrases (brace
+//! expansion makes thousands of them, many sharing their first words).
+
+use rustc_hash::FxHashMap;
+
+use super::text::{Normalized, pack8};
+
+/// Where a phrase matched: tokens `first..=last`, and what it stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found<T> {
+    pub tag: T,
+    pub first: u32,
+    pub last: u32,
+}
+
+const ROOT: u32 = 0;
+
+/// An edge taken by any word that starts with `bytes`.
+#[derive(Debug)]
+struct PrefixEdge {
+    bytes: Box<[u8]>,
+    /// The prefix packed like a word key, and the mask of its bytes, for prefixes of up to
+    /// eight bytes: a word matches when `word.key & mask == key`.
+    key: u64,
+    mask: u64,
+    child: u32,
+}
+
+impl PrefixEdge {
+    fn new(bytes: &[u8], child: u32) -> PrefixEdge {
+        let n = bytes.len().min(8);
+        PrefixEdge {
+            bytes: bytes.into(),
+            key: pack8(bytes),
+            mask: if n == 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * n)) - 1
+            },
+            child,
+        }
+    }
+
+    #[inline]
+    fn matches(&self, norm: &Normalized, i: usize) -> bool {
+        let t = &norm.tokens[i];
+        if (t.len as usize) < self.bytes.len() || t.key & self.mask != self.key {
+            return false;
+        }
+        self.bytes.len() <= 8 || norm.word(i).as_bytes().starts_with(&self.bytes)
+    }
+}
+const NONE: u32 = u32::MAX;
+
+/// A set of phrases compiled for matching.
+#[derive(Debug)]
+pub struct PhraseSet<T> {
+    /// Exact words of all phrases: those of up to 8 bytes packed into a u64 (one multiply
+    /// to hash, no byte comparison), the longer ones by their bytes.
+    vocab_short: U64Table,
+    vocab_long: FxHashMap<Box<[u8]>, u32>,
+    /// Trie edges on exact words: (node, word id) → child, while building; then `edges`.
+    exact: FxHashMap<(u32, u32), u32>,
+    /// The same edges for lookups: key `node << 32 | word id`, plus one (keys are non-zero).
+    edges: U64Table,
+    /// Trie edges on prefixes, per node.
+    prefix: Vec<Vec<PrefixEdge>>,
+    /// The root's prefix edges of three bytes or more, by those bytes (the root has many):
+    /// `root_prefix_index` maps the three bytes (plus one) to a bucket of `root_prefix`.
+    root_prefix: Vec<Vec<PrefixEdge>>,
+    root_prefix_index: U64Table,
+    /// Per vocabulary word, the root's children it leads to (exact and prefix edges), so a
+    /// known word costs one lookup.
+    root_children: Vec<Vec<u32>>,
+    /// What the phrases ending at a node stand for.
+    tags: Vec<Vec<T>>,
+    /// Whether any edge leaves a node.
+    has_children: Vec<bool>,
+}
+
+impl<T: Copy + PartialEq> PhraseSet<T> {
+    /// Builds the set. `phrases` are (words, tag), words already normalised; a word ending
+    /// in `*` is a prefix. The same words under several tags become one phrase.
+    pub fn new(phrases: impl IntoIterator<Item = (Vec<String>, T)>) -> PhraseSet<T> {
+        let mut vocab: FxHashMap<Box<[u8]>, u32> = FxHashMap::default();
+        let mut set = PhraseSet {
+            vocab_short: U64Table::default(),
+            vocab_long: FxHashMap::default(),
+            exact: FxHashMap::default(),
+            edges: U64Table::default(),
+            prefix: vec![Vec::new()],
+            root_prefix: Vec::new(),
+            root_prefix_index: U64Table::default(),
+            root_children: Vec::new(),
+            tags: vec![Vec::new()],
+            has_children: vec![false],
+        };
+        for (words, tag) in phrases {
+            if words.is_empty() {
+                continue;
+            }
+            let mut node = ROOT;
+            for w in &words {
+                let next = set.tags.len() as u32;
+                let child = match w.strip_suffix('*') {
+                    Some(pre) => {
+                        let list = &mut set.prefix[node as usize];
+                        match list.iter().find(|e| *e.bytes == *pre.as_bytes()) {
+                            Some(e) => e.child,
+                            None => {
+                                list.push(PrefixEdge::new(pre.as_bytes(), next));
+                                next
+                            }
+                        }
+                    }
+                    None => {
+                        let id_next = vocab.len() as u32;
+                        let id = *vocab.entry(w.as_bytes().into()).or_insert(id_next);
+                        *set.exact.entry((node, id)).or_insert(next)
+                    }
+                };
+                if child == next {
+                    set.tags.push(Vec::new());
+                    set.prefix.push(Vec::new());
+                    set.has_children.push(false);
+                }
+                set.has_children[node as usize] = true;
+                node = child;
+            }
+            let tags = &mut set.tags[node as usize];
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+        // Bucket the root's prefix edges.
+        let root = std::mem::take(&mut set.prefix[ROOT as usize]);
+        let mut short = Vec::new();
+        let mut buckets: FxHashMap<u64, Vec<PrefixEdge>> = FxHashMap::default();
+        for edge in root {
+            if edge.bytes.len() >= 3 {
+                buckets.entry(edge.key & 0xFF_FFFF).or_default().push(edge);
+            } else {
+                short.push(edge);
+            }
+        }
+        set.prefix[ROOT as usize] = short;
+        let mut index = Vec::new();
+        for (k, bucket) in buckets {
+            index.push((k + 1, set.root_prefix.len() as u32));
+            set.root_prefix.push(bucket);
+        }
+        set.root_prefix_index = U64Table::new(&index);
+        let mut root_children = vec![Vec::new(); vocab.len()];
+        for (word, &id) in &vocab {
+            let out = &mut root_children[id as usize];
+            if let Some(&c) = set.exact.get(&(ROOT, id)) {
+                out.push(c);
+            }
+            let key = pack8(word);
+            out.extend(
+                set.root_prefix_edges(key)
+                    .filter(|e| word.starts_with(&e.bytes))
+                    .map(|e| e.child),
+            );
+        }
+        set.root_children = root_children;
+        let mut short = Vec::new();
+        for (word, id) in vocab {
+            if word.len() <= 8 {
+                short.push((pack8(&word), id));
+            } else {
+                set.vocab_long.insert(word, id);
+            }
+        }
+        set.vocab_short = U64Table::new(&short);
+        let edges: Vec<(u64, u32)> = set
+            .exact
+            .iter()
+            .map(|(&(n, w), &c)| (edge_key(n, w), c))
+            .collect();
+        set.edges = U64Table::new(&edges);
+        set
+    }
+
+    /// The root's prefix edges that a word with this key may take (to be checked).
+    fn root_prefix_edges(&self, key: u64) -> impl Iterator<Item = &PrefixEdge> {
+        let bucket = match key >> 16 {
+            0 => &[][..],
+            _ => self
+                .root_prefix_index
+                .get((key & 0xFF_FFFF) + 1)
+                .map_or(&[][..], |b| self.root_prefix[b as usize].as_slice()),
+        };
+        bucket.iter().chain(&self.prefix[ROOT as usize])
+    }
+
+    /// Finds every phrase in `norm` that lies within one sentence. `ids` and `stack` are
+    /// scratch space.
+    pub fn find(
+        &self,
+        norm: &Normalized,
+        ids: &mut Vec<u32>,
+        stack: &mut Vec<(u32, usize)>,
+        mut emit: impl FnMut(Found<T>),
+    ) {
+        let tokens = &norm.tokens;
+        ids.clear();
+        ids.extend((0..tokens.len()).map(|i| {
+            let t = &tokens[i];
+            match t.len {
+                0..=8 => self.vocab_short.get(t.key),
+                _ => self.vocab_long.get(norm.word(i).as_bytes()).copied(),
+            }
+            .unwrap_or(NONE)
+        }));
+        // Nodes reached by the words since the start position: (node, last token).
+        stack.clear();
+        for i in 0..tokens.len() {
+            if ids[i] != NONE {
+                stack.extend(self.root_children[ids[i] as usize].iter().map(|&c| (c, i)));
+            } else {
+                stack.extend(
+                    self.root_prefix_edges(tokens[i].key)
+                        .filter(|e| e.matches(norm, i))
+                        .map(|e| (e.child, i)),
+                );
+            }
+            while let Some((node, last)) = stack.pop() {
+                for &tag in &self.tags[node as usize] {
+                    emit(Found {
+                        tag,
+                        first: i as u32,
+                        last: last as u32,
+                    });
+                }
+                let j = last + 1;
+                if !self.has_children[node as usize]
+                    || j >= tokens.len()
+                    || tokens[j].sentence != tokens[i].sentence
+                {
+                    continue;
+                }
+                if ids[j] != NONE
+                    && let Some(c) = self.edges.get(edge_key(node, ids[j]))
+                {
+                    stack.push((c, j));
+                }
+                stack.extend(
+                    self.prefix[node as usize]
+                        .iter()
+                        .filter(|e| e.matches(norm, j))
+                        .map(|e| (e.child, j)),
+                );
+            }
+        }
+    }
+}
+
+#[inline]
+fn edge_key(node: u32, word: u32) -> u64 {
+    ((u64::from(node) << 32) | u64::from(word)) + 1
+}
+
+/// A set of words (exact, or prefixes ending in `*`), asked only "is this token in it?",
+/// conservatively: a long word is known by its first eight bytes and length, so a token may
+/// be reported in the set when it is not, never the other way round.
+#[derive(Debug, Default)]
+pub struct WordGate {
+    short: U64Table,
+    long: U64Table,
+    /// Prefixes of three bytes or more (found through `filter`), and shorter ones.
+    prefixes: Vec<(u64, u64)>,
+    short_prefixes: Vec<(u64, u64)>,
+    /// A 65,536-bit filter over the first three bytes of prefixes.
+    filter: Vec<u64>,
+}
+
+#[inline]
+fn filter_bit(k: u64) -> usize {
+    (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as usize
+}
+
+impl WordGate {
+    /// `words` are normalised words, a trailing `*` marking a prefix.
+    pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> WordGate {
+        let (mut short, mut long, mut prefixes) = (Vec::new(), Vec::new(), Vec::new());
+        for w in words {
+            match w.strip_suffix('*') {
+                Some(pre) => {
+                    let n = pre.len().min(8);
+                    let mask = if n == 8 {
+                        u64::MAX
+                    } else {
+                        (1u64 << (8 * n)) - 1
+                    };
+                    prefixes.push((pack8(pre.as_bytes()), mask));
+                }
+                None if w.len() <= 8 => short.push((pack8(w.as_bytes()), 0)),
+                None => long.push((pack8(w.as_bytes()), 0)),
+            }
+        }
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        let mut filter = vec![0u64; 1 << 10];
+        let mut set = |k: u64| filter[filter_bit(k) / 64] |= 1 << (filter_bit(k) % 64);
+        // A prefix of three bytes or more is found by its first three; shorter ones are
+        // checked at every word.
+        let (long_prefixes, short_prefixes): (Vec<_>, Vec<_>) =
+            prefixes.into_iter().partition(|&(_, m)| m >= 0xFF_FFFF);
+        long_prefixes.iter().for_each(|&(k, _)| set(k & 0xFF_FFFF));
+        WordGate {
+            short: U64Table::new(&short),
+            long: U64Table::new(&long),
+            prefixes: long_prefixes,
+            short_prefixes,
+            filter,
+        }
+    }
+
+    #[inline]
+    fn maybe(&self, k: u64) -> bool {
+        self.filter[filter_bit(k) / 64] >> (filter_bit(k) % 64) & 1 == 1
+    }
+
+    /// Whether a word with this key and length may be in the set.
+    #[inline]
+    fn contains(&self, key: u64, len: u32) -> bool {
+        let exact = if len <= 8 { &self.short } else { &self.long };
+        if exact.get(key).is_some() || self.short_prefixes.iter().any(|&(k, m)| key & m == k) {
+            return true;
+        }
+        self.maybe(key & 0xFF_FFFF) && self.prefixes.iter().any(|&(k, m)| key & m == k)
+    }
+
+    /// Whether some word of the normalised text may be in the set.
+    pub fn any(&self, norm: &Normalized) -> bool {
+        norm.tokens.iter().any(|t| self.contains(t.key, t.len))
+    }
+}
+
+/// An open-addressing map from non-zero u64 keys to u32 values, filled once: a multiply
+/// and a shift to hash, linear probing, a table at most a quarter full. Lookups are a few
+/// instructions, which matters because every word of every item is looked up.
+#[derive(Debug, Default)]
+struct U64Table {
+    keys: Vec<u64>,
+    values: Vec<u32>,
+    shift: u32,
+    /// One bit per hash of a key present (65,536 bits, 8 KiB): most lookups are misses,
+    /// and a clear bit answers them with one load.
+    filter: Vec<u64>,
+}
+
+impl U64Table {
+    fn new(entries: &[(u64, u32)]) -> U64Table {
+        let size = (entries.len() * 4).next_power_of_two().max(16);
+        let mut t = U64Table {
+            keys: vec![0; size],
+            values: vec![0; size],
+            shift: 64 - size.trailing_zeros(),
+            filter: vec![0; 1 << 10],
+        };
+        for &(k, v) in entries {
+            t.filter[filter_bit(k) / 64] |= 1 << (filter_bit(k) % 64);
+            let mut i = t.slot(k);
+            while t.keys[i] != 0 && t.keys[i] != k {
+                i = (i + 1) & (size - 1);
+            }
+            t.keys[i] = k;
+            t.values[i] = v;
+        }
+        t
+    }
+
+    #[inline]
+    fn slot(&self, k: u64) -> usize {
+        (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    #[inline]
+    fn get(&self, k: u64) -> Option<u32> {
+        let bit = filter_bit(k);
+        if self
+            .filter
+            .get(bit / 64)
+            .is_none_or(|w| w >> (bit % 64) & 1 == 0)
+        {
+            return None;
+        }
+        let mask = self.keys.len() - 1;
+        let mut i = self.slot(k);
+        loop {
+            let found = self.keys[i];
+            if found == k {
+                return Some(self.values[i]);
+            }
+            if found == 0 {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Field;
+
+    fn set(phrases: &[(&str, u8)]) -> PhraseSet<u8> {
+        PhraseSet::new(
+            phrases
+                .iter()
+                .map(|(p, t)| (p.split(' ').map(str::to_owned).collect(), *t)),
+        )
+    }
+
+    fn find(set: &PhraseSet<u8>, text: &str) -> Vec<(u8, u32, u32)> {
+        let mut n = Normalized::default();
+        n.clear();
+        n.push_field(Field::Summary, text);
+        let mut out = Vec::new();
+        set.find(&n, &mut Vec::new(), &mut Vec::new(), |f| {
+            out.push((f.tag, f.first, f.last))
+        });
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn exact_prefix_and_multiword() {
+        let s = set(&[
+            ("truce", 1),
+            ("reject*", 2),
+            ("refus* to", 3),
+            ("cease fire", 1),
+            ("turn* down", 2),
+        ]);
+        assert_eq!(
+            find(&s, "Kremlin rejects the truce"),
+            [(1, 3, 3), (2, 1, 1)]
+        );
+        assert_eq!(
+            find(&s, "Moscow refuses to sign a cease-fire"),
+            [(1, 5, 6), (3, 1, 2)]
+        );
+        assert_eq!(find(&s, "It turned the plan down"), []);
+        assert_eq!(find(&s, "It turned down the plan"), [(2, 1, 2)]);
+        assert_eq!(find(&s, "truces"), []);
+    }
+
+    #[test]
+    fn overlapping_phrases_all_match() {
+        let s = set(&[
+            ("halt", 1),
+            ("halt the fighting", 2),
+            ("the fighting", 3),
+            ("fight*", 4),
+        ]);
+        assert_eq!(
+            find(&s, "halt the fighting"),
+            [(1, 0, 0), (2, 0, 2), (3, 1, 2), (4, 2, 2)]
+        );
+    }
+
+    #[test]
+    fn phrases_stay_inside_a_sentence() {
+        let s = set(&[("cease fire", 1)]);
+        assert_eq!(find(&s, "They agreed to cease. Fire broke out."), []);
+    }
+
+    #[test]
+    fn one_phrase_under_two_tags_reports_both() {
+        let s = set(&[("halt", 1), ("halt", 2)]);
+        assert_eq!(find(&s, "a halt"), [(1, 1, 1), (2, 1, 1)]);
+    }
+}
