@@ -79,6 +79,8 @@ struct Rule {
     name: String,
     signal: SignalKind,
     slots: Vec<(Slot, u32)>,
+    /// The slot holding the stance, which `not_before` guards.
+    verb_slot: usize,
     weight: f32,
     window: u32,
     guard_span: u32,
@@ -290,10 +292,17 @@ impl Classifier {
                 }
                 slots.push((slot, gap.unwrap_or(max_gap)));
             }
+            let verb_slot = r.verb.map(|v| v as usize).unwrap_or_else(|| {
+                slots
+                    .iter()
+                    .position(|(s, _)| matches!(s, Slot::Concept(_)))
+                    .unwrap_or(0)
+            });
             rules.push(Rule {
                 name: r.name.clone(),
                 signal: r.signal.parse().map_err(|e: String| vec![e])?,
                 slots,
+                verb_slot,
                 weight: r.weight,
                 window: r.window.unwrap_or(d.window),
                 guard_span: r.guard_span.unwrap_or(d.guard_span),
@@ -519,36 +528,31 @@ impl Classifier {
                 best[k] = Some((s, hi));
             }
         }
-        // Suppression, strongest signal first: a signal is kept unless a rule of a signal
-        // already kept suppresses it. So when two signals suppress each other, the higher
-        // score wins.
-        let mut candidates: Vec<SignalKind> = SignalKind::ALL
+        // Suppression: a signal is dropped when a rule of another emitted signal suppresses
+        // it and is not suppressed back ("agrees, but with nuances" is conditional, not
+        // acceptance). When two signals suppress each other, the higher score wins.
+        let candidates: Vec<SignalKind> = SignalKind::ALL
             .into_iter()
             .filter(|k| scores[k.index()] >= self.settings.threshold)
             .collect();
-        // On equal scores, a signal whose rules suppress the other goes first: it is the more
-        // specific reading ("will not ... until" is a condition, not a refusal).
         let suppresses = |x: SignalKind, y: SignalKind| {
             hits.iter().any(|h| {
                 self.rules[h.rule].signal == x && self.rules[h.rule].suppresses.contains(&y)
             })
         };
-        candidates.sort_by(|&a, &b| {
-            scores[b.index()]
-                .total_cmp(&scores[a.index()])
-                .then_with(|| suppresses(b, a).cmp(&suppresses(a, b)))
-                .then(a.cmp(&b))
-        });
-        let mut emitted: Vec<SignalKind> = Vec::new();
-        for k in candidates {
-            let suppressed = hits.iter().any(|h| {
-                let rule = &self.rules[h.rule];
-                emitted.contains(&rule.signal) && rule.suppresses.contains(&k)
-            });
-            if !suppressed {
-                emitted.push(k);
-            }
-        }
+        let emitted: Vec<SignalKind> = candidates
+            .iter()
+            .copied()
+            .filter(|&y| {
+                !candidates.iter().any(|&x| {
+                    x != y
+                        && suppresses(x, y)
+                        && (!suppresses(y, x)
+                            || scores[x.index()] > scores[y.index()]
+                            || (scores[x.index()] == scores[y.index()] && x < y))
+                })
+            })
+            .collect();
 
         let make_signal = |h: &Hit, score: f32| -> Signal {
             let rule = &self.rules[h.rule];
@@ -791,12 +795,7 @@ impl Classifier {
         } else {
             placed
         };
-        let first_concept = rule
-            .slots
-            .iter()
-            .position(|(s, _)| matches!(s, Slot::Concept(_)))
-            .unwrap_or(0);
-        let verb = chosen[first_concept];
+        let verb = chosen[rule.verb_slot];
         let span_last = body.iter().map(|m| m.last).max().unwrap_or(verb.last);
         let body_first = body.iter().map(|m| m.first).min().unwrap_or(verb.first);
 
@@ -949,13 +948,34 @@ impl Classifier {
                     && !self.after_preposition(ctx, m.first)
             })
         };
-        let speech = |t: u32| self.grammar_at(ctx, t) & G_SPEECH != 0;
-        for a in actors() {
-            let after = (a.last + 1..=a.last + 3).any(speech);
-            let before = (a.first.saturating_sub(4)..a.first).any(speech);
-            if after || before {
-                return Some(*a);
+        // The speaker is the actor closest to a speech verb: right before it ("Peskov said",
+        // "Ukrainian officials say") or right after it ("said Lavrov").
+        let mut best: Option<(u32, Mention)> = None;
+        for t in ctx.first_tok..ctx.end_tok {
+            if self.grammar_at(ctx, t) & G_SPEECH == 0 {
+                continue;
             }
+            for a in actors() {
+                let distance = if a.last < t {
+                    t - a.last - 1
+                } else if a.first > t {
+                    a.first - t - 1
+                } else {
+                    continue;
+                };
+                let limit = if a.last < t { 2 } else { 3 };
+                // Ties go to the longer mention ("Dmitry Peskov" over "Peskov").
+                if distance <= limit
+                    && best.is_none_or(|(d, b)| {
+                        distance < d || (distance == d && a.last - a.first > b.last - b.first)
+                    })
+                {
+                    best = Some((distance, *a));
+                }
+            }
+        }
+        if let Some((_, a)) = best {
+            return Some(a);
         }
         actors().find(|a| a.first <= ctx.first_tok + 3).copied()
     }

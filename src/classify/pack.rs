@@ -155,6 +155,10 @@ pub struct RuleDef {
     #[serde(default = "default_weight")]
     pub weight: f32,
     pub description: Option<String>,
+    /// Index (from 0) of the slot holding the stance, which `not_before` guards; default:
+    /// the first concept slot. Object-first patterns ("the truce was rejected by Moscow")
+    /// name their verb here.
+    pub verb: Option<u32>,
     pub window: Option<u32>,
     pub max_gap: Option<u32>,
     pub guard_span: Option<u32>,
@@ -463,6 +467,13 @@ pub fn validate(pack: &RulePack) -> Vec<String> {
                 "{label}.pattern: needs at least one concept slot, not only actors"
             ));
         }
+        if let Some(v) = r.verb
+            && (v as usize >= r.pattern.len() || r.pattern[v as usize].starts_with('@'))
+        {
+            errors.push(format!(
+                "{label}.verb: slot {v} is not a concept slot of the pattern"
+            ));
+        }
         if r.window == Some(0) {
             errors.push(format!("{label}.window: must be at least 1"));
         }
@@ -556,6 +567,7 @@ mod tests {
             pattern: vec!["@russia".into(), "rejct".into()],
             weight: 1.5,
             description: None,
+            verb: None,
             window: None,
             max_gap: None,
             guard_span: None,

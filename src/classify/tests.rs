@@ -259,6 +259,70 @@ fn negation_speculation_waiting_denials_history() {
 }
 
 #[test]
+fn constructions() {
+    // Passives, with the verb guarded rather than the topic.
+    t(
+        "The proposed energy ceasefire has been rejected by the Kremlin, Ukrainian officials say",
+        &["russia_rejects"],
+    );
+    // A refusal before an acceptance verb is a rejection, not an acceptance.
+    t(
+        "Moscow refuses to sign up to the maritime truce",
+        &["russia_rejects"],
+    );
+    // The ceasefire phrase is itself the act.
+    t(
+        "Russian army halts fighting for Easter, Kremlin says",
+        &["russia_accepts"],
+    );
+    // Nominal forms.
+    t(
+        "Russia agrees to a 30-day halt on strikes against energy infrastructure",
+        &["russia_accepts"],
+    );
+    // Split verbs.
+    t(
+        "Pentagon puts weapons deliveries to Ukraine on hold",
+        &["us_aid_paused"],
+    );
+    t(
+        "US turns intelligence sharing with Ukraine back on",
+        &["us_intel_resumed"],
+    );
+    // The speaker is the actor next to the speech verb.
+    check(
+        "",
+        "\"There will be no truce,\" Foreign Ministry spokeswoman Maria Zakharova told a briefing.",
+        &["russia_rejects"],
+    );
+    // A clause that is denied or rumoured reports no change.
+    t(
+        "Kremlin rejects reports that Putin is ready for a ceasefire",
+        &[],
+    );
+    // "Agrees, but with nuances" is conditional only.
+    check(
+        "",
+        "Putin said Russia agreed with the proposal to cease hostilities, but added that there were nuances.",
+        &["russia_conditional"],
+    );
+    // Several signals in one statement.
+    t(
+        "US to resume both military aid and intelligence sharing with Ukraine",
+        &["us_aid_resumed", "us_intel_resumed"],
+    );
+    t(
+        "Washington halts arms and intelligence to Kyiv",
+        &["us_aid_paused", "us_intel_paused"],
+    );
+    // Coordination: Russia is one of the subjects.
+    t(
+        "Moscow and Kyiv agree to a pause in strikes on power plants",
+        &["russia_accepts"],
+    );
+}
+
+#[test]
 fn evidence_names_rule_words_and_sentence() {
     let c = Classifier::builtin();
     let got = c.classify(

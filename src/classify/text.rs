@@ -281,7 +281,7 @@ impl Normalized {
 
     /// Records the plain ASCII word of `len` bytes at `start` (letters and digits, followed by
     /// a byte that is neither a full stop, an apostrophe nor non-ASCII).
-    #[inline]
+    #[inline(always)]
     fn plain_word(&mut self, bytes: &[u8], start: usize, len: usize) {
         let key = key_of(bytes, start, len);
         let wstart = self.text.len();

@@ -1,6 +1,7 @@
 //! Integration tests: the real binary against real servers on loopback.
 //! One binary, one file per behaviour.
 
+mod classifier;
 mod cli;
 mod daemon;
 mod helpers;
