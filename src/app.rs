@@ -21,7 +21,6 @@ use tracing::{error, info, warn};
 use crate::config::{FeedSettings, Settings};
 use crate::fetch::Fetcher;
 use crate::notify::{Notifiers, deliver_once, routes};
-use crate::parse::ParseLimits;
 use crate::poll::{PollContext, PollOutcome, poll_feed_once};
 use crate::store::{StateLock, Store};
 
@@ -95,7 +94,7 @@ pub async fn run(
         fetcher,
         classifier: settings.classifier.clone(),
         routes: Arc::new(routes(&settings)),
-        limits: ParseLimits::default(),
+        limits: settings.parse,
     };
     let channels: Vec<String> = ctx
         .routes

@@ -127,12 +127,16 @@ pub async fn execute(cli: Cli) -> ExitCode {
             }
         },
         Command::Inspect { source } => {
-            let (classifier, fetch) = match optional_settings(&config_path, explicit) {
-                Ok(Some(s)) => (s.classifier.clone(), s.fetch.clone()),
-                Ok(None) => (Classifier::builtin(), default_fetch_settings()),
+            let (classifier, fetch, limits) = match optional_settings(&config_path, explicit) {
+                Ok(Some(s)) => (s.classifier.clone(), s.fetch.clone(), s.parse),
+                Ok(None) => (
+                    Classifier::builtin(),
+                    default_fetch_settings(),
+                    ParseLimits::default(),
+                ),
                 Err(code) => return code,
             };
-            match inspect(&source, classifier, &fetch).await {
+            match inspect(&source, classifier, &fetch, limits).await {
                 Ok(json) => {
                     let mut out = std::io::stdout().lock();
                     let _ = serde_json::to_writer(&mut out, &json);
@@ -238,13 +242,14 @@ pub async fn inspect(
     source: &str,
     classifier: Arc<Classifier>,
     fetch: &config::FetchSettings,
+    limits: ParseLimits,
 ) -> anyhow::Result<serde_json::Value> {
     let is_url = source.starts_with("http://") || source.starts_with("https://");
-    let (body, base) = if is_url {
+    let (body, content_type, base) = if is_url {
         let url = FeedSource::parse(source, None).map_err(anyhow::Error::msg)?;
         let fetcher = Fetcher::new(fetch)?;
         match fetcher.fetch(&url, &Validators::default()).await? {
-            FetchOutcome::Fetched(f) => (f.body, f.url),
+            FetchOutcome::Fetched(f) => (f.body, f.content_type, f.url),
             FetchOutcome::NotModified => {
                 anyhow::bail!("the server answered 304 Not Modified to an unconditional request")
             }
@@ -262,12 +267,13 @@ pub async fn inspect(
         let body = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {source}: {e}"))?;
         (
             body,
+            None,
             std::path::absolute(path)
                 .ok()
                 .and_then(|p| url::Url::from_file_path(p).ok()),
         )
     };
-    let parsed = parse_feed(&body, base.as_ref(), ParseLimits::default())?;
+    let parsed = parse_feed(&body, content_type.as_deref(), base.as_ref(), limits)?;
     let rfc3339 = |d: Option<chrono::DateTime<chrono::Utc>>| {
         d.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
     };

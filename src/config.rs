@@ -17,6 +17,7 @@ use url::Url;
 
 use crate::classify::{Classifier, RuleOverlay};
 use crate::domain::{EmailAddress, FeedName, FeedSource, Mailbox, SignalKind};
+use crate::parse::ParseLimits;
 
 /// Where the daemon looks when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/ceasefire-watch/config.toml";
@@ -88,6 +89,14 @@ struct RawFetch {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawParse {
+    max_items: Option<u64>,
+    max_field_chars: Option<u64>,
+    max_depth: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawFeed {
     name: Option<String>,
     url: Option<String>,
@@ -141,6 +150,7 @@ struct RawDelivery {
 const SECTIONS: &[&str] = &[
     "daemon",
     "fetch",
+    "parse",
     "feeds",
     "smtp",
     "subscribers",
@@ -159,6 +169,8 @@ pub struct Settings {
     pub config_path: PathBuf,
     pub daemon: DaemonSettings,
     pub fetch: FetchSettings,
+    /// What one feed document may hold.
+    pub parse: ParseLimits,
     pub feeds: Vec<FeedSettings>,
     pub smtp: Option<SmtpSettings>,
     pub subscribers: Vec<Subscriber>,
@@ -495,6 +507,27 @@ fn build(
         },
     };
 
+    // [parse]
+    let raw: RawParse = section(root.get("parse").cloned(), "parse", errors).unwrap_or_default();
+    let defaults = ParseLimits::default();
+    let mut positive = |v: Option<u64>, key: &str, default: usize| match v {
+        Some(0) => {
+            err(errors, key.into(), "must be at least 1".into());
+            default
+        }
+        Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+        None => default,
+    };
+    let parse = ParseLimits {
+        max_entries: positive(raw.max_items, "parse.max_items", defaults.max_entries),
+        max_field_chars: positive(
+            raw.max_field_chars,
+            "parse.max_field_chars",
+            defaults.max_field_chars,
+        ),
+        max_depth: positive(raw.max_depth, "parse.max_depth", defaults.max_depth),
+    };
+
     // [[feeds]]
     let mut feeds = Vec::new();
     let mut feed_names = BTreeSet::new();
@@ -727,6 +760,7 @@ fn build(
             shutdown_grace,
         },
         fetch,
+        parse,
         feeds,
         smtp,
         subscribers,

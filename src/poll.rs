@@ -94,8 +94,9 @@ pub async fn poll_feed_once(
     let name = feed.name.clone();
     let base = fetched.url.clone();
     let body = fetched.body;
+    let content_type = fetched.content_type;
     let parsed = tokio::task::spawn_blocking(move || {
-        let parsed = parse_feed(&body, base.as_ref(), limits)?;
+        let parsed = parse_feed(&body, content_type.as_deref(), base.as_ref(), limits)?;
         let dropped = parsed.dropped_entries;
         let items: Vec<(Item, Vec<Signal>)> = parsed
             .entries

@@ -2,10 +2,13 @@
 //! is dropped, entities are decoded, white space is folded. Feed text is never passed on as
 //! HTML; this is the only place that reads it.
 
-/// Elements whose content is never text a reader sees.
+/// Elements whose content is never text a reader sees: code, styles, frames and the
+/// fallbacks for them (HTML's raw-text elements and their kin). As in an HTML parser, one
+/// left open runs to the end. Everything else keeps its text, including the fallback text of
+/// `object` and the titles of SVG and MathML.
 const DROP_CONTENT: &[&str] = &[
-    "script", "style", "iframe", "noscript", "template", "object", "embed", "svg", "math", "head",
-    "select", "textarea", "frameset", "noembed", "noframes", "applet",
+    "script", "style", "iframe", "noscript", "template", "frameset", "noembed", "noframes",
+    "applet",
 ];
 
 /// Converts an HTML fragment (or plain text that may hold entities) to folded plain text.
@@ -30,9 +33,12 @@ pub fn html_to_text(input: &str) -> String {
         }
         push_text(&mut out, &input[text_start..i]);
         if input[i..].starts_with("<!--") {
+            // A comment never closed ends at the next `>`, so it cannot swallow the text.
             i = input[i + 4..]
                 .find("-->")
-                .map_or(bytes.len(), |e| i + 4 + e + 3);
+                .map(|e| i + 4 + e + 3)
+                .or_else(|| input[i + 4..].find('>').map(|e| i + 4 + e + 1))
+                .unwrap_or(bytes.len());
             out.push(' ');
         } else if input[i..].starts_with("<![CDATA[") {
             let end = input[i + 9..]
@@ -157,6 +163,11 @@ mod tests {
         check("x<STYLE type=\"text/css\">p { color: red }</STYLE>y", "x y");
         check("x<iframe src=\"evil\">fallback</iframe>y", "x y");
         check("x<!-- comment <b> -->y", "x y");
+        check("sa<!-- -- unclosed >fe<script>alert(1)</script>", "sa fe");
+        check(
+            "a<object data=\"x.swf\">fallback</object>b<embed src=\"y\">c",
+            "a fallback b c",
+        );
         check("<img src=x onerror=\"alert(1)\">caption", "caption");
         check("<a href='a>b'>link</a>", "link");
         check("5 < 6 and 7 > 3", "5 < 6 and 7 > 3");

@@ -6,7 +6,9 @@
 //! only; turns every text field into plain text ([`html`]); keeps only http(s) links; bounds
 //! the number of entries and the length of fields. It does no I/O.
 
+pub mod decode;
 pub mod html;
+pub mod repair;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -23,6 +25,8 @@ pub struct ParseLimits {
     pub max_entries: usize,
     /// Characters kept per text field.
     pub max_field_chars: usize,
+    /// XML elements nested deeper than this are dropped with their content.
+    pub max_depth: usize,
 }
 
 impl Default for ParseLimits {
@@ -30,6 +34,7 @@ impl Default for ParseLimits {
         ParseLimits {
             max_entries: 500,
             max_field_chars: 20_000,
+            max_depth: 64,
         }
     }
 }
@@ -80,12 +85,8 @@ pub fn panic_is_contained() -> bool {
     CONTAINING_PANICS.with(|c| c.get())
 }
 
-/// Parses one feed document. `base` resolves relative links.
-pub fn parse_feed(
-    bytes: &[u8],
-    base: Option<&Url>,
-    limits: ParseLimits,
-) -> Result<ParsedFeed, ParseError> {
+/// Runs feed-rs on one document, with a panic inside it contained.
+fn feed_rs_parse(bytes: &[u8], base: Option<&Url>) -> Result<feed_rs::model::Feed, ParseError> {
     let parser = feed_rs::parser::Builder::new()
         .base_uri(base.map(Url::as_str))
         // An entry without id keeps an empty one: our item key falls back to link or text
@@ -96,42 +97,87 @@ pub fn parse_feed(
     CONTAINING_PANICS.with(|c| c.set(true));
     let result = catch_unwind(AssertUnwindSafe(|| parser.parse(bytes)));
     CONTAINING_PANICS.with(|c| c.set(false));
-    let feed = match result {
-        Ok(Ok(feed)) => feed,
-        Ok(Err(e)) => return Err(ParseError::NotAFeed(e.to_string())),
+    match result {
+        Ok(Ok(feed)) => Ok(feed),
+        Ok(Err(e)) => Err(ParseError::NotAFeed(e.to_string())),
         Err(panic) => {
             let msg = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            return Err(ParseError::ParserPanicked(msg));
+            Err(ParseError::ParserPanicked(msg))
+        }
+    }
+}
+
+/// Parses one feed document. `content_type` (the HTTP header) may name the charset; `base`
+/// resolves relative links.
+///
+/// The bytes are decoded ([`decode`]) and an XML document is made well-formed ([`repair`])
+/// before feed-rs reads it; if feed-rs still refuses the repaired text, the original bytes
+/// get their own chance.
+pub fn parse_feed(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    base: Option<&Url>,
+    limits: ParseLimits,
+) -> Result<ParsedFeed, ParseError> {
+    let decoded = decode::decode(bytes, content_type);
+    let text = decoded
+        .text
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+    if text.is_empty() {
+        return Err(ParseError::NotAFeed("the document is empty".into()));
+    }
+    let feed = if text.starts_with('{') {
+        feed_rs_parse(text.as_bytes(), base)?
+    } else {
+        if !text.starts_with('<') {
+            return Err(ParseError::NotAFeed(
+                "neither XML nor JSON (the document does not start with '<' or '{')".into(),
+            ));
+        }
+        let repaired = repair::repair_xml(text, limits.max_depth);
+        if repaired.repairs.any() {
+            tracing::debug!(encoding = decoded.encoding, repairs = ?repaired.repairs, "feed repaired before parsing");
+        }
+        match feed_rs_parse(repaired.text.as_bytes(), base) {
+            Ok(feed) => feed,
+            Err(e) => feed_rs_parse(bytes, base).map_err(|_| e)?,
         }
     };
     let cap = |s: String| truncate_chars(s, limits.max_field_chars);
-    let text =
-        |t: &feed_rs::model::Text| Some(cap(html_to_text(&t.content))).filter(|s| !s.is_empty());
+    // A field the feed has stays present even when empty (`Some("")`); `None` is absent.
+    let text = |t: &feed_rs::model::Text| Some(cap(html_to_text(&t.content)));
     let feed_base = base.cloned();
     let total = feed.entries.len();
     let entries = feed
         .entries
         .iter()
         .take(limits.max_entries)
-        .map(|e| Entry {
-            id: Some(e.id.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .map(cap),
-            title: e.title.as_ref().and_then(text),
-            link: pick_link(&e.links, feed_base.as_ref()),
-            summary: e.summary.as_ref().and_then(text),
-            content: e
+        .map(|e| {
+            let content = e
                 .content
                 .as_ref()
                 .and_then(|c| c.body.as_deref())
-                .map(|b| cap(html_to_text(b)))
-                .filter(|s| !s.is_empty()),
-            published: e.published,
-            updated: e.updated,
+                .map(|b| cap(html_to_text(b)));
+            Entry {
+                id: Some(e.id.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .map(cap),
+                title: e.title.as_ref().and_then(text),
+                link: pick_link(&e.links, feed_base.as_ref()),
+                // An entry with content and no summary is summarised by its content's start.
+                summary: e.summary.as_ref().and_then(text).or_else(|| {
+                    content
+                        .clone()
+                        .map(|c| truncate_chars(c, SUMMARY_FROM_CONTENT_CHARS))
+                }),
+                content,
+                published: e.published,
+                updated: e.updated,
+            }
         })
         .collect();
     Ok(ParsedFeed {
@@ -187,11 +233,7 @@ impl Entry {
     /// Turns an entry into an item of `feed`, computing our own key.
     pub fn into_item(self, feed: &FeedName) -> Item {
         let title = self.title.unwrap_or_default();
-        let summary = match (self.summary, self.content) {
-            (Some(s), _) => s,
-            (None, Some(c)) => truncate_chars(c, SUMMARY_FROM_CONTENT_CHARS),
-            (None, None) => String::new(),
-        };
+        let summary = self.summary.unwrap_or_default();
         let key = ItemKey::compute(
             feed,
             self.id.as_deref(),
@@ -230,7 +272,7 @@ mod tests {
 
     #[test]
     fn parses_rss_to_plain_text() {
-        let f = parse_feed(RSS.as_bytes(), None, ParseLimits::default()).unwrap();
+        let f = parse_feed(RSS.as_bytes(), None, None, ParseLimits::default()).unwrap();
         assert_eq!(f.title.as_deref(), Some("Test & feed"));
         assert_eq!(f.entries.len(), 3);
         let e = &f.entries[0];
@@ -247,8 +289,8 @@ mod tests {
 
     #[test]
     fn keys_without_guid_are_stable_across_parses() {
-        let a = parse_feed(RSS.as_bytes(), None, ParseLimits::default()).unwrap();
-        let b = parse_feed(RSS.as_bytes(), None, ParseLimits::default()).unwrap();
+        let a = parse_feed(RSS.as_bytes(), None, None, ParseLimits::default()).unwrap();
+        let b = parse_feed(RSS.as_bytes(), None, None, ParseLimits::default()).unwrap();
         let ka: Vec<_> = a
             .entries
             .into_iter()
@@ -268,8 +310,9 @@ mod tests {
         let limits = ParseLimits {
             max_entries: 1,
             max_field_chars: 5,
+            max_depth: 64,
         };
-        let f = parse_feed(RSS.as_bytes(), None, limits).unwrap();
+        let f = parse_feed(RSS.as_bytes(), None, None, limits).unwrap();
         assert_eq!(f.entries.len(), 1);
         assert_eq!(f.dropped_entries, 2);
         assert_eq!(f.entries[0].title.as_deref(), Some("Kreml"));
@@ -284,7 +327,7 @@ mod tests {
             "garbage",
         ] {
             assert!(
-                parse_feed(doc.as_bytes(), None, ParseLimits::default()).is_err(),
+                parse_feed(doc.as_bytes(), None, None, ParseLimits::default()).is_err(),
                 "{doc}"
             );
         }
@@ -294,7 +337,7 @@ mod tests {
     fn relative_links_resolve_against_the_base() {
         let doc = r#"<rss version="2.0"><channel><title>t</title><item><title>a</title><link>/news/1</link></item></channel></rss>"#;
         let base = Url::parse("https://example.org/feed.xml").unwrap();
-        let f = parse_feed(doc.as_bytes(), Some(&base), ParseLimits::default()).unwrap();
+        let f = parse_feed(doc.as_bytes(), None, Some(&base), ParseLimits::default()).unwrap();
         assert_eq!(
             f.entries[0].link.as_deref(),
             Some("https://example.org/news/1")
@@ -305,7 +348,7 @@ mod tests {
     fn summary_falls_back_to_content() {
         let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>x</id>
 <entry><id>e1</id><title>Putin speaks</title><content type="html">&lt;p&gt;The Kremlin said...&lt;/p&gt;</content></entry></feed>"#;
-        let f = parse_feed(doc.as_bytes(), None, ParseLimits::default()).unwrap();
+        let f = parse_feed(doc.as_bytes(), None, None, ParseLimits::default()).unwrap();
         let item = f.entries.into_iter().next().unwrap().into_item(&feed());
         assert_eq!(item.summary, "The Kremlin said...");
     }

@@ -1,0 +1,798 @@
+//! Making broken XML feeds well-formed before the strict parser sees them.
+//!
+//! One pass over the decoded text, the way a lenient reader would take it:
+//! - the XML declaration becomes `<?xml version="1.0" encoding="utf-8"?>` (the text is UTF-8
+//!   by now) and a second declaration is dropped;
+//! - a DOCTYPE is dropped, with any entities it declares (no entity expansion, so no
+//!   "billion laughs");
+//! - HTML entities (`&nbsp;`, `&eacute;`) become character references, a bare `&` becomes
+//!   `&amp;`, a stray `<` becomes `&lt;`, and character references to characters XML forbids
+//!   are dropped, as are those characters themselves;
+//! - end tags that close nothing open are dropped, an end tag closes the elements left open
+//!   inside it, and a truncated document is cut at its last whole tag and closed;
+//! - attributes get quotes and values where HTML habits left them out;
+//! - `<rss>` without `version` gets one (feed-rs#275), and Atom 0.3
+//!   (`http://purl.org/atom/ns#`) is read as Atom 1.0, its `issued`, `modified`, `tagline`
+//!   and `copyright` as `published`, `updated`, `subtitle` and `rights`.
+//!
+//! Comments and CDATA sections pass through untouched. A well-formed feed comes out
+//! equivalent to what went in.
+
+const ATOM03_NS: &str = "http://purl.org/atom/ns#";
+const ATOM10_NS: &str = "http://www.w3.org/2005/Atom";
+const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
+
+/// The kind of document, from its root element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Atom,
+    Rss,
+    Other,
+}
+
+/// A text element being read, whose markup is text.
+struct Escape {
+    /// Elements opened inside it, so their end tags are text too.
+    inner: Vec<String>,
+}
+
+enum AtomText {
+    /// Markup inside is text (type text or html).
+    Escape,
+    /// Inline XHTML: markup stays markup.
+    Markup,
+    /// Base64 content, decoded and escaped, and how much of the document it took.
+    Decoded(String, usize),
+}
+
+/// What the pass changed, for the feed's debug log.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Repairs {
+    /// Elements closed at the end of a truncated document or inside a mismatched end tag.
+    pub closed: usize,
+    /// End tags dropped because they closed nothing.
+    pub dropped_end_tags: usize,
+    /// Bare `&`/`<`, HTML entities and forbidden characters fixed.
+    pub escaped: usize,
+    /// The document ended inside a tag, comment or CDATA section.
+    pub truncated: bool,
+}
+
+impl Repairs {
+    pub fn any(&self) -> bool {
+        *self != Repairs::default()
+    }
+}
+
+pub struct Repaired {
+    pub text: String,
+    pub repairs: Repairs,
+}
+
+/// Repairs an XML document (see the module documentation). `max_depth` bounds nesting:
+/// elements deeper than that are dropped with their content, so a document of a million
+/// nested elements costs no more than a flat one.
+pub fn repair_xml(doc: &str, max_depth: usize) -> Repaired {
+    let mut r = Repairer {
+        src: doc,
+        out: String::with_capacity(doc.len() + doc.len() / 8 + 64),
+        stack: Vec::new(),
+        repairs: Repairs::default(),
+        atom03: doc.contains(ATOM03_NS),
+        seen_root: false,
+        skip_depth: None,
+        max_depth,
+        kind: Kind::Other,
+        escape: None,
+    };
+    r.out
+        .push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    r.run();
+    Repaired {
+        text: r.out,
+        repairs: r.repairs,
+    }
+}
+
+struct Repairer<'a> {
+    src: &'a str,
+    out: String,
+    /// Open elements, by the name written out.
+    stack: Vec<String>,
+    repairs: Repairs,
+    atom03: bool,
+    seen_root: bool,
+    /// Depth at which an over-deep subtree started, while it is being skipped.
+    skip_depth: Option<usize>,
+    max_depth: usize,
+    kind: Kind,
+    escape: Option<Escape>,
+}
+
+fn is_name_start(c: char) -> bool {
+    c.is_alphabetic() || c == '_' || c == ':'
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '_' | ':' | '-' | '.' | '\u{B7}')
+}
+
+/// Characters XML 1.0 does not allow in a document.
+fn forbidden(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+}
+
+impl Repairer<'_> {
+    fn emitting(&self) -> bool {
+        self.skip_depth.is_none()
+    }
+
+    fn push(&mut self, s: &str) {
+        if self.emitting() {
+            self.out.push_str(s);
+        }
+    }
+
+    fn run(&mut self) {
+        let src = self.src;
+        let bytes = src.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            // Plain text up to the next markup.
+            let next = bytes[i..]
+                .iter()
+                .position(|&b| b == b'<' || b == b'&' || b < 0x20 || b == 0xEF)
+                .map_or(bytes.len(), |p| i + p);
+            if next > i {
+                self.text(&src[i..next]);
+                i = next;
+                continue;
+            }
+            match bytes[i] {
+                b'<' => i = self.markup(i),
+                b'&' => {
+                    let (piece, len) = self.entity(&src[i..]);
+                    let piece = piece.into_owned();
+                    self.text_raw(&piece);
+                    i += len;
+                }
+                _ => {
+                    let c = src[i..].chars().next().unwrap_or(' ');
+                    if forbidden(c) {
+                        self.repairs.escaped += 1;
+                    } else {
+                        let mut buf = [0u8; 4];
+                        self.text(c.encode_utf8(&mut buf));
+                    }
+                    i += c.len_utf8();
+                }
+            }
+        }
+        while let Some(name) = self.stack.pop() {
+            let tag = format!("</{name}>");
+            self.push(&tag);
+            if self.skip_depth.is_some_and(|d| self.stack.len() <= d) {
+                self.skip_depth = None;
+            }
+            self.repairs.closed += 1;
+        }
+    }
+
+    /// Text without markup: kept inside the root element, dropped outside it.
+    fn text(&mut self, s: &str) {
+        if self.stack.is_empty() {
+            return;
+        }
+        self.push(s);
+    }
+
+    fn text_raw(&mut self, s: &str) {
+        self.text(s)
+    }
+
+    /// An entity or character reference at the start of `s`, as it should be written, and
+    /// how many bytes of `s` it took.
+    fn entity(&mut self, s: &str) -> (std::borrow::Cow<'static, str>, usize) {
+        let body_end = s[1..]
+            .char_indices()
+            .take(40)
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '#'))
+            .map(|(j, c)| (j + 1, c));
+        let Some((end, ';')) = body_end else {
+            self.repairs.escaped += 1;
+            return ("&amp;".into(), 1);
+        };
+        let name = &s[1..end];
+        let len = end + 1;
+        if let Some(num) = name.strip_prefix('#') {
+            let n = match num.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                None => num.parse::<u32>().ok(),
+            };
+            return match n.and_then(char::from_u32) {
+                Some(c) if !forbidden(c) => (s[..len].to_owned().into(), len),
+                _ => {
+                    self.repairs.escaped += 1;
+                    ("".into(), len)
+                }
+            };
+        }
+        if matches!(name, "lt" | "gt" | "amp" | "quot" | "apos") {
+            return (s[..len].to_owned().into(), len);
+        }
+        let decoded = html_escape::decode_html_entities(&s[..len]);
+        self.repairs.escaped += 1;
+        if decoded != s[..len] {
+            let refs: String = decoded
+                .chars()
+                .map(|c| format!("&#{};", c as u32))
+                .collect();
+            (refs.into(), len)
+        } else {
+            ("&amp;".into(), 1)
+        }
+    }
+
+    /// Markup starting with `<` at `i`; returns where it ends.
+    fn markup(&mut self, i: usize) -> usize {
+        let src = self.src;
+        let rest = &src[i..];
+        if let Some(body) = rest.strip_prefix("<!--") {
+            return match body.find("-->") {
+                Some(e) => {
+                    let end = i + 4 + e + 3;
+                    if !self.stack.is_empty() {
+                        self.push(&src[i..end]);
+                    }
+                    end
+                }
+                None => {
+                    self.repairs.truncated = true;
+                    src.len()
+                }
+            };
+        }
+        if let Some(body) = rest.strip_prefix("<![CDATA[") {
+            return match body.find("]]>") {
+                Some(e) => {
+                    let end = i + 9 + e + 3;
+                    if !self.stack.is_empty() {
+                        self.push(&src[i..end]);
+                    }
+                    end
+                }
+                None => {
+                    self.repairs.truncated = true;
+                    if !self.stack.is_empty() {
+                        // Keep what arrived of the section, closed. A forbidden character
+                        // cannot be escaped in CDATA, so it goes.
+                        let body: String = rest.chars().filter(|c| !forbidden(*c)).collect();
+                        self.push(&body);
+                        self.push("]]>");
+                    }
+                    src.len()
+                }
+            };
+        }
+        if rest.starts_with("<!") {
+            // DOCTYPE (with an internal subset in brackets) or other declaration: dropped.
+            let mut depth = 0i32;
+            for (j, c) in rest.char_indices().skip(2) {
+                match c {
+                    '[' => depth += 1,
+                    ']' => depth -= 1,
+                    '>' if depth <= 0 => return i + j + 1,
+                    _ => {}
+                }
+            }
+            self.repairs.truncated = true;
+            return src.len();
+        }
+        if rest.starts_with("<?") {
+            let Some(e) = rest.find("?>") else {
+                self.repairs.truncated = true;
+                return src.len();
+            };
+            // The declaration was written at the start; other instructions are of no use.
+            return i + e + 2;
+        }
+        let closing = rest.starts_with("</");
+        let name_at = if closing { 2 } else { 1 };
+        let name: String = {
+            let mut chars = rest[name_at..].chars();
+            match chars.next() {
+                Some(c) if is_name_start(c) => std::iter::once(c)
+                    .chain(chars.take_while(|c| is_name_char(*c)))
+                    .collect(),
+                _ => {
+                    // Not a tag: a `<` in text.
+                    self.repairs.escaped += 1;
+                    self.text("&lt;");
+                    return i + 1;
+                }
+            }
+        };
+        let Some(tag_len) = tag_end(&rest[name_at + name.len()..]) else {
+            // The document ends inside this tag: cut here.
+            self.repairs.truncated = true;
+            return src.len();
+        };
+        let attrs_src = &rest[name_at + name.len()..name_at + name.len() + tag_len];
+        let end = i + name_at + name.len() + tag_len + 1;
+        let name = self.rename(name);
+        if let Some(esc) = self.escape.as_mut() {
+            // Inside a text element: markup is text ("naked" HTML in a title or description).
+            let inner_close = if closing {
+                esc.inner
+                    .iter()
+                    .rposition(|n| n.eq_ignore_ascii_case(&name))
+            } else {
+                None
+            };
+            if closing && inner_close.is_none() {
+                self.escape = None;
+            } else {
+                if let Some(pos) = inner_close {
+                    esc.inner.truncate(pos);
+                } else if !closing && !attrs_src.trim_end().ends_with('/') {
+                    esc.inner.push(name.clone());
+                }
+                self.repairs.escaped += 1;
+                let mut t = String::from("&lt;");
+                self.attr_value(&src[i + 1..end - 1], &mut t);
+                t.push_str("&gt;");
+                self.push(&t);
+                return end;
+            }
+        }
+        if closing {
+            self.end_tag(&name);
+            return end;
+        }
+        let self_closing = attrs_src.trim_end().ends_with('/');
+        if self.stack.is_empty() && self.seen_root {
+            // A second root element: whatever follows the document is not part of it.
+            return src.len();
+        }
+        let is_root = self.stack.is_empty();
+        if is_root {
+            self.seen_root = true;
+            self.kind = match local(&name) {
+                "feed" => Kind::Atom,
+                "rss" | "RDF" => Kind::Rss,
+                _ => Kind::Other,
+            };
+        }
+        if self.stack.len() >= self.max_depth && self.skip_depth.is_none() {
+            self.skip_depth = Some(self.stack.len());
+        }
+        let mut attrs = self.parse_attributes(attrs_src);
+        let local_name = local(&name).to_owned();
+        let mut name = name;
+        let mut text_element = false;
+        match self.kind {
+            Kind::Atom => {
+                if is_root {
+                    // Atom 0.3, or a feed in a namespace of its own, read as Atom 1.0.
+                    let ns = attrs.iter_mut().find(|(k, _)| k == "xmlns");
+                    match ns {
+                        Some((_, v)) if v != ATOM10_NS => {
+                            *v = ATOM10_NS.to_owned();
+                            self.atom03 = true;
+                        }
+                        Some(_) => {}
+                        None if !name.contains(':') => {
+                            attrs.push(("xmlns".into(), ATOM10_NS.into()));
+                            self.atom03 = true;
+                        }
+                        None => {}
+                    }
+                }
+                let atom_element = !name.contains(':') || name.starts_with("atom:");
+                if atom_element
+                    && matches!(
+                        local_name.as_str(),
+                        "title" | "subtitle" | "summary" | "content" | "rights"
+                    )
+                {
+                    match self.atom_text(&mut attrs, &rest[end - i..]) {
+                        AtomText::Escape => text_element = true,
+                        AtomText::Markup => {}
+                        AtomText::Decoded(text, len) => {
+                            let mut tag = format!("<{name}");
+                            write_attributes(&attrs, &mut tag);
+                            tag.push('>');
+                            self.push(&tag);
+                            self.text_raw(&text);
+                            let close = format!("</{name}>");
+                            self.push(&close);
+                            return end + len;
+                        }
+                    }
+                }
+                if self.atom03
+                    && local_name == "link"
+                    && !attrs.iter().any(|(k, _)| k == "href")
+                    && !self_closing
+                    && let Some((href, len)) = element_text(&rest[end - i..], &name)
+                {
+                    // Atom 0.3 as some wrote it: the address as the link's text.
+                    attrs.push(("href".into(), href.trim().to_owned()));
+                    let mut tag = format!("<{name}");
+                    write_attributes(&attrs, &mut tag);
+                    tag.push_str("/>");
+                    self.push(&tag);
+                    return end + len;
+                }
+            }
+            Kind::Rss => {
+                if is_root && local_name == "rss" && !attrs.iter().any(|(k, _)| k == "version") {
+                    attrs.push(("version".into(), "2.0".into()));
+                }
+                let in_item = self.stack.iter().any(|n| local(n) == "item");
+                if in_item && (local_name == "body" || local_name == "fullitem") {
+                    // XHTML bodies and `fullitem`: the item's content.
+                    name = "content:encoded".into();
+                    attrs.clear();
+                    attrs.push(("xmlns:content".into(), CONTENT_NS.into()));
+                    text_element = true;
+                } else if matches!(name.as_str(), "title" | "description" | "content:encoded") {
+                    text_element = true;
+                }
+            }
+            Kind::Other => {}
+        }
+        let mut tag = String::with_capacity(attrs_src.len() + name.len() + 4);
+        tag.push('<');
+        tag.push_str(&name);
+        write_attributes(&attrs, &mut tag);
+        tag.push_str(if self_closing { "/>" } else { ">" });
+        self.push(&tag);
+        if !self_closing {
+            self.stack.push(name);
+            if text_element {
+                self.escape = Some(Escape { inner: Vec::new() });
+            }
+        } else if self.skip_depth == Some(self.stack.len()) {
+            self.skip_depth = None;
+        }
+        end
+    }
+
+    /// How an Atom text element (title, summary, content...) is to be read; its `type` and
+    /// `mode` attributes are rewritten to Atom 1.0's. `after` is the document after its
+    /// start tag.
+    fn atom_text(&mut self, attrs: &mut Vec<(String, String)>, after: &str) -> AtomText {
+        let get = |attrs: &Vec<(String, String)>, k: &str| {
+            attrs
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.to_ascii_lowercase())
+        };
+        let ty = get(attrs, "type").unwrap_or_else(|| "text".into());
+        let mode = get(attrs, "mode");
+        attrs.retain(|(k, _)| k != "mode");
+        let html = ty.contains("html") && !ty.contains("xhtml");
+        let xml = ty == "xhtml" || ty.ends_with("+xml") || ty.ends_with("/xml");
+        let textual = matches!(ty.as_str(), "text" | "html") || ty.starts_with("text/");
+        let base64 = mode.as_deref() == Some("base64") || !(textual || xml);
+        let set_type = |attrs: &mut Vec<(String, String)>, t: &str| {
+            attrs.retain(|(k, _)| k != "type");
+            attrs.push(("type".into(), t.into()));
+        };
+        if base64 {
+            let name_end = "</";
+            let Some(close) = after.find(name_end) else {
+                set_type(attrs, "text");
+                return AtomText::Escape;
+            };
+            let inner = &after[..close];
+            let close_len = after[close..]
+                .find('>')
+                .map_or(after.len() - close, |e| e + 1);
+            let compact: String = inner.chars().filter(|c| !c.is_whitespace()).collect();
+            use base64::Engine as _;
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(compact.as_bytes())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok());
+            return match decoded {
+                Some(text) if !inner.contains('<') => {
+                    set_type(attrs, if html { "html" } else { "text" });
+                    let mut escaped = String::with_capacity(text.len() + 16);
+                    for c in text.chars() {
+                        match c {
+                            '<' => escaped.push_str("&lt;"),
+                            '&' => escaped.push_str("&amp;"),
+                            c if forbidden(c) => {}
+                            c => escaped.push(c),
+                        }
+                    }
+                    AtomText::Decoded(escaped, close + close_len)
+                }
+                _ => {
+                    set_type(attrs, "text");
+                    AtomText::Escape
+                }
+            };
+        }
+        if xml || mode.as_deref() == Some("xml") {
+            if ty != "xhtml" && (ty.contains("xhtml") || mode.as_deref() == Some("xml")) {
+                set_type(attrs, "xhtml");
+            }
+            return AtomText::Markup;
+        }
+        set_type(attrs, if html { "html" } else { "text" });
+        AtomText::Escape
+    }
+
+    fn end_tag(&mut self, name: &str) {
+        let Some(pos) = self
+            .stack
+            .iter()
+            .rposition(|open| open.eq_ignore_ascii_case(name))
+        else {
+            self.repairs.dropped_end_tags += 1;
+            return;
+        };
+        while self.stack.len() > pos {
+            let open = self.stack.pop().unwrap_or_default();
+            if self.stack.len() > pos {
+                self.repairs.closed += 1;
+            }
+            let tag = format!("</{open}>");
+            self.push(&tag);
+            if self.skip_depth.is_some_and(|d| self.stack.len() <= d) {
+                self.skip_depth = None;
+            }
+        }
+    }
+
+    /// Atom 0.3 element names as their Atom 1.0 equivalents.
+    fn rename(&self, name: String) -> String {
+        if !self.atom03 {
+            return name;
+        }
+        let (prefix, local) = match name.rsplit_once(':') {
+            Some((p, l)) => (Some(p), l),
+            None => (None, name.as_str()),
+        };
+        let new = match local {
+            "issued" => "published",
+            "modified" => "updated",
+            "tagline" => "subtitle",
+            "copyright" => "rights",
+            _ => return name,
+        };
+        match prefix {
+            Some(p) => format!("{p}:{new}"),
+            None => new.to_owned(),
+        }
+    }
+
+    /// The attributes in `src` (what follows the tag name, up to `>`), values unescaped
+    /// only as far as needed to write them back well-formed: quotes and values added where
+    /// HTML habits left them out, duplicates dropped.
+    fn parse_attributes(&mut self, src: &str) -> Vec<(String, String)> {
+        let mut attrs: Vec<(String, String)> = Vec::new();
+        let mut chars = src.char_indices().peekable();
+        while let Some(&(start, c)) = chars.peek() {
+            if !is_name_start(c) {
+                chars.next();
+                continue;
+            }
+            let mut end = start;
+            while let Some(&(j, c)) = chars.peek() {
+                if !is_name_char(c) {
+                    break;
+                }
+                end = j + c.len_utf8();
+                chars.next();
+            }
+            let name = &src[start..end];
+            while chars.peek().is_some_and(|(_, c)| c.is_whitespace()) {
+                chars.next();
+            }
+            let mut value: Option<&str> = None;
+            if chars.peek().is_some_and(|(_, c)| *c == '=') {
+                chars.next();
+                while chars.peek().is_some_and(|(_, c)| c.is_whitespace()) {
+                    chars.next();
+                }
+                match chars.peek().copied() {
+                    Some((q_at, q)) if q == '"' || q == '\'' => {
+                        chars.next();
+                        let v_start = q_at + 1;
+                        let mut v_end = src.len();
+                        for (j, c) in chars.by_ref() {
+                            if c == q {
+                                v_end = j;
+                                break;
+                            }
+                        }
+                        value = Some(&src[v_start..v_end.max(v_start)]);
+                    }
+                    Some((v_start, _)) => {
+                        let mut v_end = src.len();
+                        while let Some(&(j, c)) = chars.peek() {
+                            if c.is_whitespace() {
+                                v_end = j;
+                                break;
+                            }
+                            chars.next();
+                        }
+                        let mut v = &src[v_start..v_end];
+                        if v_end == src.len() {
+                            // `<a b=c/>`: the slash closes the tag.
+                            v = v.strip_suffix('/').unwrap_or(v);
+                        }
+                        value = Some(v);
+                    }
+                    None => {}
+                }
+            }
+            if attrs.iter().any(|(k, _)| k == name) {
+                continue;
+            }
+            let mut v = String::new();
+            self.attr_value(value.unwrap_or(name), &mut v);
+            attrs.push((name.to_owned(), v));
+        }
+        attrs
+    }
+
+    fn attr_value(&mut self, v: &str, out: &mut String) {
+        let mut i = 0;
+        while i < v.len() {
+            let c = v[i..].chars().next().unwrap_or(' ');
+            match c {
+                '&' => {
+                    let (piece, len) = self.entity(&v[i..]);
+                    out.push_str(&piece);
+                    i += len;
+                    continue;
+                }
+                '<' => out.push_str("&lt;"),
+                '"' => out.push_str("&quot;"),
+                c if forbidden(c) => {}
+                c => out.push(c),
+            }
+            i += c.len_utf8();
+        }
+    }
+}
+
+/// Writes attributes (values already escaped) after a tag name.
+fn write_attributes(attrs: &[(String, String)], out: &mut String) {
+    for (k, v) in attrs {
+        out.push(' ');
+        out.push_str(k);
+        out.push_str("=\"");
+        out.push_str(v);
+        out.push('"');
+    }
+}
+
+/// The text of the element whose start tag `after` follows, up to its end tag `</name>`,
+/// when it holds no markup; and the length of text and end tag.
+fn element_text(after: &str, name: &str) -> Option<(String, usize)> {
+    let close = format!("</{name}");
+    let at = after.find(&close)?;
+    let inner = &after[..at];
+    if inner.contains('<') {
+        return None;
+    }
+    let len = at + after[at..].find('>')? + 1;
+    Some((html_escape::decode_html_entities(inner).into_owned(), len))
+}
+
+/// The local part of a qualified name.
+fn local(name: &str) -> &str {
+    name.rsplit_once(':').map_or(name, |(_, l)| l)
+}
+
+/// Index in `s` (the tag after its name) of the `>` that ends the tag, honouring quotes.
+fn tag_end(s: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    for (j, c) in s.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if c == '>' => return Some(j),
+            // A tag never holds another tag: an unclosed quote ran into the next one.
+            None if c == '<' => return None,
+            None => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fix(s: &str) -> String {
+        let r = repair_xml(s, 64);
+        r.text
+            .strip_prefix("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n")
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn well_formed_documents_pass_through() {
+        let doc = r#"<rss version="2.0"><channel><title a="1">A &amp; B &#233; &lt;i&gt;</title><!-- c --><description><![CDATA[<p>x & y</p>]]></description></channel></rss>"#;
+        assert_eq!(fix(doc), doc);
+        assert!(!repair_xml(doc, 64).repairs.any());
+    }
+
+    #[test]
+    fn entities_and_bare_ampersands() {
+        assert_eq!(
+            fix("<a>Q&A &nbsp;&eacute; &bogus; &#0;&amp;</a>"),
+            "<a>Q&amp;A &#160;&#233; &amp;bogus; &amp;</a>"
+        );
+    }
+
+    #[test]
+    fn truncated_documents_are_closed() {
+        assert_eq!(
+            fix("<rss version=\"2.0\"><channel><item><title>One</title></item><item><title>Tw"),
+            "<rss version=\"2.0\"><channel><item><title>One</title></item><item><title>Tw</title></item></channel></rss>"
+        );
+        assert_eq!(fix("<a><b>x</b><c att=\"1"), "<a><b>x</b></a>");
+    }
+
+    #[test]
+    fn mismatched_end_tags() {
+        assert_eq!(fix("<a><b>x</a>"), "<a><b>x</b></a>");
+        assert_eq!(fix("<a>x</b></a>"), "<a>x</a>");
+        assert_eq!(fix("<A>x</a>"), "<A>x</A>");
+    }
+
+    #[test]
+    fn rss_without_version_and_atom_03() {
+        assert_eq!(
+            fix("<rss><channel/></rss>"),
+            "<rss version=\"2.0\"><channel/></rss>"
+        );
+        assert_eq!(
+            fix(
+                "<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><modified>x</modified></feed>"
+            ),
+            "<feed version=\"0.3\" xmlns=\"http://www.w3.org/2005/Atom\"><updated>x</updated></feed>"
+        );
+    }
+
+    #[test]
+    fn doctype_declarations_and_control_characters_go() {
+        let doc = "<?xml version=\"1.0\" encoding=\"koi8-r\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;\">]>\n<a>&lol2;\u{1}x<?xml version=\"1.0\"?></a>";
+        assert_eq!(fix(doc), "<a>&amp;lol2;x</a>");
+    }
+
+    #[test]
+    fn attributes_get_quotes_and_values() {
+        assert_eq!(
+            fix("<a href=/x?a=1&b=2 checked title='say \"hi\"'>t</a>"),
+            "<a href=\"/x?a=1&amp;b=2\" checked=\"checked\" title=\"say &quot;hi&quot;\">t</a>"
+        );
+    }
+
+    #[test]
+    fn stray_less_than_and_junk_outside_the_root() {
+        assert_eq!(
+            fix("junk <a>1 < 2</a> trailing <b>more</b>"),
+            "<a>1 &lt; 2</a>"
+        );
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = "<a>".repeat(100) + "deep-text" + &"</a>".repeat(100);
+        let out = repair_xml(&deep, 10).text;
+        assert_eq!(out.matches("<a>").count(), 10);
+        assert_eq!(out.matches("</a>").count(), 10);
+        assert!(!out.contains("deep-text"));
+    }
+}
