@@ -334,6 +334,20 @@ mod tests {
     }
 
     #[test]
+    fn a_parser_panic_is_an_error() {
+        // quick-xml 0.42 panics on a second XML declaration naming another encoding
+        // ("set_encoding() called after prefix buffer was drained"). The repair pass drops
+        // such declarations; the raw parser call shows the panic is still contained.
+        let poison = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>t</title>\n<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<item><title>x</title></item></channel></rss>";
+        assert!(matches!(
+            feed_rs_parse(poison.as_bytes(), None),
+            Err(ParseError::ParserPanicked(_))
+        ));
+        let f = parse_feed(poison.as_bytes(), None, None, ParseLimits::default()).unwrap();
+        assert_eq!(f.entries[0].title.as_deref(), Some("x"));
+    }
+
+    #[test]
     fn relative_links_resolve_against_the_base() {
         let doc = r#"<rss version="2.0"><channel><title>t</title><item><title>a</title><link>/news/1</link></item></channel></rss>"#;
         let base = Url::parse("https://example.org/feed.xml").unwrap();
