@@ -19,8 +19,30 @@ pub struct Decoded<'a> {
     pub encoding: &'static str,
 }
 
-/// Reads `bytes` as text. Never fails: undecodable bytes become U+FFFD.
+/// Reads `bytes` as text. Never fails: undecodable bytes become U+FFFD. C1 control
+/// characters, which no one means and which are windows-1252 punctuation that went through
+/// a Latin-1 decoder on the way ("don\u{92}t"), become that punctuation ("don’t").
 pub fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Decoded<'a> {
+    let mut d = decode_raw(bytes, content_type);
+    if d.text
+        .contains(|c: char| ('\u{80}'..='\u{9F}').contains(&c))
+    {
+        d.text = Cow::Owned(d.text.chars().map(demoronize).collect());
+    }
+    d
+}
+
+/// A C1 control character as the windows-1252 character of the same byte.
+pub(crate) fn demoronize(c: char) -> char {
+    if !('\u{80}'..='\u{9F}').contains(&c) {
+        return c;
+    }
+    let byte = [c as u32 as u8];
+    let (s, _) = WINDOWS_1252.decode_without_bom_handling(&byte);
+    s.chars().next().filter(|d| *d != c).unwrap_or(' ')
+}
+
+fn decode_raw<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Decoded<'a> {
     if let Some(d) = decode_utf32(bytes) {
         return d;
     }
@@ -240,6 +262,14 @@ mod tests {
         let mut bom8 = vec![0xEF, 0xBB, 0xBF];
         bom8.extend(s.as_bytes());
         assert_eq!(decode(&bom8, None).text, s);
+    }
+
+    #[test]
+    fn c1_controls_become_windows_1252_punctuation() {
+        assert_eq!(
+            decode("don\u{92}t \u{93}x\u{94}".as_bytes(), None).text,
+            "don’t “x”"
+        );
     }
 
     #[test]

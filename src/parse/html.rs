@@ -11,6 +11,13 @@ const DROP_CONTENT: &[&str] = &[
     "applet",
 ];
 
+/// Elements that do not break a line: text on both sides runs on.
+const INLINE: &[&str] = &[
+    "a", "abbr", "acronym", "b", "bdi", "bdo", "big", "blink", "cite", "code", "data", "del",
+    "dfn", "em", "font", "i", "ins", "kbd", "label", "mark", "nobr", "q", "s", "samp", "small",
+    "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var", "wbr",
+];
+
 /// Converts an HTML fragment (or plain text that may hold entities) to folded plain text.
 pub fn html_to_text(input: &str) -> String {
     if !input.contains(['<', '&']) {
@@ -39,7 +46,6 @@ pub fn html_to_text(input: &str) -> String {
                 .map(|e| i + 4 + e + 3)
                 .or_else(|| input[i + 4..].find('>').map(|e| i + 4 + e + 1))
                 .unwrap_or(bytes.len());
-            out.push(' ');
         } else if input[i..].starts_with("<![CDATA[") {
             let end = input[i + 9..]
                 .find("]]>")
@@ -61,7 +67,11 @@ pub fn html_to_text(input: &str) -> String {
             if !closing && !self_closing && DROP_CONTENT.contains(&name.as_str()) {
                 i = skip_element(input, i, &name);
             }
-            out.push(' ');
+            // Block elements and line breaks separate words; inline ones do not
+            // ("Kre<b>mlin</b>" is one word).
+            if !INLINE.contains(&name.as_str()) {
+                out.push(' ');
+            }
         }
         text_start = i;
     }
@@ -118,7 +128,7 @@ fn push_text(out: &mut String, text: &str) {
 pub fn fold_whitespace(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
-    for c in s.chars() {
+    for c in s.chars().map(super::decode::demoronize) {
         if c.is_whitespace() || c == '\u{00A0}' {
             space = !out.is_empty();
         } else if c.is_control()
@@ -162,8 +172,12 @@ mod tests {
         check("x<script>alert('<p>hi</p>')</script>y", "x y");
         check("x<STYLE type=\"text/css\">p { color: red }</STYLE>y", "x y");
         check("x<iframe src=\"evil\">fallback</iframe>y", "x y");
-        check("x<!-- comment <b> -->y", "x y");
-        check("sa<!-- -- unclosed >fe<script>alert(1)</script>", "sa fe");
+        check("x<!-- comment <b> -->y", "xy");
+        check("sa<!-- -- unclosed >fe<script>alert(1)</script>", "safe");
+        check(
+            "Kre<b>mlin</b> <i>said</i><br>no<p>more</p>",
+            "Kremlin said no more",
+        );
         check(
             "a<object data=\"x.swf\">fallback</object>b<embed src=\"y\">c",
             "a fallback b c",

@@ -131,7 +131,7 @@ pub fn parse_feed(
         return Err(ParseError::NotAFeed("the document is empty".into()));
     }
     let feed = if text.starts_with('{') {
-        feed_rs_parse(text.as_bytes(), base)?
+        feed_rs_parse(without_json_authors(text).as_bytes(), base)?
     } else {
         if !text.starts_with('<') {
             return Err(ParseError::NotAFeed(
@@ -167,7 +167,13 @@ pub fn parse_feed(
                     .filter(|s| !s.is_empty())
                     .map(cap),
                 title: e.title.as_ref().and_then(text),
-                link: pick_link(&e.links, feed_base.as_ref()),
+                // No link: an id that is a web address (an RSS permalink guid) serves.
+                link: pick_link(&e.links, feed_base.as_ref()).or_else(|| {
+                    let id = e.id.trim();
+                    (id.starts_with("http://") || id.starts_with("https://"))
+                        .then(|| http_link(id, None))
+                        .flatten()
+                }),
                 // An entry with content and no summary is summarised by its content's start.
                 summary: e.summary.as_ref().and_then(text).or_else(|| {
                     content
@@ -192,6 +198,26 @@ pub fn parse_feed(
         entries,
         dropped_entries: total.saturating_sub(limits.max_entries),
     })
+}
+
+/// A JSON Feed without its authors, which we do not use and whose name parser in feed-rs 3.0
+/// panics on a non-ASCII character next to an e-mail address. Text that is not JSON is
+/// returned as it is, for feed-rs to report.
+fn without_json_authors(text: &str) -> std::borrow::Cow<'_, str> {
+    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(text) else {
+        return text.into();
+    };
+    let strip = |o: &mut serde_json::Value| {
+        if let Some(m) = o.as_object_mut() {
+            m.remove("author");
+            m.remove("authors");
+        }
+    };
+    strip(&mut v);
+    if let Some(items) = v.get_mut("items").and_then(|i| i.as_array_mut()) {
+        items.iter_mut().for_each(strip);
+    }
+    serde_json::to_string(&v).map_or(text.into(), Into::into)
 }
 
 /// The entry's page: the first `alternate` (or rel-less) link, else the first link; only
@@ -345,6 +371,22 @@ mod tests {
         ));
         let f = parse_feed(poison.as_bytes(), None, None, ParseLimits::default()).unwrap();
         assert_eq!(f.entries[0].title.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn person_fields_that_panic_feed_rs_are_not_parsed() {
+        // feed-rs 3.0.0 parser/util/mod.rs:157 slices `raw[span.end() + 1..]` after an
+        // e-mail address, inside a multi-byte character when one follows it.
+        let rss = "<rss version=\"2.0\"><channel><item><title>a</title><author>me@example.com\u{a0}(Ed)</author></item></channel></rss>";
+        assert!(matches!(
+            feed_rs_parse(rss.as_bytes(), None),
+            Err(ParseError::ParserPanicked(_))
+        ));
+        let f = parse_feed(rss.as_bytes(), None, None, ParseLimits::default()).unwrap();
+        assert_eq!(f.entries[0].title.as_deref(), Some("a"));
+        let json = "{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"t\",\"items\":[{\"id\":\"1\",\"title\":\"a\",\"authors\":[{\"name\":\"me@example.com\u{a0}(Ed)\"}]}]}";
+        let f = parse_feed(json.as_bytes(), None, None, ParseLimits::default()).unwrap();
+        assert_eq!(f.entries[0].title.as_deref(), Some("a"));
     }
 
     #[test]

@@ -20,6 +20,8 @@
 
 const ATOM03_NS: &str = "http://purl.org/atom/ns#";
 const ATOM10_NS: &str = "http://www.w3.org/2005/Atom";
+const RSS090_NS: &str = "http://my.netscape.com/rdf/simple/0.9/";
+const RSS10_NS: &str = "http://purl.org/rss/1.0/";
 const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
 
 /// The kind of document, from its root element.
@@ -84,6 +86,7 @@ pub fn repair_xml(doc: &str, max_depth: usize) -> Repaired {
         max_depth,
         kind: Kind::Other,
         escape: None,
+        rdf_item: None,
     };
     r.out
         .push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
@@ -107,6 +110,8 @@ struct Repairer<'a> {
     max_depth: usize,
     kind: Kind,
     escape: Option<Escape>,
+    /// In an RSS 1.0 item: its `rdf:about`, and whether it had a `<link>`.
+    rdf_item: Option<(String, bool)>,
 }
 
 fn is_name_start(c: char) -> bool {
@@ -210,6 +215,12 @@ impl Repairer<'_> {
                 None => num.parse::<u32>().ok(),
             };
             return match n.and_then(char::from_u32) {
+                Some(c) if ('\u{80}'..='\u{9F}').contains(&c) => {
+                    // `&#146;`: windows-1252 numbering, as HTML reads it.
+                    self.repairs.escaped += 1;
+                    let d = super::decode::demoronize(c);
+                    (format!("&#{};", d as u32).into(), len)
+                }
                 Some(c) if !forbidden(c) => (s[..len].to_owned().into(), len),
                 _ => {
                     self.repairs.escaped += 1;
@@ -363,7 +374,15 @@ impl Repairer<'_> {
                 _ => Kind::Other,
             };
         }
-        if self.stack.len() >= self.max_depth && self.skip_depth.is_none() {
+        let unused_person = self.kind == Kind::Rss
+            && matches!(
+                name.as_str(),
+                "author" | "managingEditor" | "webMaster" | "itunes:author" | "itunes:owner"
+            )
+            || local(&name) == "creator";
+        if (self.stack.len() >= self.max_depth || unused_person) && self.skip_depth.is_none() {
+            // Too deep; or an RSS person field, which we do not use and whose parser in
+            // feed-rs 3.0 panics on a non-ASCII character next to an e-mail address.
             self.skip_depth = Some(self.stack.len());
         }
         let mut attrs = self.parse_attributes(attrs_src);
@@ -428,6 +447,28 @@ impl Repairer<'_> {
             Kind::Rss => {
                 if is_root && local_name == "rss" && !attrs.iter().any(|(k, _)| k == "version") {
                     attrs.push(("version".into(), "2.0".into()));
+                }
+                if is_root && local_name == "RDF" {
+                    // RSS 0.90 is read as RSS 1.0, its successor with the same elements.
+                    for (k, v) in attrs.iter_mut() {
+                        if k == "xmlns" && v == RSS090_NS {
+                            *v = RSS10_NS.into();
+                        }
+                    }
+                }
+                if self.stack.first().is_some_and(|r| local(r) == "RDF") {
+                    if local_name == "item" && self.stack.len() == 1 {
+                        let about = attrs
+                            .iter()
+                            .find(|(k, _)| k == "rdf:about")
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_default();
+                        self.rdf_item = Some((about, false));
+                    } else if local_name == "link"
+                        && let Some((_, seen)) = self.rdf_item.as_mut()
+                    {
+                        *seen = true;
+                    }
                 }
                 let in_item = self.stack.iter().any(|n| local(n) == "item");
                 if in_item && (local_name == "body" || local_name == "fullitem") {
@@ -535,6 +576,18 @@ impl Repairer<'_> {
             self.repairs.dropped_end_tags += 1;
             return;
         };
+        if local(name) == "item"
+            && let Some((about, false)) = self.rdf_item.take()
+        {
+            // feed-rs drops an RSS 1.0 item without a link; its rdf:about is its address.
+            let about = if about.is_empty() {
+                "about:blank".into()
+            } else {
+                about
+            };
+            let link = format!("<link>{about}</link>");
+            self.push(&link);
+        }
         while self.stack.len() > pos {
             let open = self.stack.pop().unwrap_or_default();
             if self.stack.len() > pos {
@@ -784,6 +837,16 @@ mod tests {
         assert_eq!(
             fix("junk <a>1 < 2</a> trailing <b>more</b>"),
             "<a>1 &lt; 2</a>"
+        );
+    }
+
+    #[test]
+    fn rss_person_fields_are_dropped() {
+        assert_eq!(
+            fix(
+                "<rss version=\"2.0\"><channel><item><author>me@example.org\u{a0}(Ed)</author><dc:creator>x</dc:creator><title>t</title></item></channel></rss>"
+            ),
+            "<rss version=\"2.0\"><channel><item><title>t</title></item></channel></rss>"
         );
     }
 
