@@ -97,7 +97,11 @@ pub async fn poll_feed_once(
     let content_type = fetched.content_type;
     let parsed = tokio::task::spawn_blocking(move || {
         let parsed = parse_feed(&body, content_type.as_deref(), base.as_ref(), limits)?;
-        let dropped = parsed.dropped_entries;
+        let overflow = (
+            parsed.dropped_entries,
+            parsed.truncated_fields,
+            parsed.too_deep,
+        );
         let items: Vec<(Item, Vec<Signal>)> = parsed
             .entries
             .into_iter()
@@ -107,10 +111,10 @@ pub async fn poll_feed_once(
                 (item, signals)
             })
             .collect();
-        Ok::<_, crate::parse::ParseError>((items, dropped))
+        Ok::<_, crate::parse::ParseError>((items, overflow))
     })
     .await;
-    let (items, dropped) = match parsed {
+    let (items, (dropped, truncated_fields, too_deep)) = match parsed {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
             let error = e.to_string();
@@ -145,7 +149,21 @@ pub async fn poll_feed_once(
         warn!(
             dropped,
             limit = ctx.limits.max_entries,
-            "feed has more entries than the limit; the rest were ignored"
+            "feed has more entries than parse.max_items; the rest were ignored"
+        );
+    }
+    if truncated_fields > 0 {
+        warn!(
+            fields = truncated_fields,
+            limit = ctx.limits.max_field_chars,
+            "text fields longer than parse.max_field_chars were cut"
+        );
+    }
+    if too_deep > 0 {
+        warn!(
+            subtrees = too_deep,
+            limit = ctx.limits.max_depth,
+            "elements nested deeper than parse.max_depth were dropped"
         );
     }
     let update = FeedUpdate {

@@ -51,6 +51,10 @@ pub struct ParsedFeed {
     pub entries: Vec<Entry>,
     /// Entries beyond `max_entries` that were dropped.
     pub dropped_entries: usize,
+    /// Text fields cut at `max_field_chars`.
+    pub truncated_fields: usize,
+    /// Subtrees dropped for nesting deeper than `max_depth`.
+    pub too_deep: usize,
 }
 
 /// One entry as plain text. `None` where the feed had nothing.
@@ -130,6 +134,7 @@ pub fn parse_feed(
     if text.is_empty() {
         return Err(ParseError::NotAFeed("the document is empty".into()));
     }
+    let mut too_deep = 0;
     let feed = if text.starts_with('{') {
         feed_rs_parse(without_json_authors(text).as_bytes(), base)?
     } else {
@@ -139,6 +144,7 @@ pub fn parse_feed(
             ));
         }
         let repaired = repair::repair_xml(text, limits.max_depth);
+        too_deep = repaired.repairs.too_deep;
         if repaired.repairs.any() {
             tracing::debug!(encoding = decoded.encoding, repairs = ?repaired.repairs, "feed repaired before parsing");
         }
@@ -147,7 +153,15 @@ pub fn parse_feed(
             Err(e) => feed_rs_parse(bytes, base).map_err(|_| e)?,
         }
     };
-    let cap = |s: String| truncate_chars(s, limits.max_field_chars);
+    let truncated = std::cell::Cell::new(0usize);
+    let cap = |s: String| {
+        let n = s.len();
+        let s = truncate_chars(s, limits.max_field_chars);
+        if s.len() < n {
+            truncated.set(truncated.get() + 1);
+        }
+        s
+    };
     // A field the feed has stays present even when empty (`Some("")`); `None` is absent.
     let text = |t: &feed_rs::model::Text| Some(cap(html_to_text(&t.content)));
     let feed_base = base.cloned();
@@ -197,6 +211,8 @@ pub fn parse_feed(
         ttl_minutes: feed.ttl,
         entries,
         dropped_entries: total.saturating_sub(limits.max_entries),
+        truncated_fields: truncated.get(),
+        too_deep,
     })
 }
 

@@ -58,6 +58,8 @@ pub struct Repairs {
     pub escaped: usize,
     /// The document ended inside a tag, comment or CDATA section.
     pub truncated: bool,
+    /// Elements dropped, with their content, for nesting deeper than the limit.
+    pub too_deep: usize,
 }
 
 impl Repairs {
@@ -380,6 +382,9 @@ impl Repairer<'_> {
                 "author" | "managingEditor" | "webMaster" | "itunes:author" | "itunes:owner"
             )
             || local(&name) == "creator";
+        if self.stack.len() >= self.max_depth && self.skip_depth.is_none() {
+            self.repairs.too_deep += 1;
+        }
         if (self.stack.len() >= self.max_depth || unused_person) && self.skip_depth.is_none() {
             // Too deep; or an RSS person field, which we do not use and whose parser in
             // feed-rs 3.0 panics on a non-ASCII character next to an e-mail address.
@@ -853,7 +858,9 @@ mod tests {
     #[test]
     fn nesting_is_bounded() {
         let deep = "<a>".repeat(100) + "deep-text" + &"</a>".repeat(100);
-        let out = repair_xml(&deep, 10).text;
+        let r = repair_xml(&deep, 10);
+        assert_eq!(r.repairs.too_deep, 1);
+        let out = r.text;
         assert_eq!(out.matches("<a>").count(), 10);
         assert_eq!(out.matches("</a>").count(), 10);
         assert!(!out.contains("deep-text"));

@@ -558,3 +558,77 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+// ---------------------------------------------------------------------------------------------
+// A world of servers
+
+/// A feed server, a webhook receiver and an SMTP server, and a config that routes signals
+/// to subscribers and hooks of every kind.
+pub struct World {
+    pub feeds: FeedServer,
+    pub hooks: WebhookServer,
+    pub smtp: SmtpServer,
+}
+
+impl World {
+    pub async fn start() -> World {
+        World {
+            feeds: FeedServer::start().await,
+            hooks: WebhookServer::start().await,
+            smtp: SmtpServer::start(),
+        }
+    }
+
+    /// The config with these feeds of the feed server.
+    pub fn config(&self, feeds: &[&str]) -> String {
+        let mut c = format!(
+            r#"
+[daemon]
+state_dir = "{{state_dir}}"
+[smtp]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+from = "Ceasefire Watch <alerts@example.org>"
+timeout = "10s"
+[delivery]
+retry_initial = "1s"
+retry_max = "2s"
+
+[[subscribers]]
+name = "rejections"
+email = "rejections@example.org"
+signals = ["russia_rejects"]
+[[subscribers]]
+name = "everything"
+email = "everything@example.org"
+[[subscribers]]
+name = "aid-desk"
+email = "aid@example.org"
+signals = ["us_aid_resumed"]
+[[subscribers]]
+name = "acceptances"
+email = "accepts@example.org"
+signals = ["russia_accepts"]
+
+[[webhooks]]
+name = "aid-hook"
+url = "{aid_hook}"
+signals = ["us_aid_resumed"]
+[[webhooks]]
+name = "all-hook"
+url = "{all_hook}"
+"#,
+            port = self.smtp.port,
+            aid_hook = self.hooks.url("aid"),
+            all_hook = self.hooks.url("all"),
+        );
+        for f in feeds {
+            c.push_str(&format!(
+                "[[feeds]]\nname = \"{f}\"\nurl = \"{}\"\n",
+                self.feeds.url(f)
+            ));
+        }
+        c
+    }
+}

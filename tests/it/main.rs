@@ -5,4 +5,5 @@ mod classifier;
 mod cli;
 mod daemon;
 mod helpers;
+mod hostile;
 mod pipeline;

@@ -1,0 +1,321 @@
+//! Hostile and broken servers: each beside a good feed whose alert must still arrive, each
+//! stopped by its limit with a log line naming the feed and the limit. And feed text that
+//! tries to inject markup or headers into what subscribers receive.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::helpers::*;
+
+const REJECT: (&str, &str, &str) = (
+    "good-1",
+    "Moscow rejects the Easter truce offered by Kyiv",
+    "The Kremlin said on Friday it would not accept the pause, calling it a trick.",
+);
+
+/// 1 GiB of zeros, gzip-compressed (about 1 MB), made once.
+fn gzip_bomb() -> &'static [u8] {
+    static BOMB: OnceLock<Vec<u8>> = OnceLock::new();
+    BOMB.get_or_init(|| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..1024 {
+            enc.write_all(&zeros).unwrap();
+        }
+        enc.finish().unwrap()
+    })
+}
+
+const BILLION_LAUGHS: &str = r#"<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<rss version="2.0"><channel><title>&lol9;</title><item><title>&lol9;</title><guid>l1</guid></item></channel></rss>"#;
+
+/// A server that misbehaves in every way, one way per path.
+struct HostileServer {
+    addr: SocketAddr,
+}
+
+impl HostileServer {
+    async fn start() -> HostileServer {
+        let app = Router::new()
+            .route(
+                "/bomb",
+                get(|| async {
+                    (
+                        [
+                            (header::CONTENT_TYPE, "application/rss+xml"),
+                            (header::CONTENT_ENCODING, "gzip"),
+                        ],
+                        gzip_bomb(),
+                    )
+                }),
+            )
+            .route(
+                "/huge",
+                get(|| async {
+                    // 50 MB without a Content-Length: the cap must hold while reading.
+                    let chunk = bytes::Bytes::from(vec![b'a'; 64 * 1024]);
+                    let stream = futures_util::stream::iter(
+                        (0..800).map(move |_| Ok::<_, std::io::Error>(chunk.clone())),
+                    );
+                    Response::builder()
+                        .header(header::CONTENT_TYPE, "application/rss+xml")
+                        .body(Body::from_stream(stream))
+                        .unwrap()
+                }),
+            )
+            .route(
+                "/slow",
+                get(|| async {
+                    // One byte a second, for ever.
+                    let stream = futures_util::stream::unfold(0u64, |n| async move {
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        Some((Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"<")), n + 1))
+                    });
+                    Response::builder()
+                        .header(header::CONTENT_TYPE, "application/rss+xml")
+                        .body(Body::from_stream(stream))
+                        .unwrap()
+                }),
+            )
+            .route(
+                "/loop",
+                get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/loop")]).into_response() }),
+            )
+            .route(
+                "/laughs",
+                get(|| async { ([(header::CONTENT_TYPE, "application/xml")], BILLION_LAUGHS) }),
+            )
+            .route(
+                "/html",
+                get(|| async {
+                    (
+                        [(header::CONTENT_TYPE, "text/html")],
+                        "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body><p>Checking your browser</p></body></html>",
+                    )
+                }),
+            )
+            .route(
+                "/empty",
+                get(|| async { ([(header::CONTENT_TYPE, "application/rss+xml")], "") }),
+            )
+            .route(
+                "/json-error",
+                get(|| async {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        r#"{"error": "rate limited", "status": 429}"#,
+                    )
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        HostileServer { addr }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}/{path}", self.addr)
+    }
+}
+
+/// Runs one cycle with the good feed and the hostile ones (name, path), with short limits;
+/// checks the good feed's alert arrives and returns the log.
+async fn cycle_beside_a_good_feed(hostile: &[(&str, &str)]) -> String {
+    cycle_with(hostile, &[], "").await
+}
+
+/// The same, with documents served by the feed server (name, body) and more config.
+async fn cycle_with(hostile: &[(&str, &str)], served: &[(&str, String)], extra: &str) -> String {
+    let w = World::start().await;
+    let bad = HostileServer::start().await;
+    // Made before the clock starts, not in the server's first answer.
+    let _ = gzip_bomb();
+    w.feeds.set("good", rss(&[REJECT]));
+    for (name, body) in served {
+        w.feeds.set(name, body.clone());
+    }
+    let names: Vec<&str> = std::iter::once("good")
+        .chain(served.iter().map(|(n, _)| *n))
+        .collect();
+    let mut config = w.config(&names);
+    config.push_str("[fetch]\ntimeout = \"2s\"\nmax_body_bytes = 1048576\nmax_redirects = 3\n");
+    config.push_str(extra);
+    for (name, path) in hostile {
+        config.push_str(&format!(
+            "[[feeds]]\nname = \"{name}\"\nurl = \"{}\"\n",
+            bad.url(path)
+        ));
+    }
+    let app = TestApp::new(&config);
+    let started = Instant::now();
+    let out = app.run_once().await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the cycle took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        wait_for(Duration::from_secs(5), || w
+            .smtp
+            .mails_to("rejections@example.org")
+            .len()
+            == 1)
+        .await,
+        "{}",
+        stdout(&out)
+    );
+    stdout(&out)
+}
+
+/// The log line about `feed` mentions all of `words`.
+fn logged(log: &str, feed: &str, words: &[&str]) -> bool {
+    log.lines()
+        .any(|l| l.contains(&format!("feed={feed}")) && words.iter().all(|w| l.contains(w)))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn size_time_and_redirect_limits_stop_only_their_feed() {
+    let log = cycle_beside_a_good_feed(&[
+        ("bomb", "bomb"),
+        ("huge", "huge"),
+        ("slow", "slow"),
+        ("loop", "loop"),
+    ])
+    .await;
+    assert!(logged(&log, "bomb", &["fetch.max_body_bytes"]), "{log}");
+    assert!(logged(&log, "huge", &["fetch.max_body_bytes"]), "{log}");
+    assert!(logged(&log, "slow", &["fetch.timeout"]), "{log}");
+    assert!(logged(&log, "loop", &["redirect"]), "{log}");
+    assert!(log.contains("failed=4"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn documents_that_are_not_feeds_fail_alone() {
+    let log = cycle_beside_a_good_feed(&[
+        ("laughs", "laughs"),
+        ("html", "html"),
+        ("empty", "empty"),
+        ("json-error", "json-error"),
+    ])
+    .await;
+    for feed in ["html", "empty", "json-error"] {
+        assert!(
+            logged(&log, feed, &["could not be parsed"]),
+            "{feed}: {log}"
+        );
+    }
+    // The billion laughs are read without their entities: a feed of one item with an
+    // unexpanded title, in well under the cycle's time.
+    assert!(
+        logged(&log, "laughs", &["items=1"]) || logged(&log, "laughs", &["could not be parsed"]),
+        "{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn item_field_and_nesting_limits_are_logged() {
+    let many: Vec<(String, String, String)> = (0..30)
+        .map(|i| (format!("m{i}"), format!("Item {i}"), "x".repeat(200)))
+        .collect();
+    let refs: Vec<(&str, &str, &str)> = many
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+        .collect();
+    let deep = format!(
+        "<rss version=\"2.0\"><channel><title>d</title><item><guid>d1</guid><title>deep</title>{}{}</item></channel></rss>",
+        "<x>".repeat(5000),
+        "</x>".repeat(5000)
+    );
+    let log = cycle_with(
+        &[],
+        &[("many", rss(&refs)), ("deep", deep)],
+        "[parse]\nmax_items = 5\nmax_field_chars = 50\nmax_depth = 8\n",
+    )
+    .await;
+    assert!(
+        logged(&log, "many", &["parse.max_items", "dropped=25"]),
+        "{log}"
+    );
+    assert!(logged(&log, "many", &["parse.max_field_chars"]), "{log}");
+    assert!(logged(&log, "deep", &["parse.max_depth"]), "{log}");
+    assert!(logged(&log, "deep", &["items=1"]), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn feed_text_reaches_subscribers_as_escaped_text() {
+    let w = World::start().await;
+    // The title carries markup, an event handler, a CR/LF header injection and
+    // double-escaped markup that becomes literal text; the link is javascript:.
+    let doc = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>evil</title>
+<item><guid>x1</guid>
+<title>Kremlin rejects the truce &lt;script&gt;alert(1)&lt;/script&gt;&#13;&#10;Bcc: victim@example.net &amp;lt;img src=x onerror=alert(2)&amp;gt;</title>
+<link>javascript:alert(3)</link>
+<description>&lt;img src=x onerror="alert(4)"&gt;Peskov said Moscow would not accept it.</description>
+</item></channel></rss>"#;
+    w.feeds.set("evil", doc);
+    let app = TestApp::new(&w.config(&["evil"]));
+    let out = app.run_once().await;
+    assert!(
+        wait_for(Duration::from_secs(5), || w
+            .smtp
+            .mails_to("rejections@example.org")
+            .len()
+            == 1)
+        .await,
+        "{}",
+        stdout(&out)
+    );
+    let mail = &w.smtp.mails_to("rejections@example.org")[0];
+    // No header was injected: one recipient, no Bcc, a one-line subject.
+    assert_eq!(mail.rcpt_tos, vec!["rejections@example.org".to_string()]);
+    assert!(mail.header("Bcc").is_none(), "{}", mail.data);
+    let subject = mail.header("Subject").unwrap();
+    assert!(
+        !subject.contains('\r') && !subject.contains('\n'),
+        "{subject}"
+    );
+    let body = mail.text();
+    assert!(!body.contains("<script"), "{body}");
+    assert!(!body.contains("javascript:"), "{body}");
+    // The double escape made "<img ...>" literal text: the plain part shows it as it is,
+    // the HTML part escaped, never as a tag.
+    let html = &body[body.find("Content-Type: text/html").expect("an HTML part")..];
+    assert!(!html.contains("<img"), "{html}");
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(2)&gt;"),
+        "{html}"
+    );
+
+    let hooks = w.hooks.received("all");
+    assert_eq!(hooks.len(), 1);
+    let item = &hooks[0].json;
+    let title = item["title"].as_str().unwrap();
+    assert!(!title.contains("<script"), "{title}");
+    assert!(!title.contains('\n') && !title.contains('\r'), "{title}");
+    assert!(item["link"].is_null(), "{item}");
+    assert!(
+        !item["summary"].as_str().unwrap().contains("onerror"),
+        "{item}"
+    );
+}
