@@ -137,6 +137,7 @@ struct RawWebhook {
     url: Option<String>,
     signals: Option<Vec<String>>,
     timeout: Option<String>,
+    format: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -245,6 +246,19 @@ pub struct WebhookSettings {
     pub url: Url,
     pub signals: BTreeSet<SignalKind>,
     pub timeout: Duration,
+    pub format: WebhookFormat,
+}
+
+/// The shape of a webhook's body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WebhookFormat {
+    /// Our documented JSON payload (version 1).
+    #[default]
+    Json,
+    /// A Slack incoming webhook (`{"text": ...}`).
+    Slack,
+    /// A Discord webhook (`{"content": ...}`).
+    Discord,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -670,12 +684,26 @@ fn build(
             Duration::from_millis(100),
             errors,
         );
+        let format = match raw.format.as_deref() {
+            None | Some("json") => WebhookFormat::Json,
+            Some("slack") => WebhookFormat::Slack,
+            Some("discord") => WebhookFormat::Discord,
+            Some(other) => {
+                err(
+                    errors,
+                    format!("{key}.format"),
+                    format!("{other:?} is not one of \"json\", \"slack\", \"discord\""),
+                );
+                WebhookFormat::Json
+            }
+        };
         if let (Some(name), Some(url)) = (name, url) {
             webhooks.push(WebhookSettings {
                 name,
                 url,
                 signals,
                 timeout,
+                format,
             });
         }
     }

@@ -11,14 +11,15 @@ use reqwest::StatusCode;
 use serde::Serialize;
 
 use super::{Notifier, SendError, safe_link};
-use crate::config::WebhookSettings;
+use crate::config::{WebhookFormat, WebhookSettings};
 use crate::domain::{Delivery, Field};
 
 #[derive(Debug)]
 pub struct WebhookNotifier {
     client: reqwest::Client,
-    /// Per-webhook timeout by name; rows for webhooks no longer configured use the default.
-    timeouts: HashMap<String, Duration>,
+    /// Per-webhook timeout and format by name; rows for webhooks no longer configured use
+    /// the defaults.
+    hooks: HashMap<String, (Duration, WebhookFormat)>,
 }
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -60,8 +61,30 @@ impl WebhookNotifier {
             .build()?;
         Ok(WebhookNotifier {
             client,
-            timeouts: hooks.iter().map(|h| (h.name.clone(), h.timeout)).collect(),
+            hooks: hooks
+                .iter()
+                .map(|h| (h.name.clone(), (h.timeout, h.format)))
+                .collect(),
         })
+    }
+
+    /// The body for a delivery in a webhook's format. Feed text in Slack and Discord bodies
+    /// is neutralised: it can neither mention (`<!channel>`, `@everyone`) nor link nor format.
+    pub fn payload_for(format: WebhookFormat, d: &Delivery) -> serde_json::Value {
+        match format {
+            WebhookFormat::Json => Self::payload(d),
+            WebhookFormat::Slack => serde_json::json!({
+                "text": chat_text(d, slack_escape, slack_escape),
+                "unfurl_links": false,
+                "unfurl_media": false,
+            }),
+            WebhookFormat::Discord => serde_json::json!({
+                // A link in angle brackets shows no preview; a parsed http(s) URL has its
+                // `<`, `>` and spaces percent-encoded, so it cannot close them early.
+                "content": truncate(&chat_text(d, discord_escape, |l| format!("<{l}>")), 2000),
+                "allowed_mentions": {"parse": []},
+            }),
+        }
     }
 
     /// The JSON body for a delivery.
@@ -99,20 +122,74 @@ impl WebhookNotifier {
     }
 }
 
+/// The message of a chat webhook, feed text passed through `escape`.
+fn chat_text(d: &Delivery, escape: fn(&str) -> String, link: fn(&str) -> String) -> String {
+    let a = &d.alert;
+    let mut t = format!("{}: {}", a.signal.kind.headline(), escape(&a.title));
+    if let Some(l) = safe_link(a.link.as_deref()) {
+        t.push('\n');
+        t.push_str(&link(l));
+    }
+    if !a.summary.is_empty() {
+        t.push('\n');
+        t.push_str(&escape(&truncate(&a.summary, 600)));
+    }
+    t.push_str(&format!(
+        "\n(feed {}, rule {}, score {:.2})",
+        escape(a.feed.as_str()),
+        escape(&a.signal.evidence.rule),
+        a.signal.score
+    ));
+    t
+}
+
+/// Slack's own escaping: with `&`, `<` and `>` escaped, text cannot hold `<!channel>`,
+/// `<@U123>` or `<url|label>` links.
+fn slack_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Discord: markdown characters escaped (no masked links, no formatting), and `@` followed
+/// by a zero-width space so `@everyone` and `@here` are not mentions even where
+/// `allowed_mentions` is ignored.
+fn discord_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '[' | ']' | '(' | ')' | '#' | '<' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '@' => out.push_str("@\u{200B}"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
 impl Notifier for WebhookNotifier {
     async fn send(&self, d: &Delivery) -> Result<(), SendError> {
-        let timeout = self
-            .timeouts
+        let (timeout, format) = self
+            .hooks
             .get(&d.target)
             .copied()
-            .unwrap_or(DEFAULT_TIMEOUT);
+            .unwrap_or((DEFAULT_TIMEOUT, WebhookFormat::Json));
         let resp = self
             .client
             .post(&d.address)
             .timeout(timeout)
             .header("Idempotency-Key", &d.idempotency_key)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(Self::payload(d).to_string())
+            .body(Self::payload_for(format, d).to_string())
             .send()
             .await;
         let resp = match resp {

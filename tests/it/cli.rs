@@ -83,7 +83,7 @@ async fn inspect_prints_plain_text_entries_with_signals() {
     assert_eq!(v["feed"]["link"], "https://news.example.org/");
     let e = &v["entries"][0];
     assert_eq!(e["id"], "a1");
-    assert_eq!(e["summary"], "The Kremlin said no .");
+    assert_eq!(e["summary"], "The Kremlin said no.");
     assert_eq!(e["published"], "2025-03-11T12:30:00Z");
     assert_eq!(e["signals"][0]["signal"], "russia_rejects");
     assert!(

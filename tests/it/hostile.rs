@@ -319,3 +319,57 @@ async fn feed_text_reaches_subscribers_as_escaped_text() {
         "{item}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slack_and_discord_bodies_neutralise_their_markup() {
+    let w = World::start().await;
+    w.feeds.set(
+        "evil",
+        rss(&[(
+            "s1",
+            "<!channel> @everyone Kremlin rejects the truce [click](http://evil.example) <@U123>",
+            "*Peskov* said Moscow would not accept it. @here",
+        )]),
+    );
+    let mut config = w.config(&["evil"]);
+    config.push_str(&format!(
+        "[[webhooks]]\nname = \"slack\"\nurl = \"{}\"\nformat = \"slack\"\n[[webhooks]]\nname = \"discord\"\nurl = \"{}\"\nformat = \"discord\"\n",
+        w.hooks.url("slack"),
+        w.hooks.url("discord")
+    ));
+    let app = TestApp::new(&config);
+    let out = app.run_once().await;
+    assert!(
+        wait_for(Duration::from_secs(5), || !w
+            .hooks
+            .received("slack")
+            .is_empty()
+            && !w.hooks.received("discord").is_empty())
+        .await,
+        "{}",
+        stdout(&out)
+    );
+    let slack = w.hooks.received("slack")[0].json["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // ("<!channel>" read as markup never reaches the text at all.)
+    assert!(!slack.contains("<!channel>"), "{slack}");
+    assert!(slack.contains("&lt;@U123&gt;"), "{slack}");
+    assert!(!slack.contains('<') && !slack.contains('>'), "{slack}");
+    let discord = &w.hooks.received("discord")[0].json;
+    let content = discord["content"].as_str().unwrap();
+    assert!(
+        !content.contains("@everyone") && !content.contains("@here"),
+        "{content}"
+    );
+    assert!(
+        content.contains("\\[click\\]\\(http://evil.example\\)"),
+        "{content}"
+    );
+    assert!(content.contains("\\*Peskov\\*"), "{content}");
+    assert_eq!(discord["allowed_mentions"]["parse"], serde_json::json!([]));
+    // Both are still the alert.
+    assert!(slack.contains("Kremlin rejects the truce"), "{slack}");
+    assert!(content.contains("Kremlin rejects the truce"), "{content}");
+}
