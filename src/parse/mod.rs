@@ -180,7 +180,12 @@ pub fn parse_feed(
                 id: Some(e.id.trim().to_owned())
                     .filter(|s| !s.is_empty())
                     .map(cap),
-                title: e.title.as_ref().and_then(text),
+                // No title: a media:title serves.
+                title: e
+                    .title
+                    .as_ref()
+                    .and_then(text)
+                    .or_else(|| e.media.iter().find_map(|m| m.title.as_ref()).and_then(text)),
                 // No link: an id that is a web address (an RSS permalink guid) serves.
                 link: pick_link(&e.links, feed_base.as_ref()).or_else(|| {
                     let id = e.id.trim();

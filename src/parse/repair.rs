@@ -24,6 +24,36 @@ const RSS090_NS: &str = "http://my.netscape.com/rdf/simple/0.9/";
 const RSS10_NS: &str = "http://purl.org/rss/1.0/";
 const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
 
+/// RSS 2.0's elements, as the specification spells them.
+const RSS_ELEMENTS: &[&str] = &[
+    "channel",
+    "item",
+    "title",
+    "link",
+    "description",
+    "pubDate",
+    "lastBuildDate",
+    "guid",
+    "category",
+    "enclosure",
+    "comments",
+    "source",
+    "language",
+    "copyright",
+    "ttl",
+    "image",
+    "url",
+    "width",
+    "height",
+    "docs",
+    "generator",
+    "cloud",
+    "rating",
+    "textInput",
+    "skipHours",
+    "skipDays",
+];
+
 /// The kind of document, from its root element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -450,8 +480,13 @@ impl Repairer<'_> {
                 }
             }
             Kind::Rss => {
-                if is_root && local_name == "rss" && !attrs.iter().any(|(k, _)| k == "version") {
-                    attrs.push(("version".into(), "2.0".into()));
+                if is_root && local_name == "rss" {
+                    if !attrs.iter().any(|(k, _)| k == "version") {
+                        attrs.push(("version".into(), "2.0".into()));
+                    }
+                    // RSS 2.0 elements have no namespace; a default one (Userland's
+                    // "http://backend.userland.com/rss2") would hide every element.
+                    attrs.retain(|(k, _)| k != "xmlns");
                 }
                 if is_root && local_name == "RDF" {
                     // RSS 0.90 is read as RSS 1.0, its successor with the same elements.
@@ -608,6 +643,12 @@ impl Repairer<'_> {
 
     /// Atom 0.3 element names as their Atom 1.0 equivalents.
     fn rename(&self, name: String) -> String {
+        if self.kind == Kind::Rss && !name.contains(':') {
+            // RSS readers take core element names in any case (`<TiTlE>`).
+            if let Some(canonical) = RSS_ELEMENTS.iter().find(|e| e.eq_ignore_ascii_case(&name)) {
+                return (*canonical).to_owned();
+            }
+        }
         if !self.atom03 {
             return name;
         }
@@ -842,6 +883,16 @@ mod tests {
         assert_eq!(
             fix("junk <a>1 < 2</a> trailing <b>more</b>"),
             "<a>1 &lt; 2</a>"
+        );
+    }
+
+    #[test]
+    fn rss_names_in_any_case_and_no_default_namespace() {
+        assert_eq!(
+            fix(
+                "<rss version=\"2.0\" xmlns=\"http://backend.userland.com/rss2\"><Channel><TiTlE>t</TITLE><PUBDATE>d</pubdate></Channel></rss>"
+            ),
+            "<rss version=\"2.0\"><channel><title>t</title><pubDate>d</pubDate></channel></rss>"
         );
     }
 
