@@ -464,13 +464,13 @@ impl Repairer<'_> {
                         }
                     }
                 }
-                if self.atom03
+                if atom_element
                     && local_name == "link"
                     && !attrs.iter().any(|(k, _)| k == "href")
                     && !self_closing
                     && let Some((href, len)) = element_text(&rest[end - i..], &name)
                 {
-                    // Atom 0.3 as some wrote it: the address as the link's text.
+                    // As some wrote Atom (0.3 or 1.0): the address as the link's text.
                     attrs.push(("href".into(), href.trim().to_owned()));
                     let mut tag = format!("<{name}");
                     write_attributes(&attrs, &mut tag);
