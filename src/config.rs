@@ -128,6 +128,7 @@ struct RawSubscriber {
     name: Option<String>,
     email: Option<String>,
     signals: Option<Vec<String>>,
+    min_score: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -138,6 +139,8 @@ struct RawWebhook {
     signals: Option<Vec<String>>,
     timeout: Option<String>,
     format: Option<String>,
+    min_score: Option<f64>,
+    secret: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -238,15 +241,21 @@ pub struct Subscriber {
     pub name: String,
     pub email: EmailAddress,
     pub signals: BTreeSet<SignalKind>,
+    /// Signals scoring below this are not sent here.
+    pub min_score: f32,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct WebhookSettings {
     pub name: String,
     pub url: Url,
     pub signals: BTreeSet<SignalKind>,
     pub timeout: Duration,
     pub format: WebhookFormat,
+    /// Signals scoring below this are not sent here.
+    pub min_score: f32,
+    /// Signs each request (HMAC-SHA256) when set.
+    pub secret: Option<SecretString>,
 }
 
 /// The shape of a webhook's body.
@@ -635,11 +644,13 @@ fn build(
                 .ok(),
         };
         let signals = signal_set(raw.signals, &format!("{key}.signals"), errors);
+        let min_score = score_floor(raw.min_score, &format!("{key}.min_score"), errors);
         if let (Some(name), Some(email)) = (name, email) {
             subscribers.push(Subscriber {
                 name,
                 email,
                 signals,
+                min_score,
             });
         }
     }
@@ -697,6 +708,14 @@ fn build(
                 WebhookFormat::Json
             }
         };
+        let min_score = score_floor(raw.min_score, &format!("{key}.min_score"), errors);
+        let secret = match raw.secret {
+            Some(s) if s.trim().is_empty() => {
+                err(errors, format!("{key}.secret"), "must not be empty".into());
+                None
+            }
+            s => s.map(SecretString::from),
+        };
         if let (Some(name), Some(url)) = (name, url) {
             webhooks.push(WebhookSettings {
                 name,
@@ -704,6 +723,8 @@ fn build(
                 signals,
                 timeout,
                 format,
+                min_score,
+                secret,
             });
         }
     }
@@ -796,6 +817,21 @@ fn build(
         delivery,
         classifier: classifier?,
     })
+}
+
+/// A `min_score`: a number in [0, 1], 0 when absent.
+fn score_floor(v: Option<f64>, key: &str, errors: &mut Vec<ConfigError>) -> f32 {
+    match v {
+        None => 0.0,
+        Some(x) if (0.0..=1.0).contains(&x) => x as f32,
+        Some(x) => {
+            errors.push(ConfigError {
+                key: key.into(),
+                message: format!("{x} is not between 0 and 1"),
+            });
+            0.0
+        }
+    }
 }
 
 fn smtp_settings(

@@ -511,7 +511,10 @@ async fn insert_alert(
     .fetch_one(&mut **tx)
     .await?;
     let mut n = 0;
-    for route in routes.iter().filter(|r| r.signals.contains(&signal.kind)) {
+    for route in routes
+        .iter()
+        .filter(|r| r.signals.contains(&signal.kind) && signal.score >= r.min_score)
+    {
         let key = idempotency_key(&item.key, signal.kind, route.channel, &route.target);
         sqlx::query(
             "INSERT INTO deliveries (alert_id, channel, target, address, idempotency_key, state,
@@ -613,12 +616,14 @@ mod tests {
                 target: "ops".into(),
                 address: "ops@example.org".into(),
                 signals: BTreeSet::from([SignalKind::RussiaRejects]),
+                min_score: 0.0,
             },
             Route {
                 channel: Channel::Webhook,
                 target: "hook".into(),
                 address: "https://hooks.example.org/".into(),
                 signals: SignalKind::ALL.into_iter().collect(),
+                min_score: 0.0,
             },
         ]
     }

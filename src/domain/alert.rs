@@ -47,7 +47,7 @@ impl FromStr for Channel {
 }
 
 /// One recipient on one channel and the signals it asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Route {
     pub channel: Channel,
     /// The subscriber's or webhook's name in the config.
@@ -55,6 +55,8 @@ pub struct Route {
     /// The email address or URL.
     pub address: String,
     pub signals: BTreeSet<SignalKind>,
+    /// Signals scoring below this do not take this route.
+    pub min_score: f32,
 }
 
 /// A signal found in a new item, as stored: everything a message needs.

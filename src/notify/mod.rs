@@ -96,12 +96,14 @@ pub fn routes(settings: &Settings) -> Vec<Route> {
             target: s.name.clone(),
             address: s.email.to_string(),
             signals: s.signals.clone(),
+            min_score: s.min_score,
         })
         .chain(settings.webhooks.iter().map(|w| Route {
             channel: Channel::Webhook,
             target: w.name.clone(),
             address: w.url.to_string(),
             signals: w.signals.clone(),
+            min_score: w.min_score,
         }))
         .collect();
     if routes.is_empty() {
@@ -110,6 +112,7 @@ pub fn routes(settings: &Settings) -> Vec<Route> {
             target: "log".into(),
             address: "stdout".into(),
             signals: SignalKind::ALL.into_iter().collect::<BTreeSet<_>>(),
+            min_score: 0.0,
         });
     }
     routes

@@ -189,3 +189,97 @@ url = "{}"
     signal(&daemon, "TERM");
     let _ = tokio::time::timeout(Duration::from_secs(10), daemon.wait()).await;
 }
+
+/// A config with one feed and two subscribers on the given SMTP port, and a webhook.
+fn two_recipients(feeds: &FeedServer, smtp_port: u16, hook: &str, smtp_timeout: &str) -> String {
+    format!(
+        r#"
+[daemon]
+state_dir = "{{state_dir}}"
+[[feeds]]
+name = "wire"
+url = "{}"
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+from = "alerts@example.org"
+timeout = "{smtp_timeout}"
+[delivery]
+retry_initial = "1s"
+retry_max = "2s"
+[[subscribers]]
+name = "gone"
+email = "gone@example.org"
+[[subscribers]]
+name = "ops"
+email = "ops@example.org"
+[[webhooks]]
+name = "hook"
+url = "{hook}"
+"#,
+        feeds.url("wire")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_recipient_rejected_with_550_is_dead_alone() {
+    let feeds = FeedServer::start().await;
+    let hooks = WebhookServer::start().await;
+    feeds.set(
+        "wire",
+        rss(&[("r1", "Kremlin rejects the energy truce", "")]),
+    );
+    let smtp = SmtpServer::start_with(SmtpOptions {
+        reject_rcpt: vec!["gone@".into()],
+        ..SmtpOptions::default()
+    });
+    let app = TestApp::new(&two_recipients(&feeds, smtp.port, &hooks.url("h"), "5s"));
+    let out = app.run_once().await;
+    let log = stdout(&out);
+    assert!(
+        wait_for(Duration::from_secs(5), || smtp
+            .mails_to("ops@example.org")
+            .len()
+            == 1)
+        .await,
+        "{log}"
+    );
+    assert!(smtp.mails_to("gone@example.org").is_empty());
+    assert!(log.contains("dead=1"), "{log}");
+    assert!(
+        log.lines().any(|l| l.contains("gone") && l.contains("550")),
+        "{log}"
+    );
+    // A second cycle sends nothing again: the dead row is not retried, the sent one is done.
+    let out = app.run_once().await;
+    assert!(stdout(&out).contains("delivered=0"), "{}", stdout(&out));
+    assert_eq!(smtp.mails_to("ops@example.org").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stalled_mail_server_times_out_and_the_rest_goes_on() {
+    let feeds = FeedServer::start().await;
+    let hooks = WebhookServer::start().await;
+    feeds.set(
+        "wire",
+        rss(&[("s1", "Kremlin rejects the energy truce", "")]),
+    );
+    let smtp = SmtpServer::start_with(SmtpOptions {
+        stall: true,
+        ..SmtpOptions::default()
+    });
+    let app = TestApp::new(&two_recipients(&feeds, smtp.port, &hooks.url("h"), "2s"));
+    let started = std::time::Instant::now();
+    let out = app.run_once().await;
+    let log = stdout(&out);
+    // The webhook went out although mail hangs; the cycle ended, bounded by the timeout.
+    assert_eq!(hooks.received("h").len(), 1, "{log}");
+    assert!(log.contains("retrying=2"), "{log}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(log.contains("polled items=1"), "{log}");
+}

@@ -202,6 +202,8 @@ pub struct Hook {
     pub name: String,
     pub headers: HeaderMap,
     pub json: serde_json::Value,
+    /// The body as received, for signature checks.
+    pub body: String,
 }
 
 #[derive(Default)]
@@ -238,6 +240,7 @@ async fn receive_hook(
             name,
             headers,
             json,
+            body: String::from_utf8_lossy(&body).into_owned(),
         });
     }
     (StatusCode::from_u16(status).unwrap(), "ok").into_response()

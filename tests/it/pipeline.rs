@@ -217,3 +217,60 @@ async fn without_channels_alerts_go_to_the_log() {
     let again = app.run_once().await;
     assert!(!stdout(&again).contains("ALERT"), "{}", stdout(&again));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhooks_are_signed_and_min_score_filters() {
+    use hmac::{KeyInit, Mac};
+    let w = World::start().await;
+    w.feeds.set("wire", rss(&[REJECT]));
+    let mut config = w.config(&["wire"]);
+    config.push_str(&format!(
+        "[[webhooks]]\nname = \"signed\"\nurl = \"{}\"\nsecret = \"s3cret\"\n\
+         [[subscribers]]\nname = \"picky\"\nemail = \"picky@example.org\"\nmin_score = 1.0\n",
+        w.hooks.url("signed")
+    ));
+    let app = TestApp::new(&config);
+    let out = app.run_once().await;
+    assert!(
+        wait_for(Duration::from_secs(5), || w.hooks.received("signed").len()
+            == 1)
+        .await,
+        "{}",
+        stdout(&out)
+    );
+    // The receiver's side of the README's verification recipe.
+    let hook = &w.hooks.received("signed")[0];
+    let header = hook.headers["x-ceasefire-watch-signature"]
+        .to_str()
+        .unwrap();
+    let (t, v1) = header
+        .split_once(',')
+        .map(|(t, v)| {
+            (
+                t.strip_prefix("t=").unwrap(),
+                v.strip_prefix("v1=").unwrap(),
+            )
+        })
+        .unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").unwrap();
+    mac.update(format!("{t}.{}", hook.body).as_bytes());
+    mac.verify_slice(&hex::decode(v1).unwrap())
+        .expect("the signature verifies");
+    let age = chrono::Utc::now().timestamp() - t.parse::<i64>().unwrap();
+    assert!((0..60).contains(&age), "timestamp {t}");
+    // An unsigned hook carries no signature; the picky subscriber got nothing below 1.0.
+    let score = hook.json["score"].as_f64().unwrap();
+    assert!(score < 1.0 && score > 0.5, "{score}");
+    assert!(
+        wait_for(Duration::from_secs(5), || w.hooks.received("all").len()
+            == 1)
+        .await
+    );
+    assert!(
+        !w.hooks.received("all")[0]
+            .headers
+            .contains_key("x-ceasefire-watch-signature")
+    );
+    assert_eq!(w.smtp.mails_to("rejections@example.org").len(), 1);
+    assert!(w.smtp.mails_to("picky@example.org").is_empty());
+}
