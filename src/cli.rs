@@ -64,6 +64,15 @@ pub enum Command {
         #[arg(long)]
         max_false_alarms: Option<u32>,
     },
+    /// Show deliveries not yet made (pending, sending), or dead ones and why; retry a dead one.
+    Outbox {
+        /// Show dead deliveries instead.
+        #[arg(long)]
+        dead: bool,
+        /// Put this dead delivery back to pending, due now.
+        #[arg(long, value_name = "ID")]
+        retry: Option<i64>,
+    },
 }
 
 impl Command {
@@ -157,6 +166,19 @@ pub async fn execute(cli: Cli) -> ExitCode {
             };
             classify_stdin(&classifier)
         }
+        Command::Outbox { dead, retry } => {
+            let settings = match load(&config_path) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            match outbox(&settings, dead, retry).await {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Eval {
             corpus,
             min_f1,
@@ -235,6 +257,57 @@ fn signals_json(signals: &[Signal]) -> serde_json::Value {
             })
         })
         .collect()
+}
+
+/// `outbox`: lists undelivered or dead rows, or retries a dead one. Safe beside a running
+/// daemon (SQLite in WAL mode); a retried row is sent at the daemon's next delivery round.
+async fn outbox(settings: &Settings, dead: bool, retry: Option<i64>) -> anyhow::Result<ExitCode> {
+    let path = &settings.daemon.state_dir;
+    if !path.join(crate::store::DB_FILE).exists() {
+        anyhow::bail!("no state in {} yet (the daemon has not run)", path.display());
+    }
+    let store = crate::store::Store::open(path).await?;
+    if let Some(id) = retry {
+        let ok = store.retry_dead(id, chrono::Utc::now()).await?;
+        store.close().await;
+        if ok {
+            println!("delivery {id} is pending again, due now");
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!("error: no dead delivery with id {id}");
+        return Ok(ExitCode::from(1));
+    }
+    let rows = store.outbox_rows(dead).await?;
+    let counts = store.outbox_counts().await?;
+    store.close().await;
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    for r in &rows {
+        let when = if dead {
+            format!("dead since {}", fmt(r.updated_at))
+        } else {
+            format!("next attempt {}", fmt(r.next_attempt_at))
+        };
+        println!(
+            "{id:>6}  {state:<8} {channel}:{target}  {signal}  attempts={attempts}  {when}\n        {title}{error}",
+            id = r.id,
+            state = r.state,
+            channel = r.channel,
+            target = r.target,
+            signal = r.signal,
+            attempts = r.attempts,
+            title = r.title,
+            error = r
+                .last_error
+                .as_deref()
+                .map(|e| format!("\n        last error: {e}"))
+                .unwrap_or_default(),
+        );
+    }
+    println!(
+        "pending={} sending={} delivered={} dead={}",
+        counts.pending, counts.sending, counts.delivered, counts.dead
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Reads, parses and classifies one feed; the JSON `inspect` prints.

@@ -146,6 +146,21 @@ fn from_ms(v: i64) -> DateTime<Utc> {
 
 /// The idempotency key of a delivery: stable across retries and restarts, unique per
 /// (item, signal, channel, recipient).
+/// One outbox row, for `outbox`.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub channel: String,
+    pub target: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+    pub signal: String,
+    pub title: String,
+}
+
 pub fn idempotency_key(
     item: &ItemKey,
     signal: SignalKind,
@@ -467,6 +482,54 @@ impl Store {
             }
         }
         Ok(c)
+    }
+
+    /// Outbox rows that are not delivered: pending and sending, or (with `dead`) dead ones,
+    /// oldest first.
+    pub async fn outbox_rows(&self, dead: bool) -> Result<Vec<OutboxRow>> {
+        let sql = if dead {
+            "SELECT d.id, d.channel, d.target, d.state, d.attempts, d.next_attempt_at, \
+             d.last_error, d.updated_at, a.signal, a.title \
+             FROM deliveries d JOIN alerts a ON a.id = d.alert_id \
+             WHERE d.state = 'dead' ORDER BY d.id"
+        } else {
+            "SELECT d.id, d.channel, d.target, d.state, d.attempts, d.next_attempt_at, \
+             d.last_error, d.updated_at, a.signal, a.title \
+             FROM deliveries d JOIN alerts a ON a.id = d.alert_id \
+             WHERE d.state IN ('pending', 'sending') ORDER BY d.id"
+        };
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(OutboxRow {
+                    id: r.try_get("id")?,
+                    channel: r.try_get("channel")?,
+                    target: r.try_get("target")?,
+                    state: r.try_get("state")?,
+                    attempts: r.try_get("attempts")?,
+                    next_attempt_at: from_ms(r.try_get("next_attempt_at")?),
+                    last_error: r.try_get("last_error")?,
+                    updated_at: from_ms(r.try_get("updated_at")?),
+                    signal: r.try_get("signal")?,
+                    title: r.try_get("title")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Puts a dead row back to pending, due now, with its attempts reset. False if there is
+    /// no dead row with this id.
+    pub async fn retry_dead(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, \
+             updated_at = ? WHERE id = ? AND state = 'dead'",
+        )
+        .bind(ms(now))
+        .bind(ms(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Number of items ever seen (for summaries).

@@ -255,6 +255,18 @@ async fn a_recipient_rejected_with_550_is_dead_alone() {
     let out = app.run_once().await;
     assert!(stdout(&out).contains("delivered=0"), "{}", stdout(&out));
     assert_eq!(smtp.mails_to("ops@example.org").len(), 1);
+
+    // Ops see why it is dead, and can send it again.
+    let dead = stdout(&app.cli(&["outbox", "--dead"]).await);
+    assert!(dead.contains("email:gone") && dead.contains("550"), "{dead}");
+    assert!(dead.contains("dead=1"), "{dead}");
+    let id = dead.split_whitespace().next().unwrap().to_owned();
+    let retried = app.cli(&["outbox", "--retry", &id]).await;
+    assert!(retried.status.success(), "{}", stderr(&retried));
+    let pending = stdout(&app.cli(&["outbox"]).await);
+    assert!(pending.contains("email:gone") && pending.contains("pending=1"), "{pending}");
+    let again = app.cli(&["outbox", "--retry", &id]).await;
+    assert_eq!(again.status.code(), Some(1), "only a dead row can be retried");
 }
 
 #[tokio::test(flavor = "multi_thread")]
