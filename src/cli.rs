@@ -264,7 +264,10 @@ fn signals_json(signals: &[Signal]) -> serde_json::Value {
 async fn outbox(settings: &Settings, dead: bool, retry: Option<i64>) -> anyhow::Result<ExitCode> {
     let path = &settings.daemon.state_dir;
     if !path.join(crate::store::DB_FILE).exists() {
-        anyhow::bail!("no state in {} yet (the daemon has not run)", path.display());
+        anyhow::bail!(
+            "no state in {} yet (the daemon has not run)",
+            path.display()
+        );
     }
     let store = crate::store::Store::open(path).await?;
     if let Some(id) = retry {
@@ -280,7 +283,8 @@ async fn outbox(settings: &Settings, dead: bool, retry: Option<i64>) -> anyhow::
     let rows = store.outbox_rows(dead).await?;
     let counts = store.outbox_counts().await?;
     store.close().await;
-    let fmt = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let fmt =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     for r in &rows {
         let when = if dead {
             format!("dead since {}", fmt(r.updated_at))

@@ -148,15 +148,18 @@ pub async fn deliver_once(
         if batch.is_empty() {
             return Ok(report);
         }
-        let results: Vec<(Delivery, Result<(), SendError>)> = futures_util::stream::iter(batch)
-            .map(|d| async move {
-                let r = notifiers.send(&d).await;
-                (d, r)
-            })
-            .buffer_unordered(ROUND_CONCURRENCY)
-            .collect()
-            .await;
-        for (d, result) in results {
+        // Each outcome is recorded as soon as it is known, not when the round ends: a slow
+        // channel must not hold back the confirmation of the others (a crash meanwhile would
+        // send them again).
+        let mut results = std::pin::pin!(
+            futures_util::stream::iter(batch)
+                .map(|d| async move {
+                    let r = notifiers.send(&d).await;
+                    (d, r)
+                })
+                .buffer_unordered(ROUND_CONCURRENCY)
+        );
+        while let Some((d, result)) = results.next().await {
             report.attempted += 1;
             let at = Utc::now();
             match result {

@@ -258,15 +258,25 @@ async fn a_recipient_rejected_with_550_is_dead_alone() {
 
     // Ops see why it is dead, and can send it again.
     let dead = stdout(&app.cli(&["outbox", "--dead"]).await);
-    assert!(dead.contains("email:gone") && dead.contains("550"), "{dead}");
+    assert!(
+        dead.contains("email:gone") && dead.contains("550"),
+        "{dead}"
+    );
     assert!(dead.contains("dead=1"), "{dead}");
     let id = dead.split_whitespace().next().unwrap().to_owned();
     let retried = app.cli(&["outbox", "--retry", &id]).await;
     assert!(retried.status.success(), "{}", stderr(&retried));
     let pending = stdout(&app.cli(&["outbox"]).await);
-    assert!(pending.contains("email:gone") && pending.contains("pending=1"), "{pending}");
+    assert!(
+        pending.contains("email:gone") && pending.contains("pending=1"),
+        "{pending}"
+    );
     let again = app.cli(&["outbox", "--retry", &id]).await;
-    assert_eq!(again.status.code(), Some(1), "only a dead row can be retried");
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "only a dead row can be retried"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -294,4 +304,59 @@ async fn a_stalled_mail_server_times_out_and_the_rest_goes_on() {
         started.elapsed()
     );
     assert!(log.contains("polled items=1"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_during_a_send_resends_with_the_same_key() {
+    let feeds = FeedServer::start().await;
+    let hooks = WebhookServer::start().await;
+    let smtp = SmtpServer::start();
+    feeds.set(
+        "wire",
+        rss(&[("k1", "Kremlin rejects the energy truce", "")]),
+    );
+    hooks.hold("h", true);
+    let app = TestApp::new(&two_recipients(&feeds, smtp.port, &hooks.url("h"), "5s"));
+    let daemon = app.spawn_daemon();
+    assert!(
+        wait_for(Duration::from_secs(20), || hooks.held("h").len() == 1).await,
+        "the webhook request never arrived"
+    );
+    let key = hooks.held("h")[0].clone();
+    assert!(!key.is_empty());
+    // The emails went (their own rows); the webhook row is in flight when the daemon dies.
+    assert!(wait_for(Duration::from_secs(10), || smtp.mails().len() == 2).await);
+    // (Let their confirmations land; a mail accepted but not yet confirmed would be sent
+    // again after the kill, with the same Message-ID, which is the promise too.)
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    signal(&daemon, "KILL");
+    drop(daemon);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    hooks.hold("h", false);
+    let daemon = app.spawn_daemon();
+    assert!(
+        wait_for(Duration::from_secs(20), || hooks.received("h").len() == 1).await,
+        "the unconfirmed webhook was not sent again after the restart"
+    );
+    let resent = hooks.received("h")[0].headers["idempotency-key"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(resent, key, "the resend carries the same Idempotency-Key");
+    // Nothing confirmed is sent again.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(hooks.received("h").len(), 1);
+    let ids: std::collections::BTreeSet<String> = smtp
+        .mails()
+        .iter()
+        .map(|m| m.header("Message-ID").unwrap())
+        .collect();
+    assert_eq!(
+        ids.len(),
+        2,
+        "two emails, each with its own stable Message-ID"
+    );
+    assert_eq!(smtp.mails().len(), 2, "confirmed emails are not sent again");
+    signal(&daemon, "TERM");
 }

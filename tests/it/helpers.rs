@@ -213,6 +213,9 @@ struct HookState {
     attempts: HashMap<String, usize>,
     /// Statuses to answer, per hook, in order; 200 when empty.
     script: HashMap<String, VecDeque<u16>>,
+    /// Hooks whose requests are held open (never answered), and the Idempotency-Key of
+    /// each request held.
+    hold: HashMap<String, Vec<String>>,
 }
 
 /// Receives `POST /hooks/{name}` and records them.
@@ -228,6 +231,25 @@ async fn receive_hook(
     body: Bytes,
 ) -> Response {
     let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    let held = {
+        let mut st = state.lock().unwrap();
+        match st.hold.get_mut(&name) {
+            Some(keys) => {
+                let key = headers
+                    .get("idempotency-key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                keys.push(key);
+                true
+            }
+            None => false,
+        }
+    };
+    if held {
+        // Hold the request open, as a receiver that hangs would.
+        tokio::time::sleep(Duration::from_secs(600)).await;
+    }
     let mut st = state.lock().unwrap();
     *st.attempts.entry(name.clone()).or_default() += 1;
     let status = st
@@ -282,6 +304,27 @@ impl WebhookServer {
             .get(name)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Holds requests to `name` open from now on (`true`), or answers them again (`false`).
+    pub fn hold(&self, name: &str, on: bool) {
+        let mut st = self.state.lock().unwrap();
+        if on {
+            st.hold.entry(name.to_owned()).or_default();
+        } else {
+            st.hold.remove(name);
+        }
+    }
+
+    /// The Idempotency-Keys of the requests to `name` held open so far.
+    pub fn held(&self, name: &str) -> Vec<String> {
+        self.state
+            .lock()
+            .unwrap()
+            .hold
+            .get(name)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Answers the next requests to `name` with these statuses.
