@@ -64,6 +64,12 @@ pub enum Command {
         #[arg(long)]
         max_false_alarms: Option<u32>,
     },
+    /// Send a marked test alert through every channel (or one) and report each result.
+    TestAlert {
+        /// Only the subscriber or webhook of this name.
+        #[arg(long, value_name = "NAME")]
+        channel: Option<String>,
+    },
     /// Show deliveries not yet made (pending, sending), or dead ones and why; retry a dead one.
     Outbox {
         /// Show dead deliveries instead.
@@ -165,6 +171,36 @@ pub async fn execute(cli: Cli) -> ExitCode {
                 Err(code) => return code,
             };
             classify_stdin(&classifier)
+        }
+        Command::TestAlert { channel } => {
+            let settings = match load(&config_path) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            match crate::notify::test_alert(&settings, channel.as_deref()).await {
+                Ok(results) => {
+                    let mut ok = true;
+                    for r in &results {
+                        let name = format!("{}:{}", r.route.channel, r.route.target);
+                        match &r.result {
+                            Ok(()) => println!("ok      {name} ({})", r.route.address),
+                            Err(e) => {
+                                ok = false;
+                                println!("FAILED  {name} ({}): {e}", r.route.address);
+                            }
+                        }
+                    }
+                    if ok {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(1)
+                }
+            }
         }
         Command::Outbox { dead, retry } => {
             let settings = match load(&config_path) {

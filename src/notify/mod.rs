@@ -86,6 +86,71 @@ impl Notifiers {
     }
 }
 
+/// The outcome of a test alert on one route.
+#[derive(Debug)]
+pub struct TestResult {
+    pub route: Route,
+    pub result: Result<(), SendError>,
+}
+
+/// Sends a clearly marked test alert (`[TEST]` in the title, `"test": true` in JSON) once
+/// through every route, or the one named `only`, straight away and outside the outbox.
+pub async fn test_alert(
+    settings: &Settings,
+    only: Option<&str>,
+) -> anyhow::Result<Vec<TestResult>> {
+    use crate::domain::{Alert, Evidence, FeedName, Field, ItemKey, Signal, SignalKind};
+    let notifiers = Notifiers::from_settings(settings)?;
+    let now = Utc::now();
+    let routes: Vec<Route> = routes(settings)
+        .into_iter()
+        .filter(|r| only.is_none_or(|n| r.target == n))
+        .collect();
+    if let Some(n) = only
+        && routes.is_empty()
+    {
+        anyhow::bail!("no subscriber or webhook is named {n:?}");
+    }
+    let feed = FeedName::parse("test-alert").map_err(anyhow::Error::msg)?;
+    let title =
+        "[TEST] ceasefire-watch test alert: no ceasefire news, only a check of this channel";
+    let alert = Alert {
+        id: 0,
+        item_key: ItemKey::compute(&feed, Some(&now.to_rfc3339()), None, title, ""),
+        signal: Signal {
+            kind: SignalKind::RussiaRejects,
+            score: 1.0,
+            evidence: Evidence {
+                rule: "test-alert".into(),
+                words: Vec::new(),
+                sentence: title.into(),
+                field: Field::Title,
+            },
+        },
+        feed,
+        title: title.into(),
+        summary: "Sent by `ceasefire-watch test-alert` to verify delivery. Ignore it.".into(),
+        link: None,
+        published: Some(now),
+        created_at: now,
+    };
+    let mut out = Vec::new();
+    for route in routes {
+        let d = Delivery {
+            id: 0,
+            alert: alert.clone(),
+            channel: route.channel,
+            target: route.target.clone(),
+            address: route.address.clone(),
+            idempotency_key: format!("test-{}-{}", now.timestamp_millis(), route.target),
+            attempts: 0,
+        };
+        let result = notifiers.send(&d).await;
+        out.push(TestResult { route, result });
+    }
+    Ok(out)
+}
+
 /// Who gets what: one route per subscriber and webhook; with neither, the log.
 pub fn routes(settings: &Settings) -> Vec<Route> {
     let mut routes: Vec<Route> = settings

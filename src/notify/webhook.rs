@@ -145,7 +145,7 @@ impl WebhookNotifier {
                     Field::Summary => "summary",
                 },
             },
-            test: false,
+            test: d.idempotency_key.starts_with("test-"),
         };
         serde_json::to_value(p).unwrap_or_default()
     }

@@ -360,3 +360,38 @@ async fn kill_9_during_a_send_resends_with_the_same_key() {
     assert_eq!(smtp.mails().len(), 2, "confirmed emails are not sent again");
     signal(&daemon, "TERM");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn test_alert_goes_through_every_channel_and_reports_each() {
+    let w = World::start().await;
+    let app = TestApp::new(&w.config(&[]));
+    let out = app.cli(&["test-alert"]).await;
+    let report = stdout(&out);
+    assert!(out.status.success(), "{report}\n{}", stderr(&out));
+    assert_eq!(
+        report.lines().filter(|l| l.starts_with("ok ")).count(),
+        6,
+        "{report}"
+    );
+    assert!(wait_for(Duration::from_secs(5), || w.smtp.mails().len() == 4).await);
+    assert!(
+        w.smtp.mails()[0]
+            .header("Subject")
+            .unwrap()
+            .contains("[TEST]")
+    );
+    let hook = &w.hooks.received("all")[0].json;
+    assert_eq!(hook["test"], true);
+    assert!(hook["title"].as_str().unwrap().starts_with("[TEST]"));
+
+    // One channel; and a failing one is reported, with exit status 1.
+    w.hooks.script("aid", &[500]);
+    let out = app.cli(&["test-alert", "--channel", "aid-hook"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let report = stdout(&out);
+    assert_eq!(report.lines().count(), 1, "{report}");
+    assert!(report.starts_with("FAILED  webhook:aid-hook"), "{report}");
+    assert!(report.contains("500"), "{report}");
+    // Nothing went into the outbox.
+    assert!(!app.state_dir.join("ceasefire-watch.db").exists());
+}
