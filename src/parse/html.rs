@@ -178,6 +178,8 @@ mod tests {
             "Kre<b>mlin</b> <i>said</i><br>no<p>more</p>",
             "Kremlin said no more",
         );
+        // C1 controls, raw or as references, are windows-1252 punctuation.
+        check("don\u{92}t \u{93}x\u{94} &#146;", "don’t “x” ’");
         check(
             "a<object data=\"x.swf\">fallback</object>b<embed src=\"y\">c",
             "a fallback b c",

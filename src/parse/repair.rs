@@ -190,7 +190,7 @@ impl Repairer<'_> {
                 b'&' => {
                     let (piece, len) = self.entity(&src[i..]);
                     let piece = piece.into_owned();
-                    self.text_raw(&piece);
+                    self.text(&piece);
                     i += len;
                 }
                 _ => {
@@ -223,10 +223,6 @@ impl Repairer<'_> {
         self.push(s);
     }
 
-    fn text_raw(&mut self, s: &str) {
-        self.text(s)
-    }
-
     /// An entity or character reference at the start of `s`, as it should be written, and
     /// how many bytes of `s` it took.
     fn entity(&mut self, s: &str) -> (std::borrow::Cow<'static, str>, usize) {
@@ -247,12 +243,6 @@ impl Repairer<'_> {
                 None => num.parse::<u32>().ok(),
             };
             return match n.and_then(char::from_u32) {
-                Some(c) if ('\u{80}'..='\u{9F}').contains(&c) => {
-                    // `&#146;`: windows-1252 numbering, as HTML reads it.
-                    self.repairs.escaped += 1;
-                    let d = super::decode::demoronize(c);
-                    (format!("&#{};", d as u32).into(), len)
-                }
                 Some(c) if !forbidden(c) => (s[..len].to_owned().into(), len),
                 _ => {
                     self.repairs.escaped += 1;
@@ -457,7 +447,7 @@ impl Repairer<'_> {
                             write_attributes(&attrs, &mut tag);
                             tag.push('>');
                             self.push(&tag);
-                            self.text_raw(&text);
+                            self.text(&text);
                             let close = format!("</{name}>");
                             self.push(&close);
                             return end + len;
@@ -562,8 +552,7 @@ impl Repairer<'_> {
             attrs.push(("type".into(), t.into()));
         };
         if base64 {
-            let name_end = "</";
-            let Some(close) = after.find(name_end) else {
+            let Some(close) = after.find("</") else {
                 set_type(attrs, "text");
                 return AtomText::Escape;
             };
