@@ -13,14 +13,14 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::Utc;
 use futures_util::StreamExt;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
 use crate::config::{FeedSettings, Settings};
 use crate::fetch::Fetcher;
-use crate::notify::{Notifiers, deliver_once, routes};
+use crate::notify::{LaneMode, Notifiers, deliver_once, routes, run_lane};
 use crate::poll::{PollContext, PollOutcome, poll_feed_once};
 use crate::store::{StateLock, Store};
 
@@ -165,34 +165,66 @@ async fn run_daemon(
     shutdown: CancellationToken,
 ) {
     let tracker = TaskTracker::new();
-    let wake = Arc::new(Notify::new());
+    // Past the grace period: cut polls and sends short (their rows go back to pending).
+    let abort = CancellationToken::new();
+    // Bumped whenever polling adds outbox rows; every lane worker watches it.
+    let wake = Arc::new(watch::Sender::new(0u64));
     let fetch_slots = Arc::new(Semaphore::new(settings.fetch.concurrency));
     for feed in settings.feeds.iter().cloned() {
         let ctx = ctx.clone();
         let wake = wake.clone();
         let slots = fetch_slots.clone();
         let shutdown = shutdown.clone();
-        tracker.spawn(async move { feed_loop(ctx, feed, slots, wake, shutdown).await });
+        let abort = abort.clone();
+        tracker.spawn(async move { feed_loop(ctx, feed, slots, wake, shutdown, abort).await });
     }
-    {
+    let mut lanes = crate::notify::lanes(&ctx.routes);
+    match ctx.store.pending_lanes().await {
+        Ok(pending) => {
+            for lane in pending {
+                if !lanes.contains(&lane) {
+                    info!(lane = %lane, "pending deliveries for a channel no longer configured: sending them to the address they were made for");
+                    lanes.push(lane);
+                }
+            }
+        }
+        Err(e) => error!(error = %e, "cannot list the outbox's lanes"),
+    }
+    for lane in lanes {
         let store = ctx.store.clone();
+        let notifiers = notifiers.clone();
         let delivery = settings.delivery.clone();
-        let shutdown = shutdown.clone();
-        tracker
-            .spawn(async move { delivery_loop(store, notifiers, delivery, wake, shutdown).await });
+        let mode = LaneMode::Daemon {
+            wake: wake.subscribe(),
+            stop: shutdown.clone(),
+            abort: abort.clone(),
+        };
+        tracker.spawn(async move {
+            if let Err(e) = run_lane(&store, &notifiers, &delivery, lane, mode).await {
+                error!(error = %crate::fetch::error_chain(&e), "delivery worker stopped");
+            }
+        });
     }
     tracker.close();
     shutdown.cancelled().await;
-    info!(grace = %humantime::format_duration(settings.daemon.shutdown_grace), "shutting down");
-    if tokio::time::timeout(settings.daemon.shutdown_grace, tracker.wait())
+    let grace = settings.daemon.shutdown_grace;
+    info!(grace = %humantime::format_duration(grace), "shutting down");
+    if tokio::time::timeout(grace, tracker.wait()).await.is_ok() {
+        info!("stopped cleanly");
+        return;
+    }
+    abort.cancel();
+    if tokio::time::timeout(Duration::from_secs(5), tracker.wait())
         .await
-        .is_err()
+        .is_ok()
     {
         warn!(
-            "some tasks did not finish within daemon.shutdown_grace; unsent deliveries will be sent on the next start"
+            "work still in progress after daemon.shutdown_grace was cut short: unsent deliveries are back to pending and go out on the next start, with their keys"
         );
     } else {
-        info!("stopped cleanly");
+        warn!(
+            "some tasks did not stop; deliveries left in flight are sent again on the next start, with their keys"
+        );
     }
 }
 
@@ -201,8 +233,9 @@ async fn feed_loop(
     ctx: PollContext,
     feed: FeedSettings,
     slots: Arc<Semaphore>,
-    wake: Arc<Notify>,
+    wake: Arc<watch::Sender<u64>>,
     shutdown: CancellationToken,
+    abort: CancellationToken,
 ) {
     // Spread the first polls so that many feeds do not start in the same instant.
     let mut delay = first_delay(feed.interval);
@@ -211,16 +244,25 @@ async fn feed_loop(
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(delay) => {}
         }
-        let outcome = {
+        let poll = async {
             let Ok(_permit) = slots.acquire().await else {
-                return;
+                return None;
             };
-            poll_feed_once(&ctx, &feed, Utc::now()).await
+            Some(poll_feed_once(&ctx, &feed, Utc::now()).await)
+        };
+        // A poll in progress at shutdown may finish within the grace period; past it, it is
+        // dropped (its transaction rolls back; the feed is polled again on the next start).
+        let outcome = tokio::select! {
+            o = poll => match o {
+                Some(o) => o,
+                None => return,
+            },
+            _ = abort.cancelled() => return,
         };
         delay = match outcome {
             Ok(outcome) => {
                 if matches!(outcome, PollOutcome::Ingested(r) if r.deliveries > 0) {
-                    wake.notify_one();
+                    wake.send_modify(|n| *n = n.wrapping_add(1));
                 }
                 next_delay(feed.interval, &outcome)
             }
@@ -229,40 +271,6 @@ async fn feed_loop(
                 feed.interval.min(Duration::from_secs(60))
             }
         };
-    }
-}
-
-/// Sends due deliveries whenever polling made new ones or a retry comes due.
-async fn delivery_loop(
-    store: Store,
-    notifiers: Arc<Notifiers>,
-    settings: crate::config::DeliverySettings,
-    wake: Arc<Notify>,
-    shutdown: CancellationToken,
-) {
-    loop {
-        let wait = match deliver_once(&store, &notifiers, &settings, Utc::now()).await {
-            Ok(_) => match store.next_due().await {
-                Ok(Some(due)) => (due - Utc::now())
-                    .to_std()
-                    .unwrap_or(Duration::ZERO)
-                    .min(Duration::from_secs(60)),
-                Ok(None) => Duration::from_secs(60),
-                Err(e) => {
-                    error!(error = %e, "cannot read the outbox");
-                    Duration::from_secs(5)
-                }
-            },
-            Err(e) => {
-                error!(error = %crate::fetch::error_chain(&e), "delivery round failed; retrying");
-                Duration::from_secs(5)
-            }
-        };
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = wake.notified() => {}
-            _ = tokio::time::sleep(wait.max(Duration::from_millis(50))) => {}
-        }
     }
 }
 

@@ -149,6 +149,7 @@ struct RawDelivery {
     retry_initial: Option<String>,
     retry_max: Option<String>,
     give_up_after: Option<String>,
+    concurrency: Option<u32>,
 }
 
 const SECTIONS: &[&str] = &[
@@ -278,6 +279,8 @@ pub struct DeliverySettings {
     pub retry_max: Duration,
     /// A delivery still failing this long after its alert is marked dead.
     pub give_up_after: Duration,
+    /// Sends in flight at once on one channel (the SMTP server; each webhook).
+    pub concurrency: usize,
 }
 
 /// The project's User-Agent: names the project and version, so feed owners can tell who polls.
@@ -754,6 +757,18 @@ fn build(
             Duration::from_secs(1),
             errors,
         ),
+        concurrency: match raw.concurrency {
+            Some(0) => {
+                err(
+                    errors,
+                    "delivery.concurrency".into(),
+                    "must be at least 1".into(),
+                );
+                1
+            }
+            Some(n) => n as usize,
+            None => 4,
+        },
     };
     if delivery.retry_initial > delivery.retry_max {
         err(

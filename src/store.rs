@@ -23,7 +23,8 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 
 use crate::domain::{
-    Alert, Channel, Delivery, Evidence, FeedName, Field, Item, ItemKey, Route, Signal, SignalKind,
+    Alert, Channel, Delivery, Evidence, FeedName, Field, Item, ItemKey, Lane, Route, Signal,
+    SignalKind,
 };
 use crate::fetch::Validators;
 
@@ -367,18 +368,27 @@ impl Store {
         .rows_affected())
     }
 
-    /// Claims up to `limit` due deliveries (pending, next attempt not in the future): they
-    /// become `sending`, so no other worker takes them.
-    pub async fn claim_due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Delivery>> {
+    /// Claims up to `limit` due deliveries of one lane (pending, next attempt not in the
+    /// future), oldest first: they become `sending`, so no other worker takes them.
+    pub async fn claim_due(
+        &self,
+        lane: &Lane,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>> {
         let mut tx = self.pool.begin().await?;
         let ids: Vec<i64> = sqlx::query_scalar(
             "UPDATE deliveries SET state = 'sending', updated_at = $1
-             WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1
+             WHERE id IN (SELECT id FROM deliveries
+                          WHERE state = 'pending' AND next_attempt_at <= $1
+                            AND channel = $3 AND ($4 IS NULL OR target = $4)
                           ORDER BY next_attempt_at, id LIMIT $2)
              RETURNING id",
         )
         .bind(ms(now))
         .bind(i64::from(limit))
+        .bind(lane.channel.as_str())
+        .bind(lane.target.as_deref())
         .fetch_all(&mut *tx)
         .await?;
         let mut out = Vec::with_capacity(ids.len());
@@ -456,14 +466,39 @@ impl Store {
         Ok(())
     }
 
-    /// When the earliest pending delivery is due.
-    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
+    /// When the earliest pending delivery of a lane (or of any, with `None`) is due.
+    pub async fn next_due(&self, lane: Option<&Lane>) -> Result<Option<DateTime<Utc>>> {
         let v: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'",
+            "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'
+             AND ($1 IS NULL OR channel = $1) AND ($2 IS NULL OR target = $2)",
         )
+        .bind(lane.map(|l| l.channel.as_str()))
+        .bind(lane.and_then(|l| l.target.as_deref()))
         .fetch_one(&self.pool)
         .await?;
         Ok(v.map(from_ms))
+    }
+
+    /// The lanes that have pending rows (some may be of channels no longer configured: they
+    /// still get a worker, which delivers them to the address in the row or marks them dead).
+    pub async fn pending_lanes(&self) -> Result<Vec<Lane>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT DISTINCT channel, target FROM deliveries WHERE state IN ('pending', 'sending')",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut lanes = Vec::new();
+        for (channel, target) in rows {
+            let channel: Channel = channel.parse().map_err(|message| StoreError::Corrupt {
+                table: "deliveries",
+                message,
+            })?;
+            let lane = Lane::of(channel, &target);
+            if !lanes.contains(&lane) {
+                lanes.push(lane);
+            }
+        }
+        Ok(lanes)
     }
 
     pub async fn outbox_counts(&self) -> Result<OutboxCounts> {
@@ -521,10 +556,9 @@ impl Store {
     /// no dead row with this id.
     pub async fn retry_dead(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, \
-             updated_at = ? WHERE id = ? AND state = 'dead'",
+            "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = $1, \
+             updated_at = $1 WHERE id = $2 AND state = 'dead'",
         )
-        .bind(ms(now))
         .bind(ms(now))
         .bind(id)
         .execute(&self.pool)
@@ -742,18 +776,25 @@ mod tests {
         assert_eq!(state.validators.etag.as_deref(), Some("\"v1\""));
         assert_eq!(state.body_hash.as_deref(), Some("h"));
 
-        // Claiming takes each row once; a crash leaves rows `sending` until released.
-        let claimed = store.claim_due(now, 10).await.unwrap();
-        assert_eq!(claimed.len(), 3);
-        assert!(store.claim_due(now, 10).await.unwrap().is_empty());
-        assert_eq!(
-            claimed[0].alert.signal.evidence.words,
-            ["Kremlin", "rejects"]
-        );
-        store.mark_delivered(claimed[0].id, now).await.unwrap();
+        // Each lane claims only its own rows, each row once; a crash leaves rows `sending`
+        // until released.
+        let email = Lane::of(Channel::Email, "ops");
+        let hook = Lane::of(Channel::Webhook, "hook");
+        let mut lanes = store.pending_lanes().await.unwrap();
+        lanes.sort();
+        assert_eq!(lanes, [email.clone(), hook.clone()]);
+        let mails = store.claim_due(&email, now, 10).await.unwrap();
+        assert_eq!(mails.len(), 1);
+        assert_eq!(mails[0].channel, Channel::Email);
+        let posts = store.claim_due(&hook, now, 10).await.unwrap();
+        assert_eq!(posts.len(), 2);
+        assert!(store.claim_due(&hook, now, 10).await.unwrap().is_empty());
+        assert!(store.claim_due(&email, now, 10).await.unwrap().is_empty());
+        assert_eq!(mails[0].alert.signal.evidence.words, ["Kremlin", "rejects"]);
+        store.mark_delivered(mails[0].id, now).await.unwrap();
         store
             .mark_retry(
-                claimed[1].id,
+                posts[0].id,
                 "down",
                 now + chrono::Duration::seconds(60),
                 now,
@@ -772,13 +813,23 @@ mod tests {
             }
         );
         // The retried row is not due yet; the released one is, with the same key.
-        let again = store.claim_due(now, 10).await.unwrap();
+        let again = store.claim_due(&hook, now, 10).await.unwrap();
         assert_eq!(again.len(), 1);
-        assert_eq!(again[0].idempotency_key, claimed[2].idempotency_key);
+        assert_eq!(again[0].idempotency_key, posts[1].idempotency_key);
         assert_eq!(
-            store.next_due().await.unwrap().map(|t| t.timestamp()),
+            store
+                .next_due(Some(&hook))
+                .await
+                .unwrap()
+                .map(|t| t.timestamp()),
             Some((now + chrono::Duration::seconds(60)).timestamp())
         );
+        assert_eq!(store.next_due(Some(&email)).await.unwrap(), None);
+        // A shutdown mid-send puts the row back without counting an attempt.
+        store.unclaim(again[0].id, now).await.unwrap();
+        let back = store.claim_due(&hook, now, 10).await.unwrap();
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].attempts, 0);
     }
 
     #[tokio::test]

@@ -59,6 +59,34 @@ pub struct Route {
     pub min_score: f32,
 }
 
+/// A queue of the outbox with its own workers: all email goes through one SMTP server, so it
+/// is one lane; each webhook is its own lane; the log is one. A slow lane never holds up
+/// another.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Lane {
+    pub channel: Channel,
+    /// The webhook's name; `None` for email and the log.
+    pub target: Option<String>,
+}
+
+impl Lane {
+    pub fn of(channel: Channel, target: &str) -> Lane {
+        Lane {
+            channel,
+            target: (channel == Channel::Webhook).then(|| target.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for Lane {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.target {
+            Some(t) => write!(f, "{}:{t}", self.channel),
+            None => write!(f, "{}", self.channel),
+        }
+    }
+}
+
 /// A signal found in a new item, as stored: everything a message needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {

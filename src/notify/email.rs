@@ -39,7 +39,8 @@ fn to_lettre(m: &Mailbox) -> anyhow::Result<LettreMailbox> {
 }
 
 impl EmailNotifier {
-    pub fn new(s: &SmtpSettings) -> anyhow::Result<EmailNotifier> {
+    /// `connections`: the pool's size, the email lane's concurrency.
+    pub fn new(s: &SmtpSettings, connections: usize) -> anyhow::Result<EmailNotifier> {
         let builder = match s.security {
             SmtpSecurity::StartTls => {
                 AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)?
@@ -49,7 +50,7 @@ impl EmailNotifier {
         };
         let mut builder = builder.port(s.port).timeout(Some(s.timeout)).pool_config(
             PoolConfig::new()
-                .max_size(4)
+                .max_size(connections.max(1) as u32)
                 .idle_timeout(Duration::from_secs(60)),
         );
         if let (Some(user), Some(pass)) = (&s.username, &s.password) {
@@ -274,15 +275,18 @@ mod tests {
     }
 
     fn notifier() -> EmailNotifier {
-        EmailNotifier::new(&SmtpSettings {
-            host: "localhost".into(),
-            port: 2525,
-            security: SmtpSecurity::None,
-            username: None,
-            password: None,
-            from: Mailbox::parse("Ceasefire Watch <alerts@example.org>").unwrap(),
-            timeout: Duration::from_secs(5),
-        })
+        EmailNotifier::new(
+            &SmtpSettings {
+                host: "localhost".into(),
+                port: 2525,
+                security: SmtpSecurity::None,
+                username: None,
+                password: None,
+                from: Mailbox::parse("Ceasefire Watch <alerts@example.org>").unwrap(),
+                timeout: Duration::from_secs(5),
+            },
+            4,
+        )
         .unwrap()
     }
 

@@ -17,10 +17,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use tracing::{info, instrument, warn};
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, instrument, warn};
 
 use crate::config::{DeliverySettings, Settings};
-use crate::domain::{Channel, Delivery, Route, SignalKind};
+use crate::domain::{Channel, Delivery, Lane, Route, SignalKind};
 use crate::store::{Store, StoreError};
 pub use email::EmailNotifier;
 pub use log::LogNotifier;
@@ -66,7 +69,11 @@ pub struct Notifiers {
 impl Notifiers {
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Notifiers> {
         Ok(Notifiers {
-            email: settings.smtp.as_ref().map(EmailNotifier::new).transpose()?,
+            email: settings
+                .smtp
+                .as_ref()
+                .map(|s| EmailNotifier::new(s, settings.delivery.concurrency))
+                .transpose()?,
             webhook: WebhookNotifier::new(&settings.webhooks, &settings.fetch.user_agent)?,
             log: LogNotifier,
         })
@@ -190,83 +197,218 @@ pub struct RoundReport {
     pub delivered: usize,
     pub retried: usize,
     pub dead: usize,
+    /// Sends cut short by shutdown and put back to pending.
+    pub returned: usize,
 }
 
-/// Sends at most this many rows at once in a round.
-const ROUND_CONCURRENCY: usize = 8;
-/// Rows claimed per round.
-const ROUND_BATCH: u32 = 64;
+impl RoundReport {
+    fn add(&mut self, other: RoundReport) {
+        self.attempted += other.attempted;
+        self.delivered += other.delivered;
+        self.retried += other.retried;
+        self.dead += other.dead;
+        self.returned += other.returned;
+    }
+}
 
-/// Claims the deliveries due at `now` and attempts each once, recording the outcome. The loop
-/// in `app` calls this when woken or when the next retry is due; `run --once` calls it
-/// directly.
-#[instrument(skip_all)]
+/// The lanes the configured routes use.
+pub fn lanes(routes: &[Route]) -> Vec<Lane> {
+    let mut lanes: Vec<Lane> = routes
+        .iter()
+        .map(|r| Lane::of(r.channel, &r.target))
+        .collect();
+    lanes.sort();
+    lanes.dedup();
+    lanes
+}
+
+/// How a lane worker runs.
+pub enum LaneMode {
+    /// Send what is due at this instant, then return (`run --once`).
+    Drain { now: DateTime<Utc> },
+    /// Run until `stop`: woken by `wake` when polling makes rows, and by the clock when a
+    /// retry comes due. After `stop` nothing new is claimed and in-flight sends may finish;
+    /// `abort` cuts them short, and their rows go back to pending, unattempted.
+    Daemon {
+        wake: watch::Receiver<u64>,
+        stop: CancellationToken,
+        abort: CancellationToken,
+    },
+}
+
+/// Sends every due row of the lanes that have any, each lane with its own concurrency, and
+/// returns when nothing more is due at `now`. `run --once` calls this.
 pub async fn deliver_once(
     store: &Store,
     notifiers: &Notifiers,
     settings: &DeliverySettings,
     now: DateTime<Utc>,
 ) -> Result<RoundReport, StoreError> {
+    let lanes = store.pending_lanes().await?;
+    let reports = futures_util::future::join_all(
+        lanes
+            .into_iter()
+            .map(|lane| run_lane(store, notifiers, settings, lane, LaneMode::Drain { now })),
+    )
+    .await;
+    let mut total = RoundReport::default();
+    for r in reports {
+        total.add(r?);
+    }
+    Ok(total)
+}
+
+/// One lane's worker: keeps up to `delivery.concurrency` sends in flight, claiming a row as
+/// soon as a slot is free, and records each outcome as soon as it is known (a crash between
+/// a confirmation and its record would send that row again). In daemon mode store errors are
+/// logged and retried; in drain mode they are returned.
+#[instrument(skip_all, fields(lane = %lane))]
+pub async fn run_lane(
+    store: &Store,
+    notifiers: &Notifiers,
+    settings: &DeliverySettings,
+    lane: Lane,
+    mut mode: LaneMode,
+) -> Result<RoundReport, StoreError> {
     let mut report = RoundReport::default();
+    let mut inflight = FuturesUnordered::new();
+    let mut stopping = false;
+    let never = CancellationToken::new();
     loop {
-        let batch = store.claim_due(now, ROUND_BATCH).await?;
-        if batch.is_empty() {
-            return Ok(report);
-        }
-        // Each outcome is recorded as soon as it is known, not when the round ends: a slow
-        // channel must not hold back the confirmation of the others (a crash meanwhile would
-        // send them again).
-        let mut results = std::pin::pin!(
-            futures_util::stream::iter(batch)
-                .map(|d| async move {
-                    let r = notifiers.send(&d).await;
-                    (d, r)
-                })
-                .buffer_unordered(ROUND_CONCURRENCY)
-        );
-        while let Some((d, result)) = results.next().await {
-            report.attempted += 1;
-            let at = Utc::now();
-            match result {
-                Ok(()) => {
-                    store.mark_delivered(d.id, at).await?;
-                    report.delivered += 1;
-                    info!(delivery = d.id, channel = %d.channel, target = %d.target, signal = %d.alert.signal.kind, "delivered");
-                }
-                Err(SendError::Permanent(message)) => {
-                    store.mark_dead(d.id, &message, at).await?;
-                    report.dead += 1;
-                    warn!(delivery = d.id, channel = %d.channel, target = %d.target, error = %message, "delivery rejected for good; marked dead");
-                }
-                Err(SendError::Transient {
-                    message,
-                    retry_after,
-                }) => {
-                    let delay =
-                        backoff(settings, d.attempts + 1).max(retry_after.unwrap_or_default());
-                    let next =
-                        at + chrono::Duration::from_std(delay).unwrap_or(chrono::TimeDelta::MAX);
-                    let age = (next - d.alert.created_at).to_std().unwrap_or_default();
-                    if age > settings.give_up_after {
-                        let reason = format!(
-                            "gave up after {} attempts over {}: {message}",
-                            d.attempts + 1,
-                            humantime::format_duration(Duration::from_secs(
-                                (at - d.alert.created_at).num_seconds().max(0) as u64
-                            ))
-                        );
-                        store.mark_dead(d.id, &reason, at).await?;
-                        report.dead += 1;
-                        warn!(delivery = d.id, channel = %d.channel, target = %d.target, error = %reason, "delivery marked dead");
-                    } else {
-                        store.mark_retry(d.id, &message, next, at).await?;
-                        report.retried += 1;
-                        warn!(delivery = d.id, channel = %d.channel, target = %d.target, error = %message, retry_in = %humantime::format_duration(delay), "delivery failed; will retry");
+        let free = settings.concurrency.saturating_sub(inflight.len());
+        if !stopping && free > 0 {
+            let now = match &mode {
+                LaneMode::Drain { now } => *now,
+                LaneMode::Daemon { .. } => Utc::now(),
+            };
+            match store.claim_due(&lane, now, free as u32).await {
+                Ok(batch) => {
+                    let abort = match &mode {
+                        LaneMode::Daemon { abort, .. } => abort.clone(),
+                        LaneMode::Drain { .. } => never.clone(),
+                    };
+                    for d in batch {
+                        let abort = abort.clone();
+                        inflight.push(async move {
+                            let result = tokio::select! {
+                                r = notifiers.send(&d) => Some(r),
+                                _ = abort.cancelled() => None,
+                            };
+                            (d, result)
+                        });
                     }
+                }
+                Err(e) if matches!(mode, LaneMode::Drain { .. }) => return Err(e),
+                Err(e) => {
+                    error!(error = %crate::fetch::error_chain(&e), "cannot claim deliveries; retrying in 5 s");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
                 }
             }
         }
+        let LaneMode::Daemon { wake, stop, .. } = &mut mode else {
+            // Drain: wait for the sends, claim again while rows are due, then stop.
+            match inflight.next().await {
+                Some((d, result)) => record(store, settings, &d, result, &mut report).await?,
+                None => return Ok(report),
+            }
+            continue;
+        };
+        if stopping && inflight.is_empty() {
+            return Ok(report);
+        }
+        let full = inflight.len() >= settings.concurrency;
+        let wait = if stopping || full {
+            Duration::MAX
+        } else {
+            match store.next_due(Some(&lane)).await {
+                Ok(Some(due)) => (due - Utc::now())
+                    .to_std()
+                    .unwrap_or(Duration::ZERO)
+                    .clamp(Duration::from_millis(50), Duration::from_secs(60)),
+                Ok(None) => Duration::from_secs(60),
+                Err(e) => {
+                    error!(error = %crate::fetch::error_chain(&e), "cannot read the outbox; retrying in 5 s");
+                    Duration::from_secs(5)
+                }
+            }
+        };
+        tokio::select! {
+            Some((d, result)) = inflight.next(), if !inflight.is_empty() => {
+                if let Err(e) = record(store, settings, &d, result, &mut report).await {
+                    error!(delivery = d.id, error = %crate::fetch::error_chain(&e), "cannot record the outcome; the row is sent again after a restart");
+                }
+            }
+            _ = stop.cancelled(), if !stopping => {
+                stopping = true;
+                if !inflight.is_empty() {
+                    info!(in_flight = inflight.len(), "finishing the sends in flight");
+                }
+            }
+            r = wake.changed(), if !stopping && !full => {
+                if r.is_err() {
+                    // Nobody polls any more: shutting down.
+                    stopping = true;
+                }
+            }
+            _ = tokio::time::sleep(wait), if wait != Duration::MAX => {}
+        }
     }
+}
+
+/// Records one send's outcome: delivered, retry later (with backoff, or the receiver's
+/// Retry-After), dead, or — cut short by shutdown — back to pending as it was.
+async fn record(
+    store: &Store,
+    settings: &DeliverySettings,
+    d: &Delivery,
+    result: Option<Result<(), SendError>>,
+    report: &mut RoundReport,
+) -> Result<(), StoreError> {
+    let at = Utc::now();
+    let Some(result) = result else {
+        store.unclaim(d.id, at).await?;
+        report.returned += 1;
+        warn!(delivery = d.id, channel = %d.channel, target = %d.target, "send cut short by shutdown; back to pending, to be sent with the same key");
+        return Ok(());
+    };
+    report.attempted += 1;
+    match result {
+        Ok(()) => {
+            store.mark_delivered(d.id, at).await?;
+            report.delivered += 1;
+            info!(delivery = d.id, channel = %d.channel, target = %d.target, signal = %d.alert.signal.kind, "delivered");
+        }
+        Err(SendError::Permanent(message)) => {
+            store.mark_dead(d.id, &message, at).await?;
+            report.dead += 1;
+            warn!(delivery = d.id, channel = %d.channel, target = %d.target, error = %message, "delivery rejected for good; marked dead");
+        }
+        Err(SendError::Transient {
+            message,
+            retry_after,
+        }) => {
+            let delay = backoff(settings, d.attempts + 1).max(retry_after.unwrap_or_default());
+            let next = at + chrono::Duration::from_std(delay).unwrap_or(chrono::TimeDelta::MAX);
+            let age = (next - d.alert.created_at).to_std().unwrap_or_default();
+            if age > settings.give_up_after {
+                let reason = format!(
+                    "gave up after {} attempts over {}: {message}",
+                    d.attempts + 1,
+                    humantime::format_duration(Duration::from_secs(
+                        (at - d.alert.created_at).num_seconds().max(0) as u64
+                    ))
+                );
+                store.mark_dead(d.id, &reason, at).await?;
+                report.dead += 1;
+                warn!(delivery = d.id, channel = %d.channel, target = %d.target, error = %reason, "delivery marked dead");
+            } else {
+                store.mark_retry(d.id, &message, next, at).await?;
+                report.retried += 1;
+                warn!(delivery = d.id, channel = %d.channel, target = %d.target, error = %message, retry_in = %humantime::format_duration(delay), "delivery failed; will retry");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The delay before attempt `attempt + 1`: `retry_initial` doubled per failed attempt, capped
@@ -323,6 +465,7 @@ mod tests {
             retry_initial: Duration::from_secs(10),
             retry_max: Duration::from_secs(60),
             give_up_after: Duration::from_secs(3600),
+            concurrency: 4,
         };
         for _ in 0..50 {
             let b1 = backoff(&s, 1);

@@ -395,3 +395,269 @@ async fn test_alert_goes_through_every_channel_and_reports_each() {
     // Nothing went into the outbox.
     assert!(!app.state_dir.join("ceasefire-watch.db").exists());
 }
+
+/// `n` distinct rejection stories for one feed.
+fn rejections(n: usize) -> String {
+    let items: Vec<(String, String)> = (1..=n)
+        .map(|i| {
+            (
+                format!("r{i}"),
+                format!("Kremlin rejects the energy truce proposed in round {i} of talks"),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str, &str)> = items
+        .iter()
+        .map(|(g, t)| (g.as_str(), t.as_str(), ""))
+        .collect();
+    rss(&refs)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hung_webhook_holds_up_no_other_channel_and_gets_at_most_its_share() {
+    let feeds = FeedServer::start().await;
+    let hooks = WebhookServer::start().await;
+    let smtp = SmtpServer::start();
+    feeds.set("wire", rejections(6));
+    hooks.hold("slow", true);
+    let app = TestApp::new(&format!(
+        r#"
+[daemon]
+state_dir = "{{state_dir}}"
+shutdown_grace = "1s"
+[[feeds]]
+name = "wire"
+url = "{feed}"
+interval = "1s"
+[smtp]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+from = "alerts@example.org"
+[delivery]
+concurrency = 2
+[[subscribers]]
+name = "ops"
+email = "ops@example.org"
+[[webhooks]]
+name = "slow"
+url = "{slow}"
+[[webhooks]]
+name = "fast"
+url = "{fast}"
+"#,
+        feed = feeds.url("wire"),
+        port = smtp.port,
+        slow = hooks.url("slow"),
+        fast = hooks.url("fast"),
+    ));
+    let daemon = app.spawn_daemon();
+    assert!(
+        wait_for(Duration::from_secs(20), || hooks.received("fast").len()
+            == 6
+            && smtp.mails().len() == 6)
+        .await,
+        "email and the other webhook were held up: fast={} mails={}",
+        hooks.received("fast").len(),
+        smtp.mails().len()
+    );
+    // The hung receiver has exactly `delivery.concurrency` requests open, no more.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(hooks.held("slow").len(), 2);
+
+    // Polling goes on, and a new story reaches the healthy channels at once.
+    feeds.set("wire", rejections(7));
+    assert!(
+        wait_for(Duration::from_secs(20), || hooks.received("fast").len()
+            == 7
+            && smtp.mails().len() == 7)
+        .await
+    );
+    assert_eq!(hooks.held("slow").len(), 2);
+
+    // Released, the slow receiver gets all seven, once each.
+    hooks.hold("slow", false);
+    assert!(
+        wait_for(Duration::from_secs(20), || hooks.received("slow").len()
+            == 7)
+        .await
+    );
+    let keys: std::collections::BTreeSet<String> = hooks
+        .received("slow")
+        .iter()
+        .map(|h| h.headers["idempotency-key"].to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(keys.len(), 7);
+    signal(&daemon, "TERM");
+}
+
+/// One webhook, held by the receiver, and the given grace period.
+fn held_hook_config(feeds: &FeedServer, hook: &str, grace: &str) -> String {
+    format!(
+        r#"
+[daemon]
+state_dir = "{{state_dir}}"
+shutdown_grace = "{grace}"
+[[feeds]]
+name = "wire"
+url = "{}"
+[[webhooks]]
+name = "h"
+url = "{hook}"
+"#,
+        feeds.url("wire")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_past_the_grace_period_puts_the_send_back_to_pending() {
+    let feeds = FeedServer::start().await;
+    let hooks = WebhookServer::start().await;
+    feeds.set("wire", rejections(1));
+    hooks.hold("h", true);
+    let app = TestApp::new(&held_hook_config(&feeds, &hooks.url("h"), "1s"));
+    let daemon = app.spawn_daemon();
+    assert!(wait_for(Duration::from_secs(20), || hooks.held("h").len() == 1).await);
+    let key = hooks.held("h")[0].clone();
+    signal(&daemon, "TERM");
+    let out = tokio::time::timeout(Duration::from_secs(15), daemon.wait_with_output())
+        .await
+        .expect("stops soon after the grace period")
+        .unwrap();
+    let log = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("back to pending"), "{log}");
+    // Back to pending, unattempted, not left `sending`.
+    let outbox = app.cli(&["outbox"]).await;
+    let report = stdout(&outbox);
+    assert!(
+        report.contains("pending=1 sending=0 delivered=0 dead=0"),
+        "{report}"
+    );
+    assert!(report.contains("attempts=0"), "{report}");
+
+    hooks.hold("h", false);
+    let daemon = app.spawn_daemon();
+    assert!(wait_for(Duration::from_secs(20), || hooks.received("h").len() == 1).await);
+    let sent = &hooks.received("h")[0].headers["idempotency-key"];
+    assert_eq!(sent.to_str().unwrap(), key);
+    signal(&daemon, "TERM");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_lets_a_send_in_flight_finish_within_the_grace_period() {
+    let feeds = FeedServer::start().await;
+    let hooks = WebhookServer::start().await;
+    feeds.set("wire", rejections(1));
+    hooks.hold("h", true);
+    let app = TestApp::new(&held_hook_config(&feeds, &hooks.url("h"), "20s"));
+    let daemon = app.spawn_daemon();
+    assert!(wait_for(Duration::from_secs(20), || hooks.held("h").len() == 1).await);
+    signal(&daemon, "TERM");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    hooks.hold("h", false);
+    let out = tokio::time::timeout(Duration::from_secs(15), daemon.wait_with_output())
+        .await
+        .expect("stops once the send finished")
+        .unwrap();
+    let log = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("stopped cleanly"), "{log}");
+    assert_eq!(hooks.received("h").len(), 1);
+    let report = stdout(&app.cli(&["outbox"]).await);
+    assert!(
+        report.contains("pending=0 sending=0 delivered=1 dead=0"),
+        "{report}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_during_an_smtp_send_resends_with_the_same_message_id() {
+    let feeds = FeedServer::start().await;
+    let mut smtp = SmtpServer::start();
+    feeds.set("wire", rejections(1));
+    smtp.hold(true);
+    let app = TestApp::new(&format!(
+        r#"
+[daemon]
+state_dir = "{{state_dir}}"
+[[feeds]]
+name = "wire"
+url = "{}"
+[smtp]
+host = "127.0.0.1"
+port = {}
+security = "none"
+from = "alerts@example.org"
+timeout = "60s"
+[[subscribers]]
+name = "ops"
+email = "ops@example.org"
+"#,
+        feeds.url("wire"),
+        smtp.port
+    ));
+    let daemon = app.spawn_daemon();
+    assert!(
+        wait_for(Duration::from_secs(20), || smtp.held().len() == 1).await,
+        "the message never reached the server"
+    );
+    let id = smtp.held()[0].header("Message-ID").unwrap();
+    signal(&daemon, "KILL");
+    drop(daemon);
+    smtp.hold(false);
+    // The held copy was never answered: the server refuses it, as its client is gone.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = smtp.mails().len();
+
+    let daemon = app.spawn_daemon();
+    assert!(
+        wait_for(Duration::from_secs(20), || smtp.mails().len() == before + 1).await,
+        "the unconfirmed email was not sent again after the restart"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), before + 1, "sent again once, not more");
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.header("Message-ID").as_ref() == Some(&id)),
+        "the resend keeps the Message-ID {id}"
+    );
+    signal(&daemon, "TERM");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_mail_reuses_the_smtp_connection() {
+    let feeds = FeedServer::start().await;
+    let smtp = SmtpServer::start();
+    feeds.set("wire", rejections(6));
+    let app = TestApp::new(&format!(
+        r#"
+[daemon]
+state_dir = "{{state_dir}}"
+[[feeds]]
+name = "wire"
+url = "{}"
+[smtp]
+host = "127.0.0.1"
+port = {}
+security = "none"
+from = "alerts@example.org"
+[delivery]
+concurrency = 1
+[[subscribers]]
+name = "ops"
+email = "ops@example.org"
+[[subscribers]]
+name = "desk"
+email = "desk@example.org"
+"#,
+        feeds.url("wire"),
+        smtp.port
+    ));
+    let out = app.run_once().await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(wait_for(Duration::from_secs(5), || smtp.mails().len() == 12).await);
+    assert_eq!(smtp.connections(), 1, "twelve messages over one connection");
+}

@@ -247,8 +247,13 @@ async fn receive_hook(
         }
     };
     if held {
-        // Hold the request open, as a receiver that hangs would.
-        tokio::time::sleep(Duration::from_secs(600)).await;
+        // Hold the request open, as a receiver that hangs would, until released.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+        while state.lock().unwrap().hold.contains_key(&name)
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
     let mut st = state.lock().unwrap();
     *st.attempts.entry(name.clone()).or_default() += 1;
@@ -306,7 +311,8 @@ impl WebhookServer {
             .unwrap_or(0)
     }
 
-    /// Holds requests to `name` open from now on (`true`), or answers them again (`false`).
+    /// Holds requests to `name` open from now on (`true`), or answers the held ones and the
+    /// next (`false`).
     pub fn hold(&self, name: &str, on: bool) {
         let mut st = self.state.lock().unwrap();
         if on {
@@ -400,10 +406,21 @@ pub struct SmtpOptions {
     pub stall: bool,
 }
 
+/// What the SMTP server reported besides accepted mail.
+#[derive(Debug, Default)]
+struct SmtpEvents {
+    /// Greetings, one per connection.
+    ehlos: usize,
+    /// Messages held (received, not answered).
+    held: Vec<Mail>,
+    acks: usize,
+}
+
 /// A real SMTP server (aiosmtpd) in a child process.
 pub struct SmtpServer {
     pub port: u16,
     mails: Arc<Mutex<Vec<Mail>>>,
+    events: Arc<Mutex<SmtpEvents>>,
     child: std::process::Child,
 }
 
@@ -446,15 +463,66 @@ impl SmtpServer {
             .and_then(|p| p.parse().ok())
             .expect("PORT line");
         let mails = Arc::new(Mutex::new(Vec::new()));
-        let sink = mails.clone();
+        let events = Arc::new(Mutex::new(SmtpEvents::default()));
+        let (sink, event_sink) = (mails.clone(), events.clone());
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
-                if let Ok(m) = serde_json::from_str::<Mail>(&line) {
-                    sink.lock().unwrap().push(m);
+                if line.starts_with("ACK ") {
+                    event_sink.lock().unwrap().acks += 1;
+                    continue;
+                }
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                    continue;
+                };
+                match v["event"].as_str() {
+                    Some("ehlo") => event_sink.lock().unwrap().ehlos += 1,
+                    Some("held") => event_sink.lock().unwrap().held.push(Mail {
+                        mail_from: String::new(),
+                        rcpt_tos: Vec::new(),
+                        data: v["data"].as_str().unwrap_or_default().to_owned(),
+                    }),
+                    _ => {
+                        if let Ok(m) = serde_json::from_value::<Mail>(v) {
+                            sink.lock().unwrap().push(m);
+                        }
+                    }
                 }
             }
         });
-        SmtpServer { port, mails, child }
+        SmtpServer {
+            port,
+            mails,
+            events,
+            child,
+        }
+    }
+
+    /// From now on, holds each message after its data arrives without answering (`true`),
+    /// or answers the held ones and the rest (`false`). Returns once the server took it.
+    pub fn hold(&mut self, on: bool) {
+        use std::io::Write;
+        let before = self.events.lock().unwrap().acks;
+        let stdin = self.child.stdin.as_mut().expect("the SMTP server's stdin");
+        writeln!(stdin, "{}", if on { "hold" } else { "release" }).unwrap();
+        stdin.flush().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while self.events.lock().unwrap().acks == before {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the SMTP server did not take the command"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Messages held so far (received, not answered).
+    pub fn held(&self) -> Vec<Mail> {
+        self.events.lock().unwrap().held.clone()
+    }
+
+    /// Connections greeted so far.
+    pub fn connections(&self) -> usize {
+        self.events.lock().unwrap().ehlos
     }
 
     pub fn mails(&self) -> Vec<Mail> {

@@ -3,6 +3,12 @@
 
 Prints "PORT <n>" once it listens, then one JSON line per message it accepted:
   {"mail_from": str, "rcpt_tos": [str], "data": str}
+and one per event: {"event": "ehlo"} for each greeting (one per connection), and
+{"event": "held", "data": str} when a message is held.
+
+Reads commands on stdin, one per line: "hold" (from now on, receive each message's data but
+do not answer until released, as a server that hangs after DATA), "release" (answer them).
+A held message whose client went away meanwhile is not accepted. EOF stops the server.
 
 Options:
   --port N             listen on N (default: a free port)
@@ -15,6 +21,7 @@ import asyncio
 import json
 import socket
 import sys
+import threading
 
 
 def free_port() -> int:
@@ -23,10 +30,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def emit(obj):
+    print(json.dumps(obj), flush=True)
+
+
 class Handler:
     def __init__(self, reject, tempfail):
         self.reject = reject
         self.tempfail = tempfail
+        self.holding = threading.Event()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        emit({"event": "ehlo"})
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if any(r in address for r in self.reject):
@@ -40,7 +57,13 @@ class Handler:
         data = envelope.content
         if isinstance(data, bytes):
             data = data.decode("utf-8", errors="replace")
-        print(json.dumps({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos, "data": data}), flush=True)
+        if self.holding.is_set():
+            emit({"event": "held", "data": data})
+            while self.holding.is_set():
+                await asyncio.sleep(0.02)
+            if server.transport is None or server.transport.is_closing():
+                return "451 4.3.0 Client went away"
+        emit({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos, "data": data})
         return "250 Message accepted for delivery"
 
 
@@ -69,12 +92,19 @@ def main():
         from aiosmtpd.controller import Controller
     except ImportError:
         sys.exit("aiosmtpd is not installed: run scripts/test, which installs it, or pip install aiosmtpd==1.4.6")
-    controller = Controller(Handler(args.reject_rcpt, args.tempfail_rcpt), hostname="127.0.0.1", port=port)
+    handler = Handler(args.reject_rcpt, args.tempfail_rcpt)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     print(f"PORT {port}", flush=True)
     try:
         # Until the test harness closes our stdin or kills us.
-        sys.stdin.read()
+        for line in sys.stdin:
+            command = line.strip()
+            if command == "hold":
+                handler.holding.set()
+            elif command == "release":
+                handler.holding.clear()
+            print(f"ACK {command}", flush=True)
     finally:
         controller.stop()
 
