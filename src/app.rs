@@ -29,6 +29,9 @@ use crate::store::{StateLock, Store};
 pub struct RunOptions {
     /// Poll every feed once, deliver what is due, and return.
     pub once: bool,
+    /// With `once`: the clock that judges item ages, story windows and corroboration waits
+    /// (a replay of archived feeds); the wall clock when `None`.
+    pub now: Option<chrono::DateTime<Utc>>,
 }
 
 /// Totals of a `run --once` cycle.
@@ -42,6 +45,10 @@ pub struct CycleSummary {
     pub items: usize,
     pub new_items: usize,
     pub alerts: usize,
+    pub joined: usize,
+    pub repeats: usize,
+    pub stale: usize,
+    pub unconfirmed: usize,
     pub delivered: usize,
     pub retrying: usize,
     pub dead: usize,
@@ -57,6 +64,9 @@ impl CycleSummary {
                 self.items += r.items;
                 self.new_items += r.new_items;
                 self.alerts += r.alerts;
+                self.joined += r.joined;
+                self.repeats += r.repeats;
+                self.stale += r.stale;
             }
             PollOutcome::Failed { .. } => self.failed += 1,
         }
@@ -95,6 +105,7 @@ pub async fn run(
         classifier: settings.classifier.clone(),
         routes: Arc::new(routes(&settings)),
         limits: settings.parse,
+        stories: Arc::new(settings.stories.clone()),
     };
     let channels: Vec<String> = ctx
         .routes
@@ -110,7 +121,7 @@ pub async fn run(
     );
 
     let summary = if options.once {
-        run_once(&settings, &ctx, &notifiers).await?
+        run_once(&settings, &ctx, &notifiers, options.now).await?
     } else {
         notify_systemd(&[sd_notify::NotifyState::Ready]);
         run_daemon(&settings, ctx, notifiers, shutdown).await;
@@ -125,19 +136,29 @@ async fn run_once(
     settings: &Settings,
     ctx: &PollContext,
     notifiers: &Notifiers,
+    clock: Option<chrono::DateTime<Utc>>,
 ) -> anyhow::Result<CycleSummary> {
     let mut summary = CycleSummary {
         feeds: settings.feeds.len(),
         ..CycleSummary::default()
     };
+    if let Some(t) = clock {
+        info!(now = %t.to_rfc3339(), "replaying: ages, story windows and waits are judged by this time");
+    }
+    let now = || clock.unwrap_or_else(Utc::now);
     let outcomes: Vec<_> = futures_util::stream::iter(settings.feeds.iter())
-        .map(|feed| async move { poll_feed_once(ctx, feed, Utc::now()).await })
+        .map(|feed| async move { poll_feed_once(ctx, feed, now()).await })
         .buffer_unordered(settings.fetch.concurrency)
         .collect()
         .await;
     for outcome in outcomes {
         summary.add(&outcome?);
     }
+    summary.unconfirmed = ctx
+        .store
+        .housekeeping(&settings.stories, now())
+        .await?
+        .unconfirmed;
     let round = deliver_once(&ctx.store, notifiers, &settings.delivery, Utc::now()).await?;
     summary.delivered = round.delivered;
     summary.retrying = round.retried;
@@ -150,6 +171,10 @@ async fn run_once(
         failed = summary.failed,
         new_items = summary.new_items,
         alerts = summary.alerts,
+        joined = summary.joined,
+        repeats = summary.repeats,
+        stale = summary.stale,
+        unconfirmed = summary.unconfirmed,
         delivered = summary.delivered,
         retrying = summary.retrying,
         dead = summary.dead,
@@ -204,6 +229,13 @@ async fn run_daemon(
                 error!(error = %crate::fetch::error_chain(&e), "delivery worker stopped");
             }
         });
+    }
+    {
+        let store = ctx.store.clone();
+        let stories = ctx.stories.clone();
+        let wake = wake.clone();
+        let shutdown = shutdown.clone();
+        tracker.spawn(async move { housekeeping_loop(store, stories, wake, shutdown).await });
     }
     tracker.close();
     shutdown.cancelled().await;
@@ -271,6 +303,42 @@ async fn feed_loop(
                 feed.interval.min(Duration::from_secs(60))
             }
         };
+    }
+}
+
+/// Sends held alerts whose corroboration wait is over, and forgets old stories.
+async fn housekeeping_loop(
+    store: Store,
+    stories: Arc<crate::config::StorySettings>,
+    wake: Arc<watch::Sender<u64>>,
+    shutdown: CancellationToken,
+) {
+    let every = (stories.max_wait / 4).clamp(Duration::from_millis(500), Duration::from_secs(30));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        match store.housekeeping(&stories, Utc::now()).await {
+            Ok(done) => {
+                if done.unconfirmed > 0 {
+                    info!(
+                        deliveries = done.unconfirmed,
+                        "corroboration wait over: sending held alerts marked unconfirmed"
+                    );
+                    wake.send_modify(|n| *n = n.wrapping_add(1));
+                }
+                if done.forgotten > 0 {
+                    info!(
+                        stories = done.forgotten,
+                        "forgot stories older than stories.keep"
+                    );
+                }
+            }
+            Err(e) => {
+                error!(error = %crate::fetch::error_chain(&e), "story housekeeping failed; retrying")
+            }
+        }
     }
 }
 

@@ -41,6 +41,10 @@ pub enum Command {
         /// Poll each feed once, deliver what is due, and exit.
         #[arg(long)]
         once: bool,
+        /// With --once: judge item ages, story windows and corroboration waits by this
+        /// RFC 3339 time instead of the clock (to replay archived feeds).
+        #[arg(long, value_name = "TIME", requires = "once", value_parser = parse_time)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
     },
     /// Check the config and print every problem with its key; exit 2 if there is one.
     CheckConfig,
@@ -70,6 +74,13 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         channel: Option<String>,
     },
+    /// Print the status board: Russia's stance, US aid, US intelligence sharing, each with
+    /// the story that set it.
+    Status {
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show deliveries not yet made (pending, sending), or dead ones and why; retry a dead one.
     Outbox {
         /// Show dead deliveries instead.
@@ -90,8 +101,15 @@ impl Command {
                 | Command::Classify
                 | Command::Eval { .. }
                 | Command::CheckConfig
+                | Command::Status { .. }
         )
     }
+}
+
+fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("{s:?} is not an RFC 3339 time like 2025-03-11T18:00:00Z ({e})"))
 }
 
 /// Runs a parsed command line.
@@ -101,14 +119,14 @@ pub async fn execute(cli: Cli) -> ExitCode {
         .config
         .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
     match cli.command {
-        Command::Run { once } => {
+        Command::Run { once, now } => {
             let settings = match load(&config_path) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
             let shutdown = CancellationToken::new();
             spawn_signal_handler(shutdown.clone());
-            match run(settings, RunOptions { once }, shutdown).await {
+            match run(settings, RunOptions { once, now }, shutdown).await {
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!("{e:#}");
@@ -196,6 +214,19 @@ pub async fn execute(cli: Cli) -> ExitCode {
                         ExitCode::from(1)
                     }
                 }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Status { json } => {
+            let settings = match load(&config_path) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            match status(&settings, json).await {
+                Ok(code) => code,
                 Err(e) => {
                     eprintln!("error: {e:#}");
                     ExitCode::from(1)
@@ -297,6 +328,81 @@ fn signals_json(signals: &[Signal]) -> serde_json::Value {
 
 /// `outbox`: lists undelivered or dead rows, or retries a dead one. Safe beside a running
 /// daemon (SQLite in WAL mode); a retried row is sent at the daemon's next delivery round.
+async fn status(settings: &Settings, as_json: bool) -> anyhow::Result<ExitCode> {
+    let path = &settings.daemon.state_dir;
+    let rows = if path.join(crate::store::DB_FILE).exists() {
+        let store = crate::store::Store::open(path).await?;
+        let rows = store.statuses().await?;
+        store.close().await;
+        rows
+    } else {
+        Vec::new()
+    };
+    let time =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let topics = crate::domain::Topic::ALL.map(|topic| {
+        rows.iter()
+            .find(|r| r.topic == topic)
+            .cloned()
+            .unwrap_or(crate::store::StatusRow {
+                topic,
+                value: "unknown".into(),
+                since: None,
+                story: None,
+            })
+    });
+    if as_json {
+        let mut board = serde_json::Map::new();
+        for r in &topics {
+            board.insert(
+                r.topic.as_str().into(),
+                json!({
+                    "status": r.value,
+                    "since": r.since.map(time),
+                    "story": r.story.as_ref().map(|s| json!({
+                        "id": s.id,
+                        "signal": s.signal,
+                        "title": s.title,
+                        "link": s.link,
+                        "sources": s.sources,
+                        "items": s.items,
+                        "feeds": s.feeds,
+                        "first_seen": time(s.started_at),
+                        "last_seen": time(s.last_seen_at),
+                    })),
+                }),
+            );
+        }
+        println!("{}", serde_json::Value::Object(board));
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in &topics {
+        let label = format!("{}:", r.topic.label());
+        match (&r.since, &r.story) {
+            (None, _) => println!("{label:<26}unknown"),
+            (Some(since), story) => {
+                println!("{label:<26}{}  since {}", r.value, time(*since));
+                if let Some(s) = story {
+                    println!("{:26}{} \"{}\"", "", s.id, s.title);
+                    println!(
+                        "{:26}{} source{} ({}), {} item{}",
+                        "",
+                        s.sources,
+                        if s.sources == 1 { "" } else { "s" },
+                        s.feeds.join(", "),
+                        s.items,
+                        if s.items == 1 { "" } else { "s" }
+                    );
+                    if let Some(link) = &s.link {
+                        println!("{:26}{link}", "");
+                    }
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn outbox(settings: &Settings, dead: bool, retry: Option<i64>) -> anyhow::Result<ExitCode> {
     let path = &settings.daemon.state_dir;
     if !path.join(crate::store::DB_FILE).exists() {

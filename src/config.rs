@@ -16,7 +16,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::classify::{Classifier, RuleOverlay};
-use crate::domain::{EmailAddress, FeedName, FeedSource, Mailbox, SignalKind};
+use crate::domain::{AlertOn, EmailAddress, FeedName, FeedSource, Mailbox, SignalKind};
 use crate::parse::ParseLimits;
 
 /// Where the daemon looks when `--config` is not given.
@@ -129,6 +129,8 @@ struct RawSubscriber {
     email: Option<String>,
     signals: Option<Vec<String>>,
     min_score: Option<f64>,
+    alert_on: Option<String>,
+    min_sources: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -141,6 +143,19 @@ struct RawWebhook {
     format: Option<String>,
     min_score: Option<f64>,
     secret: Option<String>,
+    alert_on: Option<String>,
+    min_sources: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStories {
+    window: Option<String>,
+    similarity: Option<f64>,
+    join: Option<String>,
+    max_item_age: Option<String>,
+    max_wait: Option<String>,
+    keep: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -161,6 +176,7 @@ const SECTIONS: &[&str] = &[
     "subscribers",
     "webhooks",
     "delivery",
+    "stories",
     "rules",
 ];
 
@@ -181,6 +197,7 @@ pub struct Settings {
     pub subscribers: Vec<Subscriber>,
     pub webhooks: Vec<WebhookSettings>,
     pub delivery: DeliverySettings,
+    pub stories: StorySettings,
     /// The built-in rule pack with `[rules]` applied, compiled.
     pub classifier: Arc<Classifier>,
 }
@@ -244,6 +261,49 @@ pub struct Subscriber {
     pub signals: BTreeSet<SignalKind>,
     /// Signals scoring below this are not sent here.
     pub min_score: f32,
+    pub alert_on: AlertOn,
+    pub min_sources: u32,
+}
+
+/// How items join stories, and which are too old to alert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorySettings {
+    /// An item joins a story last reported within this window.
+    pub window: Duration,
+    /// Least similarity (weighted word overlap, 0–1) for an item to join a story.
+    pub similarity: f32,
+    /// What must agree besides the text.
+    pub join: JoinBy,
+    /// Items published longer ago than this when first seen are recorded, never alerted.
+    pub max_item_age: Duration,
+    /// Longest a story's alert waits for a route's `min_sources`; then it goes out marked
+    /// unconfirmed.
+    pub max_wait: Duration,
+    /// Stories not reported for this long are forgotten (statuses keep theirs).
+    pub keep: Duration,
+}
+
+impl Default for StorySettings {
+    fn default() -> Self {
+        StorySettings {
+            window: Duration::from_secs(48 * 3600),
+            similarity: 0.5,
+            join: JoinBy::Signal,
+            max_item_age: Duration::from_secs(48 * 3600),
+            max_wait: Duration::from_secs(3600),
+            keep: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
+/// What two items must share, besides similar text, to be one story.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinBy {
+    /// The same signal (a rejection never joins an acceptance).
+    Signal,
+    /// The same status topic: Russia's stance, US aid or US intelligence (a conditional
+    /// acceptance can join a story that opened as a rejection).
+    Topic,
 }
 
 #[derive(Debug, Clone)]
@@ -257,6 +317,8 @@ pub struct WebhookSettings {
     pub min_score: f32,
     /// Signs each request (HMAC-SHA256) when set.
     pub secret: Option<SecretString>,
+    pub alert_on: AlertOn,
+    pub min_sources: u32,
 }
 
 /// The shape of a webhook's body.
@@ -648,12 +710,16 @@ fn build(
         };
         let signals = signal_set(raw.signals, &format!("{key}.signals"), errors);
         let min_score = score_floor(raw.min_score, &format!("{key}.min_score"), errors);
+        let alert_on = alert_on(raw.alert_on.as_deref(), &key, errors);
+        let min_sources = min_sources(raw.min_sources, &key, errors);
         if let (Some(name), Some(email)) = (name, email) {
             subscribers.push(Subscriber {
                 name,
                 email,
                 signals,
                 min_score,
+                alert_on,
+                min_sources,
             });
         }
     }
@@ -719,6 +785,8 @@ fn build(
             }
             s => s.map(SecretString::from),
         };
+        let alert_on = alert_on(raw.alert_on.as_deref(), &key, errors);
+        let min_sources = min_sources(raw.min_sources, &key, errors);
         if let (Some(name), Some(url)) = (name, url) {
             webhooks.push(WebhookSettings {
                 name,
@@ -728,6 +796,8 @@ fn build(
                 format,
                 min_score,
                 secret,
+                alert_on,
+                min_sources,
             });
         }
     }
@@ -777,6 +847,11 @@ fn build(
             "is longer than delivery.retry_max".into(),
         );
     }
+
+    // [stories]
+    let raw: RawStories =
+        section(root.get("stories").cloned(), "stories", errors).unwrap_or_default();
+    let stories = story_settings(raw, errors);
 
     // [rules]
     let overlay: Option<RuleOverlay> = match root.get("rules").cloned() {
@@ -830,8 +905,90 @@ fn build(
         subscribers,
         webhooks,
         delivery,
+        stories,
         classifier: classifier?,
     })
+}
+
+fn alert_on(v: Option<&str>, key: &str, errors: &mut Vec<ConfigError>) -> AlertOn {
+    match v {
+        None | Some("story") => AlertOn::Story,
+        Some("change") => AlertOn::Change,
+        Some(other) => {
+            errors.push(ConfigError {
+                key: format!("{key}.alert_on"),
+                message: format!("{other:?} is not \"story\" or \"change\""),
+            });
+            AlertOn::Story
+        }
+    }
+}
+
+fn min_sources(v: Option<u32>, key: &str, errors: &mut Vec<ConfigError>) -> u32 {
+    match v {
+        None => 1,
+        Some(0) => {
+            errors.push(ConfigError {
+                key: format!("{key}.min_sources"),
+                message: "must be at least 1".into(),
+            });
+            1
+        }
+        Some(n) => n,
+    }
+}
+
+fn story_settings(raw: RawStories, errors: &mut Vec<ConfigError>) -> StorySettings {
+    let d = StorySettings::default();
+    let similarity = match raw.similarity {
+        None => d.similarity,
+        Some(x) if x > 0.0 && x <= 1.0 => x as f32,
+        Some(x) => {
+            errors.push(ConfigError {
+                key: "stories.similarity".into(),
+                message: format!("{x} is not in (0, 1]"),
+            });
+            d.similarity
+        }
+    };
+    let join = match raw.join.as_deref() {
+        None | Some("signal") => JoinBy::Signal,
+        Some("topic") => JoinBy::Topic,
+        Some(other) => {
+            errors.push(ConfigError {
+                key: "stories.join".into(),
+                message: format!("{other:?} is not \"signal\" or \"topic\""),
+            });
+            d.join
+        }
+    };
+    let min = Duration::from_secs(1);
+    StorySettings {
+        window: duration(
+            raw.window.as_deref(),
+            "stories.window",
+            d.window,
+            min,
+            errors,
+        ),
+        similarity,
+        join,
+        max_item_age: duration(
+            raw.max_item_age.as_deref(),
+            "stories.max_item_age",
+            d.max_item_age,
+            min,
+            errors,
+        ),
+        max_wait: duration(
+            raw.max_wait.as_deref(),
+            "stories.max_wait",
+            d.max_wait,
+            min,
+            errors,
+        ),
+        keep: duration(raw.keep.as_deref(), "stories.keep", d.keep, min, errors),
+    }
 }
 
 /// A `min_score`: a number in [0, 1], 0 when absent.

@@ -16,4 +16,5 @@ pub mod notify;
 pub mod parse;
 pub mod poll;
 pub mod store;
+pub mod stories;
 pub mod telemetry;

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use tracing::{debug, info, instrument, warn};
 
 use crate::classify::Classifier;
-use crate::config::FeedSettings;
+use crate::config::{FeedSettings, StorySettings};
 use crate::domain::{Item, Route, Signal};
 use crate::fetch::{FetchOutcome, Fetcher};
 use crate::parse::{ParseLimits, parse_feed};
@@ -24,6 +24,7 @@ pub struct PollContext {
     pub classifier: Arc<Classifier>,
     pub routes: Arc<Vec<Route>>,
     pub limits: ParseLimits,
+    pub stories: Arc<StorySettings>,
 }
 
 /// How a poll ended.
@@ -172,7 +173,7 @@ pub async fn poll_feed_once(
     };
     let report = ctx
         .store
-        .ingest(&feed.name, &update, &items, &ctx.routes, now)
+        .ingest(&feed.name, &update, &items, &ctx.routes, &ctx.stories, now)
         .await?;
     if report.alerts > 0 {
         for (item, signals) in items.iter().filter(|(_, s)| !s.is_empty()) {
@@ -185,6 +186,9 @@ pub async fn poll_feed_once(
         items = report.items,
         new = report.new_items,
         alerts = report.alerts,
+        joined = report.joined,
+        repeats = report.repeats,
+        stale = report.stale,
         deliveries = report.deliveries,
         "polled"
     );

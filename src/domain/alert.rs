@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
-use super::{FeedName, ItemKey, Signal, SignalKind};
+use super::{FeedName, ItemKey, Signal, SignalKind, Topic};
 
 /// A way of telling someone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -57,6 +57,44 @@ pub struct Route {
     pub signals: BTreeSet<SignalKind>,
     /// Signals scoring below this do not take this route.
     pub min_score: f32,
+    /// Every new story, or only those that change a status.
+    pub alert_on: AlertOn,
+    /// Hold a story's alert until this many feeds carry it (or `stories.max_wait` passed).
+    pub min_sources: u32,
+}
+
+/// Which stories a route is told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AlertOn {
+    /// Every new story (the default).
+    #[default]
+    Story,
+    /// Only stories that change a status ("Russia: conditional → rejects").
+    Change,
+}
+
+/// What a story did to the status of its topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusNote {
+    pub topic: Topic,
+    /// `unknown` when nothing had set it.
+    pub before: String,
+    pub after: String,
+}
+
+impl StatusNote {
+    pub fn changed(&self) -> bool {
+        self.before != self.after
+    }
+
+    /// "Russia: conditional → rejects", or "Russia: rejects (unchanged)".
+    pub fn line(&self) -> String {
+        if self.changed() {
+            format!("{}: {} → {}", self.topic.label(), self.before, self.after)
+        } else {
+            format!("{}: {} (unchanged)", self.topic.label(), self.after)
+        }
+    }
 }
 
 /// A queue of the outbox with its own workers: all email goes through one SMTP server, so it
@@ -99,6 +137,20 @@ pub struct Alert {
     pub link: Option<String>,
     pub published: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The story this alert opened.
+    pub story: Option<String>,
+    /// What the story did to its topic's status.
+    pub status: Option<StatusNote>,
+}
+
+impl Alert {
+    /// The status line when this alert changed a status ("Russia: conditional → rejects").
+    pub fn alert_status_changed(&self) -> Option<String> {
+        self.status
+            .as_ref()
+            .filter(|s| s.changed())
+            .map(StatusNote::line)
+    }
 }
 
 /// One (alert, channel, recipient) row of the outbox, claimed for sending.
@@ -114,4 +166,13 @@ pub struct Delivery {
     pub idempotency_key: String,
     /// Attempts made before this one.
     pub attempts: u32,
+    /// Distinct feeds carrying the story when the row was claimed.
+    pub sources: u32,
+    /// Sent before the route's `min_sources` was reached (after `stories.max_wait`).
+    pub unconfirmed: bool,
+    /// A follow-up: the story, sent unconfirmed earlier, is now carried by enough feeds.
+    pub follow_up: bool,
+    /// The idempotency key of the story's first message to this recipient, which a follow-up
+    /// answers (the email's In-Reply-To).
+    pub thread: Option<String>,
 }

@@ -9,7 +9,7 @@ mod item;
 mod names;
 mod signal;
 
-pub use alert::{Alert, Channel, Delivery, Lane, Route};
+pub use alert::{Alert, AlertOn, Channel, Delivery, Lane, Route, StatusNote};
 pub use item::{Item, ItemKey};
 pub use names::{EmailAddress, FeedName, FeedSource, Mailbox};
 pub use signal::{Evidence, Field, Signal, SignalKind, Topic};

@@ -22,11 +22,43 @@ pub enum SignalKind {
 }
 
 /// The three things whose status the signals change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Topic {
     RussiaStance,
     UsAid,
     UsIntel,
+}
+
+impl Topic {
+    pub const ALL: [Topic; 3] = [Topic::RussiaStance, Topic::UsAid, Topic::UsIntel];
+
+    /// The name used in the store and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::RussiaStance => "russia",
+            Topic::UsAid => "us_aid",
+            Topic::UsIntel => "us_intel",
+        }
+    }
+
+    /// For a human reader.
+    pub fn label(self) -> &'static str {
+        match self {
+            Topic::RussiaStance => "Russia",
+            Topic::UsAid => "US military aid",
+            Topic::UsIntel => "US intelligence sharing",
+        }
+    }
+}
+
+impl FromStr for Topic {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Topic::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| format!("unknown status topic {s:?}"))
+    }
 }
 
 impl SignalKind {
@@ -73,6 +105,18 @@ impl SignalKind {
             | SignalKind::RussiaConditional => Topic::RussiaStance,
             SignalKind::UsAidPaused | SignalKind::UsAidResumed => Topic::UsAid,
             SignalKind::UsIntelPaused | SignalKind::UsIntelResumed => Topic::UsIntel,
+        }
+    }
+
+    /// The status this signal sets for its topic: `accepts`, `rejects`, `conditional`,
+    /// `paused` or `resumed`.
+    pub fn status(self) -> &'static str {
+        match self {
+            SignalKind::RussiaAccepts => "accepts",
+            SignalKind::RussiaRejects => "rejects",
+            SignalKind::RussiaConditional => "conditional",
+            SignalKind::UsAidPaused | SignalKind::UsIntelPaused => "paused",
+            SignalKind::UsAidResumed | SignalKind::UsIntelResumed => "resumed",
         }
     }
 

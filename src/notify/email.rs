@@ -11,7 +11,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 
-use super::{Notifier, SendError, one_line, safe_link, signal_line};
+use super::{Notifier, SendError, headline, one_line, safe_link, signal_line, story_lines};
 use crate::config::{SmtpSecurity, SmtpSettings};
 use crate::domain::{Delivery, Field, Mailbox};
 
@@ -73,22 +73,26 @@ impl EmailNotifier {
             SendError::Permanent(format!("recipient {:?} is not an address: {e}", d.address))
         })?;
         let a = &d.alert;
-        let subject = one_line(
-            &format!(
-                "[ceasefire-watch] {}: {}",
-                a.signal.kind.headline(),
-                a.title
-            ),
-            200,
-        );
+        let subject = one_line(&format!("[ceasefire-watch] {}", headline(d)), 200);
         let plain = plain_body(d);
         let html = html_body(d);
-        Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(subject)
             .message_id(Some(format!("<{}@{}>", d.idempotency_key, self.domain)))
-            .date(a.created_at.into())
+            .date(a.created_at.into());
+        builder = match &d.thread {
+            // A follow-up answers the story's first message: one conversation per story.
+            Some(first) => {
+                let parent = format!("<{first}@{}>", self.domain);
+                builder
+                    .subject(format!("Re: {subject}"))
+                    .in_reply_to(parent.clone())
+                    .references(parent)
+            }
+            None => builder.subject(subject),
+        };
+        builder
             .multipart(
                 MultiPart::alternative()
                     .singlepart(
@@ -141,7 +145,12 @@ fn plain_body(d: &Delivery) -> String {
     let ev = &a.signal.evidence;
     let mut s = String::new();
     s.push_str(&signal_line(d));
-    s.push_str("\n\n");
+    s.push('\n');
+    for line in story_lines(d) {
+        s.push_str(&line);
+        s.push('\n');
+    }
+    s.push('\n');
     s.push_str(&one_line(&a.title, 500));
     s.push('\n');
     if let Some(link) = safe_link(a.link.as_deref()) {
@@ -200,6 +209,9 @@ fn html_body(d: &Delivery) -> String {
         .join(", ");
     let mut s = String::from("<!DOCTYPE html><html><body style=\"font-family:sans-serif\">");
     s.push_str(&format!("<p><strong>{}</strong></p>", esc(&signal_line(d))));
+    for line in story_lines(d) {
+        s.push_str(&format!("<p>{}</p>", esc(&line)));
+    }
     s.push_str(&format!("<h2 style=\"font-size:1.2em\">{headline}</h2>"));
     s.push_str("<table>");
     s.push_str(&format!(
@@ -265,12 +277,18 @@ mod tests {
                 link: link.map(str::to_owned),
                 published: None,
                 created_at: Utc::now(),
+                story: None,
+                status: None,
             },
             channel: Channel::Email,
             target: "ops".into(),
             address: "ops@example.org".into(),
             idempotency_key: "abc123".into(),
             attempts: 0,
+            sources: 1,
+            unconfirmed: false,
+            follow_up: false,
+            thread: None,
         }
     }
 

@@ -21,9 +21,11 @@ impl Notifier for LogNotifier {
             published = a.published.map(|p| p.to_rfc3339()).unwrap_or_default(),
             rule = %a.signal.evidence.rule,
             words = ?a.signal.evidence.words,
-            "ALERT {}: {}",
-            a.signal.kind.headline(),
-            one_line(&a.title, 300),
+            story = a.story.as_deref().unwrap_or("-"),
+            sources = d.sources,
+            status = a.status.as_ref().map(|s| s.line()).unwrap_or_default(),
+            "ALERT {}",
+            one_line(&super::headline(d), 300),
         );
         Ok(())
     }

@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, instrument, warn};
 
 use crate::config::{DeliverySettings, Settings};
-use crate::domain::{Channel, Delivery, Lane, Route, SignalKind};
+use crate::domain::{AlertOn, Channel, Delivery, Lane, Route, SignalKind};
 use crate::store::{Store, StoreError};
 pub use email::EmailNotifier;
 pub use log::LogNotifier;
@@ -140,6 +140,8 @@ pub async fn test_alert(
         link: None,
         published: Some(now),
         created_at: now,
+        story: None,
+        status: None,
     };
     let mut out = Vec::new();
     for route in routes {
@@ -151,6 +153,10 @@ pub async fn test_alert(
             address: route.address.clone(),
             idempotency_key: format!("test-{}-{}", now.timestamp_millis(), route.target),
             attempts: 0,
+            sources: 1,
+            unconfirmed: false,
+            follow_up: false,
+            thread: None,
         };
         let result = notifiers.send(&d).await;
         out.push(TestResult { route, result });
@@ -169,6 +175,8 @@ pub fn routes(settings: &Settings) -> Vec<Route> {
             address: s.email.to_string(),
             signals: s.signals.clone(),
             min_score: s.min_score,
+            alert_on: s.alert_on,
+            min_sources: s.min_sources,
         })
         .chain(settings.webhooks.iter().map(|w| Route {
             channel: Channel::Webhook,
@@ -176,6 +184,8 @@ pub fn routes(settings: &Settings) -> Vec<Route> {
             address: w.url.to_string(),
             signals: w.signals.clone(),
             min_score: w.min_score,
+            alert_on: w.alert_on,
+            min_sources: w.min_sources,
         }))
         .collect();
     if routes.is_empty() {
@@ -185,6 +195,8 @@ pub fn routes(settings: &Settings) -> Vec<Route> {
             address: "stdout".into(),
             signals: SignalKind::ALL.into_iter().collect::<BTreeSet<_>>(),
             min_score: 0.0,
+            alert_on: AlertOn::Story,
+            min_sources: 1,
         });
     }
     routes
@@ -431,6 +443,52 @@ pub(crate) fn signal_line(d: &Delivery) -> String {
         d.alert.signal.kind,
         d.alert.signal.score
     )
+}
+
+/// The subject line of an alert, shared by email, chat and the log: the status change when
+/// there is one ("Russia: conditional → rejects — <title>"), else the signal's headline
+/// ("Russia rejects a ceasefire: <title>").
+pub(crate) fn headline(d: &Delivery) -> String {
+    let a = &d.alert;
+    let mark = if d.unconfirmed { "[unconfirmed] " } else { "" };
+    match a.alert_status_changed() {
+        Some(change) => format!("{mark}{change} — {}", a.title),
+        None => format!("{mark}{}: {}", a.signal.kind.headline(), a.title),
+    }
+}
+
+/// What the story behind a delivery says: its status effect, its sources, whether it is
+/// unconfirmed or a confirmation. One line each, plain text.
+pub(crate) fn story_lines(d: &Delivery) -> Vec<String> {
+    let a = &d.alert;
+    let mut lines = Vec::new();
+    if d.follow_up {
+        lines.push(format!(
+            "Confirmed: this story is now carried by {} sources.",
+            d.sources
+        ));
+    } else if d.unconfirmed {
+        lines.push(format!(
+            "Unconfirmed: carried by {} source{} so far; sent after waiting for more.",
+            d.sources,
+            if d.sources == 1 { "" } else { "s" }
+        ));
+    }
+    if let Some(st) = &a.status {
+        if st.changed() {
+            lines.push(format!("Status change: {}", st.line()));
+        } else {
+            lines.push(format!("Status: {}", st.line()));
+        }
+    }
+    if let Some(story) = &a.story {
+        lines.push(format!(
+            "Story {story}: {} source{}",
+            d.sources,
+            if d.sources == 1 { "" } else { "s" }
+        ));
+    }
+    lines
 }
 
 /// Removes line breaks and control characters, for headers and one-line fields.

@@ -63,7 +63,30 @@ struct Payload<'a> {
     detected: String,
     summary: &'a str,
     evidence: Evidence<'a>,
+    /// The story this alert opened, with the feeds carrying it when sent.
+    story: Option<Story<'a>>,
+    /// What the story did to its topic's status.
+    status: Option<Status<'a>>,
+    /// Sent before the route's `min_sources` was reached.
+    unconfirmed: bool,
+    /// A confirmation of an earlier unconfirmed alert (`in_reply_to` is that alert's `id`).
+    follow_up: bool,
+    in_reply_to: Option<&'a str>,
     test: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Story<'a> {
+    id: &'a str,
+    sources: u32,
+}
+
+#[derive(Debug, Serialize)]
+struct Status<'a> {
+    topic: &'a str,
+    before: &'a str,
+    after: &'a str,
+    changed: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -145,6 +168,19 @@ impl WebhookNotifier {
                     Field::Summary => "summary",
                 },
             },
+            story: a.story.as_deref().map(|id| Story {
+                id,
+                sources: d.sources,
+            }),
+            status: a.status.as_ref().map(|st| Status {
+                topic: st.topic.as_str(),
+                before: &st.before,
+                after: &st.after,
+                changed: st.changed(),
+            }),
+            unconfirmed: d.unconfirmed,
+            follow_up: d.follow_up,
+            in_reply_to: d.thread.as_deref(),
             test: d.idempotency_key.starts_with("test-"),
         };
         serde_json::to_value(p).unwrap_or_default()
@@ -154,7 +190,11 @@ impl WebhookNotifier {
 /// The message of a chat webhook, feed text passed through `escape`.
 fn chat_text(d: &Delivery, escape: fn(&str) -> String, link: fn(&str) -> String) -> String {
     let a = &d.alert;
-    let mut t = format!("{}: {}", a.signal.kind.headline(), escape(&a.title));
+    let mark = if d.unconfirmed { "[unconfirmed] " } else { "" };
+    let mut t = match a.alert_status_changed() {
+        Some(change) => format!("{mark}{} — {}", escape(&change), escape(&a.title)),
+        None => format!("{mark}{}: {}", a.signal.kind.headline(), escape(&a.title)),
+    };
     if let Some(l) = safe_link(a.link.as_deref()) {
         t.push('\n');
         t.push_str(&link(l));
@@ -162,6 +202,10 @@ fn chat_text(d: &Delivery, escape: fn(&str) -> String, link: fn(&str) -> String)
     if !a.summary.is_empty() {
         t.push('\n');
         t.push_str(&escape(&truncate(&a.summary, 600)));
+    }
+    for line in super::story_lines(d) {
+        t.push('\n');
+        t.push_str(&escape(&line));
     }
     t.push_str(&format!(
         "\n(feed {}, rule {}, score {:.2})",

@@ -396,19 +396,23 @@ async fn test_alert_goes_through_every_channel_and_reports_each() {
     assert!(!app.state_dir.join("ceasefire-watch.db").exists());
 }
 
-/// `n` distinct rejection stories for one feed.
+/// `n` (up to 8) rejection stories for one feed, each a different event.
 fn rejections(n: usize) -> String {
-    let items: Vec<(String, String)> = (1..=n)
-        .map(|i| {
-            (
-                format!("r{i}"),
-                format!("Kremlin rejects the energy truce proposed in round {i} of talks"),
-            )
-        })
-        .collect();
-    let refs: Vec<(&str, &str, &str)> = items
+    const EVENTS: [&str; 8] = [
+        "Kremlin rejects the Easter truce proposed by the Vatican",
+        "Peskov rejects a Black Sea ceasefire drafted in Istanbul",
+        "Lavrov rejects the 30-day energy ceasefire agreed in Riyadh",
+        "Zakharova rejects Christmas truce floated by Hungary's Orban",
+        "Moscow rejects Turkish plan for a Zaporizhzhia nuclear plant truce",
+        "Ushakov rejects Geneva framework for an Orthodox holiday ceasefire",
+        "Kremlin rejects Brazilian-Chinese initiative for an immediate ceasefire",
+        "Russian foreign ministry rejects Finnish proposal for a May Day truce",
+    ];
+    let guids: Vec<String> = (1..=n).map(|i| format!("r{i}")).collect();
+    let refs: Vec<(&str, &str, &str)> = guids
         .iter()
-        .map(|(g, t)| (g.as_str(), t.as_str(), ""))
+        .zip(EVENTS)
+        .map(|(g, t)| (g.as_str(), t, ""))
         .collect();
     rss(&refs)
 }

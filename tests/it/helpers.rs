@@ -36,8 +36,15 @@ pub async fn wait_for(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool
 // ---------------------------------------------------------------------------------------------
 // Feeds
 
-/// An RSS 2.0 document with the given (guid, title, summary) items. Text is escaped here.
+/// An RSS 2.0 document with the given (guid, title, summary) items, published an hour ago.
+/// Text is escaped here.
 pub fn rss(items: &[(&str, &str, &str)]) -> String {
+    rss_at(items, chrono::Utc::now() - chrono::Duration::hours(1))
+}
+
+/// [`rss`] with every item published at `published`.
+pub fn rss_at(items: &[(&str, &str, &str)], published: chrono::DateTime<chrono::Utc>) -> String {
+    let date = published.to_rfc2822();
     let esc = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
@@ -48,7 +55,7 @@ pub fn rss(items: &[(&str, &str, &str)]) -> String {
     );
     for (guid, title, summary) in items {
         s.push_str(&format!(
-            "<item><guid>{guid}</guid><title>{}</title><link>https://news.example.org/{guid}</link><description>{}</description><pubDate>Tue, 11 Mar 2025 12:00:00 GMT</pubDate></item>\n",
+            "<item><guid>{guid}</guid><title>{}</title><link>https://news.example.org/{guid}</link><description>{}</description><pubDate>{date}</pubDate></item>\n",
             esc(title),
             esc(summary)
         ));
@@ -371,6 +378,26 @@ impl Mail {
                     && l.as_bytes()[name.len()] == b':'
             })
             .map(|l| l[name.len() + 1..].trim().to_owned())
+    }
+
+    /// The Subject, with RFC 2047 encoded words (`=?utf-8?b?...?=`) decoded.
+    pub fn subject(&self) -> String {
+        use base64::Engine;
+        let raw = self.header("Subject").unwrap_or_default();
+        let mut out = String::new();
+        for (i, word) in raw.split(' ').enumerate() {
+            let lower = word.to_ascii_lowercase();
+            let decoded = lower
+                .strip_prefix("=?utf-8?b?")
+                .and_then(|_| word[10..].strip_suffix("?="))
+                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                .and_then(|b| String::from_utf8(b).ok());
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(decoded.as_deref().unwrap_or(word));
+        }
+        out
     }
 
     /// The text body, with quoted-printable soft breaks and escapes undone.

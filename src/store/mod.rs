@@ -22,11 +22,17 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
+use crate::config::StorySettings;
 use crate::domain::{
     Alert, Channel, Delivery, Evidence, FeedName, Field, Item, ItemKey, Lane, Route, Signal,
-    SignalKind,
+    SignalKind, StatusNote,
 };
 use crate::fetch::Validators;
+use crate::stories::{Terms, normalize_link, text_hash};
+
+mod stories;
+
+pub use stories::{Housekeeping, StatusRow, StoryRow};
 
 /// File name of the database inside `state_dir`.
 pub const DB_FILE: &str = "ceasefire-watch.db";
@@ -118,8 +124,15 @@ pub struct FeedUpdate {
 pub struct IngestReport {
     pub items: usize,
     pub new_items: usize,
+    /// Stories opened: each made one alert.
     pub alerts: usize,
     pub deliveries: usize,
+    /// Signals of new items that joined a recent story silently.
+    pub joined: usize,
+    /// Items that repeat an earlier item of the feed under a fresh GUID.
+    pub repeats: usize,
+    /// Signal items older than `stories.max_item_age`: recorded, not alerted.
+    pub stale: usize,
 }
 
 /// Rows of the outbox by state.
@@ -206,6 +219,12 @@ impl Store {
         Ok(Store { pool })
     }
 
+    /// A transaction that takes the write lock at once (SQLite `BEGIN IMMEDIATE`), so two
+    /// writers queue on the busy timeout instead of one failing when it upgrades from read.
+    async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -217,7 +236,7 @@ impl Store {
         feeds: impl IntoIterator<Item = (&'a FeedName, String)>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for (name, url) in feeds {
             sqlx::query(
                 "INSERT INTO feeds (name, url, updated_at) VALUES ($1, $2, $3)
@@ -300,26 +319,50 @@ impl Store {
         Ok(())
     }
 
-    /// Records a fetched feed: its new validators, its items (new ones are remembered), and
-    /// for each new item with signals, its alerts and one delivery per matching route. One
-    /// transaction: either all of it is recorded, or none and the next poll tries again.
+    /// Records a fetched feed: its new validators, its items (new ones are remembered, repeats
+    /// under a fresh GUID noted), and for each new item with signals, its place in a story:
+    /// a new story makes an alert and its deliveries (or corroboration holds), a known one is
+    /// joined silently. One transaction: either all of it is recorded, or none and the next
+    /// poll tries again.
     pub async fn ingest(
         &self,
         feed: &FeedName,
         update: &FeedUpdate,
         items: &[(Item, Vec<Signal>)],
         routes: &[Route],
+        settings: &StorySettings,
         now: DateTime<Utc>,
     ) -> Result<IngestReport> {
         let mut report = IngestReport {
             items: items.len(),
             ..IngestReport::default()
         };
-        let mut tx = self.pool.begin().await?;
+        let oldest = now
+            - chrono::Duration::from_std(settings.max_item_age).unwrap_or(chrono::TimeDelta::MAX);
+        let mut tx = self.write_tx().await?;
         for (item, signals) in items {
-            let inserted = sqlx::query(
-                "INSERT INTO items (key, feed, guid, link, title, published_at, seen_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING",
+            let seen: Option<i64> = sqlx::query_scalar("SELECT 1 FROM items WHERE key = $1")
+                .bind(item.key.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if seen.is_some() {
+                continue;
+            }
+            let terms = Terms::of(&item.title, &item.summary);
+            let link_norm = item.link.as_deref().and_then(normalize_link);
+            let hash = text_hash(&item.title, &item.summary);
+            let repeat_of = stories::find_repeat(
+                &mut tx,
+                feed,
+                link_norm.as_deref(),
+                &hash,
+                &terms,
+                settings.similarity,
+            )
+            .await?;
+            sqlx::query(
+                "INSERT INTO items (key, feed, guid, link, title, published_at, seen_at, link_norm, text_hash, terms, duplicate_of)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(item.key.as_str())
             .bind(feed.as_str())
@@ -328,17 +371,35 @@ impl Store {
             .bind(&item.title)
             .bind(item.published.map(ms))
             .bind(ms(now))
+            .bind(link_norm.as_deref())
+            .bind(&hash)
+            .bind(terms.to_stored())
+            .bind(repeat_of.as_deref())
             .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            if !inserted {
+            .await?;
+            if repeat_of.is_some() {
+                report.repeats += 1;
                 continue;
             }
             report.new_items += 1;
+            if signals.is_empty() {
+                continue;
+            }
+            if item.published.is_some_and(|p| p < oldest) {
+                report.stale += 1;
+                continue;
+            }
             for signal in signals {
-                report.deliveries += insert_alert(&mut tx, item, signal, routes, now).await?;
-                report.alerts += 1;
+                match stories::place(&mut tx, item, signal, &terms, routes, settings, now).await? {
+                    stories::Placement::Opened { deliveries, .. } => {
+                        report.alerts += 1;
+                        report.deliveries += deliveries;
+                    }
+                    stories::Placement::Joined { deliveries, .. } => {
+                        report.joined += 1;
+                        report.deliveries += deliveries;
+                    }
+                }
             }
         }
         sqlx::query(
@@ -376,7 +437,7 @@ impl Store {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Delivery>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let ids: Vec<i64> = sqlx::query_scalar(
             "UPDATE deliveries SET state = 'sending', updated_at = $1
              WHERE id IN (SELECT id FROM deliveries
@@ -395,9 +456,14 @@ impl Store {
         for id in ids {
             let row = sqlx::query(
                 "SELECT d.id, d.channel, d.target, d.address, d.idempotency_key, d.attempts,
+                        d.unconfirmed, d.follow_up, d.thread_key,
                         a.id AS alert_id, a.item_key, a.signal, a.score, a.rule, a.words, a.sentence, a.field,
-                        a.feed, a.title, a.summary, a.link, a.published_at, a.created_at
-                 FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.id = $1",
+                        a.feed, a.title, a.summary, a.link, a.published_at, a.created_at,
+                        a.story_id, a.status_topic, a.status_before, a.status_after,
+                        COALESCE(s.sources, 1) AS sources
+                 FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+                 LEFT JOIN stories s ON s.id = a.story_id
+                 WHERE d.id = $1",
             )
             .bind(id)
             .fetch_one(&mut *tx)
@@ -575,22 +641,24 @@ impl Store {
     }
 }
 
-async fn insert_alert(
+/// The alert of a new story: everything its messages need, so delivery never re-reads feeds.
+async fn insert_alert_row(
     tx: &mut Transaction<'_, Sqlite>,
     item: &Item,
     signal: &Signal,
-    routes: &[Route],
+    story: Option<&str>,
+    status: Option<&StatusNote>,
     now: DateTime<Utc>,
-) -> Result<usize> {
+) -> Result<i64> {
     let words = serde_json::to_string(&signal.evidence.words).unwrap_or_else(|_| "[]".into());
     let field = match signal.evidence.field {
         Field::Title => "title",
         Field::Summary => "summary",
     };
-    let alert_id: i64 = sqlx::query_scalar(
+    Ok(sqlx::query_scalar(
         "INSERT INTO alerts (item_key, signal, score, rule, words, sentence, field, feed, title, summary,
-                             link, published_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+                             link, published_at, created_at, story_id, status_topic, status_before, status_after)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
     )
     .bind(item.key.as_str())
     .bind(signal.kind.as_str())
@@ -605,30 +673,12 @@ async fn insert_alert(
     .bind(item.link.as_deref())
     .bind(item.published.map(ms))
     .bind(ms(now))
+    .bind(story)
+    .bind(status.map(|s| s.topic.as_str()))
+    .bind(status.map(|s| s.before.as_str()))
+    .bind(status.map(|s| s.after.as_str()))
     .fetch_one(&mut **tx)
-    .await?;
-    let mut n = 0;
-    for route in routes
-        .iter()
-        .filter(|r| r.signals.contains(&signal.kind) && signal.score >= r.min_score)
-    {
-        let key = idempotency_key(&item.key, signal.kind, route.channel, &route.target);
-        sqlx::query(
-            "INSERT INTO deliveries (alert_id, channel, target, address, idempotency_key, state,
-                                     next_attempt_at, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6, $6) ON CONFLICT (idempotency_key) DO NOTHING",
-        )
-        .bind(alert_id)
-        .bind(route.channel.as_str())
-        .bind(&route.target)
-        .bind(&route.address)
-        .bind(key)
-        .bind(ms(now))
-        .execute(&mut **tx)
-        .await?;
-        n += 1;
-    }
-    Ok(n)
+    .await?)
 }
 
 fn delivery_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Delivery> {
@@ -671,7 +721,24 @@ fn delivery_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Delivery> {
             link: row.try_get("link")?,
             published: row.try_get::<Option<i64>, _>("published_at")?.map(from_ms),
             created_at: from_ms(row.try_get("created_at")?),
+            story: row.try_get("story_id")?,
+            status: match row.try_get::<Option<String>, _>("status_topic")? {
+                None => None,
+                Some(topic) => Some(StatusNote {
+                    topic: topic.parse().map_err(corrupt)?,
+                    before: row
+                        .try_get::<Option<String>, _>("status_before")?
+                        .unwrap_or_else(|| "unknown".into()),
+                    after: row
+                        .try_get::<Option<String>, _>("status_after")?
+                        .unwrap_or_default(),
+                }),
+            },
         },
+        sources: row.try_get::<i64, _>("sources")?.max(1) as u32,
+        unconfirmed: row.try_get::<i64, _>("unconfirmed")? != 0,
+        follow_up: row.try_get::<i64, _>("follow_up")? != 0,
+        thread: row.try_get("thread_key")?,
     })
 }
 
@@ -714,6 +781,8 @@ mod tests {
                 address: "ops@example.org".into(),
                 signals: BTreeSet::from([SignalKind::RussiaRejects]),
                 min_score: 0.0,
+                alert_on: crate::domain::AlertOn::Story,
+                min_sources: 1,
             },
             Route {
                 channel: Channel::Webhook,
@@ -721,6 +790,8 @@ mod tests {
                 address: "https://hooks.example.org/".into(),
                 signals: SignalKind::ALL.into_iter().collect(),
                 min_score: 0.0,
+                alert_on: crate::domain::AlertOn::Story,
+                min_sources: 1,
             },
         ]
     }
@@ -754,7 +825,14 @@ mod tests {
             body_hash: Some("h".into()),
         };
         let r = store
-            .ingest(&feed, &update, &items, &routes(), now)
+            .ingest(
+                &feed,
+                &update,
+                &items,
+                &routes(),
+                &StorySettings::default(),
+                now,
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -763,11 +841,19 @@ mod tests {
                 items: 3,
                 new_items: 3,
                 alerts: 2,
-                deliveries: 3
+                deliveries: 3,
+                ..IngestReport::default()
             }
         );
         let again = store
-            .ingest(&feed, &update, &items, &routes(), now)
+            .ingest(
+                &feed,
+                &update,
+                &items,
+                &routes(),
+                &StorySettings::default(),
+                now,
+            )
             .await
             .unwrap();
         assert_eq!(again.new_items, 0);
@@ -845,7 +931,14 @@ mod tests {
                 .unwrap();
             let items = vec![(item(&feed, "1", "t"), vec![])];
             store
-                .ingest(&feed, &FeedUpdate::default(), &items, &[], now)
+                .ingest(
+                    &feed,
+                    &FeedUpdate::default(),
+                    &items,
+                    &[],
+                    &StorySettings::default(),
+                    now,
+                )
                 .await
                 .unwrap();
             store.close().await;

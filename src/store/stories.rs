@@ -1,0 +1,604 @@
+//! Stories, statuses and corroboration holds, inside the ingest transaction.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::{Result, Store, StoreError, from_ms, idempotency_key, ms};
+use crate::config::{JoinBy, StorySettings};
+use crate::domain::{
+    AlertOn, Channel, FeedName, Item, Route, Signal, SignalKind, StatusNote, Topic,
+};
+use crate::stories::{Candidate, Terms, best_match, story_id};
+
+type Tx<'a> = Transaction<'a, Sqlite>;
+
+/// What placing one signal of one new item did.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Placement {
+    /// It opened a story: one alert, these deliveries now (and maybe holds).
+    Opened { story: String, deliveries: usize },
+    /// It joined a recent story silently; `deliveries` were released by its new source.
+    Joined { story: String, deliveries: usize },
+}
+
+/// Looks for an earlier item of the same feed that this one repeats under a fresh GUID: the
+/// same text, or the same link with similar text (a link alone is not enough: some feeds
+/// give every item their home page).
+pub(super) async fn find_repeat(
+    tx: &mut Tx<'_>,
+    feed: &FeedName,
+    link_norm: Option<&str>,
+    text_hash: &str,
+    terms: &Terms,
+    threshold: f32,
+) -> Result<Option<String>> {
+    let rows = sqlx::query(
+        "SELECT key, text_hash, terms FROM items
+         WHERE feed = $1 AND (text_hash = $2 OR ($3 IS NOT NULL AND link_norm = $3))
+         LIMIT 20",
+    )
+    .bind(feed.as_str())
+    .bind(text_hash)
+    .bind(link_norm)
+    .fetch_all(&mut **tx)
+    .await?;
+    for r in rows {
+        let key: String = r.try_get("key")?;
+        let hash: Option<String> = r.try_get("text_hash")?;
+        if hash.as_deref() == Some(text_hash) {
+            return Ok(Some(key));
+        }
+        let seen: Option<String> = r.try_get("terms")?;
+        if let Some(seen) = seen
+            && terms.similarity(&Terms::from_stored(&seen)) >= threshold
+        {
+            return Ok(Some(key));
+        }
+    }
+    Ok(None)
+}
+
+/// Puts one signal of a new item into a story: joins the closest recent one, or opens one
+/// (with its alert, its status effect and its deliveries or holds).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn place(
+    tx: &mut Tx<'_>,
+    item: &Item,
+    signal: &Signal,
+    terms: &Terms,
+    routes: &[Route],
+    settings: &StorySettings,
+    now: DateTime<Utc>,
+) -> Result<Placement> {
+    let since = now - chrono::Duration::from_std(settings.window).unwrap_or(chrono::TimeDelta::MAX);
+    let (sql, value) = match settings.join {
+        JoinBy::Signal => (
+            "SELECT m.story_id, m.terms FROM story_members m JOIN stories s ON s.id = m.story_id
+             WHERE s.signal = $1 AND s.last_seen_at >= $2",
+            signal.kind.as_str(),
+        ),
+        JoinBy::Topic => (
+            "SELECT m.story_id, m.terms FROM story_members m JOIN stories s ON s.id = m.story_id
+             WHERE s.topic = $1 AND s.last_seen_at >= $2",
+            signal.kind.topic().as_str(),
+        ),
+    };
+    let rows = sqlx::query(sql)
+        .bind(value)
+        .bind(ms(since))
+        .fetch_all(&mut **tx)
+        .await?;
+    let candidates = rows
+        .iter()
+        .map(|r| {
+            Ok(Candidate {
+                story_id: r.try_get("story_id")?,
+                terms: Terms::from_stored(r.try_get::<&str, _>("terms")?),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if let Some((story, similarity)) = best_match(terms, &candidates, settings.similarity) {
+        let story = story.to_owned();
+        let deliveries = join(tx, &story, item, terms, similarity, now).await?;
+        return Ok(Placement::Joined { story, deliveries });
+    }
+    open(tx, item, signal, terms, routes, settings, now).await
+}
+
+async fn join(
+    tx: &mut Tx<'_>,
+    story: &str,
+    item: &Item,
+    terms: &Terms,
+    similarity: f32,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    sqlx::query(
+        "INSERT INTO story_members (story_id, item_key, feed, title, terms, similarity, joined_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+    )
+    .bind(story)
+    .bind(item.key.as_str())
+    .bind(item.feed.as_str())
+    .bind(&item.title)
+    .bind(terms.to_stored())
+    .bind(f64::from(similarity))
+    .bind(ms(now))
+    .execute(&mut **tx)
+    .await?;
+    let before: i64 = sqlx::query_scalar("SELECT sources FROM stories WHERE id = $1")
+        .bind(story)
+        .fetch_one(&mut **tx)
+        .await?;
+    let sources: i64 = sqlx::query_scalar(
+        "UPDATE stories SET items = items + 1,
+           sources = (SELECT COUNT(DISTINCT feed) FROM story_members WHERE story_id = $1),
+           last_seen_at = MAX(last_seen_at, $2)
+         WHERE id = $1 RETURNING sources",
+    )
+    .bind(story)
+    .bind(ms(now))
+    .fetch_one(&mut **tx)
+    .await?;
+    if sources > before {
+        release_corroborated(tx, story, sources, now).await
+    } else {
+        Ok(0)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn open(
+    tx: &mut Tx<'_>,
+    item: &Item,
+    signal: &Signal,
+    terms: &Terms,
+    routes: &[Route],
+    settings: &StorySettings,
+    now: DateTime<Utc>,
+) -> Result<Placement> {
+    let id = story_id(&item.key, signal.kind);
+    let topic = signal.kind.topic();
+    sqlx::query(
+        "INSERT INTO stories (id, signal, topic, title, link, first_item, sources, items, started_at, last_seen_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, 1, $7, $7)",
+    )
+    .bind(&id)
+    .bind(signal.kind.as_str())
+    .bind(topic.as_str())
+    .bind(&item.title)
+    .bind(item.link.as_deref())
+    .bind(item.key.as_str())
+    .bind(ms(now))
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO story_members (story_id, item_key, feed, title, terms, similarity, joined_at)
+         VALUES ($1, $2, $3, $4, $5, 1.0, $6)",
+    )
+    .bind(&id)
+    .bind(item.key.as_str())
+    .bind(item.feed.as_str())
+    .bind(&item.title)
+    .bind(terms.to_stored())
+    .bind(ms(now))
+    .execute(&mut **tx)
+    .await?;
+    let status = set_status(tx, topic, signal.kind, &id, &item.title, item, now).await?;
+    let alert_id =
+        super::insert_alert_row(tx, item, signal, Some(&id), status.as_ref(), now).await?;
+    let changed = status.as_ref().is_some_and(StatusNote::changed);
+    let mut deliveries = 0;
+    for route in routes.iter().filter(|r| {
+        r.signals.contains(&signal.kind)
+            && signal.score >= r.min_score
+            && (r.alert_on == AlertOn::Story || changed)
+    }) {
+        if route.min_sources <= 1 {
+            let key = idempotency_key(&item.key, signal.kind, route.channel, &route.target);
+            deliveries += insert_delivery(
+                tx,
+                NewDelivery {
+                    alert_id,
+                    channel: route.channel,
+                    target: &route.target,
+                    address: &route.address,
+                    key: &key,
+                    kind: DeliveryKind::Alert,
+                    thread: None,
+                },
+                now,
+            )
+            .await?;
+        } else {
+            let deadline = now
+                + chrono::Duration::from_std(settings.max_wait).unwrap_or(chrono::TimeDelta::MAX);
+            sqlx::query(
+                "INSERT INTO story_holds (story_id, alert_id, channel, target, address, min_sources, deadline, state)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'waiting') ON CONFLICT DO NOTHING",
+            )
+            .bind(&id)
+            .bind(alert_id)
+            .bind(route.channel.as_str())
+            .bind(&route.target)
+            .bind(&route.address)
+            .bind(i64::from(route.min_sources))
+            .bind(ms(deadline))
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(Placement::Opened {
+        story: id,
+        deliveries,
+    })
+}
+
+/// Moves the topic's status to what this story says, unless a later story already set it.
+/// Returns the effect (`None` when the story is older than the current status).
+async fn set_status(
+    tx: &mut Tx<'_>,
+    topic: Topic,
+    kind: SignalKind,
+    story: &str,
+    title: &str,
+    item: &Item,
+    now: DateTime<Utc>,
+) -> Result<Option<StatusNote>> {
+    let at = item.published.map_or(now, |p| p.min(now));
+    let current = sqlx::query("SELECT value, set_at FROM statuses WHERE topic = $1")
+        .bind(topic.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    let before = match &current {
+        Some(r) => {
+            if from_ms(r.try_get("set_at")?) > at {
+                return Ok(None);
+            }
+            r.try_get::<String, _>("value")?
+        }
+        None => "unknown".to_owned(),
+    };
+    sqlx::query(
+        "INSERT INTO statuses (topic, value, story_id, story_title, set_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (topic) DO UPDATE SET value = excluded.value, story_id = excluded.story_id,
+           story_title = excluded.story_title, set_at = excluded.set_at",
+    )
+    .bind(topic.as_str())
+    .bind(kind.status())
+    .bind(story)
+    .bind(title)
+    .bind(ms(at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(Some(StatusNote {
+        topic,
+        before,
+        after: kind.status().to_owned(),
+    }))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DeliveryKind {
+    Alert,
+    Unconfirmed,
+    FollowUp,
+}
+
+/// One outbox row to make.
+pub(super) struct NewDelivery<'a> {
+    pub alert_id: i64,
+    pub channel: Channel,
+    pub target: &'a str,
+    pub address: &'a str,
+    pub key: &'a str,
+    pub kind: DeliveryKind,
+    /// For a follow-up: the key of the message it answers.
+    pub thread: Option<&'a str>,
+}
+
+pub(super) async fn insert_delivery(
+    tx: &mut Tx<'_>,
+    d: NewDelivery<'_>,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let NewDelivery {
+        alert_id,
+        channel,
+        target,
+        address,
+        key,
+        kind,
+        thread,
+    } = d;
+    Ok(sqlx::query(
+        "INSERT INTO deliveries (alert_id, channel, target, address, idempotency_key, state,
+                                 next_attempt_at, created_at, updated_at, unconfirmed, follow_up, thread_key)
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6, $6, $7, $8, $9)
+         ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(alert_id)
+    .bind(channel.as_str())
+    .bind(target)
+    .bind(address)
+    .bind(key)
+    .bind(ms(now))
+    .bind(i64::from(kind == DeliveryKind::Unconfirmed))
+    .bind(i64::from(kind == DeliveryKind::FollowUp))
+    .bind(thread)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected() as usize)
+}
+
+fn follow_up_key(story: &str, channel: &str, target: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [story, "confirmed", channel, target] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+/// A story reached `sources` feeds: holds waiting for that many are sent now; routes that got
+/// it unconfirmed get a follow-up in the same thread.
+async fn release_corroborated(
+    tx: &mut Tx<'_>,
+    story: &str,
+    sources: i64,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let holds = sqlx::query(
+        "SELECT h.alert_id, h.channel, h.target, h.address, h.state, h.first_key, a.item_key, a.signal
+         FROM story_holds h JOIN alerts a ON a.id = h.alert_id
+         WHERE h.story_id = $1 AND h.min_sources <= $2 AND h.state IN ('waiting', 'unconfirmed')",
+    )
+    .bind(story)
+    .bind(sources)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut n = 0;
+    for h in holds {
+        let channel: Channel = h
+            .try_get::<String, _>("channel")?
+            .parse()
+            .map_err(|message| StoreError::Corrupt {
+                table: "story_holds",
+                message,
+            })?;
+        let target: String = h.try_get("target")?;
+        let address: String = h.try_get("address")?;
+        let alert_id: i64 = h.try_get("alert_id")?;
+        let state: String = h.try_get("state")?;
+        let first: Option<String> = h.try_get("first_key")?;
+        let (key, kind) = if state == "waiting" {
+            let item = crate::domain::ItemKey::from_stored(h.try_get("item_key")?);
+            let signal: SignalKind =
+                h.try_get::<String, _>("signal")?
+                    .parse()
+                    .map_err(|message| StoreError::Corrupt {
+                        table: "alerts",
+                        message,
+                    })?;
+            (
+                idempotency_key(&item, signal, channel, &target),
+                DeliveryKind::Alert,
+            )
+        } else {
+            (
+                follow_up_key(story, channel.as_str(), &target),
+                DeliveryKind::FollowUp,
+            )
+        };
+        n += insert_delivery(
+            tx,
+            NewDelivery {
+                alert_id,
+                channel,
+                target: &target,
+                address: &address,
+                key: &key,
+                kind,
+                thread: first.as_deref().filter(|_| kind == DeliveryKind::FollowUp),
+            },
+            now,
+        )
+        .await?;
+        sqlx::query(
+            "UPDATE story_holds SET state = 'done' WHERE story_id = $1 AND channel = $2 AND target = $3",
+        )
+        .bind(story)
+        .bind(channel.as_str())
+        .bind(&target)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(n)
+}
+
+/// One topic on the status board.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusRow {
+    pub topic: Topic,
+    /// `unknown` when no story has set it.
+    pub value: String,
+    pub since: Option<DateTime<Utc>>,
+    pub story: Option<StoryRow>,
+}
+
+/// A story, for `status`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryRow {
+    pub id: String,
+    pub signal: String,
+    pub title: String,
+    pub link: Option<String>,
+    pub sources: u32,
+    pub items: u32,
+    pub started_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// The feeds that carried it, first first.
+    pub feeds: Vec<String>,
+}
+
+/// What housekeeping did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Housekeeping {
+    /// Held alerts sent unconfirmed because `stories.max_wait` passed.
+    pub unconfirmed: usize,
+    /// Stories forgotten after `stories.keep`.
+    pub forgotten: u64,
+}
+
+impl Store {
+    /// Sends held alerts whose wait is over, marked unconfirmed, and forgets stories not
+    /// reported for `keep` (the stories behind current statuses stay).
+    pub async fn housekeeping(
+        &self,
+        settings: &StorySettings,
+        now: DateTime<Utc>,
+    ) -> Result<Housekeeping> {
+        let mut tx = self.write_tx().await?;
+        let due = sqlx::query(
+            "SELECT h.story_id, h.alert_id, h.channel, h.target, h.address, a.item_key, a.signal
+             FROM story_holds h JOIN alerts a ON a.id = h.alert_id
+             WHERE h.state = 'waiting' AND h.deadline <= $1",
+        )
+        .bind(ms(now))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut report = Housekeeping::default();
+        for h in due {
+            let story: String = h.try_get("story_id")?;
+            let channel: Channel =
+                h.try_get::<String, _>("channel")?
+                    .parse()
+                    .map_err(|message| StoreError::Corrupt {
+                        table: "story_holds",
+                        message,
+                    })?;
+            let target: String = h.try_get("target")?;
+            let address: String = h.try_get("address")?;
+            let signal: SignalKind =
+                h.try_get::<String, _>("signal")?
+                    .parse()
+                    .map_err(|message| StoreError::Corrupt {
+                        table: "alerts",
+                        message,
+                    })?;
+            let item = crate::domain::ItemKey::from_stored(h.try_get("item_key")?);
+            let key = idempotency_key(&item, signal, channel, &target);
+            report.unconfirmed += insert_delivery(
+                &mut tx,
+                NewDelivery {
+                    alert_id: h.try_get("alert_id")?,
+                    channel,
+                    target: &target,
+                    address: &address,
+                    key: &key,
+                    kind: DeliveryKind::Unconfirmed,
+                    thread: None,
+                },
+                now,
+            )
+            .await?;
+            sqlx::query(
+                "UPDATE story_holds SET state = 'unconfirmed', first_key = $4
+                 WHERE story_id = $1 AND channel = $2 AND target = $3",
+            )
+            .bind(&story)
+            .bind(channel.as_str())
+            .bind(&target)
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let before =
+            now - chrono::Duration::from_std(settings.keep).unwrap_or(chrono::TimeDelta::MAX);
+        report.forgotten = sqlx::query(
+            "DELETE FROM stories WHERE last_seen_at < $1 AND id NOT IN (SELECT story_id FROM statuses)",
+        )
+        .bind(ms(before))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// The status board: every topic, set or not.
+    pub async fn statuses(&self) -> Result<Vec<StatusRow>> {
+        let mut out = Vec::new();
+        for topic in Topic::ALL {
+            let row = sqlx::query("SELECT value, story_id, set_at FROM statuses WHERE topic = $1")
+                .bind(topic.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+            let Some(row) = row else {
+                out.push(StatusRow {
+                    topic,
+                    value: "unknown".into(),
+                    since: None,
+                    story: None,
+                });
+                continue;
+            };
+            let story_id: String = row.try_get("story_id")?;
+            out.push(StatusRow {
+                topic,
+                value: row.try_get("value")?,
+                since: Some(from_ms(row.try_get("set_at")?)),
+                story: self.story(&story_id).await?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// One story with its feeds, if it is still kept.
+    pub async fn story(&self, id: &str) -> Result<Option<StoryRow>> {
+        let Some(r) = sqlx::query(
+            "SELECT id, signal, title, link, sources, items, started_at, last_seen_at FROM stories WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let feeds: Vec<String> = sqlx::query_scalar(
+            "SELECT feed FROM story_members WHERE story_id = $1 GROUP BY feed ORDER BY MIN(joined_at), feed",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Some(StoryRow {
+            id: r.try_get("id")?,
+            signal: r.try_get("signal")?,
+            title: r.try_get("title")?,
+            link: r.try_get("link")?,
+            sources: r.try_get::<i64, _>("sources")?.max(0) as u32,
+            items: r.try_get::<i64, _>("items")?.max(0) as u32,
+            started_at: from_ms(r.try_get("started_at")?),
+            last_seen_at: from_ms(r.try_get("last_seen_at")?),
+            feeds,
+        }))
+    }
+
+    /// Stories last reported at or after `since`, newest first.
+    pub async fn recent_stories(&self, since: DateTime<Utc>) -> Result<Vec<StoryRow>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM stories WHERE last_seen_at >= $1 ORDER BY started_at DESC, id",
+        )
+        .bind(ms(since))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(s) = self.story(&id).await? {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+}
