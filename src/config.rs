@@ -287,7 +287,7 @@ impl Default for StorySettings {
     fn default() -> Self {
         StorySettings {
             window: Duration::from_secs(48 * 3600),
-            similarity: 0.5,
+            similarity: 0.45,
             join: JoinBy::Signal,
             max_item_age: Duration::from_secs(48 * 3600),
             max_wait: Duration::from_secs(3600),

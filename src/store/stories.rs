@@ -74,12 +74,12 @@ pub(super) async fn place(
     let since = now - chrono::Duration::from_std(settings.window).unwrap_or(chrono::TimeDelta::MAX);
     let (sql, value) = match settings.join {
         JoinBy::Signal => (
-            "SELECT m.story_id, m.terms FROM story_members m JOIN stories s ON s.id = m.story_id
+            "SELECT DISTINCT m.story_id, m.terms FROM story_members m JOIN stories s ON s.id = m.story_id
              WHERE s.signal = $1 AND s.last_seen_at >= $2",
             signal.kind.as_str(),
         ),
         JoinBy::Topic => (
-            "SELECT m.story_id, m.terms FROM story_members m JOIN stories s ON s.id = m.story_id
+            "SELECT DISTINCT m.story_id, m.terms FROM story_members m JOIN stories s ON s.id = m.story_id
              WHERE s.topic = $1 AND s.last_seen_at >= $2",
             signal.kind.topic().as_str(),
         ),

@@ -16,9 +16,21 @@ use std::collections::BTreeSet;
 
 use sha2::{Digest, Sha256};
 
-/// The content words of one report, sorted and unique.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Terms(Vec<String>);
+/// The content words of one report, sorted and unique, with what comparing needs computed
+/// once: each word's hash and weight, sorted by hash, and their total weight.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Terms {
+    words: Vec<String>,
+    keys: Vec<(u64, f32)>,
+    mass: f32,
+}
+
+/// FNV-1a: words are short, and a collision only makes two reports look a word more alike.
+fn word_hash(w: &str) -> u64 {
+    w.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
 
 /// Words that carry no particulars.
 const STOP: &[&str] = &[
@@ -323,7 +335,16 @@ impl Terms {
                 set.insert(word);
             }
         }
-        Terms(set.into_iter().collect())
+        Terms::from_words(set.into_iter().collect())
+    }
+
+    /// `words` sorted and unique.
+    fn from_words(words: Vec<String>) -> Terms {
+        let mut keys: Vec<(u64, f32)> = words.iter().map(|w| (word_hash(w), weight(w))).collect();
+        keys.sort_unstable_by_key(|k| k.0);
+        keys.dedup_by_key(|k| k.0);
+        let mass = keys.iter().map(|k| k.1).sum();
+        Terms { words, keys, mass }
     }
 
     /// Reads terms back from their stored form (space-separated).
@@ -331,47 +352,43 @@ impl Terms {
         let mut v: Vec<String> = s.split_whitespace().map(str::to_owned).collect();
         v.sort();
         v.dedup();
-        Terms(v)
+        Terms::from_words(v)
     }
 
     /// The stored form: space-separated.
     pub fn to_stored(&self) -> String {
-        self.0.join(" ")
+        self.words.join(" ")
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    fn mass(&self) -> f32 {
-        self.0.iter().map(|t| weight(t)).sum()
+        self.words.is_empty()
     }
 
     /// How alike two reports are, in [0, 1]: the weight of the words they share over the
     /// weight of the smaller (at least [`MIN_MASS`]).
     pub fn similarity(&self, other: &Terms) -> f32 {
         let (mut i, mut j, mut shared) = (0, 0, 0.0f32);
-        let (a, b) = (&self.0, &other.0);
+        let (a, b) = (&self.keys, &other.keys);
         while i < a.len() && j < b.len() {
-            match a[i].cmp(&b[j]) {
+            match a[i].0.cmp(&b[j].0) {
                 std::cmp::Ordering::Less => i += 1,
                 std::cmp::Ordering::Greater => j += 1,
                 std::cmp::Ordering::Equal => {
-                    shared += weight(&a[i]);
+                    shared += a[i].1;
                     i += 1;
                     j += 1;
                 }
             }
         }
-        let smaller = self.mass().min(other.mass()).max(MIN_MASS);
+        let smaller = self.mass.min(other.mass).max(MIN_MASS);
         (shared / smaller).min(1.0)
     }
 
     /// The shared words, for explanations.
     pub fn shared<'a>(&'a self, other: &'a Terms) -> Vec<&'a str> {
-        self.0
+        self.words
             .iter()
-            .filter(|t| other.0.binary_search(t).is_ok())
+            .filter(|t| other.words.binary_search(t).is_ok())
             .map(String::as_str)
             .collect()
     }

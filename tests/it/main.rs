@@ -7,3 +7,4 @@ mod daemon;
 mod helpers;
 mod hostile;
 mod pipeline;
+mod stories;
