@@ -71,7 +71,7 @@ pub(super) async fn place(
     settings: &StorySettings,
     now: DateTime<Utc>,
 ) -> Result<Placement> {
-    let since = now - chrono::Duration::from_std(settings.window).unwrap_or(chrono::TimeDelta::MAX);
+    let since = shifted(now, settings.window, false);
     let (sql, value) = match settings.join {
         JoinBy::Signal => (
             "SELECT DISTINCT m.story_id, m.terms FROM story_members m JOIN stories s ON s.id = m.story_id
@@ -114,19 +114,7 @@ async fn join(
     similarity: f32,
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    sqlx::query(
-        "INSERT INTO story_members (story_id, item_key, feed, title, terms, similarity, joined_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-    )
-    .bind(story)
-    .bind(item.key.as_str())
-    .bind(item.feed.as_str())
-    .bind(&item.title)
-    .bind(terms.to_stored())
-    .bind(f64::from(similarity))
-    .bind(ms(now))
-    .execute(&mut **tx)
-    .await?;
+    insert_member(tx, story, item, terms, similarity, now).await?;
     let before: i64 = sqlx::query_scalar("SELECT sources FROM stories WHERE id = $1")
         .bind(story)
         .fetch_one(&mut **tx)
@@ -146,6 +134,53 @@ async fn join(
     } else {
         Ok(0)
     }
+}
+
+async fn insert_member(
+    tx: &mut Tx<'_>,
+    story: &str,
+    item: &Item,
+    terms: &Terms,
+    similarity: f32,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO story_members (story_id, item_key, feed, title, terms, similarity, joined_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+    )
+    .bind(story)
+    .bind(item.key.as_str())
+    .bind(item.feed.as_str())
+    .bind(&item.title)
+    .bind(terms.to_stored())
+    .bind(f64::from(similarity))
+    .bind(ms(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// `now` moved by `d` (saturating), forwards or back.
+fn shifted(now: DateTime<Utc>, d: std::time::Duration, forward: bool) -> DateTime<Utc> {
+    let d = chrono::Duration::from_std(d).unwrap_or(chrono::TimeDelta::MAX);
+    if forward {
+        now.checked_add_signed(d)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    } else {
+        now.checked_sub_signed(d)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+}
+
+/// A column holding one of our names (a channel, a signal), parsed.
+fn parsed<T: std::str::FromStr<Err = String>>(
+    row: &sqlx::sqlite::SqliteRow,
+    column: &str,
+    table: &'static str,
+) -> Result<T> {
+    row.try_get::<String, _>(column)?
+        .parse()
+        .map_err(|message| StoreError::Corrupt { table, message })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -173,18 +208,7 @@ async fn open(
     .bind(ms(now))
     .execute(&mut **tx)
     .await?;
-    sqlx::query(
-        "INSERT INTO story_members (story_id, item_key, feed, title, terms, similarity, joined_at)
-         VALUES ($1, $2, $3, $4, $5, 1.0, $6)",
-    )
-    .bind(&id)
-    .bind(item.key.as_str())
-    .bind(item.feed.as_str())
-    .bind(&item.title)
-    .bind(terms.to_stored())
-    .bind(ms(now))
-    .execute(&mut **tx)
-    .await?;
+    insert_member(tx, &id, item, terms, 1.0, now).await?;
     let status = set_status(tx, topic, signal.kind, &id, &item.title, item, now).await?;
     let alert_id =
         super::insert_alert_row(tx, item, signal, Some(&id), status.as_ref(), now).await?;
@@ -360,13 +384,7 @@ async fn release_corroborated(
     .await?;
     let mut n = 0;
     for h in holds {
-        let channel: Channel = h
-            .try_get::<String, _>("channel")?
-            .parse()
-            .map_err(|message| StoreError::Corrupt {
-                table: "story_holds",
-                message,
-            })?;
+        let channel: Channel = parsed(&h, "channel", "story_holds")?;
         let target: String = h.try_get("target")?;
         let address: String = h.try_get("address")?;
         let alert_id: i64 = h.try_get("alert_id")?;
@@ -374,13 +392,7 @@ async fn release_corroborated(
         let first: Option<String> = h.try_get("first_key")?;
         let (key, kind) = if state == "waiting" {
             let item = crate::domain::ItemKey::from_stored(h.try_get("item_key")?);
-            let signal: SignalKind =
-                h.try_get::<String, _>("signal")?
-                    .parse()
-                    .map_err(|message| StoreError::Corrupt {
-                        table: "alerts",
-                        message,
-                    })?;
+            let signal: SignalKind = parsed(&h, "signal", "alerts")?;
             (
                 idempotency_key(&item, signal, channel, &target),
                 DeliveryKind::Alert,
@@ -471,22 +483,10 @@ impl Store {
         let mut report = Housekeeping::default();
         for h in due {
             let story: String = h.try_get("story_id")?;
-            let channel: Channel =
-                h.try_get::<String, _>("channel")?
-                    .parse()
-                    .map_err(|message| StoreError::Corrupt {
-                        table: "story_holds",
-                        message,
-                    })?;
+            let channel: Channel = parsed(&h, "channel", "story_holds")?;
             let target: String = h.try_get("target")?;
             let address: String = h.try_get("address")?;
-            let signal: SignalKind =
-                h.try_get::<String, _>("signal")?
-                    .parse()
-                    .map_err(|message| StoreError::Corrupt {
-                        table: "alerts",
-                        message,
-                    })?;
+            let signal: SignalKind = parsed(&h, "signal", "alerts")?;
             let item = crate::domain::ItemKey::from_stored(h.try_get("item_key")?);
             let key = idempotency_key(&item, signal, channel, &target);
             report.unconfirmed += insert_delivery(
@@ -514,8 +514,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let before =
-            now - chrono::Duration::from_std(settings.keep).unwrap_or(chrono::TimeDelta::MAX);
+        let before = shifted(now, settings.keep, false);
         report.forgotten = sqlx::query(
             "DELETE FROM stories WHERE last_seen_at < $1 AND id NOT IN (SELECT story_id FROM statuses)",
         )
@@ -600,5 +599,80 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Evidence, Field, ItemKey};
+    use crate::store::FeedUpdate;
+
+    fn item(feed: &FeedName, guid: &str, title: &str) -> Item {
+        Item {
+            key: ItemKey::compute(feed, Some(guid), None, title, ""),
+            feed: feed.clone(),
+            guid: Some(guid.into()),
+            link: Some(format!("https://example.org/{guid}")),
+            title: title.into(),
+            summary: String::new(),
+            published: None,
+        }
+    }
+
+    fn rejects() -> Signal {
+        Signal {
+            kind: SignalKind::RussiaRejects,
+            score: 0.9,
+            evidence: Evidence {
+                rule: "r".into(),
+                words: vec![],
+                sentence: String::new(),
+                field: Field::Title,
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_story_joins_only_within_its_window_and_is_forgotten_after_keep() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let settings = StorySettings::default();
+        let (a, b) = (FeedName::parse("a").unwrap(), FeedName::parse("b").unwrap());
+        let t0 = Utc::now() - chrono::Duration::days(60);
+        let text = "Peskov rejects Riyadh 30-day energy truce";
+        let ingest = |feed: FeedName, guid: &'static str, at: DateTime<Utc>| {
+            let store = store.clone();
+            let settings = settings.clone();
+            async move {
+                let items = vec![(item(&feed, guid, text), vec![rejects()])];
+                store
+                    .ingest(&feed, &FeedUpdate::default(), &items, &[], &settings, at)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(ingest(a.clone(), "1", t0).await.alerts, 1);
+        // Another feed a day later: the same story, now with two sources.
+        let r = ingest(b.clone(), "2", t0 + chrono::Duration::days(1)).await;
+        assert_eq!((r.alerts, r.joined), (0, 1));
+        let board = store.statuses().await.unwrap();
+        assert_eq!(board[0].story.as_ref().unwrap().sources, 2);
+        // The same text again on feed b is a repeat, not news.
+        let r = ingest(b.clone(), "2b", t0 + chrono::Duration::days(1)).await;
+        assert_eq!((r.new_items, r.repeats), (0, 1));
+        // Past the window (48 h after it was last reported): a new story.
+        let c = FeedName::parse("c").unwrap();
+        let r = ingest(c, "3", t0 + chrono::Duration::days(4)).await;
+        assert_eq!((r.alerts, r.joined), (1, 0));
+        // 30 days later the first story is forgotten; the one behind the status stays.
+        let done = store
+            .housekeeping(&settings, t0 + chrono::Duration::days(33))
+            .await
+            .unwrap();
+        assert_eq!(done.forgotten, 1);
+        let board = store.statuses().await.unwrap();
+        assert_eq!(board[0].value, "rejects");
+        assert_eq!(board[0].story.as_ref().unwrap().sources, 1);
     }
 }
