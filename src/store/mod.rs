@@ -974,3 +974,62 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod migration_tests {
+    use super::*;
+
+    /// A database written by version 1 of the schema (before stories) opens, is brought up to
+    /// date, and its pending delivery is still sent.
+    #[tokio::test]
+    async fn a_version_1_database_keeps_working() {
+        let dir = tempfile::tempdir().unwrap();
+        let v1 = dir.path().join("v1-migrations");
+        std::fs::create_dir(&v1).unwrap();
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/0001_init.sql"),
+            v1.join("0001_init.sql"),
+        )
+        .unwrap();
+        let state = dir.path().join("state");
+        std::fs::create_dir(&state).unwrap();
+        {
+            let options = SqliteConnectOptions::new()
+                .filename(state.join(DB_FILE))
+                .create_if_missing(true);
+            let pool = SqlitePoolOptions::new()
+                .connect_with(options)
+                .await
+                .unwrap();
+            sqlx::migrate::Migrator::new(v1.as_path())
+                .await
+                .unwrap()
+                .run(&pool)
+                .await
+                .unwrap();
+            for sql in [
+                "INSERT INTO items (key, feed, guid, link, title, published_at, seen_at)
+                 VALUES ('k1', 'wire', 'g1', NULL, 'Kremlin rejects truce', NULL, 1)",
+                "INSERT INTO alerts (item_key, signal, score, rule, words, sentence, field, feed,
+                   title, summary, link, published_at, created_at)
+                 VALUES ('k1', 'russia_rejects', 0.9, 'r', '[\"Kremlin\"]', 's', 'title', 'wire',
+                   'Kremlin rejects truce', '', NULL, NULL, 1)",
+                "INSERT INTO deliveries (alert_id, channel, target, address, idempotency_key, state,
+                   next_attempt_at, created_at, updated_at)
+                 VALUES (1, 'webhook', 'hook', 'https://hooks.example.org/', 'key-1', 'pending', 1, 1, 1)",
+            ] {
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+            pool.close().await;
+        }
+        let store = Store::open(&state).await.unwrap();
+        let lane = Lane::of(Channel::Webhook, "hook");
+        let due = store.claim_due(&lane, Utc::now(), 10).await.unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].idempotency_key, "key-1");
+        assert_eq!(due[0].alert.story, None);
+        assert_eq!(due[0].sources, 1);
+        assert!(!due[0].unconfirmed && !due[0].follow_up);
+        assert_eq!(store.statuses().await.unwrap()[0].value, "unknown");
+    }
+}
