@@ -7,6 +7,7 @@
 //! daemon waits up to `daemon.shutdown_grace`; a delivery still `sending` after that is put
 //! back to `pending` on the next start and sent again with the same idempotency key.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ use tracing::{error, info, warn};
 
 use crate::config::{FeedSettings, Settings};
 use crate::fetch::Fetcher;
+use crate::metrics::Metrics;
 use crate::notify::{LaneMode, Notifiers, deliver_once, routes, run_lane};
 use crate::poll::{PollContext, PollOutcome, poll_feed_once};
 use crate::store::{StateLock, Store};
@@ -79,9 +81,9 @@ pub async fn run(
     options: RunOptions,
     shutdown: CancellationToken,
 ) -> anyhow::Result<CycleSummary> {
-    let state_dir = &settings.daemon.state_dir;
-    let _lock = StateLock::acquire(state_dir)?;
-    let store = Store::open(state_dir).await?;
+    let state_dir = settings.daemon.state_dir.clone();
+    let _lock = StateLock::acquire(&state_dir)?;
+    let store = Store::open(&state_dir).await?;
     let now = Utc::now();
     let released = store.release_in_flight(now).await?;
     if released > 0 {
@@ -90,22 +92,42 @@ pub async fn run(
             "deliveries interrupted by the last shutdown will be sent again, with their original idempotency keys"
         );
     }
+    let metrics = Arc::new(Metrics::new());
+    let summary = if options.once {
+        let (ctx, notifiers) = prepare(&settings, &store, &metrics).await?;
+        run_once(&settings, &ctx, &notifiers, options.now).await?
+    } else {
+        run_daemon(settings, store.clone(), metrics, shutdown).await?;
+        CycleSummary::default()
+    };
+    store.close().await;
+    Ok(summary)
+}
+
+/// What one configuration needs: the poll context and the notifiers, with the store's feed
+/// rows in step with the config.
+async fn prepare(
+    settings: &Settings,
+    store: &Store,
+    metrics: &Arc<Metrics>,
+) -> anyhow::Result<(PollContext, Arc<Notifiers>)> {
     store
         .sync_feeds(
             settings.feeds.iter().map(|f| (&f.name, f.source.display())),
-            now,
+            Utc::now(),
         )
         .await?;
     let fetcher = Fetcher::new(&settings.fetch).context("cannot build the HTTP client")?;
     let notifiers =
-        Arc::new(Notifiers::from_settings(&settings).context("cannot set up the notifiers")?);
+        Arc::new(Notifiers::from_settings(settings).context("cannot set up the notifiers")?);
     let ctx = PollContext {
         store: store.clone(),
         fetcher,
         classifier: settings.classifier.clone(),
-        routes: Arc::new(routes(&settings)),
+        routes: Arc::new(routes(settings)),
         limits: settings.parse,
         stories: Arc::new(settings.stories.clone()),
+        metrics: metrics.clone(),
     };
     let channels: Vec<String> = ctx
         .routes
@@ -115,21 +137,11 @@ pub async fn run(
     info!(
         feeds = settings.feeds.len(),
         channels = %channels.join(","),
-        state = %state_dir.display(),
+        state = %settings.daemon.state_dir.display(),
         "ceasefire-watch {} started",
         env!("CARGO_PKG_VERSION")
     );
-
-    let summary = if options.once {
-        run_once(&settings, &ctx, &notifiers, options.now).await?
-    } else {
-        notify_systemd(&[sd_notify::NotifyState::Ready]);
-        run_daemon(&settings, ctx, notifiers, shutdown).await;
-        notify_systemd(&[sd_notify::NotifyState::Stopping]);
-        CycleSummary::default()
-    };
-    store.close().await;
-    Ok(summary)
+    Ok((ctx, notifiers))
 }
 
 async fn run_once(
@@ -159,7 +171,14 @@ async fn run_once(
         .housekeeping(&settings.stories, now())
         .await?
         .unconfirmed;
-    let round = deliver_once(&ctx.store, notifiers, &settings.delivery, Utc::now()).await?;
+    let round = deliver_once(
+        &ctx.store,
+        notifiers,
+        &settings.delivery,
+        &ctx.metrics,
+        Utc::now(),
+    )
+    .await?;
     summary.delivered = round.delivered;
     summary.retrying = round.retried;
     summary.dead = round.dead;
@@ -183,25 +202,141 @@ async fn run_once(
     Ok(summary)
 }
 
+/// The daemon: one generation of loops per configuration. SIGHUP loads the config again;
+/// a valid one replaces the running generation (its polls and sends finish within the grace
+/// period, state stays in the store, so nothing is alerted twice), an invalid one is refused
+/// with its errors and the running one stays in force.
 async fn run_daemon(
-    settings: &Settings,
-    ctx: PollContext,
-    notifiers: Arc<Notifiers>,
+    mut settings: Settings,
+    store: Store,
+    metrics: Arc<Metrics>,
     shutdown: CancellationToken,
-) {
+) -> anyhow::Result<()> {
+    let started = Utc::now();
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("cannot install the SIGHUP handler")?;
+    let listener = match settings.http.listen {
+        Some(addr) => Some(crate::http::bind(addr).await?),
+        None => None,
+    };
+    let (mut ctx, mut notifiers) = prepare(&settings, &store, &metrics).await?;
+    let services = TaskTracker::new();
+    let health = crate::http::HealthState {
+        store: store.clone(),
+        metrics: metrics.clone(),
+        started,
+        stalled_after: stalled_after(&settings),
+        failing_after: settings.http.failing_after,
+    };
+    if let Some(listener) = listener {
+        info!(listen = %settings.http.listen.unwrap_or(([127, 0, 0, 1], 0).into()), "serving /healthz and /metrics");
+        services.spawn(crate::http::serve(
+            listener,
+            health.clone(),
+            shutdown.clone(),
+        ));
+    }
+    services.spawn(watchdog_loop(
+        health,
+        settings.feeds.len(),
+        shutdown.clone(),
+    ));
+    notify_systemd(&[sd_notify::NotifyState::Ready]);
+    loop {
+        let generation = shutdown.child_token();
+        let abort = CancellationToken::new();
+        let tracker = start_generation(&settings, &ctx, &notifiers, &generation, &abort).await;
+        let next = loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break None,
+                _ = hangup.recv() => {
+                    info!(config = %settings.config_path.display(), "SIGHUP: reading the config again");
+                    match crate::config::load(&settings.config_path) {
+                        Ok(mut new) => {
+                            if new.daemon.state_dir != settings.daemon.state_dir {
+                                warn!("daemon.state_dir changes only on a restart; the running state directory stays");
+                                new.daemon.state_dir = settings.daemon.state_dir.clone();
+                            }
+                            if new.http.listen != settings.http.listen {
+                                warn!("http.listen changes only on a restart");
+                            }
+                            break Some(new);
+                        }
+                        Err(errors) => {
+                            error!("the new config is refused; the running one stays in force:\n{errors}");
+                        }
+                    }
+                }
+            }
+        };
+        if next.is_some() {
+            notify_systemd(&[sd_notify::NotifyState::Reloading]);
+        }
+        generation.cancel();
+        stop_generation(tracker, settings.daemon.shutdown_grace, &abort).await;
+        let Some(new) = next else { break };
+        match prepare(&new, &store, &metrics).await {
+            Ok((c, n)) => {
+                settings = new;
+                ctx = c;
+                notifiers = n;
+                metrics.reloaded();
+                info!(feeds = settings.feeds.len(), "config reloaded");
+            }
+            Err(e) => {
+                error!(error = %format!("{e:#}"), "cannot apply the new config; the running one stays in force")
+            }
+        }
+        notify_systemd(&[sd_notify::NotifyState::Ready]);
+    }
+    notify_systemd(&[sd_notify::NotifyState::Stopping]);
+    services.close();
+    let _ = tokio::time::timeout(Duration::from_secs(5), services.wait()).await;
+    Ok(())
+}
+
+/// No finished poll for this long means the loop is stuck: three of the longest intervals,
+/// and never less than ten minutes.
+fn stalled_after(settings: &Settings) -> Duration {
+    let longest = settings
+        .feeds
+        .iter()
+        .map(|f| f.interval)
+        .max()
+        .unwrap_or_default();
+    (longest * 3 + settings.fetch.timeout).max(Duration::from_secs(600))
+}
+
+/// Spawns the feed loops and lane workers of one configuration.
+async fn start_generation(
+    settings: &Settings,
+    ctx: &PollContext,
+    notifiers: &Arc<Notifiers>,
+    stop: &CancellationToken,
+    abort: &CancellationToken,
+) -> TaskTracker {
     let tracker = TaskTracker::new();
-    // Past the grace period: cut polls and sends short (their rows go back to pending).
-    let abort = CancellationToken::new();
     // Bumped whenever polling adds outbox rows; every lane worker watches it.
     let wake = Arc::new(watch::Sender::new(0u64));
     let fetch_slots = Arc::new(Semaphore::new(settings.fetch.concurrency));
+    let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
     for feed in settings.feeds.iter().cloned() {
+        // Files have no host to be polite to: each is its own.
+        let host = feed
+            .source
+            .host()
+            .unwrap_or_else(|| format!("file:{}", feed.name));
+        let per_host = hosts
+            .entry(host)
+            .or_insert_with(|| Arc::new(Semaphore::new(settings.fetch.per_host)))
+            .clone();
         let ctx = ctx.clone();
         let wake = wake.clone();
         let slots = fetch_slots.clone();
-        let shutdown = shutdown.clone();
+        let stop = stop.clone();
         let abort = abort.clone();
-        tracker.spawn(async move { feed_loop(ctx, feed, slots, wake, shutdown, abort).await });
+        tracker
+            .spawn(async move { feed_loop(ctx, feed, [slots, per_host], wake, stop, abort).await });
     }
     let mut lanes = crate::notify::lanes(&ctx.routes);
     match ctx.store.pending_lanes().await {
@@ -218,14 +353,15 @@ async fn run_daemon(
     for lane in lanes {
         let store = ctx.store.clone();
         let notifiers = notifiers.clone();
+        let metrics = ctx.metrics.clone();
         let delivery = settings.delivery.clone();
         let mode = LaneMode::Daemon {
             wake: wake.subscribe(),
-            stop: shutdown.clone(),
+            stop: stop.clone(),
             abort: abort.clone(),
         };
         tracker.spawn(async move {
-            if let Err(e) = run_lane(&store, &notifiers, &delivery, lane, mode).await {
+            if let Err(e) = run_lane(&store, &notifiers, &delivery, &metrics, lane, mode).await {
                 error!(error = %crate::fetch::error_chain(&e), "delivery worker stopped");
             }
         });
@@ -234,13 +370,17 @@ async fn run_daemon(
         let store = ctx.store.clone();
         let stories = ctx.stories.clone();
         let wake = wake.clone();
-        let shutdown = shutdown.clone();
-        tracker.spawn(async move { housekeeping_loop(store, stories, wake, shutdown).await });
+        let stop = stop.clone();
+        tracker.spawn(async move { housekeeping_loop(store, stories, wake, stop).await });
     }
     tracker.close();
-    shutdown.cancelled().await;
-    let grace = settings.daemon.shutdown_grace;
-    info!(grace = %humantime::format_duration(grace), "shutting down");
+    tracker
+}
+
+/// Waits for a generation's tasks: up to `grace`, then cuts polls and sends short (their rows
+/// go back to pending) and waits a little more.
+async fn stop_generation(tracker: TaskTracker, grace: Duration, abort: &CancellationToken) {
+    info!(grace = %humantime::format_duration(grace), "stopping polls and deliveries");
     if tokio::time::timeout(grace, tracker.wait()).await.is_ok() {
         info!("stopped cleanly");
         return;
@@ -260,11 +400,83 @@ async fn run_daemon(
     }
 }
 
+/// Pings the systemd watchdog (when `WatchdogSec=` is set) while the poll loop makes progress,
+/// and keeps `STATUS=` up to date.
+async fn watchdog_loop(
+    health: crate::http::HealthState,
+    feeds: usize,
+    shutdown: CancellationToken,
+) {
+    let watchdog = sd_notify::watchdog_enabled();
+    let every = watchdog
+        .map(|w| w / 2)
+        .unwrap_or(Duration::from_secs(30))
+        .clamp(Duration::from_millis(100), Duration::from_secs(30));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        let now = Utc::now();
+        let progressing = poll_loop_progressing(
+            health.metrics.last_poll(),
+            health.started,
+            now,
+            health.stalled_after,
+            feeds,
+        );
+        let pending = health
+            .store
+            .outbox_counts()
+            .await
+            .map(|c| (c.pending + c.sending).to_string())
+            .unwrap_or_else(|_| "?".into());
+        let failing = health
+            .metrics
+            .feed_health()
+            .values()
+            .filter(|f| f.consecutive_failures > 0)
+            .count();
+        let last = health
+            .metrics
+            .last_poll()
+            .map(|t| t.format("%H:%M:%S UTC").to_string())
+            .unwrap_or_else(|| "none yet".into());
+        let status = format!(
+            "{feeds} feeds ({failing} failing), last poll {last}, {pending} deliveries pending"
+        );
+        let mut states = vec![sd_notify::NotifyState::Status(&status)];
+        if progressing && watchdog.is_some() {
+            states.push(sd_notify::NotifyState::Watchdog);
+        } else if !progressing {
+            warn!(limit = %humantime::format_duration(health.stalled_after), "no poll has finished for too long; not pinging the watchdog");
+        }
+        notify_systemd(&states);
+    }
+}
+
+/// Whether the poll loop counts as alive: a poll finished within `stalled_after` (or the
+/// daemon has not been up that long, or it has no feeds to poll).
+pub fn poll_loop_progressing(
+    last_poll: Option<chrono::DateTime<Utc>>,
+    started: chrono::DateTime<Utc>,
+    now: chrono::DateTime<Utc>,
+    stalled_after: Duration,
+    feeds: usize,
+) -> bool {
+    if feeds == 0 {
+        return true;
+    }
+    let since = last_poll.unwrap_or(started);
+    (now - since).to_std().unwrap_or_default() <= stalled_after
+}
+
 /// Polls one feed for the life of the daemon.
 async fn feed_loop(
     ctx: PollContext,
     feed: FeedSettings,
-    slots: Arc<Semaphore>,
+    // The global fetch slots and the feed's host's.
+    slots: [Arc<Semaphore>; 2],
     wake: Arc<watch::Sender<u64>>,
     shutdown: CancellationToken,
     abort: CancellationToken,
@@ -277,7 +489,10 @@ async fn feed_loop(
             _ = tokio::time::sleep(delay) => {}
         }
         let poll = async {
-            let Ok(_permit) = slots.acquire().await else {
+            let Ok(_host) = slots[1].acquire().await else {
+                return None;
+            };
+            let Ok(_permit) = slots[0].acquire().await else {
                 return None;
             };
             Some(poll_feed_once(&ctx, &feed, Utc::now()).await)
@@ -381,6 +596,33 @@ fn notify_systemd(states: &[sd_notify::NotifyState<'_>]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_watchdog_is_fed_only_while_polls_keep_finishing() {
+        let started = Utc::now();
+        let limit = Duration::from_secs(600);
+        let at = |mins| started + chrono::Duration::minutes(mins);
+        // Just started, nothing polled yet: fine until the limit.
+        assert!(poll_loop_progressing(None, started, at(5), limit, 3));
+        assert!(!poll_loop_progressing(None, started, at(11), limit, 3));
+        // Polls finishing: fed; a loop stuck since minute 20: not fed past minute 30.
+        assert!(poll_loop_progressing(
+            Some(at(20)),
+            started,
+            at(29),
+            limit,
+            3
+        ));
+        assert!(!poll_loop_progressing(
+            Some(at(20)),
+            started,
+            at(31),
+            limit,
+            3
+        ));
+        // No feeds: nothing to make progress on.
+        assert!(poll_loop_progressing(None, started, at(60), limit, 0));
+    }
 
     #[test]
     fn failures_back_off_and_honour_retry_after() {

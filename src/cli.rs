@@ -291,6 +291,7 @@ fn default_fetch_settings() -> config::FetchSettings {
         max_body_bytes: 10 * 1024 * 1024,
         max_redirects: 5,
         concurrency: 1,
+        per_host: 1,
         user_agent: config::default_user_agent(),
     }
 }

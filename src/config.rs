@@ -84,7 +84,15 @@ struct RawFetch {
     max_body_bytes: Option<u64>,
     max_redirects: Option<u32>,
     concurrency: Option<u32>,
+    per_host: Option<u32>,
     user_agent: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    listen: Option<String>,
+    failing_after: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -177,6 +185,7 @@ const SECTIONS: &[&str] = &[
     "webhooks",
     "delivery",
     "stories",
+    "http",
     "rules",
 ];
 
@@ -198,6 +207,7 @@ pub struct Settings {
     pub webhooks: Vec<WebhookSettings>,
     pub delivery: DeliverySettings,
     pub stories: StorySettings,
+    pub http: HttpSettings,
     /// The built-in rule pack with `[rules]` applied, compiled.
     pub classifier: Arc<Classifier>,
 }
@@ -222,6 +232,8 @@ pub struct FetchSettings {
     pub max_redirects: usize,
     /// Feeds fetched at the same time.
     pub concurrency: usize,
+    /// Fetches at once from one host (several feeds of one site are fetched in turn).
+    pub per_host: usize,
     pub user_agent: String,
 }
 
@@ -263,6 +275,15 @@ pub struct Subscriber {
     pub min_score: f32,
     pub alert_on: AlertOn,
     pub min_sources: u32,
+}
+
+/// The optional `/healthz` and `/metrics` listener.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpSettings {
+    /// Off unless set.
+    pub listen: Option<std::net::SocketAddr>,
+    /// A feed failing for this long is listed by `/healthz` (and logged once an hour).
+    pub failing_after: Duration,
 }
 
 /// How items join stories, and which are too old to alert.
@@ -581,6 +602,14 @@ fn build(
             Some(n) => n as usize,
             None => 16,
         },
+        per_host: match raw.per_host {
+            Some(0) => {
+                err(errors, "fetch.per_host".into(), "must be at least 1".into());
+                1
+            }
+            Some(n) => n as usize,
+            None => 1,
+        },
         user_agent: match raw.user_agent {
             Some(ua) if ua.trim().is_empty() || ua.chars().any(|c| c.is_control()) => {
                 err(
@@ -853,6 +882,30 @@ fn build(
         section(root.get("stories").cloned(), "stories", errors).unwrap_or_default();
     let stories = story_settings(raw, errors);
 
+    // [http]
+    let raw: RawHttp = section(root.get("http").cloned(), "http", errors).unwrap_or_default();
+    let http = HttpSettings {
+        listen: raw.listen.as_deref().and_then(|l| {
+            l.trim()
+                .parse()
+                .map_err(|e| {
+                    err(
+                        errors,
+                        "http.listen".into(),
+                        format!("{l:?} is not an address like \"127.0.0.1:9184\" ({e})"),
+                    )
+                })
+                .ok()
+        }),
+        failing_after: duration(
+            raw.failing_after.as_deref(),
+            "http.failing_after",
+            Duration::from_secs(3600),
+            Duration::from_secs(1),
+            errors,
+        ),
+    };
+
     // [rules]
     let overlay: Option<RuleOverlay> = match root.get("rules").cloned() {
         None => None,
@@ -906,6 +959,7 @@ fn build(
         webhooks,
         delivery,
         stories,
+        http,
         classifier: classifier?,
     })
 }

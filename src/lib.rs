@@ -12,6 +12,8 @@ pub mod config;
 pub mod domain;
 pub mod eval;
 pub mod fetch;
+pub mod http;
+pub mod metrics;
 pub mod notify;
 pub mod parse;
 pub mod poll;

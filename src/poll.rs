@@ -3,7 +3,7 @@
 //! `app` only decides when.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -11,8 +11,9 @@ use tracing::{debug, info, instrument, warn};
 
 use crate::classify::Classifier;
 use crate::config::{FeedSettings, StorySettings};
-use crate::domain::{Item, Route, Signal};
+use crate::domain::{Item, Route, Signal, SignalKind};
 use crate::fetch::{FetchOutcome, Fetcher};
+use crate::metrics::Metrics;
 use crate::parse::{ParseLimits, parse_feed};
 use crate::store::{FeedUpdate, IngestReport, Store, StoreError};
 
@@ -25,6 +26,7 @@ pub struct PollContext {
     pub routes: Arc<Vec<Route>>,
     pub limits: ParseLimits,
     pub stories: Arc<StorySettings>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// How a poll ended.
@@ -47,9 +49,52 @@ pub enum PollOutcome {
 }
 
 /// Polls `feed` once at `now`. Only a store error is an `Err`: everything that can go wrong
-/// with the feed itself is a [`PollOutcome::Failed`], logged with the feed's name.
+/// with the feed itself is a [`PollOutcome::Failed`], logged with the feed's name. Counted in
+/// the metrics either way.
 #[instrument(skip_all, fields(feed = %feed.name))]
 pub async fn poll_feed_once(
+    ctx: &PollContext,
+    feed: &FeedSettings,
+    now: DateTime<Utc>,
+) -> Result<PollOutcome, StoreError> {
+    let started = Instant::now();
+    let outcome = poll(ctx, feed, now).await;
+    let took = started.elapsed();
+    let name = feed.name.as_str();
+    match &outcome {
+        Ok(PollOutcome::NotModified) => ctx.metrics.poll(name, "not_modified", took, None),
+        Ok(PollOutcome::Unchanged) => ctx.metrics.poll(name, "unchanged", took, None),
+        Ok(PollOutcome::Ingested(r)) => {
+            ctx.metrics.poll(name, "ok", took, None);
+            ctx.metrics.new_items(
+                r.new_items,
+                SignalKind::ALL.into_iter().flat_map(|k| {
+                    std::iter::repeat_n(k.as_str().to_owned(), r.signals[k.index()] as usize)
+                }),
+            );
+        }
+        Ok(PollOutcome::Failed {
+            kind,
+            error,
+            failures,
+            ..
+        }) => {
+            ctx.metrics.poll(name, kind, took, Some(error));
+            // The first failures in a row are logged each; a feed that keeps failing, once
+            // an hour (it is listed by /healthz meanwhile).
+            if ctx
+                .metrics
+                .failure_report_due(name, Utc::now(), Duration::from_secs(3600))
+            {
+                warn!(url = %feed.source, failures, kind = *kind, error = %error, "poll failed; the feed will be tried again later");
+            }
+        }
+        Err(e) => ctx.metrics.poll(name, "store", took, Some(&e.to_string())),
+    }
+    outcome
+}
+
+async fn poll(
     ctx: &PollContext,
     feed: &FeedSettings,
     now: DateTime<Utc>,
@@ -71,7 +116,7 @@ pub async fn poll_feed_once(
                 .store
                 .record_feed_failure(&feed.name, &error, now)
                 .await?;
-            warn!(url = %feed.source, failures, kind = e.kind(), error = %error, "poll failed; the feed will be tried again later");
+            debug!(url = %feed.source, failures, kind = e.kind(), error = %error, "poll failed");
             return Ok(PollOutcome::Failed {
                 kind: e.kind(),
                 error,
@@ -123,7 +168,7 @@ pub async fn poll_feed_once(
                 .store
                 .record_feed_failure(&feed.name, &error, now)
                 .await?;
-            warn!(url = %feed.source, failures, error = %error, "feed could not be parsed; the feed will be tried again later");
+            debug!(url = %feed.source, failures, error = %error, "feed could not be parsed");
             return Ok(PollOutcome::Failed {
                 kind: "parse",
                 error,
@@ -137,7 +182,7 @@ pub async fn poll_feed_once(
                 .store
                 .record_feed_failure(&feed.name, &error, now)
                 .await?;
-            warn!(url = %feed.source, failures, error = %error, "feed could not be parsed");
+            debug!(url = %feed.source, failures, error = %error, "feed could not be parsed");
             return Ok(PollOutcome::Failed {
                 kind: "parse",
                 error,

@@ -48,6 +48,19 @@ pub enum FeedSource {
 }
 
 impl FeedSource {
+    /// The host a fetch goes to, with its port (`news.example.org`, `127.0.0.1:8080`), for
+    /// per-host limits; `None` for a file.
+    pub fn host(&self) -> Option<String> {
+        match self {
+            FeedSource::Http(u) => Some(match (u.host_str(), u.port()) {
+                (Some(h), Some(p)) => format!("{}:{p}", h.to_ascii_lowercase()),
+                (Some(h), None) => h.to_ascii_lowercase(),
+                (None, _) => String::new(),
+            }),
+            FeedSource::File(_) => None,
+        }
+    }
+
     /// Parses a feed location. `http(s)://` and `file://` URLs are taken as they are; a plain
     /// path must be absolute or start with `./` or `../`, and then it is resolved against
     /// `base_dir` (the directory of the config file), never against the working directory.

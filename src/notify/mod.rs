@@ -24,6 +24,7 @@ use tracing::{error, info, instrument, warn};
 
 use crate::config::{DeliverySettings, Settings};
 use crate::domain::{AlertOn, Channel, Delivery, Lane, Route, SignalKind};
+use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 pub use email::EmailNotifier;
 pub use log::LogNotifier;
@@ -254,14 +255,20 @@ pub async fn deliver_once(
     store: &Store,
     notifiers: &Notifiers,
     settings: &DeliverySettings,
+    metrics: &Metrics,
     now: DateTime<Utc>,
 ) -> Result<RoundReport, StoreError> {
     let lanes = store.pending_lanes().await?;
-    let reports = futures_util::future::join_all(
-        lanes
-            .into_iter()
-            .map(|lane| run_lane(store, notifiers, settings, lane, LaneMode::Drain { now })),
-    )
+    let reports = futures_util::future::join_all(lanes.into_iter().map(|lane| {
+        run_lane(
+            store,
+            notifiers,
+            settings,
+            metrics,
+            lane,
+            LaneMode::Drain { now },
+        )
+    }))
     .await;
     let mut total = RoundReport::default();
     for r in reports {
@@ -279,6 +286,7 @@ pub async fn run_lane(
     store: &Store,
     notifiers: &Notifiers,
     settings: &DeliverySettings,
+    metrics: &Metrics,
     lane: Lane,
     mut mode: LaneMode,
 ) -> Result<RoundReport, StoreError> {
@@ -320,7 +328,9 @@ pub async fn run_lane(
         let LaneMode::Daemon { wake, stop, .. } = &mut mode else {
             // Drain: wait for the sends, claim again while rows are due, then stop.
             match inflight.next().await {
-                Some((d, result)) => record(store, settings, &d, result, &mut report).await?,
+                Some((d, result)) => {
+                    record(store, settings, metrics, &d, result, &mut report).await?
+                }
                 None => return Ok(report),
             }
             continue;
@@ -346,7 +356,7 @@ pub async fn run_lane(
         };
         tokio::select! {
             Some((d, result)) = inflight.next(), if !inflight.is_empty() => {
-                if let Err(e) = record(store, settings, &d, result, &mut report).await {
+                if let Err(e) = record(store, settings, metrics, &d, result, &mut report).await {
                     error!(delivery = d.id, error = %crate::fetch::error_chain(&e), "cannot record the outcome; the row is sent again after a restart");
                 }
             }
@@ -372,6 +382,7 @@ pub async fn run_lane(
 async fn record(
     store: &Store,
     settings: &DeliverySettings,
+    metrics: &Metrics,
     d: &Delivery,
     result: Option<Result<(), SendError>>,
     report: &mut RoundReport,
@@ -387,11 +398,13 @@ async fn record(
     match result {
         Ok(()) => {
             store.mark_delivered(d.id, at).await?;
+            metrics.delivery(d.channel.as_str(), "delivered");
             report.delivered += 1;
             info!(delivery = d.id, channel = %d.channel, target = %d.target, signal = %d.alert.signal.kind, "delivered");
         }
         Err(SendError::Permanent(message)) => {
             store.mark_dead(d.id, &message, at).await?;
+            metrics.delivery(d.channel.as_str(), "dead");
             report.dead += 1;
             warn!(delivery = d.id, channel = %d.channel, target = %d.target, error = %message, "delivery rejected for good; marked dead");
         }
@@ -411,10 +424,12 @@ async fn record(
                     ))
                 );
                 store.mark_dead(d.id, &reason, at).await?;
+                metrics.delivery(d.channel.as_str(), "dead");
                 report.dead += 1;
                 warn!(delivery = d.id, channel = %d.channel, target = %d.target, error = %reason, "delivery marked dead");
             } else {
                 store.mark_retry(d.id, &message, next, at).await?;
+                metrics.delivery(d.channel.as_str(), "retry");
                 report.retried += 1;
                 warn!(delivery = d.id, channel = %d.channel, target = %d.target, error = %message, retry_in = %humantime::format_duration(delay), "delivery failed; will retry");
             }

@@ -133,6 +133,8 @@ pub struct IngestReport {
     pub repeats: usize,
     /// Signal items older than `stories.max_item_age`: recorded, not alerted.
     pub stale: usize,
+    /// Signals found in new items, by [`SignalKind::index`].
+    pub signals: [u32; 7],
 }
 
 /// Rows of the outbox by state.
@@ -217,6 +219,19 @@ impl Store {
                 source,
             })?;
         Ok(Store { pool })
+    }
+
+    /// The same database opened read-only: every write fails, as on a full or read-only disk.
+    #[cfg(test)]
+    pub async fn open_read_only_for_tests(state_dir: &Path) -> Store {
+        let options = SqliteConnectOptions::new()
+            .filename(state_dir.join(DB_FILE))
+            .read_only(true);
+        let pool = SqlitePoolOptions::new()
+            .connect_with(options)
+            .await
+            .unwrap();
+        Store { pool }
     }
 
     /// A transaction that takes the write lock at once (SQLite `BEGIN IMMEDIATE`), so two
@@ -384,6 +399,9 @@ impl Store {
             report.new_items += 1;
             if signals.is_empty() {
                 continue;
+            }
+            for s in signals {
+                report.signals[s.kind.index()] += 1;
             }
             if item.published.is_some_and(|p| p < oldest) {
                 report.stale += 1;
@@ -632,6 +650,18 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Proves the store takes writes (for `/healthz`): one small row, written and committed.
+    pub async fn probe(&self, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO health_probe (id, at) VALUES (1, $1)
+             ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+        )
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Number of items ever seen (for summaries).
     pub async fn item_count(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM items")
@@ -842,6 +872,7 @@ mod tests {
                 new_items: 3,
                 alerts: 2,
                 deliveries: 3,
+                signals: [0, 1, 0, 1, 0, 0, 0],
                 ..IngestReport::default()
             }
         );

@@ -85,6 +85,10 @@ struct Doc {
 struct FeedState {
     docs: HashMap<String, Doc>,
     requests: Vec<FeedRequest>,
+    /// Every answer waits this long (a slow site).
+    delay: Duration,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 /// Serves `/feeds/{name}` with ETag and Last-Modified, answering 304 to a matching
@@ -111,7 +115,15 @@ async fn serve_feed(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
+    let delay = {
+        let mut st = state.lock().unwrap();
+        st.in_flight += 1;
+        st.max_in_flight = st.max_in_flight.max(st.in_flight);
+        st.delay
+    };
+    tokio::time::sleep(delay).await;
     let mut st = state.lock().unwrap();
+    st.in_flight -= 1;
     let doc = st.docs.get(&name).cloned();
     let if_none_match = text(header::IF_NONE_MATCH);
     let (status, response) = match doc {
@@ -186,6 +198,16 @@ impl FeedServer {
                 content_type,
             },
         );
+    }
+
+    /// Makes every answer wait `d`.
+    pub fn set_delay(&self, d: Duration) {
+        self.state.lock().unwrap().delay = d;
+    }
+
+    /// The most requests this server has had in progress at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.lock().unwrap().max_in_flight
     }
 
     pub fn requests(&self, name: &str) -> Vec<FeedRequest> {
@@ -673,7 +695,15 @@ impl TestApp {
 
     /// Starts the daemon; stdout and stderr are captured into the returned child.
     pub fn spawn_daemon(&self) -> tokio::process::Child {
+        self.spawn_daemon_with_env(&[])
+    }
+
+    /// [`TestApp::spawn_daemon`] with extra environment variables.
+    pub fn spawn_daemon_with_env(&self, env: &[(&str, &str)]) -> tokio::process::Child {
         let mut cmd = self.command(&["run"]);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

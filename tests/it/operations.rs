@@ -1,0 +1,270 @@
+//! Running it as a service: live reload, /metrics and /healthz, systemd notifications,
+//! per-host politeness.
+
+use std::time::Duration;
+
+use crate::helpers::*;
+
+fn base(smtp_port: u16, http_port: u16) -> String {
+    format!(
+        r#"
+[daemon]
+state_dir = "{{state_dir}}"
+shutdown_grace = "2s"
+[http]
+listen = "127.0.0.1:{http_port}"
+failing_after = "1s"
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+from = "alerts@example.org"
+[[subscribers]]
+name = "ops"
+email = "ops@example.org"
+"#
+    )
+}
+
+fn feed(name: &str, url: &str) -> String {
+    format!("[[feeds]]\nname = \"{name}\"\nurl = \"{url}\"\ninterval = \"1s\"\n")
+}
+
+async fn get(port: u16, path: &str) -> (u16, String) {
+    ceasefire_watch::fetch::install_crypto_provider();
+    let r = reqwest::get(format!("http://127.0.0.1:{port}{path}"))
+        .await
+        .expect("the HTTP listener answers");
+    let status = r.status().as_u16();
+    (status, r.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_adds_and_removes_feeds_and_refuses_a_broken_config() {
+    let feeds = FeedServer::start().await;
+    let smtp = SmtpServer::start();
+    feeds.set("a", rss(&[("a1", "Weather: snow in the Carpathians", "")]));
+    feeds.set(
+        "b",
+        rss(&[(
+            "b1",
+            "Kremlin rejects the Easter truce proposed by the Vatican",
+            "",
+        )]),
+    );
+    let http = free_port();
+    let app = TestApp::new(&format!(
+        "{}{}",
+        base(smtp.port, http),
+        feed("a", &feeds.url("a"))
+    ));
+    let daemon = app.spawn_daemon();
+    assert!(wait_for(Duration::from_secs(20), || feeds.requests("a").len() >= 2).await);
+    assert!(feeds.requests("b").is_empty());
+
+    // Add b.
+    app.write_config(&format!(
+        "{}{}{}",
+        base(smtp.port, http),
+        feed("a", &feeds.url("a")),
+        feed("b", &feeds.url("b"))
+    ));
+    signal(&daemon, "HUP");
+    assert!(
+        wait_for(Duration::from_secs(20), || smtp.mails().len() == 1).await,
+        "the feed added by reload was not polled"
+    );
+
+    // Remove a: it is polled no more; b goes on, and its alert is not sent again.
+    app.write_config(&format!(
+        "{}{}",
+        base(smtp.port, http),
+        feed("b", &feeds.url("b"))
+    ));
+    signal(&daemon, "HUP");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let a_polls = feeds.requests("a").len();
+    let b_polls = feeds.requests("b").len();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        feeds.requests("a").len(),
+        a_polls,
+        "a removed feed is still polled"
+    );
+    assert!(feeds.requests("b").len() > b_polls);
+
+    // A broken config is refused; the running one stays.
+    app.write_config("[[feeds]]\nname = \"x\"\nurl = \"not a url\"\n");
+    signal(&daemon, "HUP");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let b_polls = feeds.requests("b").len();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        feeds.requests("b").len() > b_polls,
+        "the old config stopped"
+    );
+    let (status, metrics) = get(http, "/metrics").await;
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("ceasefire_watch_config_reloads_total 2"),
+        "{metrics}"
+    );
+    assert_eq!(
+        smtp.mails().len(),
+        1,
+        "nothing alerted twice across reloads"
+    );
+
+    signal(&daemon, "TERM");
+    let out = tokio::time::timeout(Duration::from_secs(15), daemon.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let log = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("config reloaded"), "{log}");
+    assert!(log.contains("the new config is refused"), "{log}");
+    assert!(
+        log.contains("feeds[0].url"),
+        "the errors are logged with their keys: {log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_and_healthz_after_a_few_polls() {
+    let feeds = FeedServer::start().await;
+    let smtp = SmtpServer::start();
+    feeds.set(
+        "good",
+        rss(&[("g1", "Pentagon pauses weapons shipments to Ukraine", "")]),
+    );
+    feeds.set_raw("bad", 500, "text/plain", "down");
+    let http = free_port();
+    let app = TestApp::new(&format!(
+        "{}{}{}",
+        base(smtp.port, http),
+        feed("good", &feeds.url("good")),
+        feed("bad", &feeds.url("bad"))
+    ));
+    let daemon = app.spawn_daemon();
+    assert!(
+        wait_for(Duration::from_secs(20), || feeds.requests("good").len()
+            >= 3)
+        .await
+    );
+    assert!(wait_for(Duration::from_secs(10), || smtp.mails().len() == 1).await);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let (status, m) = get(http, "/metrics").await;
+    assert_eq!(status, 200);
+    for needle in [
+        "ceasefire_watch_build_info{version=\"",
+        "ceasefire_watch_polls_total{feed=\"good\",result=\"ok\"} 1",
+        "ceasefire_watch_polls_total{feed=\"good\",result=\"not_modified\"}",
+        "ceasefire_watch_polls_total{feed=\"bad\",result=\"status\"}",
+        "ceasefire_watch_fetch_duration_seconds_count",
+        "ceasefire_watch_items_seen_total 1",
+        "ceasefire_watch_signals_total{signal=\"us_aid_paused\"} 1",
+        "ceasefire_watch_alerts_total{channel=\"email\",result=\"delivered\"} 1",
+        "ceasefire_watch_outbox_pending 0",
+        "ceasefire_watch_outbox_dead 0",
+        "ceasefire_watch_last_success_timestamp_seconds{feed=\"good\"}",
+    ] {
+        assert!(m.contains(needle), "missing {needle}:\n{m}");
+    }
+    let (status, body) = get(http, "/healthz").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.starts_with("ok\n"), "{body}");
+    assert!(body.contains("feed bad: failing for"), "{body}");
+    assert!(body.contains("500"), "{body}");
+    signal(&daemon, "TERM");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn systemd_hears_ready_status_watchdog_reloading_and_stopping() {
+    let feeds = FeedServer::start().await;
+    feeds.set("a", rss(&[("a1", "Weather: snow in the Carpathians", "")]));
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let app = TestApp::new(&format!(
+        "[daemon]\nstate_dir = \"{{state_dir}}\"\n{}",
+        feed("a", &feeds.url("a"))
+    ));
+    let daemon = app.spawn_daemon_with_env(&[
+        ("NOTIFY_SOCKET", socket_path.to_str().unwrap()),
+        ("WATCHDOG_USEC", "400000"),
+    ]);
+    let mut heard = Vec::new();
+    let listen = |heard: &mut Vec<String>, until: &str| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let mut buf = [0u8; 4096];
+        while std::time::Instant::now() < deadline {
+            if let Ok(n) = socket.recv(&mut buf) {
+                let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let done = msg.lines().any(|l| l == until);
+                heard.push(msg);
+                if done {
+                    return true;
+                }
+            }
+        }
+        false
+    };
+    assert!(listen(&mut heard, "READY=1"), "{heard:?}");
+    assert!(listen(&mut heard, "WATCHDOG=1"), "{heard:?}");
+    assert!(
+        heard
+            .iter()
+            .any(|m| m.starts_with("STATUS=1 feeds (0 failing)")),
+        "{heard:?}"
+    );
+    signal(&daemon, "HUP");
+    assert!(listen(&mut heard, "RELOADING=1"), "{heard:?}");
+    assert!(listen(&mut heard, "READY=1"), "{heard:?}");
+    signal(&daemon, "TERM");
+    assert!(listen(&mut heard, "STOPPING=1"), "{heard:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn feeds_of_one_host_are_fetched_one_at_a_time() {
+    let feeds = FeedServer::start().await;
+    feeds.set_delay(Duration::from_millis(300));
+    for name in ["s1", "s2", "s3", "s4"] {
+        feeds.set(name, rss(&[]));
+    }
+    let config = format!(
+        "[daemon]\nstate_dir = \"{{state_dir}}\"\n{}{}{}{}",
+        feed("s1", &feeds.url("s1")),
+        feed("s2", &feeds.url("s2")),
+        feed("s3", &feeds.url("s3")),
+        feed("s4", &feeds.url("s4"))
+    );
+    let app = TestApp::new(&config);
+    let daemon = app.spawn_daemon();
+    assert!(
+        wait_for(Duration::from_secs(20), || ["s1", "s2", "s3", "s4"]
+            .iter()
+            .all(|f| feeds.requests(f).len() >= 2))
+        .await
+    );
+    assert_eq!(feeds.max_in_flight(), 1, "one site, one fetch at a time");
+    signal(&daemon, "TERM");
+
+    // With fetch.per_host = 4 they may overlap.
+    let feeds2 = FeedServer::start().await;
+    feeds2.set_delay(Duration::from_millis(300));
+    for name in ["s1", "s2", "s3", "s4"] {
+        feeds2.set(name, rss(&[]));
+    }
+    let app = TestApp::new(&format!(
+        "{}[fetch]\nper_host = 4\n",
+        config.replace(&feeds.addr.to_string(), &feeds2.addr.to_string())
+    ));
+    let daemon = app.spawn_daemon();
+    assert!(wait_for(Duration::from_secs(20), || feeds2.max_in_flight() > 1).await);
+    signal(&daemon, "TERM");
+}
