@@ -59,9 +59,9 @@ pub struct CycleSummary {
 impl CycleSummary {
     fn add(&mut self, outcome: &PollOutcome) {
         match outcome {
-            PollOutcome::NotModified => self.not_modified += 1,
-            PollOutcome::Unchanged => self.unchanged += 1,
-            PollOutcome::Ingested(r) => {
+            PollOutcome::NotModified { .. } => self.not_modified += 1,
+            PollOutcome::Unchanged { .. } => self.unchanged += 1,
+            PollOutcome::Ingested { report: r, .. } => {
                 self.fetched += 1;
                 self.items += r.items;
                 self.new_items += r.new_items;
@@ -128,6 +128,7 @@ async fn prepare(
         limits: settings.parse,
         stories: Arc::new(settings.stories.clone()),
         metrics: metrics.clone(),
+        freshness_cap: settings.fetch.freshness_cap,
     };
     let channels: Vec<String> = ctx
         .routes
@@ -508,10 +509,11 @@ async fn feed_loop(
         };
         delay = match outcome {
             Ok(outcome) => {
-                if matches!(outcome, PollOutcome::Ingested(r) if r.deliveries > 0) {
+                if matches!(&outcome, PollOutcome::Ingested { report, .. } if report.deliveries > 0)
+                {
                     wake.send_modify(|n| *n = n.wrapping_add(1));
                 }
-                next_delay(feed.interval, &outcome)
+                next_delay(feed.interval, &outcome, ctx.freshness_cap)
             }
             Err(e) => {
                 error!(feed = %feed.name, error = %crate::fetch::error_chain(&e), "cannot record the poll in the store; retrying");
@@ -563,12 +565,14 @@ fn first_delay(interval: Duration) -> Duration {
     span.mul_f64(rand::random::<f64>())
 }
 
-/// When to poll again: the interval with ±10 % jitter after a good poll; after failures,
+/// When to poll again: the interval with ±10 % jitter after a good poll, stretched to the
+/// server's own freshness hint (Cache-Control max-age, RSS `<ttl>`) when that is longer, but
+/// never past `freshness_cap` (a slow hint must not delay an alert for long); after failures,
 /// the interval doubled per failure in a row (capped at the larger of the interval and one
 /// hour), or the server's Retry-After if longer (capped at a day).
-pub fn next_delay(interval: Duration, outcome: &PollOutcome) -> Duration {
+pub fn next_delay(interval: Duration, outcome: &PollOutcome, freshness_cap: Duration) -> Duration {
     let jitter = |d: Duration| d.mul_f64(0.9 + rand::random::<f64>() * 0.2);
-    match outcome {
+    let hint = match outcome {
         PollOutcome::Failed {
             failures,
             retry_after,
@@ -581,10 +585,17 @@ pub fn next_delay(interval: Duration, outcome: &PollOutcome) -> Duration {
             let asked = retry_after
                 .unwrap_or_default()
                 .min(Duration::from_secs(24 * 3600));
-            jitter(backoff).max(asked)
+            return jitter(backoff).max(asked);
         }
-        _ => jitter(interval),
-    }
+        PollOutcome::NotModified { fresh_for }
+        | PollOutcome::Unchanged { fresh_for }
+        | PollOutcome::Ingested { fresh_for, .. } => *fresh_for,
+    };
+    let base = match hint {
+        Some(h) if h > interval => h.min(freshness_cap.max(interval)),
+        _ => interval,
+    };
+    jitter(base)
 }
 
 fn notify_systemd(states: &[sd_notify::NotifyState<'_>]) {
@@ -627,7 +638,8 @@ mod tests {
     #[test]
     fn failures_back_off_and_honour_retry_after() {
         let i = Duration::from_secs(300);
-        let ok = next_delay(i, &PollOutcome::NotModified);
+        let cap = Duration::from_secs(900);
+        let ok = next_delay(i, &PollOutcome::NotModified { fresh_for: None }, cap);
         assert!(ok >= Duration::from_secs(270) && ok <= Duration::from_secs(330));
         let failed = |failures, retry_after| PollOutcome::Failed {
             kind: "status",
@@ -635,14 +647,28 @@ mod tests {
             failures,
             retry_after,
         };
-        let d3 = next_delay(i, &failed(3, None));
+        let d3 = next_delay(i, &failed(3, None), cap);
         assert!(
             d3 >= Duration::from_secs(1080) && d3 <= Duration::from_secs(1320),
             "{d3:?}"
         );
-        let d20 = next_delay(i, &failed(20, None));
+        let d20 = next_delay(i, &failed(20, None), cap);
         assert!(d20 <= Duration::from_secs(3960), "{d20:?}");
-        let asked = next_delay(i, &failed(1, Some(Duration::from_secs(7200))));
+        let asked = next_delay(i, &failed(1, Some(Duration::from_secs(7200))), cap);
         assert_eq!(asked, Duration::from_secs(7200));
+        // A server's freshness hint stretches the interval, up to the cap; a shorter hint
+        // does not make us poll sooner.
+        let fresh = |s| PollOutcome::Unchanged {
+            fresh_for: Some(Duration::from_secs(s)),
+        };
+        let d = next_delay(i, &fresh(600), cap);
+        assert!(
+            d >= Duration::from_secs(540) && d <= Duration::from_secs(660),
+            "{d:?}"
+        );
+        let d = next_delay(i, &fresh(86_400), cap);
+        assert!(d <= Duration::from_secs(990), "{d:?}");
+        let d = next_delay(i, &fresh(60), cap);
+        assert!(d >= Duration::from_secs(270), "{d:?}");
     }
 }

@@ -292,6 +292,7 @@ fn default_fetch_settings() -> config::FetchSettings {
         max_redirects: 5,
         concurrency: 1,
         per_host: 1,
+        freshness_cap: std::time::Duration::from_secs(900),
         user_agent: config::default_user_agent(),
     }
 }
@@ -470,7 +471,7 @@ pub async fn inspect(
         let fetcher = Fetcher::new(fetch)?;
         match fetcher.fetch(&url, &Validators::default()).await? {
             FetchOutcome::Fetched(f) => (f.body, f.content_type, f.url),
-            FetchOutcome::NotModified => {
+            FetchOutcome::NotModified { .. } => {
                 anyhow::bail!("the server answered 304 Not Modified to an unconditional request")
             }
         }

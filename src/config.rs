@@ -85,6 +85,7 @@ struct RawFetch {
     max_redirects: Option<u32>,
     concurrency: Option<u32>,
     per_host: Option<u32>,
+    freshness_cap: Option<String>,
     user_agent: Option<String>,
 }
 
@@ -234,6 +235,8 @@ pub struct FetchSettings {
     pub concurrency: usize,
     /// Fetches at once from one host (several feeds of one site are fetched in turn).
     pub per_host: usize,
+    /// Cache-Control max-age and RSS `<ttl>` may stretch a feed's interval up to this.
+    pub freshness_cap: Duration,
     pub user_agent: String,
 }
 
@@ -610,6 +613,13 @@ fn build(
             Some(n) => n as usize,
             None => 1,
         },
+        freshness_cap: duration(
+            raw.freshness_cap.as_deref(),
+            "fetch.freshness_cap",
+            Duration::from_secs(15 * 60),
+            Duration::ZERO,
+            errors,
+        ),
         user_agent: match raw.user_agent {
             Some(ua) if ua.trim().is_empty() || ua.chars().any(|c| c.is_control()) => {
                 err(

@@ -38,8 +38,10 @@ pub struct Fetched {
 
 #[derive(Debug, Clone)]
 pub enum FetchOutcome {
-    /// 304: the version we hold is current.
-    NotModified,
+    /// 304: the version we hold is current (`max_age` from its `Cache-Control`, if any).
+    NotModified {
+        max_age: Option<Duration>,
+    },
     Fetched(Fetched),
 }
 
@@ -162,7 +164,12 @@ impl Fetcher {
         let mut resp = req.send().await.map_err(|e| self.classify_error(e))?;
         let status = resp.status();
         if status == StatusCode::NOT_MODIFIED {
-            return Ok(FetchOutcome::NotModified);
+            let max_age = resp
+                .headers()
+                .get(header::CACHE_CONTROL)
+                .and_then(|v| v.to_str().ok())
+                .and_then(max_age);
+            return Ok(FetchOutcome::NotModified { max_age });
         }
         if !status.is_success() {
             return Err(FetchError::Status {

@@ -27,17 +27,22 @@ pub struct PollContext {
     pub limits: ParseLimits,
     pub stories: Arc<StorySettings>,
     pub metrics: Arc<Metrics>,
+    /// How far a server's freshness hint may stretch a feed's interval.
+    pub freshness_cap: Duration,
 }
 
 /// How a poll ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PollOutcome {
     /// 304: nothing fetched.
-    NotModified,
+    NotModified { fresh_for: Option<Duration> },
     /// A body identical to the last one parsed: not parsed again.
-    Unchanged,
+    Unchanged { fresh_for: Option<Duration> },
     /// A new body, parsed and recorded.
-    Ingested(IngestReport),
+    Ingested {
+        report: IngestReport,
+        fresh_for: Option<Duration>,
+    },
     /// The feed could not be fetched or read; the others go on.
     Failed {
         kind: &'static str,
@@ -62,9 +67,9 @@ pub async fn poll_feed_once(
     let took = started.elapsed();
     let name = feed.name.as_str();
     match &outcome {
-        Ok(PollOutcome::NotModified) => ctx.metrics.poll(name, "not_modified", took, None),
-        Ok(PollOutcome::Unchanged) => ctx.metrics.poll(name, "unchanged", took, None),
-        Ok(PollOutcome::Ingested(r)) => {
+        Ok(PollOutcome::NotModified { .. }) => ctx.metrics.poll(name, "not_modified", took, None),
+        Ok(PollOutcome::Unchanged { .. }) => ctx.metrics.poll(name, "unchanged", took, None),
+        Ok(PollOutcome::Ingested { report: r, .. }) => {
             ctx.metrics.poll(name, "ok", took, None);
             ctx.metrics.new_items(
                 r.new_items,
@@ -102,12 +107,12 @@ async fn poll(
     let state = ctx.store.feed_state(&feed.name).await?;
     let was_failing = state.consecutive_failures > 0;
     let fetched = match ctx.fetcher.fetch(&feed.source, &state.validators).await {
-        Ok(FetchOutcome::NotModified) => {
+        Ok(FetchOutcome::NotModified { max_age }) => {
             debug!("not modified");
             ctx.store
                 .record_feed_unchanged(&feed.name, was_failing, now)
                 .await?;
-            return Ok(PollOutcome::NotModified);
+            return Ok(PollOutcome::NotModified { fresh_for: max_age });
         }
         Ok(FetchOutcome::Fetched(f)) => f,
         Err(e) => {
@@ -131,7 +136,9 @@ async fn poll(
         ctx.store
             .record_feed_unchanged(&feed.name, was_failing, now)
             .await?;
-        return Ok(PollOutcome::Unchanged);
+        return Ok(PollOutcome::Unchanged {
+            fresh_for: fetched.max_age,
+        });
     }
 
     // Parsing and classifying are CPU work: off the async threads.
@@ -139,6 +146,7 @@ async fn poll(
     let limits = ctx.limits;
     let name = feed.name.clone();
     let base = fetched.url.clone();
+    let max_age = fetched.max_age;
     let body = fetched.body;
     let content_type = fetched.content_type;
     let parsed = tokio::task::spawn_blocking(move || {
@@ -147,6 +155,7 @@ async fn poll(
             parsed.dropped_entries,
             parsed.truncated_fields,
             parsed.too_deep,
+            parsed.ttl_minutes,
         );
         let items: Vec<(Item, Vec<Signal>)> = parsed
             .entries
@@ -160,7 +169,7 @@ async fn poll(
         Ok::<_, crate::parse::ParseError>((items, overflow))
     })
     .await;
-    let (items, (dropped, truncated_fields, too_deep)) = match parsed {
+    let (items, (dropped, truncated_fields, too_deep, ttl_minutes)) = match parsed {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
             let error = e.to_string();
@@ -237,5 +246,8 @@ async fn poll(
         deliveries = report.deliveries,
         "polled"
     );
-    Ok(PollOutcome::Ingested(report))
+    // The server's own word on freshness: Cache-Control max-age, else RSS <ttl>.
+    let fresh_for =
+        max_age.or(ttl_minutes.map(|m| Duration::from_secs(u64::from(m).saturating_mul(60))));
+    Ok(PollOutcome::Ingested { report, fresh_for })
 }
