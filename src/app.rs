@@ -299,6 +299,9 @@ async fn run_daemon(
 /// No finished poll for this long means the loop is stuck: three of the longest intervals,
 /// and never less than ten minutes.
 fn stalled_after(settings: &Settings) -> Duration {
+    if let Some(d) = settings.daemon.stalled_after {
+        return d;
+    }
     let longest = settings
         .feeds
         .iter()
@@ -507,13 +510,25 @@ async fn feed_loop(
             },
             _ = abort.cancelled() => return,
         };
+        // Adaptive polling: the interval follows how often the feed publishes.
+        let interval = match feed.adaptive {
+            Some((min, max)) if matches!(outcome, Ok(ref o) if !matches!(o, PollOutcome::Failed { .. })) =>
+            {
+                let since = Utc::now() - chrono::Duration::hours(24);
+                match ctx.store.items_seen_since(&feed.name, since).await {
+                    Ok(n) => adaptive_interval(n, min, max),
+                    Err(_) => feed.interval,
+                }
+            }
+            _ => feed.interval,
+        };
         delay = match outcome {
             Ok(outcome) => {
                 if matches!(&outcome, PollOutcome::Ingested { report, .. } if report.deliveries > 0)
                 {
                     wake.send_modify(|n| *n = n.wrapping_add(1));
                 }
-                next_delay(feed.interval, &outcome, ctx.freshness_cap)
+                next_delay(interval, &outcome, ctx.freshness_cap)
             }
             Err(e) => {
                 error!(feed = %feed.name, error = %crate::fetch::error_chain(&e), "cannot record the poll in the store; retrying");
@@ -556,6 +571,17 @@ async fn housekeeping_loop(
                 error!(error = %crate::fetch::error_chain(&e), "story housekeeping failed; retrying")
             }
         }
+    }
+}
+
+/// The adaptive interval of a feed that published `items_last_day` items in the last 24
+/// hours: half the mean gap between them (so a new item waits, on average, a quarter of it),
+/// within `[min, max]`. A quiet feed drifts to `max`, a busy one to `min`.
+pub fn adaptive_interval(items_last_day: u64, min: Duration, max: Duration) -> Duration {
+    let day = Duration::from_secs(24 * 3600);
+    match items_last_day {
+        0 => max,
+        n => (day / u32::try_from(n).unwrap_or(u32::MAX) / 2).clamp(min, max),
     }
 }
 
@@ -607,6 +633,16 @@ fn notify_systemd(states: &[sd_notify::NotifyState<'_>]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn adaptive_intervals_follow_the_publishing_rate_within_bounds() {
+        let (min, max) = (Duration::from_secs(60), Duration::from_secs(3600));
+        assert_eq!(adaptive_interval(0, min, max), max);
+        assert_eq!(adaptive_interval(2, min, max), max);
+        // 48 items a day: one every 30 min; polled every 15.
+        assert_eq!(adaptive_interval(48, min, max), Duration::from_secs(900));
+        assert_eq!(adaptive_interval(100_000, min, max), min);
+    }
 
     #[test]
     fn the_watchdog_is_fed_only_while_polls_keep_finishing() {

@@ -74,6 +74,10 @@ struct RawDaemon {
     state_dir: Option<String>,
     default_interval: Option<String>,
     shutdown_grace: Option<String>,
+    stalled_after: Option<String>,
+    adaptive: Option<bool>,
+    min_interval: Option<String>,
+    max_interval: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -110,6 +114,9 @@ struct RawFeed {
     name: Option<String>,
     url: Option<String>,
     interval: Option<String>,
+    adaptive: Option<bool>,
+    min_interval: Option<String>,
+    max_interval: Option<String>,
     #[serde(default = "yes")]
     enabled: bool,
 }
@@ -221,6 +228,10 @@ pub struct DaemonSettings {
     pub default_interval: Duration,
     /// How long SIGTERM waits for in-flight polls and sends.
     pub shutdown_grace: Duration,
+    /// No finished poll for this long means the poll loop is stuck (/healthz 503, no
+    /// watchdog ping). `None`: three of the longest feed intervals plus the fetch timeout, at
+    /// least ten minutes.
+    pub stalled_after: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -245,6 +256,9 @@ pub struct FeedSettings {
     pub name: FeedName,
     pub source: FeedSource,
     pub interval: Duration,
+    /// With adaptive polling: the bounds the interval moves within, following how often the
+    /// feed publishes.
+    pub adaptive: Option<(Duration, Duration)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -562,6 +576,33 @@ fn build(
         Duration::ZERO,
         errors,
     );
+    let stalled_after = raw.stalled_after.as_deref().map(|v| {
+        duration(
+            Some(v),
+            "daemon.stalled_after",
+            Duration::from_secs(600),
+            Duration::from_secs(1),
+            errors,
+        )
+    });
+    // Adaptive polling: on for every feed, or per feed; the interval moves within these.
+    let default_adaptive = (
+        raw.adaptive.unwrap_or(false),
+        duration(
+            raw.min_interval.as_deref(),
+            "daemon.min_interval",
+            Duration::from_secs(60),
+            Duration::from_secs(1),
+            errors,
+        ),
+        duration(
+            raw.max_interval.as_deref(),
+            "daemon.max_interval",
+            Duration::from_secs(3600),
+            Duration::from_secs(1),
+            errors,
+        ),
+    );
 
     // [fetch]
     let raw: RawFetch = section(root.get("fetch").cloned(), "fetch", errors).unwrap_or_default();
@@ -705,11 +746,38 @@ fn build(
             Duration::from_secs(1),
             errors,
         );
+        let adaptive = if raw.adaptive.unwrap_or(default_adaptive.0) {
+            let min = duration(
+                raw.min_interval.as_deref(),
+                &format!("{key}.min_interval"),
+                default_adaptive.1,
+                Duration::from_secs(1),
+                errors,
+            );
+            let max = duration(
+                raw.max_interval.as_deref(),
+                &format!("{key}.max_interval"),
+                default_adaptive.2,
+                Duration::from_secs(1),
+                errors,
+            );
+            if min > max {
+                err(
+                    errors,
+                    format!("{key}.min_interval"),
+                    "is longer than max_interval".into(),
+                );
+            }
+            Some((min, max))
+        } else {
+            None
+        };
         if let (Some(name), Some(source), true) = (name, source, raw.enabled) {
             feeds.push(FeedSettings {
                 name,
                 source,
                 interval,
+                adaptive,
             });
         }
     }
@@ -960,6 +1028,7 @@ fn build(
             state_dir,
             default_interval,
             shutdown_grace,
+            stalled_after,
         },
         fetch,
         parse,

@@ -662,6 +662,19 @@ impl Store {
         Ok(())
     }
 
+    /// Items of `feed` first seen at or after `since` (repeats not counted): how often the
+    /// feed publishes, for adaptive polling.
+    pub async fn items_seen_since(&self, feed: &FeedName, since: DateTime<Utc>) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM items WHERE feed = $1 AND seen_at >= $2 AND duplicate_of IS NULL",
+        )
+        .bind(feed.as_str())
+        .bind(ms(since))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n.max(0) as u64)
+    }
+
     /// Number of items ever seen (for summaries).
     pub async fn item_count(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM items")

@@ -268,3 +268,69 @@ async fn feeds_of_one_host_are_fetched_one_at_a_time() {
     assert!(wait_for(Duration::from_secs(20), || feeds2.max_in_flight() > 1).await);
     signal(&daemon, "TERM");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stuck_poll_loop_stops_the_watchdog_and_fails_healthz() {
+    let feeds = FeedServer::start().await;
+    // The only feed never answers within the test: no poll finishes.
+    feeds.set_delay(Duration::from_secs(120));
+    feeds.set("hung", rss(&[]));
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let http = free_port();
+    let app = TestApp::new(&format!(
+        "[daemon]\nstate_dir = \"{{state_dir}}\"\nstalled_after = \"2s\"\nshutdown_grace = \"1s\"\n\
+         [fetch]\ntimeout = \"300s\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n{}",
+        feed("hung", &feeds.url("hung"))
+    ));
+    let started = std::time::Instant::now();
+    let daemon = app.spawn_daemon_with_env(&[
+        ("NOTIFY_SOCKET", socket_path.to_str().unwrap()),
+        ("WATCHDOG_USEC", "400000"),
+    ]);
+    // Messages for six seconds, with when they came.
+    let mut heard: Vec<(Duration, String)> = Vec::new();
+    let mut buf = [0u8; 4096];
+    while started.elapsed() < Duration::from_secs(6) {
+        if let Ok(n) = socket.recv(&mut buf) {
+            heard.push((
+                started.elapsed(),
+                String::from_utf8_lossy(&buf[..n]).into_owned(),
+            ));
+        }
+    }
+    let pings = |from: u64, to: u64| {
+        heard
+            .iter()
+            .filter(|(t, m)| {
+                *t >= Duration::from_secs(from)
+                    && *t < Duration::from_secs(to)
+                    && m.lines().any(|l| l == "WATCHDOG=1")
+            })
+            .count()
+    };
+    assert!(pings(0, 2) > 0, "fed while within the limit: {heard:?}");
+    assert_eq!(pings(4, 6), 0, "fed although no poll finished: {heard:?}");
+    assert!(
+        heard
+            .iter()
+            .any(|(t, m)| *t >= Duration::from_secs(4) && m.starts_with("STATUS=")),
+        "the status goes on: {heard:?}"
+    );
+    let (status, body) = get(http, "/healthz").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.starts_with("unhealthy: poll loop: no poll has finished"),
+        "{body}"
+    );
+    signal(&daemon, "TERM");
+    let out = tokio::time::timeout(Duration::from_secs(15), daemon.wait_with_output())
+        .await
+        .expect("a hung poll does not keep the daemon from stopping")
+        .unwrap();
+    assert!(out.status.success());
+}
