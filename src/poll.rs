@@ -91,7 +91,11 @@ pub async fn poll_feed_once(
                 .metrics
                 .failure_report_due(name, Utc::now(), Duration::from_secs(3600))
             {
-                warn!(url = %feed.source, failures, kind = *kind, error = %error, "poll failed; the feed will be tried again later");
+                if *kind == "parse" {
+                    warn!(url = %feed.source, failures, error = %error, "feed could not be parsed; the feed will be tried again later");
+                } else {
+                    warn!(url = %feed.source, failures, kind = *kind, error = %error, "poll failed; the feed will be tried again later");
+                }
             }
         }
         Err(e) => ctx.metrics.poll(name, "store", took, Some(&e.to_string())),
