@@ -10,6 +10,7 @@
 //! One daemon per state directory: [`StateLock`] enforces it, and on start the daemon puts
 //! rows a crashed predecessor left `sending` back to `pending`.
 
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -20,7 +21,7 @@ use sha2::{Digest, Sha256};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 use crate::config::StorySettings;
 use crate::domain::{
@@ -33,6 +34,15 @@ use crate::stories::{Terms, normalize_link, text_hash};
 mod stories;
 
 pub use stories::{Housekeeping, StatusRow, StoryRow};
+
+/// A new item of an ingest, with what identifies it beyond its key.
+struct Fresh<'a> {
+    item: &'a Item,
+    signals: &'a [Signal],
+    terms: Terms,
+    link: Option<String>,
+    hash: String,
+}
 
 /// File name of the database inside `state_dir`.
 pub const DB_FILE: &str = "ceasefire-watch.db";
@@ -352,63 +362,132 @@ impl Store {
             items: items.len(),
             ..IngestReport::default()
         };
-        let oldest = now
-            - chrono::Duration::from_std(settings.max_item_age).unwrap_or(chrono::TimeDelta::MAX);
+        let oldest = stories::shifted(now, settings.max_item_age, false);
         let mut tx = self.write_tx().await?;
-        for (item, signals) in items {
-            let seen: Option<i64> = sqlx::query_scalar("SELECT 1 FROM items WHERE key = $1")
-                .bind(item.key.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-            if seen.is_some() {
-                continue;
+        // A few statements per feed, not per item: which keys are known, which earlier items
+        // of the feed the new ones may repeat, then the new rows in multi-row inserts.
+        let mut known: HashSet<String> = HashSet::new();
+        for chunk in items.chunks(400) {
+            let mut q = QueryBuilder::<Sqlite>::new("SELECT key FROM items WHERE key IN (");
+            let mut list = q.separated(", ");
+            for (item, _) in chunk {
+                list.push_bind(item.key.as_str());
             }
-            let terms = Terms::of(&item.title, &item.summary);
-            let link_norm = item.link.as_deref().and_then(normalize_link);
-            let hash = text_hash(&item.title, &item.summary);
-            let repeat_of = stories::find_repeat(
-                &mut tx,
-                feed,
-                link_norm.as_deref(),
-                &hash,
-                &terms,
-                settings.similarity,
-            )
-            .await?;
-            sqlx::query(
-                "INSERT INTO items (key, feed, guid, link, title, published_at, seen_at, link_norm, text_hash, terms, duplicate_of)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(item.key.as_str())
-            .bind(feed.as_str())
-            .bind(item.guid.as_deref())
-            .bind(item.link.as_deref())
-            .bind(&item.title)
-            .bind(item.published.map(ms))
-            .bind(ms(now))
-            .bind(link_norm.as_deref())
-            .bind(&hash)
-            .bind(terms.to_stored())
-            .bind(repeat_of.as_deref())
-            .execute(&mut *tx)
-            .await?;
-            if repeat_of.is_some() {
+            q.push(")");
+            known.extend(q.build_query_scalar::<String>().fetch_all(&mut *tx).await?);
+        }
+        let fresh: Vec<Fresh<'_>> = items
+            .iter()
+            .filter(|(item, _)| known.insert(item.key.as_str().to_owned()))
+            .map(|(item, signals)| Fresh {
+                item,
+                signals,
+                terms: Terms::of(&item.title, &item.summary),
+                link: item.link.as_deref().and_then(normalize_link),
+                hash: text_hash(&item.title, &item.summary),
+            })
+            .collect();
+        // Earlier items of this feed with the same text, or the same link.
+        let mut by_hash: HashMap<String, String> = HashMap::new();
+        let mut by_link: HashMap<String, Vec<(String, Terms)>> = HashMap::new();
+        for chunk in fresh.chunks(200) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT key, text_hash, link_norm, terms FROM items WHERE feed = ",
+            );
+            q.push_bind(feed.as_str()).push(" AND (text_hash IN (");
+            let mut list = q.separated(", ");
+            for f in chunk {
+                list.push_bind(f.hash.as_str());
+            }
+            q.push(") OR link_norm IN (");
+            let mut list = q.separated(", ");
+            list.push_bind(None::<String>);
+            for f in chunk.iter().filter_map(|f| f.link.as_deref()) {
+                list.push_bind(f);
+            }
+            q.push("))");
+            for row in q.build().fetch_all(&mut *tx).await? {
+                let key: String = row.try_get("key")?;
+                if let Some(h) = row.try_get::<Option<String>, _>("text_hash")? {
+                    by_hash.entry(h).or_insert_with(|| key.clone());
+                }
+                if let Some(l) = row.try_get::<Option<String>, _>("link_norm")? {
+                    let terms = Terms::from_stored(
+                        &row.try_get::<Option<String>, _>("terms")?
+                            .unwrap_or_default(),
+                    );
+                    by_link.entry(l).or_default().push((key, terms));
+                }
+            }
+        }
+        // Repeats of earlier items, or of items earlier in this document; then the rows.
+        let mut repeat_of: Vec<Option<String>> = Vec::with_capacity(fresh.len());
+        for f in &fresh {
+            let repeat = by_hash.get(&f.hash).cloned().or_else(|| {
+                f.link
+                    .as_ref()
+                    .and_then(|l| by_link.get(l))
+                    .and_then(|seen| {
+                        seen.iter()
+                            .find(|(_, t)| f.terms.similarity(t) >= settings.similarity)
+                    })
+                    .map(|(k, _)| k.clone())
+            });
+            if repeat.is_none() {
+                let key = f.item.key.as_str().to_owned();
+                by_hash.entry(f.hash.clone()).or_insert_with(|| key.clone());
+                if let Some(l) = &f.link {
+                    by_link
+                        .entry(l.clone())
+                        .or_default()
+                        .push((key, f.terms.clone()));
+                }
+            }
+            repeat_of.push(repeat);
+        }
+        let rows: Vec<(&Fresh<'_>, Option<&String>)> = fresh
+            .iter()
+            .zip(repeat_of.iter().map(Option::as_ref))
+            .collect();
+        for chunk in rows.chunks(80) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO items (key, feed, guid, link, title, published_at, seen_at, link_norm, text_hash, terms, duplicate_of) ",
+            );
+            q.push_values(chunk, |mut b, (f, repeat)| {
+                b.push_bind(f.item.key.as_str())
+                    .push_bind(feed.as_str())
+                    .push_bind(f.item.guid.as_deref())
+                    .push_bind(f.item.link.as_deref())
+                    .push_bind(f.item.title.as_str())
+                    .push_bind(f.item.published.map(ms))
+                    .push_bind(ms(now))
+                    .push_bind(f.link.as_deref())
+                    .push_bind(f.hash.as_str())
+                    .push_bind(f.terms.to_stored())
+                    .push_bind(repeat.map(String::as_str));
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        for (f, repeat) in rows {
+            if repeat.is_some() {
                 report.repeats += 1;
                 continue;
             }
             report.new_items += 1;
-            if signals.is_empty() {
+            if f.signals.is_empty() {
                 continue;
             }
-            for s in signals {
+            for s in f.signals {
                 report.signals[s.kind.index()] += 1;
             }
-            if item.published.is_some_and(|p| p < oldest) {
+            if f.item.published.is_some_and(|p| p < oldest) {
                 report.stale += 1;
                 continue;
             }
-            for signal in signals {
-                match stories::place(&mut tx, item, signal, &terms, routes, settings, now).await? {
+            for signal in f.signals {
+                match stories::place(&mut tx, f.item, signal, &f.terms, routes, settings, now)
+                    .await?
+                {
                     stories::Placement::Opened { deliveries, .. } => {
                         report.alerts += 1;
                         report.deliveries += deliveries;

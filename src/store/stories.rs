@@ -6,9 +6,7 @@ use sqlx::{Row, Sqlite, Transaction};
 
 use super::{Result, Store, StoreError, from_ms, idempotency_key, ms};
 use crate::config::{JoinBy, StorySettings};
-use crate::domain::{
-    AlertOn, Channel, FeedName, Item, Route, Signal, SignalKind, StatusNote, Topic,
-};
+use crate::domain::{AlertOn, Channel, Item, Route, Signal, SignalKind, StatusNote, Topic};
 use crate::stories::{Candidate, Terms, best_match, story_id};
 
 type Tx<'a> = Transaction<'a, Sqlite>;
@@ -20,43 +18,6 @@ pub(super) enum Placement {
     Opened { story: String, deliveries: usize },
     /// It joined a recent story silently; `deliveries` were released by its new source.
     Joined { story: String, deliveries: usize },
-}
-
-/// Looks for an earlier item of the same feed that this one repeats under a fresh GUID: the
-/// same text, or the same link with similar text (a link alone is not enough: some feeds
-/// give every item their home page).
-pub(super) async fn find_repeat(
-    tx: &mut Tx<'_>,
-    feed: &FeedName,
-    link_norm: Option<&str>,
-    text_hash: &str,
-    terms: &Terms,
-    threshold: f32,
-) -> Result<Option<String>> {
-    let rows = sqlx::query(
-        "SELECT key, text_hash, terms FROM items
-         WHERE feed = $1 AND (text_hash = $2 OR ($3 IS NOT NULL AND link_norm = $3))
-         LIMIT 20",
-    )
-    .bind(feed.as_str())
-    .bind(text_hash)
-    .bind(link_norm)
-    .fetch_all(&mut **tx)
-    .await?;
-    for r in rows {
-        let key: String = r.try_get("key")?;
-        let hash: Option<String> = r.try_get("text_hash")?;
-        if hash.as_deref() == Some(text_hash) {
-            return Ok(Some(key));
-        }
-        let seen: Option<String> = r.try_get("terms")?;
-        if let Some(seen) = seen
-            && terms.similarity(&Terms::from_stored(&seen)) >= threshold
-        {
-            return Ok(Some(key));
-        }
-    }
-    Ok(None)
 }
 
 /// Puts one signal of a new item into a story: joins the closest recent one, or opens one
@@ -161,7 +122,7 @@ async fn insert_member(
 }
 
 /// `now` moved by `d` (saturating), forwards or back.
-fn shifted(now: DateTime<Utc>, d: std::time::Duration, forward: bool) -> DateTime<Utc> {
+pub(super) fn shifted(now: DateTime<Utc>, d: std::time::Duration, forward: bool) -> DateTime<Utc> {
     let d = chrono::Duration::from_std(d).unwrap_or(chrono::TimeDelta::MAX);
     if forward {
         now.checked_add_signed(d)
@@ -605,7 +566,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Evidence, Field, ItemKey};
+    use crate::domain::{Evidence, FeedName, Field, ItemKey};
     use crate::store::FeedUpdate;
 
     fn item(feed: &FeedName, guid: &str, title: &str) -> Item {
