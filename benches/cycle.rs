@@ -114,7 +114,10 @@ fn timed(cmd: &mut Command) -> (f64, f64) {
     let rss_kb: f64 = f.next().unwrap().parse().unwrap();
     let user: f64 = f.next().unwrap().parse().unwrap();
     let sys: f64 = f.next().unwrap().parse().unwrap();
-    eprintln!("cycle:   {:?}: wall {wall:.2}s, user {user:.2}s, sys {sys:.2}s", cmd.get_program());
+    eprintln!(
+        "cycle:   {:?}: wall {wall:.2}s, user {user:.2}s, sys {sys:.2}s",
+        cmd.get_program()
+    );
     (wall, rss_kb / 1024.0)
 }
 

@@ -39,7 +39,8 @@ pub use stories::{Housekeeping, StatusRow, StoryRow};
 struct Fresh<'a> {
     item: &'a Item,
     signals: &'a [Signal],
-    terms: Terms,
+    /// Computed for items with signals only.
+    terms: Option<Terms>,
     link: Option<String>,
     hash: String,
 }
@@ -212,7 +213,8 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            .pragma("cache_size", "-8000");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -382,14 +384,17 @@ impl Store {
             .map(|(item, signals)| Fresh {
                 item,
                 signals,
-                terms: Terms::of(&item.title, &item.summary),
+                // Only an item with a signal needs its words (for stories, and to tell an
+                // edited report from a new one at the same link); for the rest, which can
+                // never alert, the text hash and link suffice.
+                terms: (!signals.is_empty()).then(|| Terms::of(&item.title, &item.summary)),
                 link: item.link.as_deref().and_then(normalize_link),
                 hash: text_hash(&item.title, &item.summary),
             })
             .collect();
         // Earlier items of this feed with the same text, or the same link.
         let mut by_hash: HashMap<String, String> = HashMap::new();
-        let mut by_link: HashMap<String, Vec<(String, Terms)>> = HashMap::new();
+        let mut by_link: HashMap<String, Vec<(String, Option<Terms>)>> = HashMap::new();
         for chunk in fresh.chunks(200) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "SELECT key, text_hash, link_norm, terms FROM items WHERE feed = ",
@@ -412,10 +417,9 @@ impl Store {
                     by_hash.entry(h).or_insert_with(|| key.clone());
                 }
                 if let Some(l) = row.try_get::<Option<String>, _>("link_norm")? {
-                    let terms = Terms::from_stored(
-                        &row.try_get::<Option<String>, _>("terms")?
-                            .unwrap_or_default(),
-                    );
+                    let terms = row
+                        .try_get::<Option<String>, _>("terms")?
+                        .map(|t| Terms::from_stored(&t));
                     by_link.entry(l).or_default().push((key, terms));
                 }
             }
@@ -423,14 +427,18 @@ impl Store {
         // Repeats of earlier items, or of items earlier in this document; then the rows.
         let mut repeat_of: Vec<Option<String>> = Vec::with_capacity(fresh.len());
         for f in &fresh {
+            // The same link is a repeat when the texts are alike; for an item without a
+            // signal (it cannot alert either way) the link alone decides.
+            let alike = |seen: &Option<Terms>| match (&f.terms, seen) {
+                (None, _) => true,
+                (Some(a), Some(b)) => a.similarity(b) >= settings.similarity,
+                (Some(_), None) => false,
+            };
             let repeat = by_hash.get(&f.hash).cloned().or_else(|| {
                 f.link
                     .as_ref()
                     .and_then(|l| by_link.get(l))
-                    .and_then(|seen| {
-                        seen.iter()
-                            .find(|(_, t)| f.terms.similarity(t) >= settings.similarity)
-                    })
+                    .and_then(|seen| seen.iter().find(|(_, t)| alike(t)))
                     .map(|(k, _)| k.clone())
             });
             if repeat.is_none() {
@@ -463,7 +471,7 @@ impl Store {
                     .push_bind(ms(now))
                     .push_bind(f.link.as_deref())
                     .push_bind(f.hash.as_str())
-                    .push_bind(f.terms.to_stored())
+                    .push_bind(f.terms.as_ref().map(Terms::to_stored))
                     .push_bind(repeat.map(String::as_str));
             });
             q.build().execute(&mut *tx).await?;
@@ -484,10 +492,9 @@ impl Store {
                 report.stale += 1;
                 continue;
             }
+            let Some(terms) = &f.terms else { continue };
             for signal in f.signals {
-                match stories::place(&mut tx, f.item, signal, &f.terms, routes, settings, now)
-                    .await?
-                {
+                match stories::place(&mut tx, f.item, signal, terms, routes, settings, now).await? {
                     stories::Placement::Opened { deliveries, .. } => {
                         report.alerts += 1;
                         report.deliveries += deliveries;

@@ -431,12 +431,21 @@ pub fn normalize_link(link: &str) -> Option<String> {
 /// text under a fresh GUID has the same hash.
 pub fn text_hash(title: &str, summary: &str) -> String {
     let mut h = Sha256::new();
+    let mut buf = String::new();
     for text in [title, summary] {
         for w in text.split(|c: char| !c.is_alphanumeric()) {
-            if !w.is_empty() {
-                h.update(w.to_lowercase().as_bytes());
-                h.update([b' ']);
+            if w.is_empty() {
+                continue;
             }
+            buf.clear();
+            if w.is_ascii() {
+                buf.push_str(w);
+                buf.make_ascii_lowercase();
+            } else {
+                buf.extend(w.chars().flat_map(char::to_lowercase));
+            }
+            h.update(buf.as_bytes());
+            h.update([b' ']);
         }
         h.update([0]);
     }
