@@ -72,6 +72,8 @@ pub struct FeedRequest {
     pub if_modified_since: Option<String>,
     pub user_agent: Option<String>,
     pub status: u16,
+    /// When the request arrived.
+    pub at: Instant,
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +81,8 @@ struct Doc {
     body: Vec<u8>,
     status: u16,
     content_type: &'static str,
+    /// Sent as `Retry-After` with an error status.
+    retry_after: Option<u32>,
 }
 
 #[derive(Default)]
@@ -130,10 +134,14 @@ async fn serve_feed(
         None => (404, (StatusCode::NOT_FOUND, "no such feed").into_response()),
         Some(doc) if doc.status != 200 => {
             let code = StatusCode::from_u16(doc.status).unwrap();
-            (
-                doc.status,
-                (code, [(header::CONTENT_TYPE, doc.content_type)], doc.body).into_response(),
-            )
+            let mut response =
+                (code, [(header::CONTENT_TYPE, doc.content_type)], doc.body).into_response();
+            if let Some(secs) = doc.retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, secs.to_string().parse().unwrap());
+            }
+            (doc.status, response)
         }
         Some(doc) => {
             let etag = etag_of(&doc.body);
@@ -158,6 +166,7 @@ async fn serve_feed(
         if_modified_since: text(header::IF_MODIFIED_SINCE),
         user_agent: text(header::USER_AGENT),
         status,
+        at: Instant::now(),
     });
     response
 }
@@ -196,6 +205,20 @@ impl FeedServer {
                 body: body.into(),
                 status,
                 content_type,
+                retry_after: None,
+            },
+        );
+    }
+
+    /// Answers `name` with an error `status` and `Retry-After: secs`.
+    pub fn set_retry_after(&self, name: &str, status: u16, secs: u32) {
+        self.state.lock().unwrap().docs.insert(
+            name.to_owned(),
+            Doc {
+                body: b"slow down".to_vec(),
+                status,
+                content_type: "text/plain",
+                retry_after: Some(secs),
             },
         );
     }

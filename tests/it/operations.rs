@@ -334,3 +334,83 @@ async fn a_stuck_poll_loop_stops_the_watchdog_and_fails_healthz() {
         .unwrap();
     assert!(out.status.success());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retry_after_and_backoff_show_in_the_schedule() {
+    let feeds = FeedServer::start().await;
+    // Asked to wait 4 s; and a feed that keeps failing.
+    feeds.set_retry_after("busy", 429, 4);
+    feeds.set_raw("down", 500, "text/plain", "down");
+    feeds.set("fine", rss(&[]));
+    let app = TestApp::new(&format!(
+        "[daemon]\nstate_dir = \"{{state_dir}}\"\n[fetch]\nper_host = 3\n{}{}{}",
+        feed("busy", &feeds.url("busy")),
+        feed("down", &feeds.url("down")),
+        feed("fine", &feeds.url("fine"))
+    ));
+    let daemon = app.spawn_daemon();
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    signal(&daemon, "TERM");
+    let gaps = |name: &str| -> Vec<f64> {
+        feeds
+            .requests(name)
+            .windows(2)
+            .map(|w| (w[1].at - w[0].at).as_secs_f64())
+            .collect()
+    };
+    // Every interval is 1 s (±10 %).
+    let fine = gaps("fine");
+    assert!(fine.len() >= 6 && fine.iter().all(|g| *g < 1.5), "{fine:?}");
+    // Retry-After: 4 is honoured over the 1 s interval.
+    let busy = gaps("busy");
+    assert!(
+        !busy.is_empty() && busy.iter().all(|g| *g >= 3.9),
+        "{busy:?}"
+    );
+    // Failures double the wait: ~1 s, ~2 s, ~4 s.
+    let down = gaps("down");
+    assert!(down.len() >= 2, "{down:?}");
+    assert!(down[0] >= 0.85 && down[0] < 1.5, "{down:?}");
+    assert!(down[1] >= 1.75 && down[1] < 2.5, "{down:?}");
+    if down.len() >= 3 {
+        assert!(down[2] >= 3.5, "{down:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn healthz_turns_503_when_the_store_takes_no_writes() {
+    let feeds = FeedServer::start().await;
+    feeds.set("a", rss(&[]));
+    let http = free_port();
+    let app = TestApp::new(&format!(
+        "[daemon]\nstate_dir = \"{{state_dir}}\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n{}",
+        feed("a", &feeds.url("a"))
+    ));
+    let daemon = app.spawn_daemon();
+    assert!(wait_for(Duration::from_secs(20), || feeds.requests("a").len() >= 2).await);
+    assert_eq!(get(http, "/healthz").await.0, 200);
+    // Make the write-ahead log immutable: every write fails, as on a broken disk. (Root
+    // ignores file modes, hence chattr; without it, or on a file system without the flag,
+    // this check cannot be made here.)
+    let wal = app.state_dir.join("ceasefire-watch.db-wal");
+    let immutable = std::process::Command::new("chattr")
+        .arg("+i")
+        .arg(&wal)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !immutable {
+        eprintln!("healthz store test skipped: chattr +i is not available here");
+        signal(&daemon, "TERM");
+        return;
+    }
+    let (status, body) = get(http, "/healthz").await;
+    let _ = std::process::Command::new("chattr")
+        .arg("-i")
+        .arg(&wal)
+        .status();
+    assert_eq!(status, 503, "{body}");
+    assert!(body.starts_with("unhealthy: store: cannot write"), "{body}");
+    // Writable again: healthy again.
+    assert_eq!(get(http, "/healthz").await.0, 200);
+    signal(&daemon, "TERM");
+}
