@@ -105,7 +105,7 @@ pub async fn run(
 }
 
 /// What one configuration needs: the poll context and the notifiers, with the store's feed
-/// rows in step with the config.
+/// rows in step with the config. Run at start and on each reload; logs what it set up.
 async fn prepare(
     settings: &Settings,
     store: &Store,
@@ -139,7 +139,7 @@ async fn prepare(
         feeds = settings.feeds.len(),
         channels = %channels.join(","),
         state = %settings.daemon.state_dir.display(),
-        "ceasefire-watch {} started",
+        "ceasefire-watch {} ready",
         env!("CARGO_PKG_VERSION")
     );
     Ok((ctx, notifiers))

@@ -104,14 +104,15 @@ async fn metrics(State(h): State<HealthState>) -> Response {
         .into_response()
 }
 
-/// Binds `listen` (an error if it cannot: the daemon does not start without the listener it
-/// was asked for) and serves until `shutdown`.
+/// Binds `listen`: an error if it cannot, so the daemon does not start without the listener
+/// it was asked for.
 pub async fn bind(listen: std::net::SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("http.listen: cannot listen on {listen}: {e}"))
 }
 
+/// Serves `/healthz` and `/metrics` on `listener` until `shutdown`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: HealthState,

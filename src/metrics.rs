@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::SignalKind;
+
 /// Upper bounds of the fetch duration histogram, in seconds.
 const BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
 
@@ -39,8 +41,8 @@ pub struct Metrics {
     polls: Mutex<BTreeMap<(String, String), u64>>,
     fetch: Mutex<Histogram>,
     items_new: AtomicU64,
-    /// signal → signals found in new items.
-    signals: Mutex<BTreeMap<String, u64>>,
+    /// Signals found in new items, by [`SignalKind::index`].
+    signals: [AtomicU64; 7],
     /// (channel, result) → delivery attempts.
     deliveries: Mutex<BTreeMap<(String, String), u64>>,
     feeds: Mutex<BTreeMap<String, FeedHealth>>,
@@ -98,11 +100,11 @@ impl Metrics {
             .store(now.timestamp_millis(), Ordering::Relaxed);
     }
 
-    pub fn new_items(&self, n: usize, signals: impl IntoIterator<Item = String>) {
+    /// `n` new items, carrying `signals[k.index()]` signals of each kind `k`.
+    pub fn new_items(&self, n: usize, signals: &[u32; 7]) {
         self.items_new.fetch_add(n as u64, Ordering::Relaxed);
-        let mut map = self.signals.lock().unwrap();
-        for s in signals {
-            *map.entry(s).or_default() += 1;
+        for (counter, found) in self.signals.iter().zip(signals) {
+            counter.fetch_add(u64::from(*found), Ordering::Relaxed);
         }
     }
 
@@ -191,12 +193,14 @@ impl Metrics {
             self.items_new.load(Ordering::Relaxed)
         );
         out.push_str("# HELP ceasefire_watch_signals_total Signals found in new items.\n# TYPE ceasefire_watch_signals_total counter\n");
-        for (signal, n) in self.signals.lock().unwrap().iter() {
-            let _ = writeln!(
-                out,
-                "ceasefire_watch_signals_total{{signal=\"{}\"}} {n}",
-                esc(signal)
-            );
+        for kind in SignalKind::ALL {
+            let n = self.signals[kind.index()].load(Ordering::Relaxed);
+            if n > 0 {
+                let _ = writeln!(
+                    out,
+                    "ceasefire_watch_signals_total{{signal=\"{kind}\"}} {n}"
+                );
+            }
         }
         out.push_str("# HELP ceasefire_watch_alerts_total Delivery attempts by channel and result.\n# TYPE ceasefire_watch_alerts_total counter\n");
         for ((channel, result), n) in self.deliveries.lock().unwrap().iter() {
@@ -257,7 +261,9 @@ mod tests {
             Duration::from_secs(31),
             Some("timed out"),
         );
-        m.new_items(3, ["russia_rejects".to_owned()]);
+        let mut signals = [0; 7];
+        signals[SignalKind::RussiaRejects.index()] = 1;
+        m.new_items(3, &signals);
         m.delivery("email", "delivered");
         let text = m.render(Some((2, 1)));
         for line in [

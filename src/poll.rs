@@ -11,7 +11,7 @@ use tracing::{debug, info, instrument, warn};
 
 use crate::classify::Classifier;
 use crate::config::{FeedSettings, StorySettings};
-use crate::domain::{Item, Route, Signal, SignalKind};
+use crate::domain::{Item, Route, Signal};
 use crate::fetch::{FetchOutcome, Fetcher};
 use crate::metrics::Metrics;
 use crate::parse::{ParseLimits, parse_feed};
@@ -71,12 +71,7 @@ pub async fn poll_feed_once(
         Ok(PollOutcome::Unchanged { .. }) => ctx.metrics.poll(name, "unchanged", took, None),
         Ok(PollOutcome::Ingested { report: r, .. }) => {
             ctx.metrics.poll(name, "ok", took, None);
-            ctx.metrics.new_items(
-                r.new_items,
-                SignalKind::ALL.into_iter().flat_map(|k| {
-                    std::iter::repeat_n(k.as_str().to_owned(), r.signals[k.index()] as usize)
-                }),
-            );
+            ctx.metrics.new_items(r.new_items, &r.signals);
         }
         Ok(PollOutcome::Failed {
             kind,

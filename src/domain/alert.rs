@@ -145,7 +145,7 @@ pub struct Alert {
 
 impl Alert {
     /// The status line when this alert changed a status ("Russia: conditional → rejects").
-    pub fn alert_status_changed(&self) -> Option<String> {
+    pub fn status_change(&self) -> Option<String> {
         self.status
             .as_ref()
             .filter(|s| s.changed())

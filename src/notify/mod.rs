@@ -466,7 +466,7 @@ pub(crate) fn signal_line(d: &Delivery) -> String {
 pub(crate) fn headline(d: &Delivery) -> String {
     let a = &d.alert;
     let mark = if d.unconfirmed { "[unconfirmed] " } else { "" };
-    match a.alert_status_changed() {
+    match a.status_change() {
         Some(change) => format!("{mark}{change} — {}", a.title),
         None => format!("{mark}{}: {}", a.signal.kind.headline(), a.title),
     }

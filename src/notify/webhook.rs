@@ -190,11 +190,7 @@ impl WebhookNotifier {
 /// The message of a chat webhook, feed text passed through `escape`.
 fn chat_text(d: &Delivery, escape: fn(&str) -> String, link: fn(&str) -> String) -> String {
     let a = &d.alert;
-    let mark = if d.unconfirmed { "[unconfirmed] " } else { "" };
-    let mut t = match a.alert_status_changed() {
-        Some(change) => format!("{mark}{} — {}", escape(&change), escape(&a.title)),
-        None => format!("{mark}{}: {}", a.signal.kind.headline(), escape(&a.title)),
-    };
+    let mut t = escape(&super::headline(d));
     if let Some(l) = safe_link(a.link.as_deref()) {
         t.push('\n');
         t.push_str(&link(l));

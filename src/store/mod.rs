@@ -877,7 +877,7 @@ mod tests {
 
     use super::*;
 
-    fn item(feed: &FeedName, guid: &str, title: &str) -> Item {
+    pub(super) fn item(feed: &FeedName, guid: &str, title: &str) -> Item {
         Item {
             key: ItemKey::compute(feed, Some(guid), None, title, ""),
             feed: feed.clone(),
@@ -889,7 +889,7 @@ mod tests {
         }
     }
 
-    fn signal(kind: SignalKind) -> Signal {
+    pub(super) fn signal(kind: SignalKind) -> Signal {
         Signal {
             kind,
             score: 0.9,

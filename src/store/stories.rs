@@ -566,33 +566,9 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Evidence, FeedName, Field, ItemKey};
+    use crate::domain::FeedName;
     use crate::store::FeedUpdate;
-
-    fn item(feed: &FeedName, guid: &str, title: &str) -> Item {
-        Item {
-            key: ItemKey::compute(feed, Some(guid), None, title, ""),
-            feed: feed.clone(),
-            guid: Some(guid.into()),
-            link: Some(format!("https://example.org/{guid}")),
-            title: title.into(),
-            summary: String::new(),
-            published: None,
-        }
-    }
-
-    fn rejects() -> Signal {
-        Signal {
-            kind: SignalKind::RussiaRejects,
-            score: 0.9,
-            evidence: Evidence {
-                rule: "r".into(),
-                words: vec![],
-                sentence: String::new(),
-                field: Field::Title,
-            },
-        }
-    }
+    use crate::store::tests::{item, signal};
 
     #[tokio::test]
     async fn a_story_joins_only_within_its_window_and_is_forgotten_after_keep() {
@@ -606,7 +582,10 @@ mod tests {
             let store = store.clone();
             let settings = settings.clone();
             async move {
-                let items = vec![(item(&feed, guid, text), vec![rejects()])];
+                let items = vec![(
+                    item(&feed, guid, text),
+                    vec![signal(SignalKind::RussiaRejects)],
+                )];
                 store
                     .ingest(&feed, &FeedUpdate::default(), &items, &[], &settings, at)
                     .await

@@ -11,7 +11,7 @@ mod text;
 use sha2::{Digest, Sha256};
 
 use crate::domain::{ItemKey, SignalKind};
-pub use text::{MIN_MASS, Terms, normalize_link, text_hash};
+pub use text::{Terms, normalize_link, text_hash};
 
 /// A story's stable id: its first item and its signal.
 pub fn story_id(first_item: &ItemKey, signal: SignalKind) -> String {

@@ -360,10 +360,6 @@ impl Terms {
         self.words.join(" ")
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.words.is_empty()
-    }
-
     /// How alike two reports are, in [0, 1]: the weight of the words they share over the
     /// weight of the smaller (at least [`MIN_MASS`]).
     pub fn similarity(&self, other: &Terms) -> f32 {
@@ -382,15 +378,6 @@ impl Terms {
         }
         let smaller = self.mass.min(other.mass).max(MIN_MASS);
         (shared / smaller).min(1.0)
-    }
-
-    /// The shared words, for explanations.
-    pub fn shared<'a>(&'a self, other: &'a Terms) -> Vec<&'a str> {
-        self.words
-            .iter()
-            .filter(|t| other.words.binary_search(t).is_ok())
-            .map(String::as_str)
-            .collect()
     }
 }
 
