@@ -171,3 +171,30 @@ async fn eval_reports_figures_and_misses() {
         .await;
     assert_eq!(gated.status.code(), Some(3));
 }
+
+#[tokio::test]
+async fn the_shipped_demo_shows_its_alerts_offline() {
+    let state = tempfile::tempdir().unwrap();
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml");
+    let run = || {
+        std::process::Command::new(BIN)
+            .arg("--config")
+            .arg(&demo)
+            .args(["run", "--once"])
+            .env("CEASEFIRE_WATCH__DAEMON__STATE_DIR", state.path())
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(log.matches("ALERT").count(), 4, "{log}");
+    // The second run has nothing new.
+    let again = String::from_utf8_lossy(&run().stdout).into_owned();
+    assert!(!again.contains("ALERT"), "{again}");
+}
