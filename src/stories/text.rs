@@ -10,7 +10,7 @@
 //!
 //! The measure is the weighted overlap coefficient, `shared / min(a, b)`, so a headline alone
 //! still matches the full report it heads; the smaller side counts as at least
-//! [`MIN_MASS`], so a three-word headline of beat words matches nothing by itself.
+//! `MIN_MASS`, so a three-word headline of beat words matches nothing by itself.
 
 use std::collections::BTreeSet;
 
@@ -361,7 +361,7 @@ impl Terms {
     }
 
     /// How alike two reports are, in [0, 1]: the weight of the words they share over the
-    /// weight of the smaller (at least [`MIN_MASS`]).
+    /// weight of the smaller (at least `MIN_MASS`, 2.0).
     pub fn similarity(&self, other: &Terms) -> f32 {
         let (mut i, mut j, mut shared) = (0, 0, 0.0f32);
         let (a, b) = (&self.keys, &other.keys);
