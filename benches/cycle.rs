@@ -123,7 +123,8 @@ fn timed(cmd: &mut Command) -> (f64, f64) {
 
 fn time_cmd(program: &Path) -> Command {
     let mut c = Command::new("/usr/bin/time");
-    c.arg("-f").arg("TIMED %e %M %U %S").arg(program);
+    c.arg("-f").arg("TIMED %e %M %U %S");
+    c.arg(program);
     c
 }
 
@@ -206,9 +207,17 @@ fn main() {
     std::fs::write(&config_path, config).unwrap();
     let bin = Path::new(env!("CARGO_BIN_EXE_ceasefire-watch"));
     let ours = |label: &str| {
+        let mut cmd = time_cmd(bin);
+        // CYCLE_PROFILE="perf record -F 2000 -g -o cold.data": a profiler around the cold run.
+        if let (Ok(wrap), "cold") = (std::env::var("CYCLE_PROFILE"), label) {
+            cmd = Command::new("/usr/bin/time");
+            cmd.arg("-f")
+                .arg("TIMED %e %M %U %S")
+                .args(wrap.split_whitespace())
+                .arg(bin);
+        }
         let (wall, rss) = timed(
-            time_cmd(bin)
-                .arg("--config")
+            cmd.arg("--config")
                 .arg(&config_path)
                 .args(["run", "--once"])
                 .env("RUST_LOG", "warn"),

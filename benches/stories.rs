@@ -16,7 +16,7 @@ use std::time::Instant;
 use ceasefire_watch::app::{RunOptions, run};
 use ceasefire_watch::classify::Classifier;
 use ceasefire_watch::config::Settings;
-use ceasefire_watch::stories::{Candidate, Terms, best_match};
+use ceasefire_watch::stories::{Terms, best_match};
 use chrono::{Duration, TimeZone, Utc};
 use tokio_util::sync::CancellationToken;
 
@@ -203,21 +203,19 @@ fn main() {
     let t0 = Instant::now();
     let mut stories = 0;
     for _ in 0..rounds {
-        let mut members: Vec<Candidate> = Vec::new();
+        let mut members: Vec<(String, Terms)> = Vec::new();
         stories = 0;
         for (_, title, summary) in &signal_items {
             let terms = Terms::of(title, summary);
-            let id = match best_match(&terms, &members, 0.45) {
+            let id = match best_match(&terms, members.iter().map(|(id, t)| (id.as_str(), t)), 0.45)
+            {
                 Some((id, _)) => id.to_owned(),
                 None => {
                     stories += 1;
                     format!("s{stories}")
                 }
             };
-            members.push(Candidate {
-                story_id: id,
-                terms,
-            });
+            members.push((id, terms));
         }
     }
     let per_item = t0.elapsed().as_secs_f64() * 1e6 / (rounds * signal_items.len()) as f64;

@@ -159,13 +159,19 @@ async fn run_once(
         info!(now = %t.to_rfc3339(), "replaying: ages, story windows and waits are judged by this time");
     }
     let now = || clock.unwrap_or_else(Utc::now);
-    let outcomes: Vec<_> = futures_util::stream::iter(settings.feeds.iter())
-        .map(|feed| async move { poll_feed_once(ctx, feed, now()).await })
+    // Each poll a task of its own, so parsing and ingest preparation spread over the
+    // runtime's threads instead of all running on this one.
+    let outcomes: Vec<_> = futures_util::stream::iter(settings.feeds.iter().cloned())
+        .map(|feed| {
+            let ctx = ctx.clone();
+            let at = now();
+            tokio::spawn(async move { poll_feed_once(&ctx, &feed, at).await })
+        })
         .buffer_unordered(settings.fetch.concurrency)
         .collect()
         .await;
     for outcome in outcomes {
-        summary.add(&outcome?);
+        summary.add(&outcome.context("a poll stopped unexpectedly")??);
     }
     summary.unconfirmed = ctx
         .store

@@ -11,11 +11,11 @@ use tracing::{debug, info, instrument, warn};
 
 use crate::classify::Classifier;
 use crate::config::{FeedSettings, StorySettings};
-use crate::domain::{Item, Route, Signal};
+use crate::domain::Route;
 use crate::fetch::{FetchOutcome, Fetcher};
 use crate::metrics::Metrics;
 use crate::parse::{ParseLimits, parse_feed};
-use crate::store::{FeedUpdate, IngestReport, Store, StoreError};
+use crate::store::{FeedUpdate, IngestReport, Prepared, Store, StoreError};
 
 /// What a poll needs, shared by every feed.
 #[derive(Clone)]
@@ -156,13 +156,13 @@ async fn poll(
             parsed.too_deep,
             parsed.ttl_minutes,
         );
-        let items: Vec<(Item, Vec<Signal>)> = parsed
+        let items: Vec<Prepared> = parsed
             .entries
             .into_iter()
             .map(|e| {
                 let item = e.into_item(&name);
                 let signals = classifier.classify(&item.title, &item.summary).signals;
-                (item, signals)
+                Prepared::new(item, signals)
             })
             .collect();
         Ok::<_, crate::parse::ParseError>((items, overflow))
@@ -224,17 +224,22 @@ async fn poll(
         validators: fetched.validators,
         body_hash: Some(hash),
     };
-    let report = ctx
-        .store
-        .ingest(&feed.name, &update, &items, &ctx.routes, &ctx.stories, now)
-        .await?;
-    if report.alerts > 0 {
-        for (item, signals) in items.iter().filter(|(_, s)| !s.is_empty()) {
-            for s in signals {
-                debug!(signal = %s.kind, score = s.score, rule = %s.evidence.rule, title = %item.title, "signal");
-            }
+    for p in &items {
+        for s in &p.signals {
+            debug!(signal = %s.kind, score = s.score, rule = %s.evidence.rule, title = %p.item.title, "signal");
         }
     }
+    let report = ctx
+        .store
+        .ingest(
+            &feed.name,
+            update,
+            items,
+            ctx.routes.clone(),
+            ctx.stories.clone(),
+            now,
+        )
+        .await?;
     info!(
         items = report.items,
         new = report.new_items,

@@ -10,10 +10,10 @@
 //! One daemon per state directory: [`StateLock`] enforces it, and on start the daemon puts
 //! rows a crashed predecessor left `sending` back to `pending`.
 
-use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -21,7 +21,8 @@ use sha2::{Digest, Sha256};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::{Row, Sqlite, Transaction};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::config::StorySettings;
 use crate::domain::{
@@ -29,21 +30,12 @@ use crate::domain::{
     SignalKind, StatusNote,
 };
 use crate::fetch::Validators;
-use crate::stories::{Terms, normalize_link, text_hash};
 
+mod ingest;
 mod stories;
 
+pub use ingest::Prepared;
 pub use stories::{Housekeeping, StatusRow, StoryRow};
-
-/// A new item of an ingest, with what identifies it beyond its key.
-struct Fresh<'a> {
-    item: &'a Item,
-    signals: &'a [Signal],
-    /// Computed for items with signals only.
-    terms: Option<Terms>,
-    link: Option<String>,
-    hash: String,
-}
 
 /// File name of the database inside `state_dir`.
 pub const DB_FILE: &str = "ceasefire-watch.db";
@@ -67,6 +59,8 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("the store is closed")]
+    Closed,
     #[error("unreadable row in {table}: {message}")]
     Corrupt {
         table: &'static str,
@@ -157,10 +151,11 @@ pub struct OutboxCounts {
     pub dead: u64,
 }
 
-/// The database. Cheap to clone (a connection pool).
+/// The database. Cheap to clone (a connection pool, and the way to its ingest writer).
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    writer: mpsc::Sender<ingest::Job>,
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {
@@ -214,15 +209,18 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
-            .pragma("cache_size", "-8000");
+            // Savepoints and multi-row statements journal in memory, not in a temp file.
+            .pragma("temp_store", "memory");
+        let open_error = |source| StoreError::Open {
+            path: path.clone(),
+            source,
+        };
+        // Readers and the outbox's small writes: a small page cache each.
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .connect_with(options.clone().pragma("cache_size", "-2000"))
             .await
-            .map_err(|source| StoreError::Open {
-                path: path.clone(),
-                source,
-            })?;
+            .map_err(open_error)?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
@@ -230,7 +228,17 @@ impl Store {
                 path: path.clone(),
                 source,
             })?;
-        Ok(Store { pool })
+        // The ingest writer: one connection of its own, so its page cache (the item indexes
+        // it inserts into) stays warm instead of being dropped whenever another connection
+        // wrote in between.
+        let ingest_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(options.pragma("cache_size", "-8000"))
+            .await
+            .map_err(open_error)?;
+        let writer = ingest::spawn_writer(ingest_pool);
+        Ok(Store { pool, writer })
     }
 
     /// The same database opened read-only: every write fails, as on a full or read-only disk.
@@ -243,7 +251,8 @@ impl Store {
             .connect_with(options)
             .await
             .unwrap();
-        Store { pool }
+        let writer = ingest::spawn_writer(pool.clone());
+        Store { pool, writer }
     }
 
     /// A transaction that takes the write lock at once (SQLite `BEGIN IMMEDIATE`), so two
@@ -349,176 +358,32 @@ impl Store {
     /// Records a fetched feed: its new validators, its items (new ones are remembered, repeats
     /// under a fresh GUID noted), and for each new item with signals, its place in a story:
     /// a new story makes an alert and its deliveries (or corroboration holds), a known one is
-    /// joined silently. One transaction: either all of it is recorded, or none and the next
-    /// poll tries again.
+    /// joined silently. Atomic: either all of it is recorded, or none and the next poll tries
+    /// again. Feeds that finish together share a transaction (see `ingest`).
     pub async fn ingest(
         &self,
         feed: &FeedName,
-        update: &FeedUpdate,
-        items: &[(Item, Vec<Signal>)],
-        routes: &[Route],
-        settings: &StorySettings,
+        update: FeedUpdate,
+        items: Vec<Prepared>,
+        routes: Arc<Vec<Route>>,
+        settings: Arc<StorySettings>,
         now: DateTime<Utc>,
     ) -> Result<IngestReport> {
-        let mut report = IngestReport {
-            items: items.len(),
-            ..IngestReport::default()
+        let (reply, answer) = oneshot::channel();
+        let job = ingest::Job {
+            feed: feed.clone(),
+            update,
+            items,
+            routes,
+            settings,
+            now,
+            reply,
         };
-        let oldest = stories::shifted(now, settings.max_item_age, false);
-        let mut tx = self.write_tx().await?;
-        // A few statements per feed, not per item: which keys are known, which earlier items
-        // of the feed the new ones may repeat, then the new rows in multi-row inserts.
-        let mut known: HashSet<String> = HashSet::new();
-        for chunk in items.chunks(400) {
-            let mut q = QueryBuilder::<Sqlite>::new("SELECT key FROM items WHERE key IN (");
-            let mut list = q.separated(", ");
-            for (item, _) in chunk {
-                list.push_bind(item.key.as_str());
-            }
-            q.push(")");
-            known.extend(q.build_query_scalar::<String>().fetch_all(&mut *tx).await?);
-        }
-        let fresh: Vec<Fresh<'_>> = items
-            .iter()
-            .filter(|(item, _)| known.insert(item.key.as_str().to_owned()))
-            .map(|(item, signals)| Fresh {
-                item,
-                signals,
-                // Only an item with a signal needs its words (for stories, and to tell an
-                // edited report from a new one at the same link); for the rest, which can
-                // never alert, the text hash and link suffice.
-                terms: (!signals.is_empty()).then(|| Terms::of(&item.title, &item.summary)),
-                link: item.link.as_deref().and_then(normalize_link),
-                hash: text_hash(&item.title, &item.summary),
-            })
-            .collect();
-        // Earlier items of this feed with the same text, or the same link.
-        let mut by_hash: HashMap<String, String> = HashMap::new();
-        let mut by_link: HashMap<String, Vec<(String, Option<Terms>)>> = HashMap::new();
-        for chunk in fresh.chunks(200) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT key, text_hash, link_norm, terms FROM items WHERE feed = ",
-            );
-            q.push_bind(feed.as_str()).push(" AND (text_hash IN (");
-            let mut list = q.separated(", ");
-            for f in chunk {
-                list.push_bind(f.hash.as_str());
-            }
-            q.push(") OR link_norm IN (");
-            let mut list = q.separated(", ");
-            list.push_bind(None::<String>);
-            for f in chunk.iter().filter_map(|f| f.link.as_deref()) {
-                list.push_bind(f);
-            }
-            q.push("))");
-            for row in q.build().fetch_all(&mut *tx).await? {
-                let key: String = row.try_get("key")?;
-                if let Some(h) = row.try_get::<Option<String>, _>("text_hash")? {
-                    by_hash.entry(h).or_insert_with(|| key.clone());
-                }
-                if let Some(l) = row.try_get::<Option<String>, _>("link_norm")? {
-                    let terms = row
-                        .try_get::<Option<String>, _>("terms")?
-                        .map(|t| Terms::from_stored(&t));
-                    by_link.entry(l).or_default().push((key, terms));
-                }
-            }
-        }
-        // Repeats of earlier items, or of items earlier in this document; then the rows.
-        let mut repeat_of: Vec<Option<String>> = Vec::with_capacity(fresh.len());
-        for f in &fresh {
-            // The same link is a repeat when the texts are alike; for an item without a
-            // signal (it cannot alert either way) the link alone decides.
-            let alike = |seen: &Option<Terms>| match (&f.terms, seen) {
-                (None, _) => true,
-                (Some(a), Some(b)) => a.similarity(b) >= settings.similarity,
-                (Some(_), None) => false,
-            };
-            let repeat = by_hash.get(&f.hash).cloned().or_else(|| {
-                f.link
-                    .as_ref()
-                    .and_then(|l| by_link.get(l))
-                    .and_then(|seen| seen.iter().find(|(_, t)| alike(t)))
-                    .map(|(k, _)| k.clone())
-            });
-            if repeat.is_none() {
-                let key = f.item.key.as_str().to_owned();
-                by_hash.entry(f.hash.clone()).or_insert_with(|| key.clone());
-                if let Some(l) = &f.link {
-                    by_link
-                        .entry(l.clone())
-                        .or_default()
-                        .push((key, f.terms.clone()));
-                }
-            }
-            repeat_of.push(repeat);
-        }
-        let rows: Vec<(&Fresh<'_>, Option<&String>)> = fresh
-            .iter()
-            .zip(repeat_of.iter().map(Option::as_ref))
-            .collect();
-        for chunk in rows.chunks(80) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO items (key, feed, guid, link, title, published_at, seen_at, link_norm, text_hash, terms, duplicate_of) ",
-            );
-            q.push_values(chunk, |mut b, (f, repeat)| {
-                b.push_bind(f.item.key.as_str())
-                    .push_bind(feed.as_str())
-                    .push_bind(f.item.guid.as_deref())
-                    .push_bind(f.item.link.as_deref())
-                    .push_bind(f.item.title.as_str())
-                    .push_bind(f.item.published.map(ms))
-                    .push_bind(ms(now))
-                    .push_bind(f.link.as_deref())
-                    .push_bind(f.hash.as_str())
-                    .push_bind(f.terms.as_ref().map(Terms::to_stored))
-                    .push_bind(repeat.map(String::as_str));
-            });
-            q.build().execute(&mut *tx).await?;
-        }
-        for (f, repeat) in rows {
-            if repeat.is_some() {
-                report.repeats += 1;
-                continue;
-            }
-            report.new_items += 1;
-            if f.signals.is_empty() {
-                continue;
-            }
-            for s in f.signals {
-                report.signals[s.kind.index()] += 1;
-            }
-            if f.item.published.is_some_and(|p| p < oldest) {
-                report.stale += 1;
-                continue;
-            }
-            let Some(terms) = &f.terms else { continue };
-            for signal in f.signals {
-                match stories::place(&mut tx, f.item, signal, terms, routes, settings, now).await? {
-                    stories::Placement::Opened { deliveries, .. } => {
-                        report.alerts += 1;
-                        report.deliveries += deliveries;
-                    }
-                    stories::Placement::Joined { deliveries, .. } => {
-                        report.joined += 1;
-                        report.deliveries += deliveries;
-                    }
-                }
-            }
-        }
-        sqlx::query(
-            "UPDATE feeds SET etag = $2, last_modified = $3, body_hash = $4, last_success_at = $5,
-             consecutive_failures = 0, last_error = NULL, updated_at = $5 WHERE name = $1",
-        )
-        .bind(feed.as_str())
-        .bind(update.validators.etag.as_deref())
-        .bind(update.validators.last_modified.as_deref())
-        .bind(update.body_hash.as_deref())
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(report)
+        self.writer
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
     }
 
     /// Puts rows left `sending` by a process that died back to `pending`. Safe only while
@@ -889,6 +754,33 @@ mod tests {
         }
     }
 
+    /// [`Store::ingest`] from plain (item, signals) pairs.
+    pub(super) async fn ingest(
+        store: &Store,
+        feed: &FeedName,
+        update: &FeedUpdate,
+        items: &[(Item, Vec<Signal>)],
+        routes: &[Route],
+        settings: &StorySettings,
+        now: DateTime<Utc>,
+    ) -> Result<IngestReport> {
+        let items = items
+            .iter()
+            .cloned()
+            .map(|(item, signals)| Prepared::new(item, signals))
+            .collect();
+        store
+            .ingest(
+                feed,
+                update.clone(),
+                items,
+                Arc::new(routes.to_vec()),
+                Arc::new(settings.clone()),
+                now,
+            )
+            .await
+    }
+
     pub(super) fn signal(kind: SignalKind) -> Signal {
         Signal {
             kind,
@@ -953,17 +845,17 @@ mod tests {
             },
             body_hash: Some("h".into()),
         };
-        let r = store
-            .ingest(
-                &feed,
-                &update,
-                &items,
-                &routes(),
-                &StorySettings::default(),
-                now,
-            )
-            .await
-            .unwrap();
+        let r = ingest(
+            &store,
+            &feed,
+            &update,
+            &items,
+            &routes(),
+            &StorySettings::default(),
+            now,
+        )
+        .await
+        .unwrap();
         assert_eq!(
             r,
             IngestReport {
@@ -975,17 +867,17 @@ mod tests {
                 ..IngestReport::default()
             }
         );
-        let again = store
-            .ingest(
-                &feed,
-                &update,
-                &items,
-                &routes(),
-                &StorySettings::default(),
-                now,
-            )
-            .await
-            .unwrap();
+        let again = ingest(
+            &store,
+            &feed,
+            &update,
+            &items,
+            &routes(),
+            &StorySettings::default(),
+            now,
+        )
+        .await
+        .unwrap();
         assert_eq!(again.new_items, 0);
         assert_eq!(again.deliveries, 0);
         let state = store.feed_state(&feed).await.unwrap();
@@ -1060,17 +952,17 @@ mod tests {
                 .await
                 .unwrap();
             let items = vec![(item(&feed, "1", "t"), vec![])];
-            store
-                .ingest(
-                    &feed,
-                    &FeedUpdate::default(),
-                    &items,
-                    &[],
-                    &StorySettings::default(),
-                    now,
-                )
-                .await
-                .unwrap();
+            ingest(
+                &store,
+                &feed,
+                &FeedUpdate::default(),
+                &items,
+                &[],
+                &StorySettings::default(),
+                now,
+            )
+            .await
+            .unwrap();
             store.close().await;
         }
         let store = Store::open(dir.path()).await.unwrap();

@@ -1,5 +1,7 @@
 //! Stories, statuses and corroboration holds, inside the ingest transaction.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::{Row, Sqlite, Transaction};
@@ -7,7 +9,7 @@ use sqlx::{Row, Sqlite, Transaction};
 use super::{Result, Store, StoreError, from_ms, idempotency_key, ms};
 use crate::config::{JoinBy, StorySettings};
 use crate::domain::{AlertOn, Channel, Item, Route, Signal, SignalKind, StatusNote, Topic};
-use crate::stories::{Candidate, Terms, best_match, story_id};
+use crate::stories::{Terms, best_match, story_id};
 
 type Tx<'a> = Transaction<'a, Sqlite>;
 
@@ -20,11 +22,65 @@ pub(super) enum Placement {
     Joined { story: String, deliveries: usize },
 }
 
+/// The words of recent stories' members, kept by the ingest writer between polls, so that
+/// placing an item does not read and parse every member of every recent story again (a cold
+/// start with a thousand signal items spent most of its time there).
+///
+/// Never trusted blindly: an entry is used only while its story's `items` count in the store
+/// is the count the entry was filled at (a member added by anyone else changes it), and the
+/// writer clears the whole cache whenever it rolls anything back.
+#[derive(Debug, Default)]
+pub(super) struct StoryCache {
+    stories: HashMap<String, CachedStory>,
+}
+
+#[derive(Debug)]
+struct CachedStory {
+    /// The story's `items` when this was filled or last brought up to date.
+    items: i64,
+    /// The members' distinct words.
+    terms: Vec<Terms>,
+}
+
+impl StoryCache {
+    pub(super) fn clear(&mut self) {
+        self.stories.clear();
+    }
+
+    /// Records that `story` now has `items` items, the newest with `terms`; forgets it if
+    /// the cache did not know it at `items - 1` (it will be read again when next needed).
+    fn joined(&mut self, story: &str, items: i64, terms: &Terms) {
+        match self.stories.get_mut(story) {
+            Some(c) if c.items + 1 == items => {
+                c.items = items;
+                if !c.terms.contains(terms) {
+                    c.terms.push(terms.clone());
+                }
+            }
+            Some(_) => {
+                self.stories.remove(story);
+            }
+            None => {}
+        }
+    }
+
+    fn opened(&mut self, story: &str, terms: &Terms) {
+        self.stories.insert(
+            story.to_owned(),
+            CachedStory {
+                items: 1,
+                terms: vec![terms.clone()],
+            },
+        );
+    }
+}
+
 /// Puts one signal of a new item into a story: joins the closest recent one, or opens one
 /// (with its alert, its status effect and its deliveries or holds).
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn place(
     tx: &mut Tx<'_>,
+    cache: &mut StoryCache,
     item: &Item,
     signal: &Signal,
     terms: &Terms,
@@ -35,38 +91,57 @@ pub(super) async fn place(
     let since = shifted(now, settings.window, false);
     let (sql, value) = match settings.join {
         JoinBy::Signal => (
-            "SELECT DISTINCT m.story_id, m.terms FROM story_members m JOIN stories s ON s.id = m.story_id
-             WHERE s.signal = $1 AND s.last_seen_at >= $2",
+            "SELECT id, items FROM stories WHERE signal = $1 AND last_seen_at >= $2",
             signal.kind.as_str(),
         ),
         JoinBy::Topic => (
-            "SELECT DISTINCT m.story_id, m.terms FROM story_members m JOIN stories s ON s.id = m.story_id
-             WHERE s.topic = $1 AND s.last_seen_at >= $2",
+            "SELECT id, items FROM stories WHERE topic = $1 AND last_seen_at >= $2",
             signal.kind.topic().as_str(),
         ),
     };
-    let rows = sqlx::query(sql)
+    let recent: Vec<(String, i64)> = sqlx::query_as(sql)
         .bind(value)
         .bind(ms(since))
         .fetch_all(&mut **tx)
         .await?;
-    let candidates = rows
-        .iter()
-        .map(|r| {
-            Ok(Candidate {
-                story_id: r.try_get("story_id")?,
-                terms: Terms::from_stored(r.try_get::<&str, _>("terms")?),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    if let Some((story, similarity)) = best_match(terms, &candidates, settings.similarity) {
+    for (story, items) in &recent {
+        if cache.stories.get(story).is_some_and(|c| c.items == *items) {
+            continue;
+        }
+        let stored: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT terms FROM story_members WHERE story_id = $1")
+                .bind(story)
+                .fetch_all(&mut **tx)
+                .await?;
+        cache.stories.insert(
+            story.clone(),
+            CachedStory {
+                items: *items,
+                terms: stored.iter().map(|t| Terms::from_stored(t)).collect(),
+            },
+        );
+    }
+    let candidates = recent.iter().flat_map(|(story, _)| {
+        let members = cache.stories.get(story).map(|c| c.terms.as_slice());
+        members
+            .unwrap_or_default()
+            .iter()
+            .map(move |t| (story.as_str(), t))
+    });
+    if let Some((story, similarity)) = best_match(terms, candidates, settings.similarity) {
         let story = story.to_owned();
-        let deliveries = join(tx, &story, item, terms, similarity, now).await?;
+        let (deliveries, items) = join(tx, &story, item, terms, similarity, now).await?;
+        cache.joined(&story, items, terms);
         return Ok(Placement::Joined { story, deliveries });
     }
-    open(tx, item, signal, terms, routes, settings, now).await
+    let placed = open(tx, item, signal, terms, routes, settings, now).await?;
+    if let Placement::Opened { story, .. } = &placed {
+        cache.opened(story, terms);
+    }
+    Ok(placed)
 }
 
+/// Adds the item to `story`: the deliveries its new source released, and the story's items.
 async fn join(
     tx: &mut Tx<'_>,
     story: &str,
@@ -74,27 +149,31 @@ async fn join(
     terms: &Terms,
     similarity: f32,
     now: DateTime<Utc>,
-) -> Result<usize> {
+) -> Result<(usize, i64)> {
+    let new_source: bool = sqlx::query_scalar(
+        "SELECT NOT EXISTS (SELECT 1 FROM story_members WHERE story_id = $1 AND feed = $2)",
+    )
+    .bind(story)
+    .bind(item.feed.as_str())
+    .fetch_one(&mut **tx)
+    .await?;
     insert_member(tx, story, item, terms, similarity, now).await?;
-    let before: i64 = sqlx::query_scalar("SELECT sources FROM stories WHERE id = $1")
-        .bind(story)
-        .fetch_one(&mut **tx)
-        .await?;
-    let sources: i64 = sqlx::query_scalar(
-        "UPDATE stories SET items = items + 1,
-           sources = (SELECT COUNT(DISTINCT feed) FROM story_members WHERE story_id = $1),
+    let (sources, items): (i64, i64) = sqlx::query_as(
+        "UPDATE stories SET items = items + 1, sources = sources + $3,
            last_seen_at = MAX(last_seen_at, $2)
-         WHERE id = $1 RETURNING sources",
+         WHERE id = $1 RETURNING sources, items",
     )
     .bind(story)
     .bind(ms(now))
+    .bind(i64::from(new_source))
     .fetch_one(&mut **tx)
     .await?;
-    if sources > before {
-        release_corroborated(tx, story, sources, now).await
+    let released = if new_source {
+        release_corroborated(tx, story, sources, now).await?
     } else {
-        Ok(0)
-    }
+        0
+    };
+    Ok((released, items))
 }
 
 async fn insert_member(
@@ -568,7 +647,7 @@ mod tests {
     use super::*;
     use crate::domain::FeedName;
     use crate::store::FeedUpdate;
-    use crate::store::tests::{item, signal};
+    use crate::store::tests::{ingest, item, signal};
 
     #[tokio::test]
     async fn a_story_joins_only_within_its_window_and_is_forgotten_after_keep() {
@@ -586,10 +665,17 @@ mod tests {
                     item(&feed, guid, text),
                     vec![signal(SignalKind::RussiaRejects)],
                 )];
-                store
-                    .ingest(&feed, &FeedUpdate::default(), &items, &[], &settings, at)
-                    .await
-                    .unwrap()
+                ingest(
+                    &store,
+                    &feed,
+                    &FeedUpdate::default(),
+                    &items,
+                    &[],
+                    &settings,
+                    at,
+                )
+                .await
+                .unwrap()
             }
         };
         assert_eq!(ingest(a.clone(), "1", t0).await.alerts, 1);
@@ -614,5 +700,76 @@ mod tests {
         let board = store.statuses().await.unwrap();
         assert_eq!(board[0].value, "rejects");
         assert_eq!(board[0].story.as_ref().unwrap().sources, 1);
+    }
+
+    /// One signal item of `feed`, recorded through `store` (a handle with its own writer).
+    async fn report(
+        store: &Store,
+        feed: &str,
+        guid: &str,
+        text: &str,
+    ) -> crate::store::IngestReport {
+        let feed = FeedName::parse(feed).unwrap();
+        let items = vec![(
+            item(&feed, guid, text),
+            vec![signal(SignalKind::RussiaRejects)],
+        )];
+        let settings = StorySettings::default();
+        ingest(
+            store,
+            &feed,
+            &FeedUpdate::default(),
+            &items,
+            &[],
+            &settings,
+            Utc::now(),
+        )
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_writers_story_cache_never_hides_members_added_by_another_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Store::open(dir.path()).await.unwrap();
+        let second = Store::open(dir.path()).await.unwrap();
+        // The first writer opens the story (and caches its one member)...
+        let opened = report(&first, "a", "1", "Peskov rejects Riyadh energy truce").await;
+        assert_eq!(opened.alerts, 1);
+        // ...the second adds a longer report of it...
+        let longer =
+            "Peskov rejects Riyadh energy truce; Lavrov calls Geneva drone talks premature";
+        assert_eq!(report(&second, "b", "2", longer).await.joined, 1);
+        // ...and a report like only that longer member still joins through the first
+        // writer: its cache is behind the store, so it reads the story again.
+        let like_second = "Lavrov calls Geneva drone talks premature, rejects plan";
+        let r = report(&first, "c", "3", like_second).await;
+        assert_eq!((r.alerts, r.joined), (0, 1));
+        let board = first.statuses().await.unwrap();
+        assert_eq!(board[0].story.as_ref().unwrap().sources, 3);
+    }
+
+    #[tokio::test]
+    async fn feeds_recorded_at_the_same_time_share_commits_and_each_gets_its_own_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let texts = [
+            "Peskov rejects Riyadh energy truce",
+            "Kremlin turns down Riyadh energy truce, Peskov says",
+            "Zakharova dismisses Vatican Easter ceasefire offer",
+        ];
+        let reports = futures_util::future::join_all((0..30).map(|i| {
+            let store = store.clone();
+            async move {
+                let feed = format!("f{i}");
+                report(&store, &feed, "x", texts[i % texts.len()]).await
+            }
+        }))
+        .await;
+        assert!(reports.iter().all(|r| r.new_items == 1));
+        // Two events, each alerted once however the ingests were grouped.
+        assert_eq!(reports.iter().map(|r| r.alerts).sum::<usize>(), 2);
+        assert_eq!(reports.iter().map(|r| r.joined).sum::<usize>(), 28);
+        assert_eq!(store.item_count().await.unwrap(), 30);
     }
 }

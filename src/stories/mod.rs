@@ -22,23 +22,16 @@ pub fn story_id(first_item: &ItemKey, signal: SignalKind) -> String {
     format!("st-{}", hex::encode(&h.finalize()[..6]))
 }
 
-/// One member of a recent story, as a candidate for a new item to join.
-#[derive(Debug, Clone)]
-pub struct Candidate {
-    pub story_id: String,
-    pub terms: Terms,
-}
-
 /// The story the item with `terms` joins: the one with the most similar member, if that
-/// similarity reaches `threshold`.
+/// similarity reaches `threshold`. `candidates` are (story id, a member's words).
 pub fn best_match<'a>(
     terms: &Terms,
-    candidates: &'a [Candidate],
+    candidates: impl IntoIterator<Item = (&'a str, &'a Terms)>,
     threshold: f32,
 ) -> Option<(&'a str, f32)> {
     candidates
-        .iter()
-        .map(|c| (c.story_id.as_str(), terms.similarity(&c.terms)))
+        .into_iter()
+        .map(|(story, member)| (story, terms.similarity(member)))
         .filter(|(_, s)| *s >= threshold)
         .max_by(|a, b| a.1.total_cmp(&b.1))
 }
@@ -50,18 +43,21 @@ mod tests {
 
     #[test]
     fn the_closest_story_above_the_threshold_wins() {
-        let c = |id: &str, title: &str| Candidate {
-            story_id: id.into(),
-            terms: Terms::of(title, ""),
-        };
         let candidates = [
-            c("a", "Lavrov dismisses Vatican Easter truce offer"),
-            c("b", "Peskov rejects Riyadh 30-day energy truce"),
+            (
+                "a",
+                Terms::of("Lavrov dismisses Vatican Easter truce offer", ""),
+            ),
+            (
+                "b",
+                Terms::of("Peskov rejects Riyadh 30-day energy truce", ""),
+            ),
         ];
+        let each = || candidates.iter().map(|(id, t)| (*id, t));
         let item = Terms::of("Riyadh energy truce: Peskov says no to 30-day halt", "");
-        assert_eq!(best_match(&item, &candidates, 0.5).map(|m| m.0), Some("b"));
+        assert_eq!(best_match(&item, each(), 0.5).map(|m| m.0), Some("b"));
         let unrelated = Terms::of("Zakharova rejects Black Sea grain corridor talks", "");
-        assert_eq!(best_match(&unrelated, &candidates, 0.5), None);
+        assert_eq!(best_match(&unrelated, each(), 0.5), None);
     }
 
     #[test]
