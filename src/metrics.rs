@@ -32,6 +32,8 @@ pub struct FeedHealth {
     pub failing_since: Option<DateTime<Utc>>,
     /// When a failure of this run was last logged.
     pub reported_at: Option<DateTime<Utc>>,
+    /// The WebSub hub the feed advertised, once logged.
+    pub hub: Option<String>,
 }
 
 /// The daemon's counters, shared by every task.
@@ -130,6 +132,18 @@ impl Metrics {
             f.reported_at = Some(now);
         }
         due
+    }
+
+    /// Whether `hub`, advertised by `feed`, is news to log: true the first time this process
+    /// sees it (or when the feed names a different one).
+    pub fn hub_is_new(&self, feed: &str, hub: &str) -> bool {
+        let mut feeds = self.feeds.lock().unwrap();
+        let f = feeds.entry(feed.to_owned()).or_default();
+        if f.hub.as_deref() == Some(hub) {
+            return false;
+        }
+        f.hub = Some(hub.to_owned());
+        true
     }
 
     pub fn reloaded(&self) {

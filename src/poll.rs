@@ -155,6 +155,7 @@ async fn poll(
             parsed.truncated_fields,
             parsed.too_deep,
             parsed.ttl_minutes,
+            parsed.hub,
         );
         let items: Vec<Prepared> = parsed
             .entries
@@ -168,7 +169,7 @@ async fn poll(
         Ok::<_, crate::parse::ParseError>((items, overflow))
     })
     .await;
-    let (items, (dropped, truncated_fields, too_deep, ttl_minutes)) = match parsed {
+    let (items, (dropped, truncated_fields, too_deep, ttl_minutes, hub)) = match parsed {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
             let error = e.to_string();
@@ -199,6 +200,9 @@ async fn poll(
             });
         }
     };
+    if let Some(hub) = hub.filter(|h| ctx.metrics.hub_is_new(feed.name.as_str(), h)) {
+        info!(%hub, "feed advertises a WebSub hub; it is polled all the same (WebSub is not supported yet)");
+    }
     if dropped > 0 {
         warn!(
             dropped,

@@ -414,3 +414,44 @@ async fn healthz_turns_503_when_the_store_takes_no_writes() {
     assert_eq!(get(http, "/healthz").await.0, 200);
     signal(&daemon, "TERM");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_websub_hub_is_logged_once_and_the_feed_still_polled() {
+    let feeds = FeedServer::start().await;
+    let with_hub = |n: usize| {
+        format!(
+            r#"<?xml version="1.0"?><rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>Hub</title><link>https://example.org/</link><atom:link rel="hub" href="https://hub.example.net/"/><item><guid>i{n}</guid><title>Harvest report {n}</title></item></channel></rss>"#
+        )
+    };
+    feeds.set("h", with_hub(0));
+    let app = TestApp::new(&format!(
+        "[daemon]\nstate_dir = \"{{state_dir}}\"\n{}",
+        feed("h", &feeds.url("h"))
+    ));
+    let daemon = app.spawn_daemon();
+    // A new body each poll: parsed each time, and the hub seen each time.
+    for n in 1..=3 {
+        let before = feeds.requests("h").len();
+        assert!(
+            wait_for(Duration::from_secs(20), || feeds.requests("h").len()
+                > before)
+            .await
+        );
+        feeds.set("h", with_hub(n));
+    }
+    assert!(wait_for(Duration::from_secs(20), || feeds.requests("h").len() >= 4).await);
+    signal(&daemon, "TERM");
+    let out = tokio::time::timeout(Duration::from_secs(15), daemon.wait_with_output())
+        .await
+        .expect("the daemon stops")
+        .unwrap();
+    let log = format!("{}{}", stdout(&out), stderr(&out));
+    let hub_lines: Vec<&str> = log.lines().filter(|l| l.contains("WebSub hub")).collect();
+    assert_eq!(hub_lines.len(), 1, "logged once, not per poll:\n{log}");
+    assert!(
+        hub_lines[0].contains("https://hub.example.net/"),
+        "{}",
+        hub_lines[0]
+    );
+    assert!(hub_lines[0].contains("h"), "{}", hub_lines[0]);
+}
