@@ -2,7 +2,8 @@
 //! new, their alerts and outbox rows). A plain function that tests call; the scheduler in
 //! `app` only decides when.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -11,11 +12,11 @@ use tracing::{debug, info, instrument, warn};
 
 use crate::classify::Classifier;
 use crate::config::{FeedSettings, StorySettings};
-use crate::domain::Route;
+use crate::domain::{FeedName, Route};
 use crate::fetch::{FetchOutcome, Fetcher};
 use crate::metrics::Metrics;
 use crate::parse::{ParseLimits, parse_feed};
-use crate::store::{FeedUpdate, IngestReport, Prepared, Store, StoreError};
+use crate::store::{FeedState, FeedUpdate, IngestReport, Prepared, Store, StoreError};
 
 /// What a poll needs, shared by every feed.
 #[derive(Clone)]
@@ -29,6 +30,30 @@ pub struct PollContext {
     pub metrics: Arc<Metrics>,
     /// How far a server's freshness hint may stretch a feed's interval.
     pub freshness_cap: Duration,
+    /// What each feed's last poll left in its store row (validators, body hash, failures):
+    /// a copy, so that polling an unchanged feed, which is most polls, reads nothing from
+    /// the store. Sound because only this process's polls write a feed's row (one daemon
+    /// per state directory); a feed's copy is dropped on any store error, and each
+    /// generation starts empty.
+    pub feed_states: Arc<Mutex<HashMap<FeedName, FeedState>>>,
+}
+
+impl PollContext {
+    async fn feed_state(&self, name: &FeedName) -> Result<FeedState, StoreError> {
+        let known = self.feed_states.lock().unwrap().get(name).cloned();
+        match known {
+            Some(state) => Ok(state),
+            None => self.store.feed_state(name).await,
+        }
+    }
+
+    fn remember(&self, name: &FeedName, state: Option<FeedState>) {
+        let mut states = self.feed_states.lock().unwrap();
+        match state {
+            Some(s) => states.insert(name.clone(), s),
+            None => states.remove(name),
+        };
+    }
 }
 
 /// How a poll ended.
@@ -64,6 +89,10 @@ pub async fn poll_feed_once(
 ) -> Result<PollOutcome, StoreError> {
     let started = Instant::now();
     let outcome = poll(ctx, feed, now).await;
+    if outcome.is_err() {
+        // The row may or may not have been written: read it again next time.
+        ctx.remember(&feed.name, None);
+    }
     let took = started.elapsed();
     let name = feed.name.as_str();
     match &outcome {
@@ -103,14 +132,32 @@ async fn poll(
     feed: &FeedSettings,
     now: DateTime<Utc>,
 ) -> Result<PollOutcome, StoreError> {
-    let state = ctx.store.feed_state(&feed.name).await?;
+    let state = ctx.feed_state(&feed.name).await?;
     let was_failing = state.consecutive_failures > 0;
+    // The row once the poll is recorded: unchanged (written only if it was failing)...
+    let unchanged = |state: &FeedState| FeedState {
+        consecutive_failures: 0,
+        last_error: None,
+        last_success_at: if was_failing {
+            Some(now)
+        } else {
+            state.last_success_at
+        },
+        ..state.clone()
+    };
+    // ...or failed.
+    let failed = |state: &FeedState, failures: u32, error: &str| FeedState {
+        consecutive_failures: failures,
+        last_error: Some(error.to_owned()),
+        ..state.clone()
+    };
     let fetched = match ctx.fetcher.fetch(&feed.source, &state.validators).await {
         Ok(FetchOutcome::NotModified { max_age }) => {
             debug!("not modified");
             ctx.store
                 .record_feed_unchanged(&feed.name, was_failing, now)
                 .await?;
+            ctx.remember(&feed.name, Some(unchanged(&state)));
             return Ok(PollOutcome::NotModified { fresh_for: max_age });
         }
         Ok(FetchOutcome::Fetched(f)) => f,
@@ -120,6 +167,7 @@ async fn poll(
                 .store
                 .record_feed_failure(&feed.name, &error, now)
                 .await?;
+            ctx.remember(&feed.name, Some(failed(&state, failures, &error)));
             debug!(url = %feed.source, failures, kind = e.kind(), error = %error, "poll failed");
             return Ok(PollOutcome::Failed {
                 kind: e.kind(),
@@ -135,6 +183,7 @@ async fn poll(
         ctx.store
             .record_feed_unchanged(&feed.name, was_failing, now)
             .await?;
+        ctx.remember(&feed.name, Some(unchanged(&state)));
         return Ok(PollOutcome::Unchanged {
             fresh_for: fetched.max_age,
         });
@@ -169,28 +218,18 @@ async fn poll(
         Ok::<_, crate::parse::ParseError>((items, overflow))
     })
     .await;
+    let parsed = match parsed {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(join) => Err(format!("parsing stopped unexpectedly: {join}")),
+    };
     let (items, (dropped, truncated_fields, too_deep, ttl_minutes, hub)) = match parsed {
-        Ok(Ok(v)) => v,
-        Ok(Err(e)) => {
-            let error = e.to_string();
+        Ok(v) => v,
+        Err(error) => {
             let failures = ctx
                 .store
                 .record_feed_failure(&feed.name, &error, now)
                 .await?;
-            debug!(url = %feed.source, failures, error = %error, "feed could not be parsed");
-            return Ok(PollOutcome::Failed {
-                kind: "parse",
-                error,
-                failures,
-                retry_after: None,
-            });
-        }
-        Err(join) => {
-            let error = format!("parsing stopped unexpectedly: {join}");
-            let failures = ctx
-                .store
-                .record_feed_failure(&feed.name, &error, now)
-                .await?;
+            ctx.remember(&feed.name, Some(failed(&state, failures, &error)));
             debug!(url = %feed.source, failures, error = %error, "feed could not be parsed");
             return Ok(PollOutcome::Failed {
                 kind: "parse",
@@ -228,6 +267,13 @@ async fn poll(
         validators: fetched.validators,
         body_hash: Some(hash),
     };
+    let recorded = FeedState {
+        validators: update.validators.clone(),
+        body_hash: update.body_hash.clone(),
+        consecutive_failures: 0,
+        last_success_at: Some(now),
+        last_error: None,
+    };
     for p in &items {
         for s in &p.signals {
             debug!(signal = %s.kind, score = s.score, rule = %s.evidence.rule, title = %p.item.title, "signal");
@@ -244,6 +290,7 @@ async fn poll(
             now,
         )
         .await?;
+    ctx.remember(&feed.name, Some(recorded));
     info!(
         items = report.items,
         new = report.new_items,

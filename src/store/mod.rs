@@ -216,8 +216,11 @@ impl Store {
             source,
         };
         // Readers and the outbox's small writes: a small page cache each.
+        // No ping before each use: a local file does not drop connections, and the ping was a
+        // round trip to the connection's thread on every poll.
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .connect_with(options.clone().pragma("cache_size", "-2000"))
             .await
             .map_err(open_error)?;
@@ -234,6 +237,7 @@ impl Store {
         let ingest_pool = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .test_before_acquire(false)
             .connect_with(options.pragma("cache_size", "-8000"))
             .await
             .map_err(open_error)?;
