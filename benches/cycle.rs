@@ -6,6 +6,11 @@
 //!
 //!   cargo bench --bench cycle            (N=1000, M=50; CYCLE_FEEDS / CYCLE_ITEMS to change)
 //!
+//! Our cycles run CYCLE_RUNS times (3; each cold one on an empty state) and report the median
+//! wall time and the highest peak RSS; CYCLE_SKIP_R2E skips rss2email, and
+//! CYCLE_PROFILE="perf record -g -o cold.data" runs each cold cycle (CYCLE_PROFILE_LABEL=warm:
+//! each warm one) under a profiler.
+//!
 //! Ends with one summary line:
 //!   cycle: feeds=… items=… cold=…s cold_rss=…MB warm=…s warm_rss=…MB r2e_cold=…s r2e_warm=…s
 //!   ratio_cold=…x ratio_warm=…x classify=…items/s parse=…MB/s
@@ -205,11 +210,16 @@ fn main() {
     }
     let config_path = dir.path().join("bench.toml");
     std::fs::write(&config_path, config).unwrap();
-    let bin = Path::new(env!("CARGO_BIN_EXE_ceasefire-watch"));
+    // CYCLE_BIN: another build of ceasefire-watch to measure (an A/B against an older commit).
+    let bin_path = std::env::var_os("CYCLE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_ceasefire-watch")));
+    let bin = bin_path.as_path();
     let ours = |label: &str| {
         let mut cmd = time_cmd(bin);
         // CYCLE_PROFILE="perf record -F 2000 -g -o cold.data": a profiler around the cold run.
-        if let (Ok(wrap), "cold") = (std::env::var("CYCLE_PROFILE"), label) {
+        let profiled = std::env::var("CYCLE_PROFILE_LABEL").unwrap_or_else(|_| "cold".into());
+        if let (Ok(wrap), true) = (std::env::var("CYCLE_PROFILE"), label == profiled) {
             cmd = Command::new("/usr/bin/time");
             cmd.arg("-f")
                 .arg("TIMED %e %M %U %S")
@@ -225,9 +235,29 @@ fn main() {
         eprintln!("cycle: ceasefire-watch {label}: {wall:.2}s, peak RSS {rss:.1} MB");
         (wall, rss)
     };
-    let (cold, cold_rss) = ours("cold");
-    let hooks_after_cold = site.hooks.load(Ordering::Relaxed);
-    let (warm, warm_rss) = ours("warm");
+    // Each cycle CYCLE_RUNS times (3), each cold one on an empty state: the median wall
+    // time and the highest peak RSS (a shared 2-core host is noisy).
+    let runs: usize = std::env::var("CYCLE_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let (mut colds, mut warms) = (Vec::new(), Vec::new());
+    let mut hooks_after_cold = 0;
+    for _ in 0..runs {
+        let _ = std::fs::remove_dir_all(dir.path().join("state"));
+        let hooks_before = site.hooks.load(Ordering::Relaxed);
+        colds.push(ours("cold"));
+        hooks_after_cold = site.hooks.load(Ordering::Relaxed) - hooks_before;
+        warms.push(ours("warm"));
+    }
+    let median = |v: &[(f64, f64)]| {
+        let mut w: Vec<f64> = v.iter().map(|r| r.0).collect();
+        w.sort_by(f64::total_cmp);
+        (w[w.len() / 2], v.iter().map(|r| r.1).fold(0.0, f64::max))
+    };
+    let (cold, cold_rss) = median(&colds);
+    let (warm, warm_rss) = median(&warms);
 
     // rss2email on the same feeds, configured by file (no 1,000 `r2e add` start-ups).
     if std::env::var_os("CYCLE_SKIP_R2E").is_some() {

@@ -129,7 +129,8 @@ async fn prepare(
         stories: Arc::new(settings.stories.clone()),
         metrics: metrics.clone(),
         freshness_cap: settings.fetch.freshness_cap,
-        feed_states: Arc::default(),
+        // Every feed's row in one read, rather than one read per feed's first poll.
+        feed_states: Arc::new(std::sync::Mutex::new(store.feed_states().await?)),
     };
     let channels: Vec<String> = ctx
         .routes

@@ -10,6 +10,7 @@
 //! One daemon per state directory: [`StateLock`] enforces it, and on start the daemon puts
 //! rows a crashed predecessor left `sending` back to `pending`.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -21,7 +22,7 @@ use sha2::{Digest, Sha256};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::StorySettings;
@@ -115,6 +116,21 @@ pub struct FeedState {
     pub consecutive_failures: u32,
     pub last_success_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+}
+
+fn feed_state_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<FeedState> {
+    Ok(FeedState {
+        validators: Validators {
+            etag: row.try_get("etag")?,
+            last_modified: row.try_get("last_modified")?,
+        },
+        body_hash: row.try_get("body_hash")?,
+        consecutive_failures: row.try_get::<i64, _>("consecutive_failures")?.max(0) as u32,
+        last_success_at: row
+            .try_get::<Option<i64>, _>("last_success_at")?
+            .map(from_ms),
+        last_error: row.try_get("last_error")?,
+    })
 }
 
 /// The result of a successful fetch, to record with its items.
@@ -276,21 +292,41 @@ impl Store {
         feeds: impl IntoIterator<Item = (&'a FeedName, String)>,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        let feeds: Vec<(&FeedName, String)> = feeds.into_iter().collect();
         let mut tx = self.write_tx().await?;
-        for (name, url) in feeds {
-            sqlx::query(
-                "INSERT INTO feeds (name, url, updated_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (name) DO UPDATE SET url = excluded.url
-                 WHERE feeds.url <> excluded.url",
-            )
-            .bind(name.as_str())
-            .bind(url)
-            .bind(ms(now))
-            .execute(&mut *tx)
-            .await?;
+        // A few statements for a thousand feeds, not a thousand.
+        for chunk in feeds.chunks(500) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO feeds (name, url, updated_at) ");
+            q.push_values(chunk, |mut row, (name, url)| {
+                row.push_bind(name.as_str())
+                    .push_bind(url.as_str())
+                    .push_bind(ms(now));
+            });
+            q.push(
+                " ON CONFLICT (name) DO UPDATE SET url = excluded.url WHERE feeds.url <> excluded.url",
+            );
+            q.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// What the store holds about every feed, by name (one query, for a start-up).
+    pub async fn feed_states(&self) -> Result<HashMap<FeedName, FeedState>> {
+        let rows = sqlx::query(
+            "SELECT name, etag, last_modified, body_hash, consecutive_failures, last_success_at, last_error
+             FROM feeds",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut states = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            // A row of a name that is no longer valid cannot be a configured feed.
+            if let Ok(name) = FeedName::parse(row.try_get::<&str, _>("name")?) {
+                states.insert(name, feed_state_from_row(row)?);
+            }
+        }
+        Ok(states)
     }
 
     pub async fn feed_state(&self, name: &FeedName) -> Result<FeedState> {
@@ -301,21 +337,10 @@ impl Store {
         .bind(name.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        let Some(row) = row else {
-            return Ok(FeedState::default());
-        };
-        Ok(FeedState {
-            validators: Validators {
-                etag: row.try_get("etag")?,
-                last_modified: row.try_get("last_modified")?,
-            },
-            body_hash: row.try_get("body_hash")?,
-            consecutive_failures: row.try_get::<i64, _>("consecutive_failures")?.max(0) as u32,
-            last_success_at: row
-                .try_get::<Option<i64>, _>("last_success_at")?
-                .map(from_ms),
-            last_error: row.try_get("last_error")?,
-        })
+        match row {
+            Some(row) => feed_state_from_row(&row),
+            None => Ok(FeedState::default()),
+        }
     }
 
     /// Records a failed poll; returns the number of failures in a row.
@@ -942,6 +967,52 @@ mod tests {
         let back = store.claim_due(&hook, now, 10).await.unwrap();
         assert_eq!(back.len(), 1);
         assert_eq!(back[0].attempts, 0);
+    }
+
+    #[tokio::test]
+    async fn a_thousand_feeds_sync_in_chunks_and_their_rows_read_back_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let names: Vec<FeedName> = (0..1200)
+            .map(|i| FeedName::parse(&format!("f{i}")).unwrap())
+            .collect();
+        let now = Utc::now();
+        let url = |i: usize| format!("https://example.org/{i}.xml");
+        store
+            .sync_feeds(names.iter().enumerate().map(|(i, n)| (n, url(i))), now)
+            .await
+            .unwrap();
+        let update = FeedUpdate {
+            validators: Validators {
+                etag: Some("\"e7\"".into()),
+                last_modified: None,
+            },
+            body_hash: Some("h7".into()),
+        };
+        ingest(
+            &store,
+            &names[7],
+            &update,
+            &[],
+            &[],
+            &StorySettings::default(),
+            now,
+        )
+        .await
+        .unwrap();
+        // Synced again (a reload): the validators stay.
+        store
+            .sync_feeds(names.iter().enumerate().map(|(i, n)| (n, url(i))), now)
+            .await
+            .unwrap();
+        let states = store.feed_states().await.unwrap();
+        assert_eq!(states.len(), 1200);
+        assert_eq!(states[&names[7]].validators.etag.as_deref(), Some("\"e7\""));
+        assert_eq!(
+            states[&names[7]],
+            store.feed_state(&names[7]).await.unwrap()
+        );
+        assert_eq!(states[&names[1199]].body_hash, None);
     }
 
     #[tokio::test]
