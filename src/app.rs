@@ -23,7 +23,7 @@ use crate::config::{FeedSettings, Settings};
 use crate::fetch::Fetcher;
 use crate::metrics::Metrics;
 use crate::notify::{LaneMode, Notifiers, deliver_once, routes, run_lane};
-use crate::poll::{PollContext, PollOutcome, poll_feed_once};
+use crate::poll::{FeedMemos, PollContext, PollOutcome, poll_feed_once};
 use crate::store::{StateLock, Store};
 
 /// How `run` behaves.
@@ -130,7 +130,7 @@ async fn prepare(
         metrics: metrics.clone(),
         freshness_cap: settings.fetch.freshness_cap,
         // Every feed's row in one read, rather than one read per feed's first poll.
-        feed_states: Arc::new(std::sync::Mutex::new(store.feed_states().await?)),
+        memos: Arc::new(FeedMemos::new(store.feed_states().await?)),
     };
     let channels: Vec<String> = ctx
         .routes

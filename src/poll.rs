@@ -13,7 +13,7 @@ use tracing::{debug, info, instrument, warn};
 use crate::classify::Classifier;
 use crate::config::{FeedSettings, StorySettings};
 use crate::domain::{FeedName, Route};
-use crate::fetch::{FetchOutcome, Fetcher};
+use crate::fetch::{FetchOutcome, Fetcher, Validators};
 use crate::metrics::Metrics;
 use crate::parse::{ParseLimits, parse_feed};
 use crate::store::{FeedState, FeedUpdate, IngestReport, Prepared, Store, StoreError};
@@ -30,29 +30,66 @@ pub struct PollContext {
     pub metrics: Arc<Metrics>,
     /// How far a server's freshness hint may stretch a feed's interval.
     pub freshness_cap: Duration,
-    /// What each feed's last poll left in its store row (validators, body hash, failures):
-    /// a copy, so that polling an unchanged feed, which is most polls, reads nothing from
-    /// the store. Sound because only this process's polls write a feed's row (one daemon
-    /// per state directory); a feed's copy is dropped on any store error, and each
-    /// generation starts empty.
-    pub feed_states: Arc<Mutex<HashMap<FeedName, FeedState>>>,
+    /// Each feed's validators, body hash and failing state as its last poll left them.
+    pub memos: Arc<FeedMemos>,
 }
 
-impl PollContext {
-    async fn feed_state(&self, name: &FeedName) -> Result<FeedState, StoreError> {
-        let known = self.feed_states.lock().unwrap().get(name).cloned();
+/// What a poll reads of each feed's store row, as the feed's last poll left it: a copy, so
+/// that polling an unchanged feed, which is most polls, reads nothing from the store. Sound
+/// because only this process's polls write a feed's row (one daemon per state directory);
+/// a feed's copy is dropped on any store error, and each generation starts from one read of
+/// every row.
+#[derive(Debug, Default)]
+pub struct FeedMemos(Mutex<HashMap<FeedName, Memo>>);
+
+#[derive(Debug, Clone, Default)]
+struct Memo {
+    validators: Validators,
+    body_hash: Option<String>,
+    failing: bool,
+}
+
+impl From<FeedState> for Memo {
+    fn from(s: FeedState) -> Memo {
+        Memo {
+            validators: s.validators,
+            body_hash: s.body_hash,
+            failing: s.consecutive_failures > 0,
+        }
+    }
+}
+
+impl Memo {
+    fn now_failing(&self, failing: bool) -> Memo {
+        Memo {
+            failing,
+            ..self.clone()
+        }
+    }
+}
+
+impl FeedMemos {
+    /// From the store's rows (see [`Store::feed_states`]).
+    pub fn new(rows: HashMap<FeedName, FeedState>) -> FeedMemos {
+        FeedMemos(Mutex::new(
+            rows.into_iter().map(|(n, s)| (n, Memo::from(s))).collect(),
+        ))
+    }
+
+    async fn get(&self, store: &Store, name: &FeedName) -> Result<Memo, StoreError> {
+        let known = self.0.lock().unwrap().get(name).cloned();
         match known {
-            Some(state) => Ok(state),
-            None => self.store.feed_state(name).await,
+            Some(memo) => Ok(memo),
+            None => Ok(store.feed_state(name).await?.into()),
         }
     }
 
-    fn remember(&self, name: &FeedName, state: Option<FeedState>) {
-        let mut states = self.feed_states.lock().unwrap();
-        match state {
-            Some(s) => states.insert(name.clone(), s),
-            None => states.remove(name),
-        };
+    fn set(&self, name: &FeedName, memo: Memo) {
+        self.0.lock().unwrap().insert(name.clone(), memo);
+    }
+
+    fn forget(&self, name: &FeedName) {
+        self.0.lock().unwrap().remove(name);
     }
 }
 
@@ -91,7 +128,7 @@ pub async fn poll_feed_once(
     let outcome = poll(ctx, feed, now).await;
     if outcome.is_err() {
         // The row may or may not have been written: read it again next time.
-        ctx.remember(&feed.name, None);
+        ctx.memos.forget(&feed.name);
     }
     let took = started.elapsed();
     let name = feed.name.as_str();
@@ -132,32 +169,15 @@ async fn poll(
     feed: &FeedSettings,
     now: DateTime<Utc>,
 ) -> Result<PollOutcome, StoreError> {
-    let state = ctx.feed_state(&feed.name).await?;
-    let was_failing = state.consecutive_failures > 0;
-    // The row once the poll is recorded: unchanged (written only if it was failing)...
-    let unchanged = |state: &FeedState| FeedState {
-        consecutive_failures: 0,
-        last_error: None,
-        last_success_at: if was_failing {
-            Some(now)
-        } else {
-            state.last_success_at
-        },
-        ..state.clone()
-    };
-    // ...or failed.
-    let failed = |state: &FeedState, failures: u32, error: &str| FeedState {
-        consecutive_failures: failures,
-        last_error: Some(error.to_owned()),
-        ..state.clone()
-    };
+    let state = ctx.memos.get(&ctx.store, &feed.name).await?;
+    let was_failing = state.failing;
     let fetched = match ctx.fetcher.fetch(&feed.source, &state.validators).await {
         Ok(FetchOutcome::NotModified { max_age }) => {
             debug!("not modified");
             ctx.store
                 .record_feed_unchanged(&feed.name, was_failing, now)
                 .await?;
-            ctx.remember(&feed.name, Some(unchanged(&state)));
+            ctx.memos.set(&feed.name, state.now_failing(false));
             return Ok(PollOutcome::NotModified { fresh_for: max_age });
         }
         Ok(FetchOutcome::Fetched(f)) => f,
@@ -167,7 +187,7 @@ async fn poll(
                 .store
                 .record_feed_failure(&feed.name, &error, now)
                 .await?;
-            ctx.remember(&feed.name, Some(failed(&state, failures, &error)));
+            ctx.memos.set(&feed.name, state.now_failing(true));
             debug!(url = %feed.source, failures, kind = e.kind(), error = %error, "poll failed");
             return Ok(PollOutcome::Failed {
                 kind: e.kind(),
@@ -183,7 +203,7 @@ async fn poll(
         ctx.store
             .record_feed_unchanged(&feed.name, was_failing, now)
             .await?;
-        ctx.remember(&feed.name, Some(unchanged(&state)));
+        ctx.memos.set(&feed.name, state.now_failing(false));
         return Ok(PollOutcome::Unchanged {
             fresh_for: fetched.max_age,
         });
@@ -229,7 +249,7 @@ async fn poll(
                 .store
                 .record_feed_failure(&feed.name, &error, now)
                 .await?;
-            ctx.remember(&feed.name, Some(failed(&state, failures, &error)));
+            ctx.memos.set(&feed.name, state.now_failing(true));
             debug!(url = %feed.source, failures, error = %error, "feed could not be parsed");
             return Ok(PollOutcome::Failed {
                 kind: "parse",
@@ -267,12 +287,10 @@ async fn poll(
         validators: fetched.validators,
         body_hash: Some(hash),
     };
-    let recorded = FeedState {
+    let recorded = Memo {
         validators: update.validators.clone(),
         body_hash: update.body_hash.clone(),
-        consecutive_failures: 0,
-        last_success_at: Some(now),
-        last_error: None,
+        failing: false,
     };
     for p in &items {
         for s in &p.signals {
@@ -290,7 +308,7 @@ async fn poll(
             now,
         )
         .await?;
-    ctx.remember(&feed.name, Some(recorded));
+    ctx.memos.set(&feed.name, recorded);
     info!(
         items = report.items,
         new = report.new_items,

@@ -92,25 +92,22 @@ async fn writer(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
 }
 
 async fn record_group(pool: &SqlitePool, cache: &mut StoryCache, group: Vec<Job>) {
-    if group.len() == 1 {
-        let job = group.into_iter().next().expect("one job");
+    if group.len() > 1 {
+        match record_together(pool, cache, &group).await {
+            Ok(results) => {
+                for (job, result) in group.into_iter().zip(results) {
+                    let _ = job.reply.send(result);
+                }
+                return;
+            }
+            Err(e) => {
+                warn!(feeds = group.len(), error = %e, "a group of ingests could not be committed; recording each feed alone");
+            }
+        }
+    }
+    for job in group {
         let result = record_alone(pool, cache, &job).await;
         let _ = job.reply.send(result);
-        return;
-    }
-    match record_together(pool, cache, &group).await {
-        Ok(results) => {
-            for (job, result) in group.into_iter().zip(results) {
-                let _ = job.reply.send(result);
-            }
-        }
-        Err(e) => {
-            warn!(feeds = group.len(), error = %e, "a group of ingests could not be committed; recording each feed alone");
-            for job in group {
-                let result = record_alone(pool, cache, &job).await;
-                let _ = job.reply.send(result);
-            }
-        }
     }
 }
 

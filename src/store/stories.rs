@@ -654,42 +654,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).await.unwrap();
         let settings = StorySettings::default();
-        let (a, b) = (FeedName::parse("a").unwrap(), FeedName::parse("b").unwrap());
         let t0 = Utc::now() - chrono::Duration::days(60);
         let text = "Peskov rejects Riyadh 30-day energy truce";
-        let ingest = |feed: FeedName, guid: &'static str, at: DateTime<Utc>| {
-            let store = store.clone();
-            let settings = settings.clone();
-            async move {
-                let items = vec![(
-                    item(&feed, guid, text),
-                    vec![signal(SignalKind::RussiaRejects)],
-                )];
-                ingest(
-                    &store,
-                    &feed,
-                    &FeedUpdate::default(),
-                    &items,
-                    &[],
-                    &settings,
-                    at,
-                )
-                .await
-                .unwrap()
-            }
-        };
-        assert_eq!(ingest(a.clone(), "1", t0).await.alerts, 1);
+        assert_eq!(report(&store, "a", "1", text, t0).await.alerts, 1);
         // Another feed a day later: the same story, now with two sources.
-        let r = ingest(b.clone(), "2", t0 + chrono::Duration::days(1)).await;
+        let r = report(&store, "b", "2", text, t0 + chrono::Duration::days(1)).await;
         assert_eq!((r.alerts, r.joined), (0, 1));
         let board = store.statuses().await.unwrap();
         assert_eq!(board[0].story.as_ref().unwrap().sources, 2);
         // The same text again on feed b is a repeat, not news.
-        let r = ingest(b.clone(), "2b", t0 + chrono::Duration::days(1)).await;
+        let r = report(&store, "b", "2b", text, t0 + chrono::Duration::days(1)).await;
         assert_eq!((r.new_items, r.repeats), (0, 1));
         // Past the window (48 h after it was last reported): a new story.
-        let c = FeedName::parse("c").unwrap();
-        let r = ingest(c, "3", t0 + chrono::Duration::days(4)).await;
+        let r = report(&store, "c", "3", text, t0 + chrono::Duration::days(4)).await;
         assert_eq!((r.alerts, r.joined), (1, 0));
         // 30 days later the first story is forgotten; the one behind the status stays.
         let done = store
@@ -702,12 +679,14 @@ mod tests {
         assert_eq!(board[0].story.as_ref().unwrap().sources, 1);
     }
 
-    /// One signal item of `feed`, recorded through `store` (a handle with its own writer).
+    /// One signal item of `feed` at `at`, recorded through `store` (a handle with its own
+    /// writer).
     async fn report(
         store: &Store,
         feed: &str,
         guid: &str,
         text: &str,
+        at: DateTime<Utc>,
     ) -> crate::store::IngestReport {
         let feed = FeedName::parse(feed).unwrap();
         let items = vec![(
@@ -722,7 +701,7 @@ mod tests {
             &items,
             &[],
             &settings,
-            Utc::now(),
+            at,
         )
         .await
         .unwrap()
@@ -734,16 +713,26 @@ mod tests {
         let first = Store::open(dir.path()).await.unwrap();
         let second = Store::open(dir.path()).await.unwrap();
         // The first writer opens the story (and caches its one member)...
-        let opened = report(&first, "a", "1", "Peskov rejects Riyadh energy truce").await;
+        let opened = report(
+            &first,
+            "a",
+            "1",
+            "Peskov rejects Riyadh energy truce",
+            Utc::now(),
+        )
+        .await;
         assert_eq!(opened.alerts, 1);
         // ...the second adds a longer report of it...
         let longer =
             "Peskov rejects Riyadh energy truce; Lavrov calls Geneva drone talks premature";
-        assert_eq!(report(&second, "b", "2", longer).await.joined, 1);
+        assert_eq!(
+            report(&second, "b", "2", longer, Utc::now()).await.joined,
+            1
+        );
         // ...and a report like only that longer member still joins through the first
         // writer: its cache is behind the store, so it reads the story again.
         let like_second = "Lavrov calls Geneva drone talks premature, rejects plan";
-        let r = report(&first, "c", "3", like_second).await;
+        let r = report(&first, "c", "3", like_second, Utc::now()).await;
         assert_eq!((r.alerts, r.joined), (0, 1));
         let board = first.statuses().await.unwrap();
         assert_eq!(board[0].story.as_ref().unwrap().sources, 3);
@@ -762,7 +751,7 @@ mod tests {
             let store = store.clone();
             async move {
                 let feed = format!("f{i}");
-                report(&store, &feed, "x", texts[i % texts.len()]).await
+                report(&store, &feed, "x", texts[i % texts.len()], Utc::now()).await
             }
         }))
         .await;
