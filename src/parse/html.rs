@@ -34,7 +34,13 @@ pub fn html_to_text(input: &str) -> String {
         }
         let next = bytes.get(i + 1).copied().unwrap_or(0);
         let is_tag = next.is_ascii_alphabetic() || next == b'/' || next == b'!' || next == b'?';
-        if !is_tag {
+        // A declaration (`<!DOCTYPE`, `<?xml`) that never closes is not markup but text
+        // that looks like it, as in a title about HTML.
+        let open_declaration = matches!(next, b'!' | b'?')
+            && !input[i..].starts_with("<!--")
+            && !input[i..].starts_with("<![CDATA[")
+            && !bytes[i..].contains(&b'>');
+        if !is_tag || open_declaration {
             i += 1;
             continue;
         }
@@ -189,6 +195,8 @@ mod tests {
         check("5 < 6 and 7 > 3", "5 < 6 and 7 > 3");
         check("<br/>one<br>two", "one two");
         check("unterminated <b", "unterminated");
+        check("About <!DOCTYPE html", "About <!DOCTYPE html");
+        check("x <!DOCTYPE html> y", "x y");
         check("<script>never closed", "");
         check("\u{200B}zero\u{FEFF}width\u{0007}", "zerowidth");
     }

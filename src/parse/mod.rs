@@ -135,6 +135,7 @@ pub fn parse_feed(
         return Err(ParseError::NotAFeed("the document is empty".into()));
     }
     let mut too_deep = 0;
+    let mut rdf_ids = Vec::new();
     let feed = if text.starts_with('{') {
         feed_rs_parse(without_json_authors(text).as_bytes(), base)?
     } else {
@@ -145,6 +146,7 @@ pub fn parse_feed(
         }
         let repaired = repair::repair_xml(text, limits.max_depth);
         too_deep = repaired.repairs.too_deep;
+        rdf_ids = repaired.rdf_ids;
         if repaired.repairs.any() {
             tracing::debug!(encoding = decoded.encoding, repairs = ?repaired.repairs, "feed repaired before parsing");
         }
@@ -166,20 +168,30 @@ pub fn parse_feed(
     let text = |t: &feed_rs::model::Text| Some(cap(html_to_text(&t.content)));
     let feed_base = base.cloned();
     let total = feed.entries.len();
+    // An RSS 1.0 item's id is its `rdf:about`, which feed-rs does not read; the repair pass
+    // gives every item a link, so feed-rs keeps them all and in order.
+    let rdf_ids = if rdf_ids.len() == total {
+        rdf_ids
+    } else {
+        Vec::new()
+    };
     let entries = feed
         .entries
         .iter()
+        .enumerate()
         .take(limits.max_entries)
-        .map(|e| {
+        .map(|(n, e)| {
+            let id = match e.id.trim() {
+                "" => rdf_ids.get(n).map_or("", |s| s.trim()),
+                id => id,
+            };
             let content = e
                 .content
                 .as_ref()
                 .and_then(|c| c.body.as_deref())
                 .map(|b| cap(html_to_text(b)));
             Entry {
-                id: Some(e.id.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .map(cap),
+                id: Some(id.to_owned()).filter(|s| !s.is_empty()).map(cap),
                 // No title: a media:title serves.
                 title: e
                     .title
@@ -188,7 +200,6 @@ pub fn parse_feed(
                     .or_else(|| e.media.iter().find_map(|m| m.title.as_ref()).and_then(text)),
                 // No link: an id that is a web address (an RSS permalink guid) serves.
                 link: pick_link(&e.links, feed_base.as_ref()).or_else(|| {
-                    let id = e.id.trim();
                     (id.starts_with("http://") || id.starts_with("https://"))
                         .then(|| http_link(id, None))
                         .flatten()
@@ -428,5 +439,88 @@ mod tests {
         let f = parse_feed(doc.as_bytes(), None, None, ParseLimits::default()).unwrap();
         let item = f.entries.into_iter().next().unwrap().into_item(&feed());
         assert_eq!(item.summary, "The Kremlin said...");
+    }
+
+    fn parse(doc: &str) -> ParsedFeed {
+        parse_feed(doc.as_bytes(), None, None, ParseLimits::default()).unwrap()
+    }
+
+    #[test]
+    fn module_elements_stand_in_for_missing_core_ones() {
+        let f = parse(
+            r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:media="http://search.yahoo.com/mrss/" xmlns:itunes="http://www.itunes.com/DTDs/Podcast-1.0.dtd"><channel><dc:title>Wire</dc:title>
+<item><dc:title>Peskov speaks</dc:title><dc:description>He said no.</dc:description><dcterms:issued>2025-03-11T10:00:00Z</dcterms:issued><dcterms:modified>2025-03-12T10:00:00Z</dcterms:modified></item>
+<item><media:title>Media title</media:title><itunes:summary>Podcast summary</itunes:summary></item>
+<item><title>Core title</title><dc:title>Module title</dc:title><description>Core text</description><dc:description>Module text</dc:description></item>
+</channel></rss>"#,
+        );
+        assert_eq!(f.title.as_deref(), Some("Wire"));
+        let e = &f.entries[0];
+        assert_eq!(e.title.as_deref(), Some("Peskov speaks"));
+        assert_eq!(e.summary.as_deref(), Some("He said no."));
+        assert_eq!(
+            e.published.unwrap().to_rfc3339(),
+            "2025-03-11T10:00:00+00:00"
+        );
+        assert_eq!(e.updated.unwrap().to_rfc3339(), "2025-03-12T10:00:00+00:00");
+        assert_eq!(f.entries[1].title.as_deref(), Some("Media title"));
+        assert_eq!(f.entries[1].summary.as_deref(), Some("Podcast summary"));
+        // Where the core element is there, it wins.
+        assert_eq!(f.entries[2].title.as_deref(), Some("Core title"));
+        assert_eq!(f.entries[2].summary.as_deref(), Some("Core text"));
+    }
+
+    #[test]
+    fn an_rss_items_summary_is_its_description_or_its_content() {
+        let f = parse(
+            "<rss version=\"2.0\"><channel><item><summary>S</summary><description>D</description></item><item><description>D</description><summary>S</summary></item></channel></rss>",
+        );
+        assert_eq!(f.entries[0].summary.as_deref(), Some("S"));
+        assert_eq!(f.entries[0].content.as_deref(), Some("D"));
+        assert_eq!(f.entries[1].summary.as_deref(), Some("D"));
+        assert_eq!(f.entries[1].content.as_deref(), Some("S"));
+    }
+
+    #[test]
+    fn rss_in_a_prefixed_userland_namespace() {
+        let f = parse(
+            r#"<r:rss version="2.0" xmlns:r="http://backend.userland.com/rss2" xmlns:x="urn:other"><r:channel><r:title>T</r:title><r:item><r:title>Item</r:title><x:description>not this</x:description><r:description>this</r:description><r:link>https://example.org/1</r:link></r:item></r:channel></r:rss>"#,
+        );
+        assert_eq!(f.title.as_deref(), Some("T"));
+        assert_eq!(f.entries[0].title.as_deref(), Some("Item"));
+        assert_eq!(f.entries[0].summary.as_deref(), Some("this"));
+        assert_eq!(f.entries[0].link.as_deref(), Some("https://example.org/1"));
+    }
+
+    #[test]
+    fn rss_without_a_channel_and_cdf() {
+        let f = parse("<rss><item><title>A</title></item><item><title>B</title></item></rss>");
+        assert_eq!(f.entries.len(), 2);
+        assert_eq!(f.entries[1].title.as_deref(), Some("B"));
+        let f = parse(
+            r#"<CHANNEL HREF="https://example.org/"><TITLE>Site</TITLE><ITEM HREF="https://example.org/a" LASTMOD="2004-04-06T23:05:43-05:00"><TITLE>A</TITLE><ABSTRACT>About A</ABSTRACT></ITEM><ITEM HREF="https://example.org/b"/></CHANNEL>"#,
+        );
+        assert_eq!(f.title.as_deref(), Some("Site"));
+        assert_eq!(f.link.as_deref(), Some("https://example.org/"));
+        let a = &f.entries[0];
+        assert_eq!(
+            (a.title.as_deref(), a.summary.as_deref(), a.link.as_deref()),
+            (Some("A"), Some("About A"), Some("https://example.org/a"))
+        );
+        assert_eq!(a.updated.unwrap().to_rfc3339(), "2004-04-07T04:05:43+00:00");
+        assert_eq!(f.entries[1].link.as_deref(), Some("https://example.org/b"));
+    }
+
+    #[test]
+    fn an_rss_1_items_id_is_its_rdf_about() {
+        let f = parse(
+            r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"><channel rdf:about="https://example.org/"><title>t</title></channel>
+<item rdf:about="urn:item:1"><title>one</title><link>https://example.org/1</link></item>
+<item rdf:about="https://example.org/2"><title>two</title></item></rdf:RDF>"#,
+        );
+        assert_eq!(f.entries[0].id.as_deref(), Some("urn:item:1"));
+        assert_eq!(f.entries[0].link.as_deref(), Some("https://example.org/1"));
+        assert_eq!(f.entries[1].id.as_deref(), Some("https://example.org/2"));
+        assert_eq!(f.entries[1].link.as_deref(), Some("https://example.org/2"));
     }
 }

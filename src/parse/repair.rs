@@ -23,6 +23,10 @@ const ATOM10_NS: &str = "http://www.w3.org/2005/Atom";
 const RSS090_NS: &str = "http://my.netscape.com/rdf/simple/0.9/";
 const RSS10_NS: &str = "http://purl.org/rss/1.0/";
 const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
+const DC_NS: &str = "http://purl.org/dc/elements/1.1/";
+const DCTERMS_NS: &str = "http://purl.org/dc/terms/";
+const ITUNES_NS: &str = "http://www.itunes.com/dtds/podcast-1.0.dtd";
+const MEDIA_NS: &str = "http://search.yahoo.com/mrss/";
 
 /// RSS 2.0's elements, as the specification spells them.
 const RSS_ELEMENTS: &[&str] = &[
@@ -60,6 +64,46 @@ enum Kind {
     Atom,
     Rss,
     Other,
+}
+
+/// An element left open: the name written out, the name the document gave it where that
+/// differs, and which core fields it (an RSS item or channel) has been given so far.
+struct Open {
+    name: String,
+    source: Option<String>,
+    has: Has,
+}
+
+impl Open {
+    fn new(name: String) -> Open {
+        Open {
+            name,
+            source: None,
+            has: Has::default(),
+        }
+    }
+
+    fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+            || self
+                .source
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case(name))
+    }
+}
+
+/// The core fields an RSS item or channel has, so a module's stand-in (`dc:title`,
+/// `itunes:summary`) is read only where the core field is missing.
+#[derive(Debug, Default, Clone, Copy)]
+struct Has {
+    title: bool,
+    description: bool,
+    published: bool,
+    updated: bool,
+    content: bool,
+    /// An item's `<summary>` was read as its description, so a later `<description>` is
+    /// its content.
+    summary_first: bool,
 }
 
 /// A text element being read, whose markup is text.
@@ -101,7 +145,16 @@ impl Repairs {
 pub struct Repaired {
     pub text: String,
     pub repairs: Repairs,
+    /// The `rdf:about` of each item of an RSS 1.0 document, in order (an empty string where
+    /// it had none): its id, which feed-rs does not read.
+    pub rdf_ids: Vec<String>,
 }
+
+/// Bytes that expanding the entities a DOCTYPE declares may add to a document, in all.
+const ENTITY_BUDGET: usize = 1 << 20;
+/// Entities read from one DOCTYPE, and the longest value kept.
+const MAX_ENTITIES: usize = 256;
+const MAX_ENTITY_VALUE: usize = 1024;
 
 /// Repairs an XML document (see the module documentation). `max_depth` bounds nesting:
 /// elements deeper than that are dropped with their content, so a document of a million
@@ -119,6 +172,11 @@ pub fn repair_xml(doc: &str, max_depth: usize) -> Repaired {
         kind: Kind::Other,
         escape: None,
         rdf_item: None,
+        prefixes: Vec::new(),
+        entities: Vec::new(),
+        entity_budget: ENTITY_BUDGET,
+        cdf: false,
+        rdf_ids: Vec::new(),
     };
     r.out
         .push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
@@ -126,14 +184,25 @@ pub fn repair_xml(doc: &str, max_depth: usize) -> Repaired {
     Repaired {
         text: r.out,
         repairs: r.repairs,
+        rdf_ids: r.rdf_ids,
     }
 }
 
 struct Repairer<'a> {
     src: &'a str,
     out: String,
-    /// Open elements, by the name written out.
-    stack: Vec<String>,
+    /// Open elements.
+    stack: Vec<Open>,
+    /// Namespace prefixes declared so far (prefix, URI); the last declaration wins.
+    prefixes: Vec<(String, String)>,
+    /// Entities the DOCTYPE declares with plain text values (name, escaped value).
+    entities: Vec<(String, String)>,
+    /// Bytes entity expansion may still add.
+    entity_budget: usize,
+    /// The document is a Channel Definition Format file, read as RSS 2.0.
+    cdf: bool,
+    /// The `rdf:about` of each RSS 1.0 item, in order.
+    rdf_ids: Vec<String>,
     repairs: Repairs,
     atom03: bool,
     seen_root: bool,
@@ -205,8 +274,8 @@ impl Repairer<'_> {
                 }
             }
         }
-        while let Some(name) = self.stack.pop() {
-            let tag = format!("</{name}>");
+        while let Some(open) = self.stack.pop() {
+            let tag = format!("</{}>", open.name);
             self.push(&tag);
             if self.skip_depth.is_some_and(|d| self.stack.len() <= d) {
                 self.skip_depth = None;
@@ -252,6 +321,14 @@ impl Repairer<'_> {
         }
         if matches!(name, "lt" | "gt" | "amp" | "quot" | "apos") {
             return (s[..len].to_owned().into(), len);
+        }
+        if let Some((_, value)) = self.entities.iter().find(|(n, _)| n == name) {
+            if value.len() <= self.entity_budget {
+                self.entity_budget -= value.len();
+                return (value.clone().into(), len);
+            }
+            self.repairs.escaped += 1;
+            return ("".into(), len);
         }
         let decoded = html_escape::decode_html_entities(&s[..len]);
         self.repairs.escaped += 1;
@@ -314,7 +391,15 @@ impl Repairer<'_> {
                 match c {
                     '[' => depth += 1,
                     ']' => depth -= 1,
-                    '>' if depth <= 0 => return i + j + 1,
+                    '>' if depth <= 0 => {
+                        if rest
+                            .get(2..9)
+                            .is_some_and(|d| d.eq_ignore_ascii_case("DOCTYPE"))
+                        {
+                            self.declare_entities(&rest[..j]);
+                        }
+                        return i + j + 1;
+                    }
                     _ => {}
                 }
             }
@@ -393,6 +478,14 @@ impl Repairer<'_> {
             self.kind = match local(&name) {
                 "feed" => Kind::Atom,
                 "rss" | "RDF" => Kind::Rss,
+                n if n.eq_ignore_ascii_case("channel") => {
+                    // Microsoft's Channel Definition Format: a channel of items, read as
+                    // the RSS 2.0 it resembles.
+                    self.cdf = true;
+                    self.push("<rss version=\"2.0\">");
+                    self.stack.push(Open::new("rss".into()));
+                    Kind::Rss
+                }
                 _ => Kind::Other,
             };
         }
@@ -411,9 +504,17 @@ impl Repairer<'_> {
             self.skip_depth = Some(self.stack.len());
         }
         let mut attrs = self.parse_attributes(attrs_src);
-        let local_name = local(&name).to_owned();
+        for (k, v) in &attrs {
+            if let Some(p) = k.strip_prefix("xmlns:") {
+                self.prefixes.push((p.to_owned(), v.clone()));
+            }
+        }
+        let mut local_name = local(&name).to_owned();
         let mut name = name;
+        let mut source = None;
         let mut text_element = false;
+        // Elements written just inside this one (CDF attributes as RSS elements).
+        let mut inside = String::new();
         match self.kind {
             Kind::Atom => {
                 if is_root {
@@ -470,6 +571,26 @@ impl Repairer<'_> {
                 }
             }
             Kind::Rss => {
+                if let Some(alias) = self.rss_alias(&name, &mut attrs) {
+                    local_name = local(&alias).to_owned();
+                    source = Some(std::mem::replace(&mut name, alias));
+                }
+                if self.cdf {
+                    self.cdf_element(&mut name, &mut attrs, &mut inside);
+                    local_name = local(&name).to_owned();
+                }
+                if self.stack.len() == 1
+                    && self.stack[0].name == "rss"
+                    && matches!(
+                        local_name.as_str(),
+                        "item" | "title" | "link" | "description"
+                    )
+                {
+                    // `<rss>` holding items with no `<channel>` around them.
+                    self.push("<channel>");
+                    self.stack.push(Open::new("channel".into()));
+                    self.repairs.closed += 1;
+                }
                 if is_root && local_name == "rss" {
                     if !attrs.iter().any(|(k, _)| k == "version") {
                         attrs.push(("version".into(), "2.0".into()));
@@ -486,13 +607,14 @@ impl Repairer<'_> {
                         }
                     }
                 }
-                if self.stack.first().is_some_and(|r| local(r) == "RDF") {
+                if self.stack.first().is_some_and(|r| local(&r.name) == "RDF") {
                     if local_name == "item" && self.stack.len() == 1 {
                         let about = attrs
                             .iter()
                             .find(|(k, _)| k == "rdf:about")
                             .map(|(_, v)| v.clone())
                             .unwrap_or_default();
+                        self.rdf_ids.push(about.clone());
                         self.rdf_item = Some((about, false));
                     } else if local_name == "link"
                         && let Some((_, seen)) = self.rdf_item.as_mut()
@@ -500,7 +622,7 @@ impl Repairer<'_> {
                         *seen = true;
                     }
                 }
-                let in_item = self.stack.iter().any(|n| local(n) == "item");
+                let in_item = self.stack.iter().any(|n| local(&n.name) == "item");
                 if in_item && (local_name == "body" || local_name == "fullitem") {
                     // XHTML bodies and `fullitem`: the item's content.
                     name = "content:encoded".into();
@@ -513,14 +635,41 @@ impl Repairer<'_> {
             }
             Kind::Other => {}
         }
+        if let Some(parent) = self.stack.last_mut()
+            && matches!(local(&parent.name), "item" | "channel")
+        {
+            let has = &mut parent.has;
+            match name.as_str() {
+                "title" => has.title = true,
+                "description" => has.description = true,
+                "pubDate" | "dc:date" => has.published = true,
+                "updated" => has.updated = true,
+                "content:encoded" => has.content = true,
+                _ => {}
+            }
+        }
         let mut tag = String::with_capacity(attrs_src.len() + name.len() + 4);
         tag.push('<');
         tag.push_str(&name);
         write_attributes(&attrs, &mut tag);
+        if self_closing && !inside.is_empty() {
+            tag.push('>');
+            tag.push_str(&inside);
+            tag.push_str("</");
+            tag.push_str(&name);
+            tag.push('>');
+            self.push(&tag);
+            return end;
+        }
         tag.push_str(if self_closing { "/>" } else { ">" });
+        tag.push_str(&inside);
         self.push(&tag);
         if !self_closing {
-            self.stack.push(name);
+            self.stack.push(Open {
+                name,
+                source,
+                has: Has::default(),
+            });
             if text_element {
                 self.escape = Some(Escape { inner: Vec::new() });
             }
@@ -597,11 +746,7 @@ impl Repairer<'_> {
     }
 
     fn end_tag(&mut self, name: &str) {
-        let Some(pos) = self
-            .stack
-            .iter()
-            .rposition(|open| open.eq_ignore_ascii_case(name))
-        else {
+        let Some(pos) = self.stack.iter().rposition(|open| open.is(name)) else {
             self.repairs.dropped_end_tags += 1;
             return;
         };
@@ -618,15 +763,163 @@ impl Repairer<'_> {
             self.push(&link);
         }
         while self.stack.len() > pos {
-            let open = self.stack.pop().unwrap_or_default();
+            let Some(open) = self.stack.pop() else { break };
             if self.stack.len() > pos {
                 self.repairs.closed += 1;
             }
-            let tag = format!("</{open}>");
+            let tag = format!("</{}>", open.name);
             self.push(&tag);
             if self.skip_depth.is_some_and(|d| self.stack.len() <= d) {
                 self.skip_depth = None;
             }
+        }
+    }
+
+    /// The URI a namespace prefix stands for; an undeclared prefix that convention gives one
+    /// (`dc`, `dcterms`, `itunes`, `media`, `content`) stands for that.
+    fn namespace(&self, prefix: &str) -> &str {
+        if let Some((_, uri)) = self.prefixes.iter().rev().find(|(p, _)| p == prefix) {
+            return uri;
+        }
+        match prefix {
+            "dc" => DC_NS,
+            "dcterms" => DCTERMS_NS,
+            "itunes" => ITUNES_NS,
+            "media" => MEDIA_NS,
+            "content" => CONTENT_NS,
+            _ => "",
+        }
+    }
+
+    /// The name an RSS element is read as where it is not its own: the core elements of RSS
+    /// 2.0 written with a prefix for Userland's namespace; in an item or channel, a module's
+    /// element standing in for a missing core one (`dc:title`, `dc:description`,
+    /// `itunes:summary`, `media:title`, `dcterms:issued`, `dcterms:modified`); and an item's
+    /// `<summary>`, read as its description, or as its content when it has a description.
+    fn rss_alias(&mut self, name: &str, attrs: &mut Vec<(String, String)>) -> Option<String> {
+        let (prefix, local_name) = match name.split_once(':') {
+            Some((p, l)) => (Some(p), l),
+            None => (None, name),
+        };
+        let uri = prefix.map(|p| self.namespace(p).to_owned());
+        if uri
+            .as_deref()
+            .is_some_and(|u| u.starts_with("http://backend.userland.com/rss"))
+        {
+            let core = RSS_ELEMENTS
+                .iter()
+                .find(|e| e.eq_ignore_ascii_case(local_name))
+                .map_or(local_name, |e| *e);
+            return Some(core.to_owned());
+        }
+        let parent = self.stack.last_mut()?;
+        let in_item = local(&parent.name) == "item";
+        if !in_item && local(&parent.name) != "channel" {
+            return None;
+        }
+        let has = &mut parent.has;
+        let content = |attrs: &mut Vec<(String, String)>| {
+            attrs.retain(|(k, _)| k != "xmlns:content");
+            attrs.push(("xmlns:content".into(), CONTENT_NS.into()));
+            "content:encoded"
+        };
+        let alias = match (uri.as_deref(), local_name) {
+            (Some(DC_NS), "title") if !has.title => "title",
+            (Some(DC_NS), "description") if !has.description => "description",
+            (Some(DCTERMS_NS), "issued") if in_item && !has.published => {
+                attrs.retain(|(k, _)| k != "xmlns:dc");
+                attrs.push(("xmlns:dc".into(), DC_NS.into()));
+                "dc:date"
+            }
+            (Some(DCTERMS_NS), "modified") if in_item && !has.updated => "updated",
+            (Some(u), "summary") if u.eq_ignore_ascii_case(ITUNES_NS) && !has.description => {
+                "description"
+            }
+            (Some(MEDIA_NS), "title") if in_item && !has.title => "title",
+            (None, "summary") if in_item && !has.description => {
+                has.summary_first = true;
+                "description"
+            }
+            (None, "summary") if in_item && !has.content => content(attrs),
+            (None, "description") if in_item && has.summary_first && !has.content => content(attrs),
+            _ => return None,
+        };
+        Some(alias.to_owned())
+    }
+
+    /// A CDF element as RSS: `ABSTRACT` is the description, and a channel's or item's `HREF`
+    /// and an item's `LASTMOD` attributes become its `link` and `updated` elements.
+    fn cdf_element(
+        &self,
+        name: &mut String,
+        attrs: &mut Vec<(String, String)>,
+        inside: &mut String,
+    ) {
+        if name.eq_ignore_ascii_case("abstract") {
+            *name = "description".into();
+            return;
+        }
+        if name.eq_ignore_ascii_case("channel") {
+            *name = "channel".into();
+        }
+        if name != "channel" && name != "item" {
+            return;
+        }
+        for (k, v) in attrs.iter() {
+            if k.eq_ignore_ascii_case("href") {
+                inside.push_str(&format!("<link>{v}</link>"));
+            } else if k.eq_ignore_ascii_case("lastmod") && name == "item" {
+                inside.push_str(&format!("<updated>{v}</updated>"));
+            }
+        }
+        attrs.clear();
+    }
+
+    /// Reads the entities a DOCTYPE's internal subset declares, for expansion where the
+    /// document refers to them. Only those whose value is plain text (character references
+    /// at most) are kept: one that refers to another entity is never expanded, so nesting
+    /// ("billion laughs") cannot multiply, and [`ENTITY_BUDGET`] bounds the total.
+    fn declare_entities(&mut self, doctype: &str) {
+        let mut rest = doctype;
+        while let Some(at) = rest.find("<!ENTITY") {
+            let body = rest[at + 8..].trim_start();
+            rest = body;
+            if body.starts_with('%') {
+                continue;
+            }
+            let name_len = body.find(|c: char| !is_name_char(c)).unwrap_or(body.len());
+            let name = &body[..name_len];
+            let after = body[name_len..].trim_start();
+            let Some(q) = after.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+                continue;
+            };
+            let Some(value_len) = after[1..].find(q) else {
+                break;
+            };
+            let value = &after[1..1 + value_len];
+            rest = &after[1 + value_len..];
+            let plain = !value.contains(['<', '%'])
+                && value
+                    .match_indices('&')
+                    .all(|(k, _)| value[k..].starts_with("&#"));
+            if name.is_empty()
+                || !plain
+                || value.len() > MAX_ENTITY_VALUE
+                || self.entities.len() >= MAX_ENTITIES
+                || self.entities.iter().any(|(n, _)| n == name)
+            {
+                continue;
+            }
+            let mut escaped = String::with_capacity(value.len());
+            for c in html_escape::decode_html_entities(value).chars() {
+                match c {
+                    '&' => escaped.push_str("&amp;"),
+                    '<' => escaped.push_str("&lt;"),
+                    c if forbidden(c) => {}
+                    c => escaped.push(c),
+                }
+            }
+            self.entities.push((name.to_owned(), escaped));
         }
     }
 
@@ -904,5 +1197,23 @@ mod tests {
         assert_eq!(out.matches("<a>").count(), 10);
         assert_eq!(out.matches("</a>").count(), 10);
         assert!(!out.contains("deep-text"));
+    }
+
+    #[test]
+    fn plain_entities_a_doctype_declares_are_expanded_once() {
+        let doc = "<!DOCTYPE rss [<!ENTITY id \"tag:x,\"><!ENTITY amp2 'a &#38; b'><!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;\"><!ENTITY % pe \"no\"><!ENTITY sys SYSTEM \"file:///etc/passwd\">]><a>&id;1 &amp2; &lol2; &sys;</a>";
+        assert_eq!(fix(doc), "<a>tag:x,1 a &amp; b &amp;lol2; &amp;sys;</a>");
+    }
+
+    #[test]
+    fn entity_expansion_is_bounded() {
+        let value = "x".repeat(MAX_ENTITY_VALUE);
+        let doc = format!(
+            "<!DOCTYPE a [<!ENTITY e \"{value}\">]><a>{}</a>",
+            "&e;".repeat(2 * ENTITY_BUDGET / MAX_ENTITY_VALUE)
+        );
+        let r = repair_xml(&doc, 64);
+        assert!(r.text.len() <= ENTITY_BUDGET + 100, "{}", r.text.len());
+        assert!(r.repairs.escaped > 0);
     }
 }
