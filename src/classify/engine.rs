@@ -354,6 +354,11 @@ impl Classifier {
         self.rules.iter().map(|r| (r.name.as_str(), r.signal))
     }
 
+    #[cfg(test)]
+    pub(crate) fn gate_reads_raw_text(&self) -> bool {
+        self.gate.as_ref().is_some_and(|g| g.any_raw("").is_some())
+    }
+
     /// Classifies one item by its title and summary (plain text).
     pub fn classify(&self, title: &str, summary: &str) -> Classification {
         SCRATCH.with(|s| {
@@ -388,7 +393,13 @@ impl Classifier {
     ) -> (Vec<Signal>, [f32; 7]) {
         // No word any rule's anchor needs: nothing can fire, and the text need not even be
         // normalised (an explanation still looks for near misses).
-
+        if ex.is_none()
+            && let Some(g) = &self.gate
+            && g.any_raw(title) == Some(false)
+            && g.any_raw(summary) == Some(false)
+        {
+            return (Vec::new(), [0.0; 7]);
+        }
         let Scratch {
             norm,
             ids,

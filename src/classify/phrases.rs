@@ -7,7 +7,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::text::{Normalized, pack8};
+use super::text::{Normalized, alnum_end, key_of, pack8};
 
 /// Where a phrase matched: tokens `first..=last`, and what it stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -277,6 +277,9 @@ pub struct WordGate {
     short_prefixes: Vec<(u64, u64)>,
     /// A 65,536-bit filter over the first three bytes of prefixes.
     filter: Vec<u64>,
+    /// For [`WordGate::any_raw`]: a character of each word outside ASCII; `None` if the
+    /// set cannot be checked on raw text.
+    raw: Option<Vec<char>>,
 }
 
 #[inline]
@@ -287,6 +290,8 @@ fn filter_bit(k: u64) -> usize {
 impl WordGate {
     /// `words` are normalised words, a trailing `*` marking a prefix.
     pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> WordGate {
+        let words: Vec<&str> = words.into_iter().collect();
+        let raw = raw_triggers(words.iter().copied());
         let (mut short, mut long, mut prefixes) = (Vec::new(), Vec::new(), Vec::new());
         for w in words {
             match w.strip_suffix('*') {
@@ -318,6 +323,7 @@ impl WordGate {
             prefixes: long_prefixes,
             short_prefixes,
             filter,
+            raw,
         }
     }
 
@@ -340,6 +346,74 @@ impl WordGate {
     pub fn any(&self, norm: &Normalized) -> bool {
         norm.tokens.iter().any(|t| self.contains(t.key, t.len))
     }
+
+    /// Whether the text, before normalisation, may hold a word of the set: [`Self::any`]
+    /// without normalising. `None` when the set holds a word this cannot answer for (one
+    /// with an apostrophe, or `we`, which normalisation makes of the pronoun "us").
+    ///
+    /// Normalisation makes a word of ASCII letters and digits only from a run of ASCII
+    /// letters and digits, the same run as here, lowercased; a possessive `'s` after it ends
+    /// the run here anyway, and a run next to other letters ("aidé") makes a longer word,
+    /// which may only be reported here when it is not in the set. Two things make such a
+    /// word otherwise, and answer "may" at once: initials joined across full stops ("U.S."
+    /// is `us`) and the Kelvin sign (which lowercases to `k`). A word with other letters
+    /// ("перемирие") is answered for by one of them: text with a character that lowercases
+    /// to it may hold the word.
+    pub fn any_raw(&self, text: &str) -> Option<bool> {
+        let triggers = self.raw.as_deref()?;
+        let b = text.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            if c >= 0x80 {
+                let ch = text[i..].chars().next().unwrap_or(' ');
+                if ch == '\u{212A}'
+                    || (!triggers.is_empty() && ch.to_lowercase().any(|l| triggers.contains(&l)))
+                {
+                    return Some(true);
+                }
+                i += ch.len_utf8();
+                continue;
+            }
+            if !c.is_ascii_alphanumeric() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            i = alnum_end(b, start);
+            let len = i - start;
+            if len == 1
+                && c.is_ascii_uppercase()
+                && b.get(i) == Some(&b'.')
+                && b.get(i + 1).is_some_and(u8::is_ascii_uppercase)
+                && b.get(i + 2) == Some(&b'.')
+            {
+                return Some(true);
+            }
+            if self.contains(key_of(b, start, len), len as u32) {
+                return Some(true);
+            }
+        }
+        Some(false)
+    }
+}
+
+/// What [`WordGate::any_raw`] needs of a set of normalised words: for each word with a
+/// character outside ASCII, one such character; `None` if a word cannot be answered for.
+fn raw_triggers<'a>(words: impl IntoIterator<Item = &'a str>) -> Option<Vec<char>> {
+    let mut triggers = Vec::new();
+    for w in words {
+        let w = w.strip_suffix('*').unwrap_or(w);
+        if w.is_empty() || w == "we" || !w.chars().all(char::is_alphanumeric) {
+            return None;
+        }
+        if let Some(c) = w.chars().find(|c| !c.is_ascii())
+            && !triggers.contains(&c)
+        {
+            triggers.push(c);
+        }
+    }
+    Some(triggers)
 }
 
 /// An open-addressing map from non-zero u64 keys to u32 values, filled once: a multiply

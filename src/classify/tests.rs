@@ -27,6 +27,41 @@ fn t(title: &str, want: &[&str]) {
 }
 
 #[test]
+fn the_gate_reads_raw_text_and_lets_every_signal_through() {
+    let c = Classifier::builtin();
+    assert!(c.gate_reads_raw_text());
+    // Words the raw gate sees only through normalisation's special cases.
+    check("U.S. pauses aid to Ukraine", "", &["us_aid_paused"]);
+    check(
+        "",
+        "The Kremlin\u{2019}s rejection of the truce was firm. Moscow rejects the truce.",
+        &["russia_rejects"],
+    );
+    t("Stocks rose as traders bought shares", &[]);
+    // A gate word outside ASCII is answered for by its letters, in either case.
+    let gate = super::phrases::WordGate::new([
+        "ceasefire",
+        "aid",
+        "\u{43f}\u{435}\u{440}\u{435}\u{43c}\u{438}\u{440}\u{438}*",
+    ]);
+    for (text, may) in [
+        ("Traders said the aides were paid", false),
+        ("Aid's arrival", true),
+        ("CEASEFIRE talks", true),
+        ("The U.N. met", true),
+        ("\u{212A}remlin", true),
+        (
+            "\u{41f}\u{415}\u{420}\u{415}\u{41c}\u{418}\u{420}\u{418}\u{415}",
+            true,
+        ),
+        ("\u{41a}\u{440}\u{435}\u{43c}\u{43b}\u{44c}", false),
+    ] {
+        assert_eq!(gate.any_raw(text), Some(may), "{text}");
+    }
+    assert_eq!(super::phrases::WordGate::new(["won't"]).any_raw("x"), None);
+}
+
+#[test]
 fn russia_rejects() {
     t(
         "Kremlin rejects European plan for a 30-day truce",
@@ -395,6 +430,12 @@ mod properties {
         "truces",
         "U.S.",
         "A.I.D.",
+        "\u{212A}yiv",
+        "aid\u{2019}s",
+        "ceasefire\u{e9}",
+        "\u{e9}aid",
+        "\u{41f}\u{435}\u{440}\u{435}\u{43c}\u{438}\u{440}\u{438}\u{435}",
+        "\u{41a}\u{440}\u{435}\u{43c}\u{43b}\u{44c} \u{43e}\u{442}\u{432}\u{435}\u{440}\u{433}",
         "aid",
         "Aid",
         "weapons",

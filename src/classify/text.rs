@@ -148,7 +148,7 @@ fn lower8(x: u64) -> u64 {
 /// The key of the ASCII word of `len` bytes at `start`: its first eight bytes, lowercased,
 /// loaded at once when the input has eight bytes there.
 #[inline]
-fn key_of(bytes: &[u8], start: usize, len: usize) -> u64 {
+pub(crate) fn key_of(bytes: &[u8], start: usize, len: usize) -> u64 {
     match bytes.get(start..start + 8) {
         Some(chunk) => {
             let low = lower8(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
@@ -181,6 +181,30 @@ pub fn pack8(word: &[u8]) -> u64 {
         *d = *s;
     }
     u64::from_le_bytes(b)
+}
+
+/// The end of the run of ASCII letters and digits at `start`, found eight bytes at a time.
+#[inline]
+pub(crate) fn alnum_end(bytes: &[u8], start: usize) -> usize {
+    let mut end = start;
+    loop {
+        match bytes.get(end..end + 8) {
+            Some(chunk) => {
+                let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+                let other = !alnum8(x) & HIGH8;
+                if other != 0 {
+                    return end + (other.trailing_zeros() / 8) as usize;
+                }
+                end += 8;
+            }
+            None => {
+                while end < bytes.len() && CLASS[bytes[end] as usize] & ALNUM != 0 {
+                    end += 1;
+                }
+                return end;
+            }
+        }
+    }
 }
 
 fn next_is_alphanumeric(input: &str, at: usize) -> bool {
@@ -376,27 +400,7 @@ impl Normalized {
     #[inline]
     fn word_at(&mut self, input: &str, start: usize) -> usize {
         let bytes = input.as_bytes();
-        // Find the end eight bytes at a time.
-        let mut end = start;
-        loop {
-            match bytes.get(end..end + 8) {
-                Some(chunk) => {
-                    let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-                    let other = !alnum8(x) & HIGH8;
-                    if other != 0 {
-                        end += (other.trailing_zeros() / 8) as usize;
-                        break;
-                    }
-                    end += 8;
-                }
-                None => {
-                    while end < bytes.len() && CLASS[bytes[end] as usize] & ALNUM != 0 {
-                        end += 1;
-                    }
-                    break;
-                }
-            }
-        }
+        let end = alnum_end(bytes, start);
         if let Some(&next) = bytes.get(end)
             && (next >= 0x80 || next == b'.' || CLASS[next as usize] == APOSTROPHE)
         {
