@@ -72,14 +72,27 @@ struct Open {
     name: String,
     source: Option<String>,
     has: Has,
+    /// An `item` (of any namespace).
+    item: bool,
+    /// An `item` or a `channel`.
+    container: bool,
 }
 
 impl Open {
     fn new(name: String) -> Open {
+        Open::renamed(name, None)
+    }
+
+    fn renamed(name: String, source: Option<String>) -> Open {
+        let l = local(&name);
+        let item = l == "item";
+        let container = item || l == "channel";
         Open {
             name,
-            source: None,
+            source,
             has: Has::default(),
+            item,
+            container,
         }
     }
 
@@ -239,6 +252,15 @@ impl Repairer<'_> {
         }
     }
 
+    /// Writes `</name>`.
+    fn end_tag_text(&mut self, name: &str) {
+        if self.emitting() {
+            self.out.push_str("</");
+            self.out.push_str(name);
+            self.out.push('>');
+        }
+    }
+
     fn run(&mut self) {
         let src = self.src;
         let bytes = src.as_bytes();
@@ -258,7 +280,6 @@ impl Repairer<'_> {
                 b'<' => i = self.markup(i),
                 b'&' => {
                     let (piece, len) = self.entity(&src[i..]);
-                    let piece = piece.into_owned();
                     self.text(&piece);
                     i += len;
                 }
@@ -275,8 +296,7 @@ impl Repairer<'_> {
             }
         }
         while let Some(open) = self.stack.pop() {
-            let tag = format!("</{}>", open.name);
-            self.push(&tag);
+            self.end_tag_text(&open.name);
             if self.skip_depth.is_some_and(|d| self.stack.len() <= d) {
                 self.skip_depth = None;
             }
@@ -294,7 +314,7 @@ impl Repairer<'_> {
 
     /// An entity or character reference at the start of `s`, as it should be written, and
     /// how many bytes of `s` it took.
-    fn entity(&mut self, s: &str) -> (std::borrow::Cow<'static, str>, usize) {
+    fn entity<'s>(&mut self, s: &'s str) -> (std::borrow::Cow<'s, str>, usize) {
         let body_end = s[1..]
             .char_indices()
             .take(40)
@@ -312,7 +332,7 @@ impl Repairer<'_> {
                 None => num.parse::<u32>().ok(),
             };
             return match n.and_then(char::from_u32) {
-                Some(c) if !forbidden(c) => (s[..len].to_owned().into(), len),
+                Some(c) if !forbidden(c) => (s[..len].into(), len),
                 _ => {
                     self.repairs.escaped += 1;
                     ("".into(), len)
@@ -320,7 +340,7 @@ impl Repairer<'_> {
             };
         }
         if matches!(name, "lt" | "gt" | "amp" | "quot" | "apos") {
-            return (s[..len].to_owned().into(), len);
+            return (s[..len].into(), len);
         }
         if let Some((_, value)) = self.entities.iter().find(|(n, _)| n == name) {
             if value.len() <= self.entity_budget {
@@ -416,12 +436,17 @@ impl Repairer<'_> {
         }
         let closing = rest.starts_with("</");
         let name_at = if closing { 2 } else { 1 };
-        let name: String = {
-            let mut chars = rest[name_at..].chars();
-            match chars.next() {
-                Some(c) if is_name_start(c) => std::iter::once(c)
-                    .chain(chars.take_while(|c| is_name_char(*c)))
-                    .collect(),
+        let name: &str = {
+            let after = &rest[name_at..];
+            match after.chars().next() {
+                Some(c) if is_name_start(c) => {
+                    let len = after
+                        .char_indices()
+                        .skip(1)
+                        .find(|&(_, c)| !is_name_char(c))
+                        .map_or(after.len(), |(j, _)| j);
+                    &after[..len]
+                }
                 _ => {
                     // Not a tag: a `<` in text.
                     self.repairs.escaped += 1;
@@ -453,7 +478,7 @@ impl Repairer<'_> {
                 if let Some(pos) = inner_close {
                     esc.inner.truncate(pos);
                 } else if !closing && !attrs_src.trim_end().ends_with('/') {
-                    esc.inner.push(name.clone());
+                    esc.inner.push(name.clone().into_owned());
                 }
                 self.repairs.escaped += 1;
                 let mut t = String::from("&lt;");
@@ -491,7 +516,7 @@ impl Repairer<'_> {
         }
         let unused_person = self.kind == Kind::Rss
             && matches!(
-                name.as_str(),
+                &*name,
                 "author" | "managingEditor" | "webMaster" | "itunes:author" | "itunes:owner"
             )
             || local(&name) == "creator";
@@ -509,12 +534,20 @@ impl Repairer<'_> {
                 self.prefixes.push((p.to_owned(), v.clone()));
             }
         }
-        let mut local_name = local(&name).to_owned();
-        let mut name = name;
+        let mut name = name.into_owned();
         let mut source = None;
         let mut text_element = false;
         // Elements written just inside this one (CDF attributes as RSS elements).
         let mut inside = String::new();
+        if self.kind == Kind::Rss {
+            if let Some(alias) = self.rss_alias(&name, &mut attrs) {
+                source = Some(std::mem::replace(&mut name, alias));
+            }
+            if self.cdf {
+                self.cdf_element(&mut name, &mut attrs, &mut inside);
+            }
+        }
+        let local_name = local(&name);
         match self.kind {
             Kind::Atom => {
                 if is_root {
@@ -536,7 +569,7 @@ impl Repairer<'_> {
                 let atom_element = !name.contains(':') || name.starts_with("atom:");
                 if atom_element
                     && matches!(
-                        local_name.as_str(),
+                        local_name,
                         "title" | "subtitle" | "summary" | "content" | "rights"
                     )
                 {
@@ -571,20 +604,9 @@ impl Repairer<'_> {
                 }
             }
             Kind::Rss => {
-                if let Some(alias) = self.rss_alias(&name, &mut attrs) {
-                    local_name = local(&alias).to_owned();
-                    source = Some(std::mem::replace(&mut name, alias));
-                }
-                if self.cdf {
-                    self.cdf_element(&mut name, &mut attrs, &mut inside);
-                    local_name = local(&name).to_owned();
-                }
                 if self.stack.len() == 1
                     && self.stack[0].name == "rss"
-                    && matches!(
-                        local_name.as_str(),
-                        "item" | "title" | "link" | "description"
-                    )
+                    && matches!(local_name, "item" | "title" | "link" | "description")
                 {
                     // `<rss>` holding items with no `<channel>` around them.
                     self.push("<channel>");
@@ -622,7 +644,7 @@ impl Repairer<'_> {
                         *seen = true;
                     }
                 }
-                let in_item = self.stack.iter().any(|n| local(&n.name) == "item");
+                let in_item = self.stack.iter().any(|n| n.item);
                 if in_item && (local_name == "body" || local_name == "fullitem") {
                     // XHTML bodies and `fullitem`: the item's content.
                     name = "content:encoded".into();
@@ -636,7 +658,7 @@ impl Repairer<'_> {
             Kind::Other => {}
         }
         if let Some(parent) = self.stack.last_mut()
-            && matches!(local(&parent.name), "item" | "channel")
+            && parent.container
         {
             let has = &mut parent.has;
             match name.as_str() {
@@ -665,11 +687,7 @@ impl Repairer<'_> {
         tag.push_str(&inside);
         self.push(&tag);
         if !self_closing {
-            self.stack.push(Open {
-                name,
-                source,
-                has: Has::default(),
-            });
+            self.stack.push(Open::renamed(name, source));
             if text_element {
                 self.escape = Some(Escape { inner: Vec::new() });
             }
@@ -767,8 +785,7 @@ impl Repairer<'_> {
             if self.stack.len() > pos {
                 self.repairs.closed += 1;
             }
-            let tag = format!("</{}>", open.name);
-            self.push(&tag);
+            self.end_tag_text(&open.name);
             if self.skip_depth.is_some_and(|d| self.stack.len() <= d) {
                 self.skip_depth = None;
             }
@@ -813,8 +830,8 @@ impl Repairer<'_> {
             return Some(core.to_owned());
         }
         let parent = self.stack.last_mut()?;
-        let in_item = local(&parent.name) == "item";
-        if !in_item && local(&parent.name) != "channel" {
+        let in_item = parent.item;
+        if !parent.container {
             return None;
         }
         let has = &mut parent.has;
@@ -924,30 +941,30 @@ impl Repairer<'_> {
     }
 
     /// Atom 0.3 element names as their Atom 1.0 equivalents.
-    fn rename(&self, name: String) -> String {
+    fn rename<'n>(&self, name: &'n str) -> std::borrow::Cow<'n, str> {
         if self.kind == Kind::Rss && !name.contains(':') {
             // RSS readers take core element names in any case (`<TiTlE>`).
-            if let Some(canonical) = RSS_ELEMENTS.iter().find(|e| e.eq_ignore_ascii_case(&name)) {
-                return (*canonical).to_owned();
+            if let Some(canonical) = RSS_ELEMENTS.iter().find(|e| e.eq_ignore_ascii_case(name)) {
+                return (*canonical).into();
             }
         }
         if !self.atom03 {
-            return name;
+            return name.into();
         }
         let (prefix, local) = match name.rsplit_once(':') {
             Some((p, l)) => (Some(p), l),
-            None => (None, name.as_str()),
+            None => (None, name),
         };
         let new = match local {
             "issued" => "published",
             "modified" => "updated",
             "tagline" => "subtitle",
             "copyright" => "rights",
-            _ => return name,
+            _ => return name.into(),
         };
         match prefix {
-            Some(p) => format!("{p}:{new}"),
-            None => new.to_owned(),
+            Some(p) => format!("{p}:{new}").into(),
+            None => new.into(),
         }
     }
 
@@ -1069,7 +1086,10 @@ fn element_text(after: &str, name: &str) -> Option<(String, usize)> {
 
 /// The local part of a qualified name.
 fn local(name: &str) -> &str {
-    name.rsplit_once(':').map_or(name, |(_, l)| l)
+    match name.bytes().rposition(|b| b == b':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    }
 }
 
 /// Index in `s` (the tag after its name) of the `>` that ends the tag, honouring quotes.
