@@ -249,6 +249,7 @@ fn main() {
         let hooks_before = site.hooks.load(Ordering::Relaxed);
         colds.push(ours("cold"));
         hooks_after_cold = site.hooks.load(Ordering::Relaxed) - hooks_before;
+        eprintln!("cycle: cold run delivered {hooks_after_cold} alerts");
         warms.push(ours("warm"));
     }
     let median = |v: &[(f64, f64)]| {
