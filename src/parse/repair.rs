@@ -237,7 +237,7 @@ fn is_name_char(c: char) -> bool {
 }
 
 /// Characters XML 1.0 does not allow in a document.
-fn forbidden(c: char) -> bool {
+pub(super) fn forbidden(c: char) -> bool {
     matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
 }
 
@@ -514,9 +514,20 @@ impl Repairer<'_> {
                 _ => Kind::Other,
             };
         }
+        // An RSS core element may be written with a prefix for Userland's namespace.
+        let core_name = match name.split_once(':') {
+            Some((p, l))
+                if self
+                    .namespace(p)
+                    .starts_with("http://backend.userland.com/rss") =>
+            {
+                l
+            }
+            _ => &*name,
+        };
         let unused_person = self.kind == Kind::Rss
             && matches!(
-                &*name,
+                core_name,
                 "author" | "managingEditor" | "webMaster" | "itunes:author" | "itunes:owner"
             )
             || local(&name) == "creator";
@@ -1235,5 +1246,18 @@ mod tests {
         let r = repair_xml(&doc, 64);
         assert!(r.text.len() <= ENTITY_BUDGET + 100, "{}", r.text.len());
         assert!(r.repairs.escaped > 0);
+    }
+
+    #[test]
+    fn person_fields_in_a_userland_prefix_are_dropped_too() {
+        // Found by the fuzzer: `r:managingEditor` reached feed-rs's person parser, which
+        // panics on a multi-byte character after an e-mail address.
+        let doc = "<r:rss version=\"2.0\" xmlns:r=\"http://backend.userland.com/rss2\"><r:channel><r:managingEditor>ed@example.org\u{ab}</r:managingEditor><r:author>x</r:author><r:title>t</r:title></r:channel></r:rss>";
+        let out = fix(doc);
+        assert!(
+            !out.contains("managingEditor") && !out.contains("author"),
+            "{out}"
+        );
+        assert!(out.contains("<title>t</title>"), "{out}");
     }
 }
