@@ -25,6 +25,8 @@ pub fn html_to_text(input: &str) -> String {
     }
     let mut out = String::with_capacity(input.len());
     let bytes = input.as_bytes();
+    // Where the last `>` is: a declaration opened after it never closes.
+    let last_gt = bytes.iter().rposition(|&b| b == b'>');
     let mut i = 0;
     let mut text_start = 0;
     while i < bytes.len() {
@@ -39,7 +41,7 @@ pub fn html_to_text(input: &str) -> String {
         let open_declaration = matches!(next, b'!' | b'?')
             && !input[i..].starts_with("<!--")
             && !input[i..].starts_with("<![CDATA[")
-            && !bytes[i..].contains(&b'>');
+            && last_gt.is_none_or(|g| g < i);
         if !is_tag || open_declaration {
             i += 1;
             continue;

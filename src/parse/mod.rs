@@ -139,17 +139,10 @@ fn lenient_timestamp(t: &str) -> Option<DateTime<Utc>> {
     thread_local! {
         static LENIENT: feed_rs::parser::Parser = feed_rs::parser::Builder::new().build();
     }
-    let mut doc = String::with_capacity(t.len() + 80);
-    doc.push_str("<rss version=\"2.0\"><channel><item><pubDate>");
-    for c in t.chars() {
-        match c {
-            '&' => doc.push_str("&amp;"),
-            '<' => doc.push_str("&lt;"),
-            c if repair::forbidden(c) => {}
-            c => doc.push(c),
-        }
-    }
-    doc.push_str("</pubDate></item></channel></rss>");
+    let doc = format!(
+        "<rss version=\"2.0\"><channel><item><pubDate>{}</pubDate></item></channel></rss>",
+        repair::escape_text(t)
+    );
     LENIENT.with(|p| p.parse(doc.as_bytes()).ok()?.entries.first()?.published)
 }
 

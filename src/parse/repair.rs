@@ -185,7 +185,7 @@ pub fn repair_xml(doc: &str, max_depth: usize) -> Repaired {
         kind: Kind::Other,
         escape: None,
         rdf_item: None,
-        prefixes: Vec::new(),
+        prefixes: std::collections::HashMap::new(),
         entities: Vec::new(),
         entity_budget: ENTITY_BUDGET,
         cdf: false,
@@ -206,8 +206,8 @@ struct Repairer<'a> {
     out: String,
     /// Open elements.
     stack: Vec<Open>,
-    /// Namespace prefixes declared so far (prefix, URI); the last declaration wins.
-    prefixes: Vec<(String, String)>,
+    /// Namespace prefixes declared so far, to their URI; the last declaration wins.
+    prefixes: std::collections::HashMap<String, String>,
     /// Entities the DOCTYPE declares with plain text values (name, escaped value).
     entities: Vec<(String, String)>,
     /// Bytes entity expansion may still add.
@@ -237,7 +237,7 @@ fn is_name_char(c: char) -> bool {
 }
 
 /// Characters XML 1.0 does not allow in a document.
-pub(super) fn forbidden(c: char) -> bool {
+fn forbidden(c: char) -> bool {
     matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
 }
 
@@ -514,17 +514,7 @@ impl Repairer<'_> {
                 _ => Kind::Other,
             };
         }
-        // An RSS core element may be written with a prefix for Userland's namespace.
-        let core_name = match name.split_once(':') {
-            Some((p, l))
-                if self
-                    .namespace(p)
-                    .starts_with("http://backend.userland.com/rss") =>
-            {
-                l
-            }
-            _ => &*name,
-        };
+        let core_name = self.userland_local(&name).unwrap_or(&name);
         let unused_person = self.kind == Kind::Rss
             && matches!(
                 core_name,
@@ -542,7 +532,7 @@ impl Repairer<'_> {
         let mut attrs = self.parse_attributes(attrs_src);
         for (k, v) in &attrs {
             if let Some(p) = k.strip_prefix("xmlns:") {
-                self.prefixes.push((p.to_owned(), v.clone()));
+                self.prefixes.insert(p.to_owned(), v.clone());
             }
         }
         let mut name = name.into_owned();
@@ -747,16 +737,7 @@ impl Repairer<'_> {
             return match decoded {
                 Some(text) if !inner.contains('<') => {
                     set_type(attrs, if html { "html" } else { "text" });
-                    let mut escaped = String::with_capacity(text.len() + 16);
-                    for c in text.chars() {
-                        match c {
-                            '<' => escaped.push_str("&lt;"),
-                            '&' => escaped.push_str("&amp;"),
-                            c if forbidden(c) => {}
-                            c => escaped.push(c),
-                        }
-                    }
-                    AtomText::Decoded(escaped, close + close_len)
+                    AtomText::Decoded(escape_text(&text), close + close_len)
                 }
                 _ => {
                     set_type(attrs, "text");
@@ -803,10 +784,19 @@ impl Repairer<'_> {
         }
     }
 
+    /// The local name of an element written with a prefix bound to Userland's RSS 2.0
+    /// namespace: an RSS core element.
+    fn userland_local<'n>(&self, name: &'n str) -> Option<&'n str> {
+        let (prefix, local) = name.split_once(':')?;
+        self.namespace(prefix)
+            .starts_with("http://backend.userland.com/rss")
+            .then_some(local)
+    }
+
     /// The URI a namespace prefix stands for; an undeclared prefix that convention gives one
     /// (`dc`, `dcterms`, `itunes`, `media`, `content`) stands for that.
     fn namespace(&self, prefix: &str) -> &str {
-        if let Some((_, uri)) = self.prefixes.iter().rev().find(|(p, _)| p == prefix) {
+        if let Some(uri) = self.prefixes.get(prefix) {
             return uri;
         }
         match prefix {
@@ -829,17 +819,14 @@ impl Repairer<'_> {
             Some((p, l)) => (Some(p), l),
             None => (None, name),
         };
-        let uri = prefix.map(|p| self.namespace(p).to_owned());
-        if uri
-            .as_deref()
-            .is_some_and(|u| u.starts_with("http://backend.userland.com/rss"))
-        {
+        if self.userland_local(name).is_some() {
             let core = RSS_ELEMENTS
                 .iter()
                 .find(|e| e.eq_ignore_ascii_case(local_name))
                 .map_or(local_name, |e| *e);
             return Some(core.to_owned());
         }
+        let uri = prefix.map(|p| self.namespace(p).to_owned());
         let parent = self.stack.last_mut()?;
         let in_item = parent.item;
         if !parent.container {
@@ -938,15 +925,7 @@ impl Repairer<'_> {
             {
                 continue;
             }
-            let mut escaped = String::with_capacity(value.len());
-            for c in html_escape::decode_html_entities(value).chars() {
-                match c {
-                    '&' => escaped.push_str("&amp;"),
-                    '<' => escaped.push_str("&lt;"),
-                    c if forbidden(c) => {}
-                    c => escaped.push(c),
-                }
-            }
+            let escaped = escape_text(&html_escape::decode_html_entities(value));
             self.entities.push((name.to_owned(), escaped));
         }
     }
@@ -1069,6 +1048,20 @@ impl Repairer<'_> {
             i += c.len_utf8();
         }
     }
+}
+
+/// Text as XML character data: `&` and `<` escaped, characters XML forbids dropped.
+pub(super) fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            c if forbidden(c) => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Writes attributes (values already escaped) after a tag name.
