@@ -257,6 +257,14 @@ fn main() {
         w.sort_by(f64::total_cmp);
         (w[w.len() / 2], v.iter().map(|r| r.1).fold(0.0, f64::max))
     };
+    if std::env::var_os("CYCLE_KEEP").is_some() {
+        // CYCLE_KEEP: leave the state directory of the last run behind, to look into.
+        eprintln!(
+            "cycle: state kept in {}",
+            dir.keep().join("state").display()
+        );
+        return;
+    }
     let (cold, cold_rss) = median(&colds);
     let (warm, warm_rss) = median(&warms);
 

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 use sqlx::sqlite::SqlitePool;
 use sqlx::{Acquire, QueryBuilder, Row, Sqlite, Transaction};
 use tokio::sync::{mpsc, oneshot};
@@ -36,23 +37,71 @@ const MAX_GROUP_ITEMS: usize = 10_000;
 pub struct Prepared {
     pub item: Item,
     pub signals: Vec<Signal>,
-    /// Content words, for items with signals only: stories, and telling an edited report
-    /// from a new one at the same link. An item without a signal can never alert.
-    terms: Option<Terms>,
+    /// What the item leaves in the seen set: its key, scoped to the feed.
+    key_fp: Fingerprint,
+    /// For items with signals only (an item without a signal can never alert, so its
+    /// repeats cost nothing but a classification): what tells a repeat under a fresh GUID
+    /// or an edited report from a new one.
+    signalled: Option<Signalled>,
+}
+
+#[derive(Debug, Clone)]
+struct Signalled {
+    /// Content words: stories, and telling an edited report at the same link from a new one.
+    terms: Terms,
     link: Option<String>,
     hash: String,
+    text_fp: Fingerprint,
 }
 
 impl Prepared {
     pub fn new(item: Item, signals: Vec<Signal>) -> Prepared {
+        let feed = item.feed.as_str();
+        let signalled = (!signals.is_empty()).then(|| {
+            let hash = text_hash(&item.title, &item.summary);
+            Signalled {
+                terms: Terms::of(&item.title, &item.summary),
+                link: item.link.as_deref().and_then(normalize_link),
+                text_fp: fingerprint(FpKind::Text, feed, &hash),
+                hash,
+            }
+        });
         Prepared {
-            terms: (!signals.is_empty()).then(|| Terms::of(&item.title, &item.summary)),
-            link: item.link.as_deref().and_then(normalize_link),
-            hash: text_hash(&item.title, &item.summary),
+            key_fp: fingerprint(FpKind::Key, feed, item.key.as_str()),
+            signalled,
             item,
             signals,
         }
     }
+}
+
+/// A row of the seen set (see `migrations/0004_seen.sql`): 4 bytes of SHA-256 of the feed's
+/// name, then 12 of SHA-256 of (kind, feed, value). The feed's prefix keeps a feed's
+/// fingerprints together in the table's B-tree, so an ingest reads and rewrites a few pages
+/// of its own instead of one random page per item (which made every group commit write most
+/// of the table to the WAL again); within a feed, 96 bits keep values apart.
+pub(super) type Fingerprint = [u8; 16];
+
+/// What a fingerprint stands for (the `kind` column of `seen`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum FpKind {
+    /// An item's key: every item.
+    Key = 0,
+    /// The text hash of an item with a signal.
+    Text = 1,
+}
+
+/// The fingerprint of `value` (an item key or a text hash) in `feed`.
+pub(super) fn fingerprint(kind: FpKind, feed: &str, value: &str) -> Fingerprint {
+    let mut fp = [0; 16];
+    fp[..4].copy_from_slice(&Sha256::digest(feed.as_bytes())[..4]);
+    let mut h = Sha256::new();
+    h.update([kind as u8]);
+    h.update(feed.as_bytes());
+    h.update([0]);
+    h.update(value.as_bytes());
+    fp[4..].copy_from_slice(&h.finalize()[..12]);
+    fp
 }
 
 /// One feed's ingest, waiting for the writer.
@@ -66,11 +115,22 @@ pub(super) struct Job {
     pub reply: oneshot::Sender<Result<IngestReport>>,
 }
 
-/// Starts the writer; it ends when the last sender (the last clone of the store) is gone.
-pub(super) fn spawn_writer(pool: SqlitePool) -> mpsc::Sender<Job> {
+/// Starts the writer on a thread of its own; it ends when the last sender (the last clone
+/// of the store) is gone.
+///
+/// Its own thread and runtime, because every poll waits for it and it cannot be parallel:
+/// as a task among the daemon's others, each of its round trips to the database thread
+/// waited behind fetches and timers for a worker (a cold start of a thousand feeds:
+/// 2.15 -> 1.8 s).
+pub(super) fn spawn_writer(pool: SqlitePool) -> std::io::Result<mpsc::Sender<Job>> {
     let (tx, rx) = mpsc::channel(MAX_GROUP_FEEDS * 2);
-    tokio::spawn(writer(pool, rx));
-    tx
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("ingest-writer".into())
+        .spawn(move || rt.block_on(writer(pool, rx)))?;
+    Ok(tx)
 }
 
 async fn writer(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
@@ -165,10 +225,63 @@ async fn record_together(
     result
 }
 
-/// A new item of an ingest, and the earlier item it repeats, if any.
+/// Statements over fingerprints take them in multiples of this, padded, so that a few
+/// statement shapes serve every feed from the statement cache.
+const FP_BATCH: usize = 32;
+/// At most this many fingerprints a statement.
+const FP_CHUNK: usize = 16 * FP_BATCH;
+
+/// Adds fingerprints to the seen set (one already there stays as it is) and returns those
+/// that were not there.
+///
+/// One row comes back a statement (a column per fingerprint), not a row per fingerprint:
+/// sqlx hands each result row from the connection's thread to the caller separately, which
+/// cost more than SQLite's own work.
+pub(super) async fn insert_fingerprints(
+    tx: &mut Tx<'_>,
+    fps: &[(Fingerprint, FpKind, i64)],
+) -> Result<HashSet<Fingerprint>> {
+    let mut added: HashSet<Fingerprint> = HashSet::with_capacity(fps.len());
+    for chunk in fps.chunks(FP_CHUNK) {
+        let padded = chunk.len().next_multiple_of(FP_BATCH);
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT ");
+        let mut cols = q.separated(", ");
+        for i in 0..padded {
+            let (fp, ..) = &chunk[i.min(chunk.len() - 1)];
+            cols.push("EXISTS (SELECT 1 FROM seen WHERE fp = ");
+            cols.push_bind_unseparated(&fp[..]);
+            cols.push_unseparated(")");
+        }
+        let row = q.build().fetch_one(&mut **tx).await?;
+        for (i, (fp, ..)) in chunk.iter().enumerate() {
+            if !row.try_get::<bool, _>(i)? {
+                added.insert(*fp);
+            }
+        }
+    }
+    let new: Vec<&(Fingerprint, FpKind, i64)> =
+        fps.iter().filter(|(fp, ..)| added.contains(fp)).collect();
+    for chunk in new.chunks(FP_CHUNK) {
+        let padded = chunk.len().next_multiple_of(FP_BATCH);
+        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO seen (fp, kind, seen_at) ");
+        // Padded with the last row again, which the conflict clause ignores.
+        q.push_values(
+            (0..padded).map(|i| chunk[i.min(chunk.len() - 1)]),
+            |mut b, (fp, kind, at)| {
+                b.push_bind(&fp[..]).push_bind(*kind as i64).push_bind(*at);
+            },
+        );
+        q.push(" ON CONFLICT (fp) DO NOTHING");
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(added)
+}
+
+/// A new item of an ingest, and whether it repeats an earlier item (same text, or same
+/// link and alike).
 struct NewRow<'a> {
     new: &'a Prepared,
-    repeat_of: Option<String>,
+    repeat: bool,
 }
 
 /// Records one feed's fetch inside `tx`: see [`super::Store::ingest`].
@@ -188,122 +301,120 @@ async fn ingest_one(tx: &mut Tx<'_>, cache: &mut StoryCache, job: &Job) -> Resul
         ..IngestReport::default()
     };
     let oldest = stories::shifted(now, settings.max_item_age, false);
-    // A few statements per feed, not per item: which keys are known, which earlier items
-    // of the feed the new ones may repeat, then the new rows in multi-row inserts.
-    let mut known: HashSet<&str> = HashSet::new();
-    for chunk in items.chunks(400) {
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT key FROM items WHERE key IN (");
-        let mut list = q.separated(", ");
-        for p in chunk {
-            list.push_bind(p.item.key.as_str());
-        }
-        q.push(")");
-        let found: HashSet<String> = q
-            .build_query_scalar::<String>()
-            .fetch_all(&mut **tx)
-            .await?
-            .into_iter()
-            .collect();
-        known.extend(
-            chunk
-                .iter()
-                .map(|p| p.item.key.as_str())
-                .filter(|k| found.contains(*k)),
-        );
-    }
-    let fresh: Vec<&Prepared> = items
+    // A few statements per feed, not per item. The items' fingerprints (every key, the
+    // texts of signal items) go into the seen set, which says which were not there before;
+    // then the earlier reports of this feed at the links of new signal items; then rows.
+    let at = ms(now);
+    let fps: Vec<(Fingerprint, FpKind, i64)> = items
         .iter()
-        .filter(|p| known.insert(p.item.key.as_str()))
+        .flat_map(|p| {
+            [
+                Some((p.key_fp, FpKind::Key, at)),
+                p.signalled.as_ref().map(|s| (s.text_fp, FpKind::Text, at)),
+            ]
+        })
+        .flatten()
         .collect();
-    // Earlier items of this feed with the same text, or the same link.
-    let mut by_hash: HashMap<String, String> = HashMap::new();
-    let mut by_link: HashMap<String, Vec<(String, Option<Terms>)>> = HashMap::new();
-    for chunk in fresh.chunks(200) {
-        // Two indexed lookups (an OR of both made SQLite scan every item of the feed).
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT key, text_hash, link_norm, terms FROM items WHERE feed = ",
-        );
-        q.push_bind(feed.as_str()).push(" AND text_hash IN (");
-        let mut list = q.separated(", ");
-        for f in chunk {
-            list.push_bind(f.hash.as_str());
+    let added = insert_fingerprints(tx, &fps).await?;
+    // In document order, the first item to bring a fingerprint claims it: a later item of
+    // the same document with the same key is the same item, with the same text a repeat.
+    let mut claimed: HashSet<Fingerprint> = HashSet::new();
+    let mut claim = |fp: Fingerprint| added.contains(&fp) && claimed.insert(fp);
+    let mut fresh: Vec<(&Prepared, bool)> = Vec::new();
+    for p in items {
+        let key = claim(p.key_fp);
+        let new_text = p.signalled.as_ref().is_none_or(|s| claim(s.text_fp));
+        if key {
+            fresh.push((p, new_text));
         }
-        q.push(") UNION SELECT key, text_hash, link_norm, terms FROM items WHERE feed = ");
+    }
+    // A new signal item at a link seen before repeats it only when the texts are alike, so
+    // those earlier reports are read with their words (only items with a signal have rows).
+    let mut by_link: HashMap<String, Vec<Option<Terms>>> = HashMap::new();
+    let linked: Vec<&str> = fresh
+        .iter()
+        .filter_map(|(f, _)| f.signalled.as_ref()?.link.as_deref())
+        .collect();
+    for chunk in linked.chunks(200) {
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT link_norm, terms FROM items WHERE feed = ");
         q.push_bind(feed.as_str()).push(" AND link_norm IN (");
         let mut list = q.separated(", ");
-        list.push_bind(None::<String>);
-        for f in chunk.iter().filter_map(|f| f.link.as_deref()) {
-            list.push_bind(f);
+        for l in chunk {
+            list.push_bind(*l);
         }
         q.push(")");
         for row in q.build().fetch_all(&mut **tx).await? {
-            let key: String = row.try_get("key")?;
-            if let Some(h) = row.try_get::<Option<String>, _>("text_hash")? {
-                by_hash.entry(h).or_insert_with(|| key.clone());
-            }
-            if let Some(l) = row.try_get::<Option<String>, _>("link_norm")? {
-                let terms = row
-                    .try_get::<Option<String>, _>("terms")?
-                    .map(|t| Terms::from_stored(&t));
-                by_link.entry(l).or_default().push((key, terms));
-            }
+            let link: String = row.try_get("link_norm")?;
+            let terms = row
+                .try_get::<Option<String>, _>("terms")?
+                .map(|t| Terms::from_stored(&t));
+            by_link.entry(link).or_default().push(terms);
         }
     }
-    // Repeats of earlier items, or of items earlier in this document; then the rows.
+    // Repeats of earlier signal items, or of items earlier in this document; then the rows.
     let mut rows: Vec<NewRow<'_>> = Vec::with_capacity(fresh.len());
-    for f in fresh {
-        // The same link is a repeat when the texts are alike; for an item without a
-        // signal (it cannot alert either way) the link alone decides.
-        let alike = |seen: &Option<Terms>| match (&f.terms, seen) {
-            (None, _) => true,
-            (Some(a), Some(b)) => a.similarity(b) >= settings.similarity,
-            (Some(_), None) => false,
-        };
-        let repeat = by_hash.get(&f.hash).cloned().or_else(|| {
-            f.link
-                .as_ref()
-                .and_then(|l| by_link.get(l))
-                .and_then(|seen| seen.iter().find(|(_, t)| alike(t)))
-                .map(|(k, _)| k.clone())
-        });
-        if repeat.is_none() {
-            let key = f.item.key.as_str().to_owned();
-            by_hash.entry(f.hash.clone()).or_insert_with(|| key.clone());
-            if let Some(l) = &f.link {
+    for (f, new_text) in fresh {
+        let repeat = f.signalled.as_ref().is_some_and(|s| {
+            let alike = |earlier: &Vec<Option<Terms>>| {
+                earlier
+                    .iter()
+                    .flatten()
+                    .any(|t| s.terms.similarity(t) >= settings.similarity)
+            };
+            // The same text, or a known link with alike text.
+            let repeat = !new_text
+                || s.link
+                    .as_ref()
+                    .and_then(|l| by_link.get(l))
+                    .is_some_and(alike);
+            if let (false, Some(l)) = (repeat, &s.link) {
                 by_link
                     .entry(l.clone())
                     .or_default()
-                    .push((key, f.terms.clone()));
+                    .push(Some(s.terms.clone()));
             }
-        }
-        rows.push(NewRow {
-            new: f,
-            repeat_of: repeat,
+            repeat
         });
+        rows.push(NewRow { new: f, repeat });
     }
-    for chunk in rows.chunks(80) {
+    // Full rows for new signal items only: a repeat's fingerprints are enough to know it
+    // again, and the report it repeats already has its row.
+    let signalled: Vec<(&Prepared, &Signalled)> = rows
+        .iter()
+        .filter(|r| !r.repeat)
+        .filter_map(|r| Some((r.new, r.new.signalled.as_ref()?)))
+        .collect();
+    for chunk in signalled.chunks(80) {
         let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO items (key, feed, guid, link, title, published_at, seen_at, link_norm, text_hash, terms, duplicate_of) ",
+            "INSERT INTO items (key, feed, guid, link, title, published_at, seen_at, link_norm, text_hash, terms) ",
         );
-        q.push_values(chunk, |mut b, r| {
-            let f = r.new;
+        q.push_values(chunk, |mut b, (f, s)| {
             b.push_bind(f.item.key.as_str())
                 .push_bind(feed.as_str())
                 .push_bind(f.item.guid.as_deref())
                 .push_bind(f.item.link.as_deref())
                 .push_bind(f.item.title.as_str())
                 .push_bind(f.item.published.map(ms))
-                .push_bind(ms(now))
-                .push_bind(f.link.as_deref())
-                .push_bind(f.hash.as_str())
-                .push_bind(f.terms.as_ref().map(Terms::to_stored))
-                .push_bind(r.repeat_of.as_deref());
+                .push_bind(at)
+                .push_bind(s.link.as_deref())
+                .push_bind(s.hash.as_str())
+                .push_bind(s.terms.to_stored());
         });
+        q.push(" ON CONFLICT (key) DO NOTHING");
         q.build().execute(&mut **tx).await?;
+    }
+    let arrived = rows.iter().filter(|r| !r.repeat).count();
+    if arrived > 0 {
+        sqlx::query("INSERT INTO arrivals (feed, at, items) VALUES ($1, $2, $3)")
+            .bind(feed.as_str())
+            .bind(ms(now))
+            .bind(arrived as i64)
+            .execute(&mut **tx)
+            .await?;
     }
     for r in rows {
         let f = r.new;
-        if r.repeat_of.is_some() {
+        if r.repeat {
             report.repeats += 1;
             continue;
         }
@@ -318,9 +429,11 @@ async fn ingest_one(tx: &mut Tx<'_>, cache: &mut StoryCache, job: &Job) -> Resul
             report.stale += 1;
             continue;
         }
-        let Some(terms) = &f.terms else { continue };
+        let Some(s) = &f.signalled else { continue };
         for signal in &f.signals {
-            match stories::place(tx, cache, &f.item, signal, terms, routes, settings, now).await? {
+            let placed =
+                stories::place(tx, cache, &f.item, signal, &s.terms, routes, settings, now);
+            match placed.await? {
                 stories::Placement::Opened { deliveries, .. } => {
                     report.alerts += 1;
                     report.deliveries += deliveries;

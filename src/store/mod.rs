@@ -60,6 +60,8 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("cannot start the ingest writer: {0}")]
+    Writer(std::io::Error),
     #[error("the store is closed")]
     Closed,
     #[error("unreadable row in {table}: {message}")]
@@ -247,6 +249,7 @@ impl Store {
                 path: path.clone(),
                 source,
             })?;
+        backfill_seen(&pool).await?;
         // The ingest writer: one connection of its own, so its page cache (the item indexes
         // it inserts into) stays warm instead of being dropped whenever another connection
         // wrote in between.
@@ -254,10 +257,16 @@ impl Store {
             .max_connections(1)
             .min_connections(1)
             .test_before_acquire(false)
-            .connect_with(options.pragma("cache_size", "-8000"))
+            .connect_with(
+                options
+                    .pragma("cache_size", "-8000")
+                    // An ingest reads back a row per new fingerprint: room for them all, so
+                    // the connection's thread does not stop after every 50 for the writer.
+                    .row_buffer_size(4096),
+            )
             .await
             .map_err(open_error)?;
-        let writer = ingest::spawn_writer(ingest_pool);
+        let writer = ingest::spawn_writer(ingest_pool).map_err(StoreError::Writer)?;
         Ok(Store { pool, writer })
     }
 
@@ -271,7 +280,7 @@ impl Store {
             .connect_with(options)
             .await
             .unwrap();
-        let writer = ingest::spawn_writer(pool.clone());
+        let writer = ingest::spawn_writer(pool.clone()).unwrap();
         Store { pool, writer }
     }
 
@@ -646,7 +655,7 @@ impl Store {
     /// feed publishes, for adaptive polling.
     pub async fn items_seen_since(&self, feed: &FeedName, since: DateTime<Utc>) -> Result<u64> {
         let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM items WHERE feed = $1 AND seen_at >= $2 AND duplicate_of IS NULL",
+            "SELECT COALESCE(SUM(items), 0) FROM arrivals WHERE feed = $1 AND at >= $2",
         )
         .bind(feed.as_str())
         .bind(ms(since))
@@ -657,11 +666,60 @@ impl Store {
 
     /// Number of items ever seen (for summaries).
     pub async fn item_count(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM items")
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM seen WHERE kind = 0")
             .fetch_one(&self.pool)
             .await?;
         Ok(n.max(0) as u64)
     }
+}
+
+/// Fills the seen set of a database from before version 4 (`migrations/0004_seen.sql`) from
+/// its item rows, once, in one transaction: the fingerprints are SHA-256, which SQL lacks.
+async fn backfill_seen(pool: &SqlitePool) -> Result<()> {
+    use ingest::{FpKind, fingerprint};
+    let pending: Option<i64> = sqlx::query_scalar("SELECT pending FROM seen_backfill LIMIT 1")
+        .fetch_optional(pool)
+        .await?;
+    if pending.is_none() {
+        return Ok(());
+    }
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut after = i64::MIN;
+    loop {
+        let rows = sqlx::query(
+            "SELECT rowid, key, feed, text_hash, terms IS NOT NULL AS signalled, seen_at FROM items
+             WHERE rowid > $1 ORDER BY rowid LIMIT 2000",
+        )
+        .bind(after)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        let mut fps = Vec::with_capacity(rows.len() * 3);
+        for row in &rows {
+            after = row.try_get("rowid")?;
+            let feed: &str = row.try_get("feed")?;
+            let at: i64 = row.try_get("seen_at")?;
+            fps.push((
+                fingerprint(FpKind::Key, feed, row.try_get("key")?),
+                FpKind::Key,
+                at,
+            ));
+            if let (Some(h), true) = (
+                row.try_get::<Option<&str>, _>("text_hash")?,
+                row.try_get::<bool, _>("signalled")?,
+            ) {
+                fps.push((fingerprint(FpKind::Text, feed, h), FpKind::Text, at));
+            }
+        }
+        ingest::insert_fingerprints(&mut tx, &fps).await?;
+    }
+    sqlx::query("DELETE FROM seen_backfill")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The alert of a new story: everything its messages need, so delivery never re-reads feeds.
@@ -1128,5 +1186,95 @@ mod migration_tests {
         assert_eq!(due[0].sources, 1);
         assert!(!due[0].unconfirmed && !due[0].follow_up);
         assert_eq!(store.statuses().await.unwrap()[0].value, "unknown");
+    }
+
+    /// A database written before the seen set (version 3: a full row per item) opens with
+    /// its items still known: the same item is not new, the same signal report under a
+    /// fresh GUID is a repeat, and adaptive polling still counts the day's arrivals.
+    #[tokio::test]
+    async fn a_version_3_database_knows_its_items() {
+        use crate::stories::{Terms, normalize_link, text_hash};
+        let dir = tempfile::tempdir().unwrap();
+        let v3 = dir.path().join("v3-migrations");
+        std::fs::create_dir(&v3).unwrap();
+        for m in ["0001_init.sql", "0002_stories.sql", "0003_health.sql"] {
+            std::fs::copy(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("migrations")
+                    .join(m),
+                v3.join(m),
+            )
+            .unwrap();
+        }
+        let state = dir.path().join("state");
+        std::fs::create_dir(&state).unwrap();
+        let feed = FeedName::parse("wire").unwrap();
+        let now = Utc::now();
+        let quiet = tests::item(&feed, "g1", "Local council approves new bridge");
+        let loud = tests::item(&feed, "g2", "Kremlin rejects the Riyadh truce");
+        {
+            let options = SqliteConnectOptions::new()
+                .filename(state.join(DB_FILE))
+                .create_if_missing(true);
+            let pool = SqlitePoolOptions::new()
+                .connect_with(options)
+                .await
+                .unwrap();
+            sqlx::migrate::Migrator::new(v3.as_path())
+                .await
+                .unwrap()
+                .run(&pool)
+                .await
+                .unwrap();
+            for (item, terms) in [(&quiet, None), (&loud, Some(Terms::of(&loud.title, "")))] {
+                sqlx::query(
+                    "INSERT INTO items (key, feed, guid, link, title, seen_at, link_norm, text_hash, terms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(item.key.as_str())
+                .bind(feed.as_str())
+                .bind(item.guid.as_deref())
+                .bind(item.link.as_deref())
+                .bind(&item.title)
+                .bind(ms(now - chrono::Duration::hours(1)))
+                .bind(item.link.as_deref().and_then(normalize_link))
+                .bind(text_hash(&item.title, &item.summary))
+                .bind(terms.map(|t| t.to_stored()))
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+            pool.close().await;
+        }
+        let store = Store::open(&state).await.unwrap();
+        assert_eq!(store.item_count().await.unwrap(), 2);
+        let day_ago = now - chrono::Duration::hours(24);
+        assert_eq!(store.items_seen_since(&feed, day_ago).await.unwrap(), 2);
+        let mut churned = loud.clone();
+        churned.guid = Some("g2-again".into());
+        churned.link = Some("https://example.org/g2-again".into());
+        churned.key = ItemKey::compute(&feed, Some("g2-again"), None, &loud.title, "");
+        let sig = tests::signal(SignalKind::RussiaRejects);
+        let r = tests::ingest(
+            &store,
+            &feed,
+            &FeedUpdate::default(),
+            &[
+                (quiet, vec![]),
+                (loud, vec![sig.clone()]),
+                (churned, vec![sig]),
+            ],
+            &[],
+            &StorySettings::default(),
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!((r.new_items, r.repeats, r.alerts), (0, 1, 0));
+        // Opened again: the fingerprints were filled once.
+        store.close().await;
+        drop(store);
+        let store = Store::open(&state).await.unwrap();
+        assert_eq!(store.item_count().await.unwrap(), 3);
     }
 }

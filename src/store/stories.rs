@@ -504,8 +504,9 @@ pub struct Housekeeping {
 }
 
 impl Store {
-    /// Sends held alerts whose wait is over, marked unconfirmed, and forgets stories not
-    /// reported for `keep` (the stories behind current statuses stay).
+    /// Sends held alerts whose wait is over, marked unconfirmed, forgets stories not
+    /// reported for `keep` (the stories behind current statuses stay) and arrivals older
+    /// than two days.
     pub async fn housekeeping(
         &self,
         settings: &StorySettings,
@@ -562,6 +563,11 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        // Adaptive polling reads a day of arrivals; two are kept.
+        sqlx::query("DELETE FROM arrivals WHERE at < $1")
+            .bind(ms(now - chrono::Duration::days(2)))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(report)
     }

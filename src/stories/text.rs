@@ -417,26 +417,26 @@ pub fn normalize_link(link: &str) -> Option<String> {
 /// A hash of a report's words in order, ignoring case, punctuation and white space: the same
 /// text under a fresh GUID has the same hash.
 pub fn text_hash(title: &str, summary: &str) -> String {
-    let mut h = Sha256::new();
-    let mut buf = String::new();
+    // The words go into one buffer, hashed once: a hasher update per word cost more than
+    // the words.
+    let mut buf = String::with_capacity(title.len() + summary.len() + 2);
     for text in [title, summary] {
         for w in text.split(|c: char| !c.is_alphanumeric()) {
             if w.is_empty() {
                 continue;
             }
-            buf.clear();
             if w.is_ascii() {
+                let start = buf.len();
                 buf.push_str(w);
-                buf.make_ascii_lowercase();
+                buf[start..].make_ascii_lowercase();
             } else {
                 buf.extend(w.chars().flat_map(char::to_lowercase));
             }
-            h.update(buf.as_bytes());
-            h.update([b' ']);
+            buf.push(' ');
         }
-        h.update([0]);
+        buf.push('\0');
     }
-    hex::encode(&h.finalize()[..16])
+    hex::encode(&Sha256::digest(buf.as_bytes())[..16])
 }
 
 #[cfg(test)]
