@@ -9,7 +9,8 @@
 //! Our cycles run CYCLE_RUNS times (3; each cold one on an empty state) and report the median
 //! wall time and the highest peak RSS; CYCLE_SKIP_R2E skips rss2email, and
 //! CYCLE_PROFILE="perf record -g -o cold.data" runs each cold cycle (CYCLE_PROFILE_LABEL=warm:
-//! each warm one) under a profiler.
+//! each warm one) under a profiler; CYCLE_KEEP leaves the last run's state directory behind
+//! (and stops there) to look into.
 //!
 //! Ends with one summary line:
 //!   cycle: feeds=… items=… cold=…s cold_rss=…MB warm=…s warm_rss=…MB r2e_cold=…s r2e_warm=…s
