@@ -1134,34 +1134,45 @@ mod tests {
 mod migration_tests {
     use super::*;
 
+    /// A state directory in `dir` whose database has only the given migrations applied (as
+    /// an older release left it), and a pool on it to write that release's rows.
+    async fn database_at(dir: &Path, migrations: &[&str]) -> (PathBuf, SqlitePool) {
+        let old = dir.join("old-migrations");
+        std::fs::create_dir(&old).unwrap();
+        for m in migrations {
+            std::fs::copy(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("migrations")
+                    .join(m),
+                old.join(m),
+            )
+            .unwrap();
+        }
+        let state = dir.join("state");
+        std::fs::create_dir(&state).unwrap();
+        let options = SqliteConnectOptions::new()
+            .filename(state.join(DB_FILE))
+            .create_if_missing(true);
+        let pool = SqlitePoolOptions::new()
+            .connect_with(options)
+            .await
+            .unwrap();
+        sqlx::migrate::Migrator::new(old.as_path())
+            .await
+            .unwrap()
+            .run(&pool)
+            .await
+            .unwrap();
+        (state, pool)
+    }
+
     /// A database written by version 1 of the schema (before stories) opens, is brought up to
     /// date, and its pending delivery is still sent.
     #[tokio::test]
     async fn a_version_1_database_keeps_working() {
         let dir = tempfile::tempdir().unwrap();
-        let v1 = dir.path().join("v1-migrations");
-        std::fs::create_dir(&v1).unwrap();
-        std::fs::copy(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/0001_init.sql"),
-            v1.join("0001_init.sql"),
-        )
-        .unwrap();
-        let state = dir.path().join("state");
-        std::fs::create_dir(&state).unwrap();
+        let (state, pool) = database_at(dir.path(), &["0001_init.sql"]).await;
         {
-            let options = SqliteConnectOptions::new()
-                .filename(state.join(DB_FILE))
-                .create_if_missing(true);
-            let pool = SqlitePoolOptions::new()
-                .connect_with(options)
-                .await
-                .unwrap();
-            sqlx::migrate::Migrator::new(v1.as_path())
-                .await
-                .unwrap()
-                .run(&pool)
-                .await
-                .unwrap();
             for sql in [
                 "INSERT INTO items (key, feed, guid, link, title, published_at, seen_at)
                  VALUES ('k1', 'wire', 'g1', NULL, 'Kremlin rejects truce', NULL, 1)",
@@ -1195,37 +1206,16 @@ mod migration_tests {
     async fn a_version_3_database_knows_its_items() {
         use crate::stories::{Terms, normalize_link, text_hash};
         let dir = tempfile::tempdir().unwrap();
-        let v3 = dir.path().join("v3-migrations");
-        std::fs::create_dir(&v3).unwrap();
-        for m in ["0001_init.sql", "0002_stories.sql", "0003_health.sql"] {
-            std::fs::copy(
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("migrations")
-                    .join(m),
-                v3.join(m),
-            )
-            .unwrap();
-        }
-        let state = dir.path().join("state");
-        std::fs::create_dir(&state).unwrap();
+        let (state, pool) = database_at(
+            dir.path(),
+            &["0001_init.sql", "0002_stories.sql", "0003_health.sql"],
+        )
+        .await;
         let feed = FeedName::parse("wire").unwrap();
         let now = Utc::now();
         let quiet = tests::item(&feed, "g1", "Local council approves new bridge");
         let loud = tests::item(&feed, "g2", "Kremlin rejects the Riyadh truce");
         {
-            let options = SqliteConnectOptions::new()
-                .filename(state.join(DB_FILE))
-                .create_if_missing(true);
-            let pool = SqlitePoolOptions::new()
-                .connect_with(options)
-                .await
-                .unwrap();
-            sqlx::migrate::Migrator::new(v3.as_path())
-                .await
-                .unwrap()
-                .run(&pool)
-                .await
-                .unwrap();
             for (item, terms) in [(&quiet, None), (&loud, Some(Terms::of(&loud.title, "")))] {
                 sqlx::query(
                     "INSERT INTO items (key, feed, guid, link, title, seen_at, link_norm, text_hash, terms)
