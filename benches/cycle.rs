@@ -301,15 +301,21 @@ fn main() {
     let (r2e_cold, _) = theirs("cold");
     let (r2e_warm, _) = theirs("warm");
 
-    // One core: classify and parse throughput.
+    // One core: classify and parse throughput. Classification is the best of three passes
+    // over the same items, as in benches/classify.rs: one pass takes about 40 ms, short
+    // enough for a single hiccup of the host to move the figure by a fifth.
     let classifier = Classifier::builtin();
     let data = items::items(20_000, 20);
-    let t = Instant::now();
     let mut signals = 0usize;
-    for (title, summary) in &data {
-        signals += classifier.classify(title, summary).signals.len();
+    let mut classify_secs = f64::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        for (title, summary) in &data {
+            signals += classifier.classify(title, summary).signals.len();
+        }
+        classify_secs = classify_secs.min(t.elapsed().as_secs_f64());
     }
-    let classify_rate = data.len() as f64 / t.elapsed().as_secs_f64();
+    let classify_rate = data.len() as f64 / classify_secs;
     let limits = ParseLimits::default();
     let t = Instant::now();
     let mut entries = 0usize;

@@ -521,6 +521,20 @@ mod properties {
             prop_assert!(with.iter().all(|k| alone.contains(k)), "{:?} vs {:?}", with, alone);
         }
 
+        /// The raw-text gate may answer "may" too often, never "no" when a normalised word
+        /// is in the set.
+        #[test]
+        fn the_raw_gate_never_misses_a_normalised_word(
+            text in "([A-Za-z]{1,10}|[.' \u{2019},-]|U\\.S\\.|\u{c9}|\u{212A}|CEASE|aid|Truce){0,24}",
+        ) {
+            let gate = super::super::phrases::WordGate::new(["ceasefire", "aid", "truce*", "us", "intelligence"]);
+            let mut norm = super::super::text::Normalized::default();
+            norm.push_field(crate::domain::Field::Summary, &text);
+            if gate.any(&norm) {
+                prop_assert_eq!(gate.any_raw(&text), Some(true), "{}", text);
+            }
+        }
+
         /// `classify` takes shortcuts that `explain` (which reports near misses) does not;
         /// they must never change a result.
         #[test]
