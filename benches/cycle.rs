@@ -32,8 +32,11 @@ use axum::routing::{get, post};
 use ceasefire_watch::classify::Classifier;
 use ceasefire_watch::parse::{ParseLimits, parse_feed};
 
+#[path = "support/feeds.rs"]
+mod feeds;
 #[path = "support/items.rs"]
 mod items;
+use feeds::generate;
 
 const RSS2EMAIL: &str = "rss2email==3.14";
 const LAST_MODIFIED: &str = "Tue, 11 Mar 2025 12:00:00 GMT";
@@ -70,37 +73,6 @@ async fn feed(State(site): State<Arc<Site>>, AxPath(i): AxPath<usize>, h: Header
 async fn hook(State(site): State<Arc<Site>>) -> StatusCode {
     site.hooks.fetch_add(1, Ordering::Relaxed);
     StatusCode::OK
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// N feeds of M generated items, published over the last hours.
-fn generate(n: usize, m: usize) -> Vec<Bytes> {
-    let data = items::items(n * m, 20);
-    let now = chrono::Utc::now();
-    (0..n)
-        .map(|f| {
-            let mut xml = String::from(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>Bench wire</title><link>https://news.example.org/</link><description>bench</description>\n",
-            );
-            for k in 0..m {
-                let (title, summary) = &data[f * m + k];
-                let _ = writeln!(
-                    xml,
-                    "<item><guid isPermaLink=\"false\">f{f}-i{k}</guid><title>{}</title><link>https://news{f}.example.org/story/{k}</link><description>{}</description><pubDate>{}</pubDate></item>",
-                    esc(title),
-                    esc(summary),
-                    (now - chrono::Duration::minutes((f * 7 + k * 13) as i64 % 600)).to_rfc2822()
-                );
-            }
-            xml.push_str("</channel></rss>\n");
-            Bytes::from(xml)
-        })
-        .collect()
 }
 
 /// Runs `cmd` under /usr/bin/time; (wall seconds, peak RSS in MB).

@@ -308,6 +308,10 @@ fn http_link(href: &str, base: Option<&Url>) -> Option<String> {
 }
 
 fn truncate_chars(mut s: String, max: usize) -> String {
+    // No more bytes than `max`, so no more characters: the common case, without a walk.
+    if s.len() <= max {
+        return s;
+    }
     if let Some((i, _)) = s.char_indices().nth(max) {
         s.truncate(i);
     }
