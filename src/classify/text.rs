@@ -145,10 +145,10 @@ fn lower8(x: u64) -> u64 {
     x | (capital >> 2)
 }
 
-/// The key of the ASCII word of `len` bytes at `start`: its first eight bytes, lowercased,
-/// loaded at once when the input has eight bytes there.
-#[inline]
-pub(crate) fn key_of(bytes: &[u8], start: usize, len: usize) -> u64 {
+/// The key of the ASCII word of `len` bytes at `start`: its first eight bytes, lowercased.
+/// The definition [`word_key`] is tested against.
+#[cfg(test)]
+fn key_of(bytes: &[u8], start: usize, len: usize) -> u64 {
     match bytes.get(start..start + 8) {
         Some(chunk) => {
             let low = lower8(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
@@ -165,7 +165,7 @@ pub(crate) fn key_of(bytes: &[u8], start: usize, len: usize) -> u64 {
 /// The ASCII word of letters and digits at `start`: where it ends, and its key (as
 /// [`key_of`]). One load of eight bytes answers both for words of up to seven bytes, which
 /// are most words of news.
-#[inline]
+#[inline(always)]
 pub(crate) fn word_key(bytes: &[u8], start: usize) -> (usize, u64) {
     if let Some(chunk) = bytes.get(start..start + 8) {
         let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
@@ -328,8 +328,7 @@ impl Normalized {
     /// Records the plain ASCII word of `len` bytes at `start` (letters and digits, followed by
     /// a byte that is neither a full stop, an apostrophe nor non-ASCII).
     #[inline(always)]
-    fn plain_word(&mut self, bytes: &[u8], start: usize, len: usize) {
-        let key = key_of(bytes, start, len);
+    fn plain_word(&mut self, bytes: &[u8], start: usize, len: usize, key: u64) {
         let wstart = self.text.len();
         if len > 8 {
             self.text
@@ -422,13 +421,13 @@ impl Normalized {
     #[inline]
     fn word_at(&mut self, input: &str, start: usize) -> usize {
         let bytes = input.as_bytes();
-        let end = alnum_end(bytes, start);
+        let (end, key) = word_key(bytes, start);
         if let Some(&next) = bytes.get(end)
             && (next >= 0x80 || next == b'.' || CLASS[next as usize] == APOSTROPHE)
         {
             return self.scan_word(input, start);
         }
-        self.plain_word(bytes, start, end - start);
+        self.plain_word(bytes, start, end - start, key);
         end
     }
 
