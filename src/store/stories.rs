@@ -1,6 +1,6 @@
 //! Stories, statuses and corroboration holds, inside the ingest transaction.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -40,6 +40,11 @@ struct CachedStory {
     items: i64,
     /// The members' distinct words.
     terms: Vec<Terms>,
+    /// The feeds of its members: a joining item from another is a new source.
+    feeds: HashSet<String>,
+    /// Whether it may have corroboration holds to release. Holds are made only when a story
+    /// opens, so a story without any then never has one.
+    holds: bool,
 }
 
 impl StoryCache {
@@ -47,14 +52,18 @@ impl StoryCache {
         self.stories.clear();
     }
 
-    /// Records that `story` now has `items` items, the newest with `terms`; forgets it if
-    /// the cache did not know it at `items - 1` (it will be read again when next needed).
-    fn joined(&mut self, story: &str, items: i64, terms: &Terms) {
+    /// Records that `story` now has `items` items, the newest with `terms` from `feed`;
+    /// forgets it if the cache did not know it at `items - 1` (it will be read again when
+    /// next needed).
+    fn joined(&mut self, story: &str, items: i64, terms: &Terms, feed: &str) {
         match self.stories.get_mut(story) {
             Some(c) if c.items + 1 == items => {
                 c.items = items;
                 if !c.terms.contains(terms) {
                     c.terms.push(terms.clone());
+                }
+                if !c.feeds.contains(feed) {
+                    c.feeds.insert(feed.to_owned());
                 }
             }
             Some(_) => {
@@ -64,12 +73,14 @@ impl StoryCache {
         }
     }
 
-    fn opened(&mut self, story: &str, terms: &Terms) {
+    fn opened(&mut self, story: &str, terms: &Terms, feed: &str, holds: bool) {
         self.stories.insert(
             story.to_owned(),
             CachedStory {
                 items: 1,
                 terms: vec![terms.clone()],
+                feeds: HashSet::from([feed.to_owned()]),
+                holds,
             },
         );
     }
@@ -108,16 +119,30 @@ pub(super) async fn place(
         if cache.stories.get(story).is_some_and(|c| c.items == *items) {
             continue;
         }
-        let stored: Vec<String> =
-            sqlx::query_scalar("SELECT DISTINCT terms FROM story_members WHERE story_id = $1")
+        let stored: Vec<(String, String)> =
+            sqlx::query_as("SELECT DISTINCT terms, feed FROM story_members WHERE story_id = $1")
                 .bind(story)
                 .fetch_all(&mut **tx)
                 .await?;
+        let holds: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM story_holds WHERE story_id = $1 AND state IN ('waiting', 'unconfirmed'))",
+        )
+        .bind(story)
+        .fetch_one(&mut **tx)
+        .await?;
+        let mut terms: Vec<Terms> = Vec::new();
+        for t in stored.iter().map(|(t, _)| Terms::from_stored(t)) {
+            if !terms.contains(&t) {
+                terms.push(t);
+            }
+        }
         cache.stories.insert(
             story.clone(),
             CachedStory {
                 items: *items,
-                terms: stored.iter().map(|t| Terms::from_stored(t)).collect(),
+                terms,
+                feeds: stored.into_iter().map(|(_, f)| f).collect(),
+                holds,
             },
         );
     }
@@ -130,33 +155,48 @@ pub(super) async fn place(
     });
     if let Some((story, similarity)) = best_match(terms, candidates, settings.similarity) {
         let story = story.to_owned();
-        let (deliveries, items) = join(tx, &story, item, terms, similarity, now).await?;
-        cache.joined(&story, items, terms);
+        // The cache holds every recent story, read above; what it knows saves statements.
+        let known = cache
+            .stories
+            .get(&story)
+            .map(|c| (!c.feeds.contains(item.feed.as_str()), c.holds));
+        let (deliveries, items) = join(tx, &story, item, terms, similarity, known, now).await?;
+        cache.joined(&story, items, terms, item.feed.as_str());
         return Ok(Placement::Joined { story, deliveries });
     }
-    let placed = open(tx, item, signal, terms, routes, settings, now).await?;
+    let (placed, holds) = open(tx, item, signal, terms, routes, settings, now).await?;
     if let Placement::Opened { story, .. } = &placed {
-        cache.opened(story, terms);
+        cache.opened(story, terms, item.feed.as_str(), holds);
     }
     Ok(placed)
 }
 
 /// Adds the item to `story`: the deliveries its new source released, and the story's items.
+/// `known`: whether the item's feed is a new source of the story and whether the story may
+/// have holds, when the writer's cache knows; else they are read.
+#[allow(clippy::too_many_arguments)]
 async fn join(
     tx: &mut Tx<'_>,
     story: &str,
     item: &Item,
     terms: &Terms,
     similarity: f32,
+    known: Option<(bool, bool)>,
     now: DateTime<Utc>,
 ) -> Result<(usize, i64)> {
-    let new_source: bool = sqlx::query_scalar(
-        "SELECT NOT EXISTS (SELECT 1 FROM story_members WHERE story_id = $1 AND feed = $2)",
-    )
-    .bind(story)
-    .bind(item.feed.as_str())
-    .fetch_one(&mut **tx)
-    .await?;
+    let (new_source, holds) = match known {
+        Some(k) => k,
+        None => {
+            let new_source: bool = sqlx::query_scalar(
+                "SELECT NOT EXISTS (SELECT 1 FROM story_members WHERE story_id = $1 AND feed = $2)",
+            )
+            .bind(story)
+            .bind(item.feed.as_str())
+            .fetch_one(&mut **tx)
+            .await?;
+            (new_source, true)
+        }
+    };
     insert_member(tx, story, item, terms, similarity, now).await?;
     let (sources, items): (i64, i64) = sqlx::query_as(
         "UPDATE stories SET items = items + 1, sources = sources + $3,
@@ -168,7 +208,7 @@ async fn join(
     .bind(i64::from(new_source))
     .fetch_one(&mut **tx)
     .await?;
-    let released = if new_source {
+    let released = if new_source && holds {
         release_corroborated(tx, story, sources, now).await?
     } else {
         0
@@ -232,7 +272,7 @@ async fn open(
     routes: &[Route],
     settings: &StorySettings,
     now: DateTime<Utc>,
-) -> Result<Placement> {
+) -> Result<(Placement, bool)> {
     let id = story_id(&item.key, signal.kind);
     let topic = signal.kind.topic();
     sqlx::query(
@@ -254,6 +294,8 @@ async fn open(
         super::insert_alert_row(tx, item, signal, Some(&id), status.as_ref(), now).await?;
     let changed = status.as_ref().is_some_and(StatusNote::changed);
     let mut deliveries = 0;
+    // Whether the story has corroboration holds.
+    let mut holds = false;
     for route in routes.iter().filter(|r| {
         r.signals.contains(&signal.kind)
             && signal.score >= r.min_score
@@ -276,6 +318,7 @@ async fn open(
             )
             .await?;
         } else {
+            holds = true;
             let deadline = now
                 + chrono::Duration::from_std(settings.max_wait).unwrap_or(chrono::TimeDelta::MAX);
             sqlx::query(
@@ -293,10 +336,13 @@ async fn open(
             .await?;
         }
     }
-    Ok(Placement::Opened {
-        story: id,
-        deliveries,
-    })
+    Ok((
+        Placement::Opened {
+            story: id,
+            deliveries,
+        },
+        holds,
+    ))
 }
 
 /// Moves the topic's status to what this story says, unless a later story already set it.
@@ -711,6 +757,59 @@ mod tests {
         )
         .await
         .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_held_alert_is_released_by_a_second_source_whichever_writer_records_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Store::open(dir.path()).await.unwrap();
+        let second = Store::open(dir.path()).await.unwrap();
+        let routes = [Route {
+            channel: Channel::Webhook,
+            target: "ops".into(),
+            address: "http://127.0.0.1:9/hook".into(),
+            signals: [SignalKind::RussiaRejects].into(),
+            min_score: 0.0,
+            alert_on: AlertOn::Story,
+            min_sources: 2,
+        }];
+        let settings = StorySettings::default();
+        let (routes, settings) = (&routes, &settings);
+        let text = "Peskov rejects Riyadh 30-day energy truce";
+        let record = |store: &Store, feed: &str, guid: &str| {
+            let feed = FeedName::parse(feed).unwrap();
+            // Each report in its own words (the same words again would be a repeat).
+            let items = vec![(
+                item(&feed, guid, &format!("{text} ({feed} {guid})")),
+                vec![signal(SignalKind::RussiaRejects)],
+            )];
+            let store = store.clone();
+            async move {
+                ingest(
+                    &store,
+                    &feed,
+                    &FeedUpdate::default(),
+                    &items,
+                    routes,
+                    settings,
+                    Utc::now(),
+                )
+                .await
+                .unwrap()
+            }
+        };
+        // The first writer opens the story and holds its alert for a second source.
+        let opened = record(&first, "a", "1").await;
+        assert_eq!((opened.alerts, opened.deliveries), (1, 0));
+        // A second report from the same feed is no new source: still held.
+        let same = record(&first, "a", "2").await;
+        assert_eq!((same.joined, same.deliveries), (1, 0));
+        // Another feed, through the other writer (which has never seen the story): released.
+        let other = record(&second, "b", "3").await;
+        assert_eq!((other.joined, other.deliveries), (1, 1));
+        // And through the first writer, whose cache is now behind: nothing twice.
+        let third = record(&first, "c", "4").await;
+        assert_eq!((third.joined, third.deliveries), (1, 0));
     }
 
     #[tokio::test]
