@@ -308,7 +308,7 @@ impl WordGate {
                     };
                     prefixes.push((pack8(pre.as_bytes()), mask));
                 }
-                None if w.len() <= 8 => short.push((pack8(w.as_bytes()), 0u32)),
+                None if w.len() <= 8 => short.push((pack8(w.as_bytes()), 0)),
                 None => long.push((pack8(w.as_bytes()), 0)),
             }
         }

@@ -162,8 +162,8 @@ fn key_of(bytes: &[u8], start: usize, len: usize) -> u64 {
     }
 }
 
-/// The ASCII word of letters and digits at `start`: where it ends, and its key (as
-/// [`key_of`]). One load of eight bytes answers both for words of up to seven bytes, which
+/// The ASCII word of letters and digits at `start`: where it ends, and its key (its first
+/// eight bytes, lowercased, zero-padded). One load of eight bytes answers both for words of up to seven bytes, which
 /// are most words of news.
 #[inline(always)]
 pub(crate) fn word_key(bytes: &[u8], start: usize) -> (usize, u64) {

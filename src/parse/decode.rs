@@ -32,7 +32,7 @@ pub fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Decoded<'a> {
 
 /// Whether the text holds a C1 control character (U+0080 to U+009F, in UTF-8 the byte 0xC2
 /// and a byte from 0x80 to 0x9F): found with `memchr`, as most documents have none.
-pub(crate) fn has_c1(text: &str) -> bool {
+fn has_c1(text: &str) -> bool {
     let b = text.as_bytes();
     memchr::memchr_iter(0xC2, b).any(|i| b.get(i + 1).is_some_and(|&n| n <= 0x9F))
 }

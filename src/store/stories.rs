@@ -130,12 +130,10 @@ pub(super) async fn place(
         .bind(story)
         .fetch_one(&mut **tx)
         .await?;
-        let mut terms: Vec<Terms> = Vec::new();
-        for t in stored.iter().map(|(t, _)| Terms::from_stored(t)) {
-            if !terms.contains(&t) {
-                terms.push(t);
-            }
-        }
+        // Alike words are stored alike, so distinct strings are distinct terms.
+        let distinct: std::collections::BTreeSet<&str> =
+            stored.iter().map(|(t, _)| t.as_str()).collect();
+        let terms = distinct.into_iter().map(Terms::from_stored).collect();
         cache.stories.insert(
             story.clone(),
             CachedStory {
