@@ -1,12 +1,14 @@
 //! Recording what polls found, with group commit: one writer task takes every feed's ingest
-//! that is waiting and records them in one transaction, each feed inside its own savepoint.
+//! that is waiting and records them in one transaction.
 //!
 //! A transaction per feed made a cold start of a thousand feeds spend most of its time
 //! rewriting the same index pages into the WAL a thousand times; grouped, each page is
 //! written once per group. Nothing waits on purpose: a lone poll is committed at once, and
 //! a group forms only from polls that finished while the previous group was being written.
-//! A feed whose ingest fails is rolled back to its savepoint and told so; the others of its
-//! group commit. If the commit itself fails, every feed of the group is tried again alone.
+//! If any feed's ingest or the commit fails, the whole group is rolled back and every feed
+//! of it is tried again alone, so a failing feed fails alone and the others commit. (A
+//! savepoint per feed did the same at two more statements a feed, on every group, to save
+//! work only in the rare group that fails.)
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -14,10 +16,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::sqlite::SqlitePool;
-use sqlx::{Acquire, QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use tokio::sync::{mpsc, oneshot};
-use tracing::warn;
+use tracing::debug;
 
+use super::deferred::{Deferred, FeedRow};
 use super::stories::{self, StoryCache};
 use super::{FeedUpdate, IngestReport, Result, ms};
 use crate::config::StorySettings;
@@ -153,15 +156,16 @@ async fn writer(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
 
 async fn record_group(pool: &SqlitePool, cache: &mut StoryCache, group: Vec<Job>) {
     if group.len() > 1 {
-        match record_together(pool, cache, &group).await {
-            Ok(results) => {
-                for (job, result) in group.into_iter().zip(results) {
-                    let _ = job.reply.send(result);
+        match record(pool, cache, &group).await {
+            Ok(reports) => {
+                for (job, report) in group.into_iter().zip(reports) {
+                    let _ = job.reply.send(Ok(report));
                 }
                 return;
             }
             Err(e) => {
-                warn!(feeds = group.len(), error = %e, "a group of ingests could not be committed; recording each feed alone");
+                // Each feed's own error, if it has one, is reported to it below.
+                debug!(feeds = group.len(), error = %e, "a group of ingests failed; recording each feed alone");
             }
         }
     }
@@ -177,51 +181,32 @@ async fn record_alone(
     cache: &mut StoryCache,
     job: &Job,
 ) -> Result<IngestReport> {
-    let result = async {
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let report = ingest_one(&mut tx, cache, job).await?;
-        tx.commit().await?;
-        Ok(report)
-    }
-    .await;
-    if result.is_err() {
-        // Whatever it cached of the rolled-back work is not in the store.
-        cache.clear();
-    }
-    result
+    record(pool, cache, std::slice::from_ref(job))
+        .await
+        .map(|mut reports| reports.remove(0))
 }
 
-/// Every job in one transaction, each in a savepoint; the per-job results are valid only
-/// once this returns `Ok` (the commit happened).
-async fn record_together(
+/// Every job in one transaction; the reports are valid only once this returns `Ok` (the
+/// commit happened).
+async fn record(
     pool: &SqlitePool,
     cache: &mut StoryCache,
-    group: &[Job],
-) -> Result<Vec<Result<IngestReport>>> {
+    jobs: &[Job],
+) -> Result<Vec<IngestReport>> {
     let result = async {
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let mut results = Vec::with_capacity(group.len());
-        for job in group {
-            let mut savepoint = tx.begin().await?;
-            match ingest_one(&mut savepoint, cache, job).await {
-                Ok(report) => {
-                    savepoint.commit().await?;
-                    results.push(Ok(report));
-                }
-                Err(e) => {
-                    savepoint.rollback().await?;
-                    cache.clear();
-                    results.push(Err(e));
-                }
-            }
+        let mut deferred = Deferred::default();
+        let mut reports = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            reports.push(ingest_one(&mut tx, cache, &mut deferred, job).await?);
         }
+        deferred.flush(&mut tx).await?;
         tx.commit().await?;
-        Ok(results)
+        Ok(reports)
     }
     .await;
-    if result.is_err() {
-        cache.clear();
-    }
+    // What the cache learned of the stories is kept only if it was committed.
+    cache.end_transaction(result.is_ok());
     result
 }
 
@@ -285,7 +270,12 @@ struct NewRow<'a> {
 }
 
 /// Records one feed's fetch inside `tx`: see [`super::Store::ingest`].
-async fn ingest_one(tx: &mut Tx<'_>, cache: &mut StoryCache, job: &Job) -> Result<IngestReport> {
+async fn ingest_one(
+    tx: &mut Tx<'_>,
+    cache: &mut StoryCache,
+    deferred: &mut Deferred,
+    job: &Job,
+) -> Result<IngestReport> {
     let Job {
         feed,
         update,
@@ -405,12 +395,7 @@ async fn ingest_one(tx: &mut Tx<'_>, cache: &mut StoryCache, job: &Job) -> Resul
     }
     let arrived = rows.iter().filter(|r| !r.repeat).count();
     if arrived > 0 {
-        sqlx::query("INSERT INTO arrivals (feed, at, items) VALUES ($1, $2, $3)")
-            .bind(feed.as_str())
-            .bind(ms(now))
-            .bind(arrived as i64)
-            .execute(&mut **tx)
-            .await?;
+        deferred.arrival(feed.as_str(), at, arrived as i64);
     }
     for r in rows {
         let f = r.new;
@@ -431,8 +416,9 @@ async fn ingest_one(tx: &mut Tx<'_>, cache: &mut StoryCache, job: &Job) -> Resul
         }
         let Some(s) = &f.signalled else { continue };
         for signal in &f.signals {
-            let placed =
-                stories::place(tx, cache, &f.item, signal, &s.terms, routes, settings, now);
+            let placed = stories::place(
+                tx, cache, deferred, &f.item, signal, &s.terms, routes, settings, now,
+            );
             match placed.await? {
                 stories::Placement::Opened { deliveries, .. } => {
                     report.alerts += 1;
@@ -445,16 +431,14 @@ async fn ingest_one(tx: &mut Tx<'_>, cache: &mut StoryCache, job: &Job) -> Resul
             }
         }
     }
-    sqlx::query(
-        "UPDATE feeds SET etag = $2, last_modified = $3, body_hash = $4, last_success_at = $5,
-         consecutive_failures = 0, last_error = NULL, updated_at = $5 WHERE name = $1",
-    )
-    .bind(feed.as_str())
-    .bind(update.validators.etag.as_deref())
-    .bind(update.validators.last_modified.as_deref())
-    .bind(update.body_hash.as_deref())
-    .bind(ms(now))
-    .execute(&mut **tx)
-    .await?;
+    deferred.fetched(
+        feed.as_str(),
+        FeedRow {
+            etag: update.validators.etag.clone(),
+            last_modified: update.validators.last_modified.clone(),
+            body_hash: update.body_hash.clone(),
+            at,
+        },
+    );
     Ok(report)
 }

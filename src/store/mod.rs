@@ -32,6 +32,7 @@ use crate::domain::{
 };
 use crate::fetch::Validators;
 
+mod deferred;
 mod ingest;
 mod stories;
 

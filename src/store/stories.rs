@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::{Row, Sqlite, Transaction};
 
+use super::deferred::{Deferred, Member};
 use super::{Result, Store, StoreError, from_ms, idempotency_key, ms};
 use crate::config::{JoinBy, StorySettings};
 use crate::domain::{AlertOn, Channel, Item, Route, Signal, SignalKind, StatusNote, Topic};
@@ -26,18 +27,25 @@ pub(super) enum Placement {
 /// placing an item does not read and parse every member of every recent story again (a cold
 /// start with a thousand signal items spent most of its time there).
 ///
-/// Never trusted blindly: an entry is used only while its story's `items` count in the store
-/// is the count the entry was filled at (a member added by anyone else changes it), and the
-/// writer clears the whole cache whenever it rolls anything back.
+/// Never trusted blindly: the first placement of a kind in a transaction reads the recent
+/// stories' `items` counts from the store, and an entry is used only while its count is the
+/// count the entry was filled at (a member added by anyone else changes it). Within the
+/// transaction that list and those counts stay true without reading them again: the writer
+/// holds the database's write lock, and every change it makes to a story it makes to the
+/// cache too. It clears the whole cache whenever it rolls anything back.
 #[derive(Debug, Default)]
 pub(super) struct StoryCache {
     stories: HashMap<String, CachedStory>,
+    /// For this transaction: by signal or topic (`stories.join`), the recent stories read
+    /// from the store, and the earliest `last_seen_at` that read asked for.
+    recent: HashMap<&'static str, (i64, Vec<String>)>,
 }
 
 #[derive(Debug)]
 struct CachedStory {
     /// The story's `items` when this was filled or last brought up to date.
     items: i64,
+    last_seen_at: i64,
     /// The members' distinct words.
     terms: Vec<Terms>,
     /// The feeds of its members: a joining item from another is a new source.
@@ -50,15 +58,27 @@ struct CachedStory {
 impl StoryCache {
     pub(super) fn clear(&mut self) {
         self.stories.clear();
+        self.recent.clear();
     }
 
-    /// Records that `story` now has `items` items, the newest with `terms` from `feed`;
-    /// forgets it if the cache did not know it at `items - 1` (it will be read again when
-    /// next needed).
-    fn joined(&mut self, story: &str, items: i64, terms: &Terms, feed: &str) {
+    /// The end of a transaction: what it learned is kept if it was committed. The lists of
+    /// recent stories are read again in the next (another writer may add stories between).
+    pub(super) fn end_transaction(&mut self, committed: bool) {
+        if committed {
+            self.recent.clear();
+        } else {
+            self.clear();
+        }
+    }
+
+    /// Records that `story` now has `items` items, the newest with `terms` from `feed`, seen
+    /// at `at`; forgets it if the cache did not know it at `items - 1` (it will be read again
+    /// when next needed).
+    fn joined(&mut self, story: &str, items: i64, terms: &Terms, feed: &str, at: i64) {
         match self.stories.get_mut(story) {
             Some(c) if c.items + 1 == items => {
                 c.items = items;
+                c.last_seen_at = c.last_seen_at.max(at);
                 if !c.terms.contains(terms) {
                     c.terms.push(terms.clone());
                 }
@@ -73,16 +93,25 @@ impl StoryCache {
         }
     }
 
-    fn opened(&mut self, story: &str, terms: &Terms, feed: &str, holds: bool) {
+    fn opened(&mut self, story: &str, terms: &Terms, feed: &str, holds: bool, at: i64) {
         self.stories.insert(
             story.to_owned(),
             CachedStory {
                 items: 1,
+                last_seen_at: at,
                 terms: vec![terms.clone()],
                 feeds: HashSet::from([feed.to_owned()]),
                 holds,
             },
         );
+    }
+
+    /// Whether this transaction's list of recent stories for `by` covers `since` and every
+    /// story on it is cached.
+    fn knows_recent(&self, by: &str, since: i64) -> bool {
+        self.recent.get(by).is_some_and(|(read_since, ids)| {
+            *read_since <= since && ids.iter().all(|id| self.stories.contains_key(id))
+        })
     }
 }
 
@@ -92,6 +121,7 @@ impl StoryCache {
 pub(super) async fn place(
     tx: &mut Tx<'_>,
     cache: &mut StoryCache,
+    deferred: &mut Deferred,
     item: &Item,
     signal: &Signal,
     terms: &Terms,
@@ -99,24 +129,73 @@ pub(super) async fn place(
     settings: &StorySettings,
     now: DateTime<Utc>,
 ) -> Result<Placement> {
-    let since = shifted(now, settings.window, false);
-    let (sql, value) = match settings.join {
+    let since = ms(shifted(now, settings.window, false));
+    let (sql, by) = match settings.join {
         JoinBy::Signal => (
-            "SELECT id, items FROM stories WHERE signal = $1 AND last_seen_at >= $2",
+            "SELECT id, items, last_seen_at FROM stories WHERE signal = $1 AND last_seen_at >= $2",
             signal.kind.as_str(),
         ),
         JoinBy::Topic => (
-            "SELECT id, items FROM stories WHERE topic = $1 AND last_seen_at >= $2",
+            "SELECT id, items, last_seen_at FROM stories WHERE topic = $1 AND last_seen_at >= $2",
             signal.kind.topic().as_str(),
         ),
     };
-    let recent: Vec<(String, i64)> = sqlx::query_as(sql)
-        .bind(value)
-        .bind(ms(since))
+    if !cache.knows_recent(by, since) {
+        // The store is read: it must first hold everything the cache knows.
+        deferred.flush(tx).await?;
+        read_recent(tx, cache, sql, by, since).await?;
+    }
+    let ids = &cache.recent[by].1;
+    let candidates = ids
+        .iter()
+        .filter_map(|id| Some((id, cache.stories.get(id)?)))
+        .filter(|(_, c)| c.last_seen_at >= since)
+        .flat_map(|(id, c)| c.terms.iter().map(move |t| (id.as_str(), t)));
+    let at = ms(now);
+    if let Some((story, similarity)) = best_match(terms, candidates, settings.similarity) {
+        let story = story.to_owned();
+        let c = &cache.stories[&story];
+        let new_source = !c.feeds.contains(item.feed.as_str());
+        let member = member(&story, item, terms, similarity, at);
+        let (deliveries, items) = if new_source && c.holds {
+            // Holds are released by the store's count of sources: it must be up to date.
+            deferred.flush(tx).await?;
+            join_now(tx, member, now).await?
+        } else {
+            let items = c.items + 1;
+            deferred.join(member, new_source);
+            (0, items)
+        };
+        cache.joined(&story, items, terms, item.feed.as_str(), at);
+        return Ok(Placement::Joined { story, deliveries });
+    }
+    let (placed, holds) = open(tx, item, signal, terms, routes, settings, now).await?;
+    if let Placement::Opened { story, .. } = &placed {
+        cache.opened(story, terms, item.feed.as_str(), holds, at);
+        if let Some((_, ids)) = cache.recent.get_mut(by) {
+            ids.push(story.clone());
+        }
+    }
+    Ok(placed)
+}
+
+/// Reads the stories seen since `since` (by `sql`, for `by`) into the cache: counts, and the
+/// members of those the cache does not know at their count.
+async fn read_recent(
+    tx: &mut Tx<'_>,
+    cache: &mut StoryCache,
+    sql: &'static str,
+    by: &'static str,
+    since: i64,
+) -> Result<()> {
+    let recent: Vec<(String, i64, i64)> = sqlx::query_as(sql)
+        .bind(by)
+        .bind(since)
         .fetch_all(&mut **tx)
         .await?;
-    for (story, items) in &recent {
-        if cache.stories.get(story).is_some_and(|c| c.items == *items) {
+    for (story, items, last_seen_at) in &recent {
+        if let Some(c) = cache.stories.get_mut(story).filter(|c| c.items == *items) {
+            c.last_seen_at = *last_seen_at;
             continue;
         }
         let stored: Vec<(String, String)> =
@@ -138,104 +217,62 @@ pub(super) async fn place(
             story.clone(),
             CachedStory {
                 items: *items,
+                last_seen_at: *last_seen_at,
                 terms,
                 feeds: stored.into_iter().map(|(_, f)| f).collect(),
                 holds,
             },
         );
     }
-    let candidates = recent.iter().flat_map(|(story, _)| {
-        let members = cache.stories.get(story).map(|c| c.terms.as_slice());
-        members
-            .unwrap_or_default()
-            .iter()
-            .map(move |t| (story.as_str(), t))
-    });
-    if let Some((story, similarity)) = best_match(terms, candidates, settings.similarity) {
-        let story = story.to_owned();
-        // The cache holds every recent story, read above; what it knows saves statements.
-        let known = cache
-            .stories
-            .get(&story)
-            .map(|c| (!c.feeds.contains(item.feed.as_str()), c.holds));
-        let (deliveries, items) = join(tx, &story, item, terms, similarity, known, now).await?;
-        cache.joined(&story, items, terms, item.feed.as_str());
-        return Ok(Placement::Joined { story, deliveries });
-    }
-    let (placed, holds) = open(tx, item, signal, terms, routes, settings, now).await?;
-    if let Placement::Opened { story, .. } = &placed {
-        cache.opened(story, terms, item.feed.as_str(), holds);
-    }
-    Ok(placed)
+    let ids = recent.into_iter().map(|(id, ..)| id).collect();
+    cache.recent.insert(by, (since, ids));
+    Ok(())
 }
 
-/// Adds the item to `story`: the deliveries its new source released, and the story's items.
-/// `known`: whether the item's feed is a new source of the story and whether the story may
-/// have holds, when the writer's cache knows; else they are read.
-#[allow(clippy::too_many_arguments)]
-async fn join(
-    tx: &mut Tx<'_>,
-    story: &str,
-    item: &Item,
-    terms: &Terms,
-    similarity: f32,
-    known: Option<(bool, bool)>,
-    now: DateTime<Utc>,
-) -> Result<(usize, i64)> {
-    let (new_source, holds) = match known {
-        Some(k) => k,
-        None => {
-            let new_source: bool = sqlx::query_scalar(
-                "SELECT NOT EXISTS (SELECT 1 FROM story_members WHERE story_id = $1 AND feed = $2)",
-            )
-            .bind(story)
-            .bind(item.feed.as_str())
-            .fetch_one(&mut **tx)
-            .await?;
-            (new_source, true)
-        }
-    };
-    insert_member(tx, story, item, terms, similarity, now).await?;
+/// Adds a member from a new source to a story that may have holds, at once: the deliveries
+/// that source released, and the story's items.
+async fn join_now(tx: &mut Tx<'_>, m: Member, now: DateTime<Utc>) -> Result<(usize, i64)> {
+    insert_member(tx, &m).await?;
     let (sources, items): (i64, i64) = sqlx::query_as(
-        "UPDATE stories SET items = items + 1, sources = sources + $3,
+        "UPDATE stories SET items = items + 1, sources = sources + 1,
            last_seen_at = MAX(last_seen_at, $2)
          WHERE id = $1 RETURNING sources, items",
     )
-    .bind(story)
-    .bind(ms(now))
-    .bind(i64::from(new_source))
+    .bind(&m.story)
+    .bind(m.joined_at)
     .fetch_one(&mut **tx)
     .await?;
-    let released = if new_source && holds {
-        release_corroborated(tx, story, sources, now).await?
-    } else {
-        0
-    };
+    let released = release_corroborated(tx, &m.story, sources, now).await?;
     Ok((released, items))
 }
 
-async fn insert_member(
-    tx: &mut Tx<'_>,
-    story: &str,
-    item: &Item,
-    terms: &Terms,
-    similarity: f32,
-    now: DateTime<Utc>,
-) -> Result<()> {
+async fn insert_member(tx: &mut Tx<'_>, m: &Member) -> Result<()> {
     sqlx::query(
         "INSERT INTO story_members (story_id, item_key, feed, title, terms, similarity, joined_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
     )
-    .bind(story)
-    .bind(item.key.as_str())
-    .bind(item.feed.as_str())
-    .bind(&item.title)
-    .bind(terms.to_stored())
-    .bind(f64::from(similarity))
-    .bind(ms(now))
+    .bind(&m.story)
+    .bind(&m.item_key)
+    .bind(&m.feed)
+    .bind(&m.title)
+    .bind(&m.terms)
+    .bind(m.similarity)
+    .bind(m.joined_at)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+fn member(story: &str, item: &Item, terms: &Terms, similarity: f32, at: i64) -> Member {
+    Member {
+        story: story.to_owned(),
+        item_key: item.key.as_str().to_owned(),
+        feed: item.feed.as_str().to_owned(),
+        title: item.title.clone(),
+        terms: terms.to_stored(),
+        similarity: f64::from(similarity),
+        joined_at: at,
+    }
 }
 
 /// `now` moved by `d` (saturating), forwards or back.
@@ -286,7 +323,7 @@ async fn open(
     .bind(ms(now))
     .execute(&mut **tx)
     .await?;
-    insert_member(tx, &id, item, terms, 1.0, now).await?;
+    insert_member(tx, &member(&id, item, terms, 1.0, ms(now))).await?;
     let status = set_status(tx, topic, signal.kind, &id, &item.title, item, now).await?;
     let alert_id =
         super::insert_alert_row(tx, item, signal, Some(&id), status.as_ref(), now).await?;
@@ -696,8 +733,8 @@ impl Store {
 mod tests {
     use super::*;
     use crate::domain::FeedName;
-    use crate::store::FeedUpdate;
     use crate::store::tests::{ingest, item, signal};
+    use crate::store::{FeedUpdate, IngestReport};
 
     #[tokio::test]
     async fn a_story_joins_only_within_its_window_and_is_forgotten_after_keep() {
@@ -863,5 +900,73 @@ mod tests {
         assert_eq!(reports.iter().map(|r| r.alerts).sum::<usize>(), 2);
         assert_eq!(reports.iter().map(|r| r.joined).sum::<usize>(), 28);
         assert_eq!(store.item_count().await.unwrap(), 30);
+    }
+
+    #[tokio::test]
+    async fn a_feed_whose_ingest_fails_fails_alone_and_the_others_of_its_group_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        // Two ways to fail: a row written at once (an item), and one held back to the end
+        // of the transaction (an arrival).
+        for sql in [
+            "CREATE TRIGGER refuse_items BEFORE INSERT ON items WHEN NEW.feed = 'f5'
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+            "CREATE TRIGGER refuse_arrivals BEFORE INSERT ON arrivals WHEN NEW.feed = 'f8'
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+        ] {
+            sqlx::query(sql).execute(&store.pool).await.unwrap();
+        }
+        let texts = [
+            "Peskov rejects Riyadh energy truce",
+            "Zakharova dismisses Vatican Easter ceasefire offer",
+        ];
+        let settings = StorySettings::default();
+        let results = futures_util::future::join_all((0..30).map(|i| {
+            let (store, settings) = (store.clone(), &settings);
+            async move {
+                let feed = FeedName::parse(&format!("f{i}")).unwrap();
+                let text = texts[i % texts.len()];
+                let items = vec![(
+                    item(&feed, "x", text),
+                    vec![signal(SignalKind::RussiaRejects)],
+                )];
+                let update = FeedUpdate::default();
+                let r = ingest(&store, &feed, &update, &items, &[], settings, Utc::now()).await;
+                (i, r)
+            }
+        }))
+        .await;
+        for (i, r) in &results {
+            match i {
+                5 | 8 => assert!(
+                    r.as_ref()
+                        .is_err_and(|e| e.to_string().contains("refused by the test")),
+                    "f{i}: {r:?}"
+                ),
+                _ => assert_eq!(r.as_ref().unwrap().new_items, 1, "f{i}"),
+            }
+        }
+        let ok: Vec<&IngestReport> = results
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().ok())
+            .collect();
+        assert_eq!(ok.iter().map(|r| r.alerts).sum::<usize>(), 2);
+        assert_eq!(ok.iter().map(|r| r.joined).sum::<usize>(), 26);
+        // Nothing of the failed feeds stayed: the stories count 14 members each.
+        assert_eq!(store.item_count().await.unwrap(), 28);
+        let stories = store
+            .recent_stories(Utc::now() - chrono::Duration::hours(1))
+            .await
+            .unwrap();
+        let mut counts: Vec<(u32, u32)> = stories.iter().map(|s| (s.items, s.sources)).collect();
+        counts.sort();
+        assert_eq!(counts, [(14, 14), (14, 14)]);
+        // And a failed feed recorded again, once it can be, is new and joins its story.
+        sqlx::query("DROP TRIGGER refuse_items")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let r = report(&store, "f5", "x", texts[1], Utc::now()).await;
+        assert_eq!((r.new_items, r.joined), (1, 1));
     }
 }

@@ -1,0 +1,142 @@
+//! Writes the ingest writer holds back until the end of its transaction and then makes in a
+//! few statements for the whole group: a story's new members and counts, arrivals, and each
+//! feed's validators. Every statement is a round trip to sqlx's connection thread, and these
+//! were four of every five of a cold start's statements when made one by one.
+//!
+//! Held back only what nothing reads before the commit, except the writer itself through its
+//! story cache: whatever is about to read the stories of the store (a cache fill, the release
+//! of corroboration holds) flushes first, so the store and the cache never disagree in a read.
+
+use std::collections::BTreeMap;
+
+use sqlx::{QueryBuilder, Sqlite, Transaction};
+
+use super::Result;
+
+type Tx<'a> = Transaction<'a, Sqlite>;
+
+/// SQLite takes at most 32,766 parameters a statement; rows a statement stay well under it.
+const ROWS: usize = 500;
+
+/// The held-back writes of one transaction.
+#[derive(Debug, Default)]
+pub(super) struct Deferred {
+    members: Vec<Member>,
+    /// By story: what its row gains.
+    bumps: BTreeMap<String, Bump>,
+    arrivals: Vec<(String, i64, i64)>,
+    /// By feed: the last successful fetch recorded.
+    feeds: BTreeMap<String, FeedRow>,
+}
+
+/// A row of `story_members`.
+#[derive(Debug)]
+pub(super) struct Member {
+    pub story: String,
+    pub item_key: String,
+    pub feed: String,
+    pub title: String,
+    pub terms: String,
+    pub similarity: f64,
+    pub joined_at: i64,
+}
+
+#[derive(Debug, Default)]
+struct Bump {
+    items: i64,
+    sources: i64,
+    last_seen_at: i64,
+}
+
+#[derive(Debug)]
+pub(super) struct FeedRow {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub body_hash: Option<String>,
+    pub at: i64,
+}
+
+impl Deferred {
+    /// The item joins `story`: one more member, from a new source or not, seen at `at`.
+    pub fn join(&mut self, member: Member, new_source: bool) {
+        let bump = self.bumps.entry(member.story.clone()).or_default();
+        bump.items += 1;
+        bump.sources += i64::from(new_source);
+        bump.last_seen_at = bump.last_seen_at.max(member.joined_at);
+        self.members.push(member);
+    }
+
+    /// `items` new items arrived in `feed` at `at`.
+    pub fn arrival(&mut self, feed: &str, at: i64, items: i64) {
+        self.arrivals.push((feed.to_owned(), at, items));
+    }
+
+    /// A successful fetch of `feed`.
+    pub fn fetched(&mut self, feed: &str, row: FeedRow) {
+        self.feeds.insert(feed.to_owned(), row);
+    }
+
+    /// Makes every held-back write, and holds nothing after.
+    pub async fn flush(&mut self, tx: &mut Tx<'_>) -> Result<()> {
+        // Statements whose shape depends on how many rows a group has are not kept in the
+        // connection's statement cache, where they would push out the per-feed statements.
+        let bumps: Vec<(String, Bump)> = std::mem::take(&mut self.bumps).into_iter().collect();
+        for chunk in bumps.chunks(ROWS) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "UPDATE stories SET items = items + v.column2, sources = sources + v.column3,
+                   last_seen_at = MAX(last_seen_at, v.column4) FROM (",
+            );
+            q.push_values(chunk, |mut b, (story, bump)| {
+                b.push_bind(story.as_str())
+                    .push_bind(bump.items)
+                    .push_bind(bump.sources)
+                    .push_bind(bump.last_seen_at);
+            });
+            q.push(") AS v WHERE stories.id = v.column1");
+            q.build().persistent(false).execute(&mut **tx).await?;
+        }
+        let members = std::mem::take(&mut self.members);
+        for chunk in members.chunks(ROWS) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO story_members (story_id, item_key, feed, title, terms, similarity, joined_at) ",
+            );
+            q.push_values(chunk, |mut b, m| {
+                b.push_bind(m.story.as_str())
+                    .push_bind(m.item_key.as_str())
+                    .push_bind(m.feed.as_str())
+                    .push_bind(m.title.as_str())
+                    .push_bind(m.terms.as_str())
+                    .push_bind(m.similarity)
+                    .push_bind(m.joined_at);
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            q.build().persistent(false).execute(&mut **tx).await?;
+        }
+        let arrivals = std::mem::take(&mut self.arrivals);
+        for chunk in arrivals.chunks(ROWS) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO arrivals (feed, at, items) ");
+            q.push_values(chunk, |mut b, (feed, at, items)| {
+                b.push_bind(feed.as_str()).push_bind(*at).push_bind(*items);
+            });
+            q.build().persistent(false).execute(&mut **tx).await?;
+        }
+        let feeds: Vec<(String, FeedRow)> = std::mem::take(&mut self.feeds).into_iter().collect();
+        for chunk in feeds.chunks(ROWS) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "UPDATE feeds SET etag = v.column2, last_modified = v.column3, body_hash = v.column4,
+                   last_success_at = v.column5, consecutive_failures = 0, last_error = NULL,
+                   updated_at = v.column5 FROM (",
+            );
+            q.push_values(chunk, |mut b, (feed, row)| {
+                b.push_bind(feed.as_str())
+                    .push_bind(row.etag.as_deref())
+                    .push_bind(row.last_modified.as_deref())
+                    .push_bind(row.body_hash.as_deref())
+                    .push_bind(row.at);
+            });
+            q.push(") AS v WHERE feeds.name = v.column1");
+            q.build().persistent(false).execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
