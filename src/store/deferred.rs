@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use super::Result;
@@ -78,47 +79,58 @@ impl Deferred {
 
     /// Makes every held-back write, and holds nothing after.
     pub async fn flush(&mut self, tx: &mut Tx<'_>) -> Result<()> {
-        // Statements whose shape depends on how many rows a group has are not kept in the
-        // connection's statement cache, where they would push out the per-feed statements.
         let bumps: Vec<(String, Bump)> = std::mem::take(&mut self.bumps).into_iter().collect();
         for chunk in bumps.chunks(ROWS) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "UPDATE stories SET items = items + v.column2, sources = sources + v.column3,
                    last_seen_at = MAX(last_seen_at, v.column4) FROM (",
             );
-            q.push_values(chunk, |mut b, (story, bump)| {
-                b.push_bind(story.as_str())
-                    .push_bind(bump.items)
-                    .push_bind(bump.sources)
-                    .push_bind(bump.last_seen_at);
+            q.push_values(padded(chunk), |mut b, row| match row {
+                Some((story, bump)) => {
+                    b.push_bind(story.as_str())
+                        .push_bind(bump.items)
+                        .push_bind(bump.sources)
+                        .push_bind(bump.last_seen_at);
+                }
+                None => nulls(b, 4),
             });
             q.push(") AS v WHERE stories.id = v.column1");
-            q.build().persistent(false).execute(&mut **tx).await?;
+            q.build().execute(&mut **tx).await?;
         }
         let members = std::mem::take(&mut self.members);
         for chunk in members.chunks(ROWS) {
             let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO story_members (story_id, item_key, feed, title, terms, similarity, joined_at) ",
+                "INSERT INTO story_members (story_id, item_key, feed, title, terms, similarity, joined_at)
+                 SELECT column1, column2, column3, column4, column5, column6, column7 FROM (",
             );
-            q.push_values(chunk, |mut b, m| {
-                b.push_bind(m.story.as_str())
-                    .push_bind(m.item_key.as_str())
-                    .push_bind(m.feed.as_str())
-                    .push_bind(m.title.as_str())
-                    .push_bind(m.terms.as_str())
-                    .push_bind(m.similarity)
-                    .push_bind(m.joined_at);
+            q.push_values(padded(chunk), |mut b, row| match row {
+                Some(m) => {
+                    b.push_bind(m.story.as_str())
+                        .push_bind(m.item_key.as_str())
+                        .push_bind(m.feed.as_str())
+                        .push_bind(m.title.as_str())
+                        .push_bind(m.terms.as_str())
+                        .push_bind(m.similarity)
+                        .push_bind(m.joined_at);
+                }
+                None => nulls(b, 7),
             });
-            q.push(" ON CONFLICT DO NOTHING");
-            q.build().persistent(false).execute(&mut **tx).await?;
+            q.push(") WHERE column1 IS NOT NULL ON CONFLICT DO NOTHING");
+            q.build().execute(&mut **tx).await?;
         }
         let arrivals = std::mem::take(&mut self.arrivals);
         for chunk in arrivals.chunks(ROWS) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO arrivals (feed, at, items) ");
-            q.push_values(chunk, |mut b, (feed, at, items)| {
-                b.push_bind(feed.as_str()).push_bind(*at).push_bind(*items);
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO arrivals (feed, at, items) SELECT column1, column2, column3 FROM (",
+            );
+            q.push_values(padded(chunk), |mut b, row| match row {
+                Some((feed, at, items)) => {
+                    b.push_bind(feed.as_str()).push_bind(*at).push_bind(*items);
+                }
+                None => nulls(b, 3),
             });
-            q.build().persistent(false).execute(&mut **tx).await?;
+            q.push(") WHERE column1 IS NOT NULL");
+            q.build().execute(&mut **tx).await?;
         }
         let feeds: Vec<(String, FeedRow)> = std::mem::take(&mut self.feeds).into_iter().collect();
         for chunk in feeds.chunks(ROWS) {
@@ -127,16 +139,36 @@ impl Deferred {
                    last_success_at = v.column5, consecutive_failures = 0, last_error = NULL,
                    updated_at = v.column5 FROM (",
             );
-            q.push_values(chunk, |mut b, (feed, row)| {
-                b.push_bind(feed.as_str())
-                    .push_bind(row.etag.as_deref())
-                    .push_bind(row.last_modified.as_deref())
-                    .push_bind(row.body_hash.as_deref())
-                    .push_bind(row.at);
+            q.push_values(padded(chunk), |mut b, row| match row {
+                Some((feed, row)) => {
+                    b.push_bind(feed.as_str())
+                        .push_bind(row.etag.as_deref())
+                        .push_bind(row.last_modified.as_deref())
+                        .push_bind(row.body_hash.as_deref())
+                        .push_bind(row.at);
+                }
+                None => nulls(b, 5),
             });
             q.push(") AS v WHERE feeds.name = v.column1");
-            q.build().persistent(false).execute(&mut **tx).await?;
+            q.build().execute(&mut **tx).await?;
         }
         Ok(())
+    }
+}
+
+/// `rows`, then `None`s up to the next power of two (at least 4): a few statement shapes
+/// serve every group, each prepared once (a statement prepared anew each time cost more
+/// than it saved). A `None` is written as a row of NULLs, which the statements skip.
+pub(super) fn padded<T>(rows: &[T]) -> impl Iterator<Item = Option<&T>> {
+    let n = rows.len().next_power_of_two().max(4);
+    rows.iter()
+        .map(Some)
+        .chain(std::iter::repeat_n(None, n - rows.len()))
+}
+
+/// A padding row of `columns` NULLs.
+pub(super) fn nulls(mut b: Separated<'_, Sqlite, &'static str>, columns: usize) {
+    for _ in 0..columns {
+        b.push("NULL");
     }
 }

@@ -20,7 +20,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use tokio::sync::{mpsc, oneshot};
 use tracing::debug;
 
-use super::deferred::{Deferred, FeedRow};
+use super::deferred::{Deferred, FeedRow, nulls, padded};
 use super::stories::{self, StoryCache};
 use super::{FeedUpdate, IngestReport, Result, ms};
 use crate::config::StorySettings;
@@ -219,31 +219,37 @@ const FP_CHUNK: usize = 16 * FP_BATCH;
 /// Adds fingerprints to the seen set (one already there stays as it is) and returns those
 /// that were not there.
 ///
-/// One row comes back a statement (a column per fingerprint), not a row per fingerprint:
-/// sqlx hands each result row from the connection's thread to the caller separately, which
-/// cost more than SQLite's own work.
+/// The lookup returns the fingerprints already there, a row each: none on a feed's first
+/// poll, and on later ones rows only for a feed whose body changed, whose new items are
+/// what matter. (One row with a column per fingerprint, which this replaced, made SQLite run
+/// a subquery per fingerprint on every poll to save row hand-offs that a first poll does not
+/// have.)
 pub(super) async fn insert_fingerprints(
     tx: &mut Tx<'_>,
     fps: &[(Fingerprint, FpKind, i64)],
 ) -> Result<HashSet<Fingerprint>> {
-    let mut added: HashSet<Fingerprint> = HashSet::with_capacity(fps.len());
+    let mut known: HashSet<Fingerprint> = HashSet::new();
     for chunk in fps.chunks(FP_CHUNK) {
         let padded = chunk.len().next_multiple_of(FP_BATCH);
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT ");
-        let mut cols = q.separated(", ");
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT fp FROM seen WHERE fp IN (");
+        let mut list = q.separated(", ");
+        // Padded with the last fingerprint again, which changes nothing.
         for i in 0..padded {
-            let (fp, ..) = &chunk[i.min(chunk.len() - 1)];
-            cols.push("EXISTS (SELECT 1 FROM seen WHERE fp = ");
-            cols.push_bind_unseparated(&fp[..]);
-            cols.push_unseparated(")");
+            list.push_bind(&chunk[i.min(chunk.len() - 1)].0[..]);
         }
-        let row = q.build().fetch_one(&mut **tx).await?;
-        for (i, (fp, ..)) in chunk.iter().enumerate() {
-            if !row.try_get::<bool, _>(i)? {
-                added.insert(*fp);
+        q.push(")");
+        for row in q.build().fetch_all(&mut **tx).await? {
+            let fp: &[u8] = row.try_get(0)?;
+            if let Ok(fp) = Fingerprint::try_from(fp) {
+                known.insert(fp);
             }
         }
     }
+    let added: HashSet<Fingerprint> = fps
+        .iter()
+        .map(|(fp, ..)| *fp)
+        .filter(|fp| !known.contains(fp))
+        .collect();
     let new: Vec<&(Fingerprint, FpKind, i64)> =
         fps.iter().filter(|(fp, ..)| added.contains(fp)).collect();
     for chunk in new.chunks(FP_CHUNK) {
@@ -325,12 +331,13 @@ async fn ingest_one(
         .iter()
         .filter_map(|(f, _)| f.signalled.as_ref()?.link.as_deref())
         .collect();
-    for chunk in linked.chunks(200) {
+    for chunk in linked.chunks(256) {
         let mut q = QueryBuilder::<Sqlite>::new("SELECT link_norm, terms FROM items WHERE feed = ");
         q.push_bind(feed.as_str()).push(" AND link_norm IN (");
         let mut list = q.separated(", ");
-        for l in chunk {
-            list.push_bind(*l);
+        // Padded with the last link again, which changes nothing.
+        for l in padded(chunk) {
+            list.push_bind(*l.unwrap_or(&chunk[chunk.len() - 1]));
         }
         q.push(")");
         for row in q.build().fetch_all(&mut **tx).await? {
@@ -374,23 +381,27 @@ async fn ingest_one(
         .filter(|r| !r.repeat)
         .filter_map(|r| Some((r.new, r.new.signalled.as_ref()?)))
         .collect();
-    for chunk in signalled.chunks(80) {
+    for chunk in signalled.chunks(64) {
         let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO items (key, feed, guid, link, title, published_at, seen_at, link_norm, text_hash, terms) ",
+            "INSERT INTO items (key, feed, guid, link, title, published_at, seen_at, link_norm, text_hash, terms)
+             SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, column10 FROM (",
         );
-        q.push_values(chunk, |mut b, (f, s)| {
-            b.push_bind(f.item.key.as_str())
-                .push_bind(feed.as_str())
-                .push_bind(f.item.guid.as_deref())
-                .push_bind(f.item.link.as_deref())
-                .push_bind(f.item.title.as_str())
-                .push_bind(f.item.published.map(ms))
-                .push_bind(at)
-                .push_bind(s.link.as_deref())
-                .push_bind(s.hash.as_str())
-                .push_bind(s.terms.to_stored());
+        q.push_values(padded(chunk), |mut b, row| match row {
+            Some((f, s)) => {
+                b.push_bind(f.item.key.as_str())
+                    .push_bind(feed.as_str())
+                    .push_bind(f.item.guid.as_deref())
+                    .push_bind(f.item.link.as_deref())
+                    .push_bind(f.item.title.as_str())
+                    .push_bind(f.item.published.map(ms))
+                    .push_bind(at)
+                    .push_bind(s.link.as_deref())
+                    .push_bind(s.hash.as_str())
+                    .push_bind(s.terms.to_stored());
+            }
+            None => nulls(b, 10),
         });
-        q.push(" ON CONFLICT (key) DO NOTHING");
+        q.push(") WHERE column1 IS NOT NULL ON CONFLICT (key) DO NOTHING");
         q.build().execute(&mut **tx).await?;
     }
     let arrived = rows.iter().filter(|r| !r.repeat).count();
