@@ -299,12 +299,67 @@ fn http_link(href: &str, base: Option<&Url>) -> Option<String> {
     if href.is_empty() {
         return None;
     }
+    if is_canonical_http(href) {
+        return Some(href.to_owned());
+    }
     let url = match Url::parse(href) {
         Ok(u) => u,
         Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(href).ok()?,
         Err(_) => return None,
     };
     matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+}
+
+/// The bytes of a path, query or fragment that the URL parser keeps as they are.
+const KEPT_IN_PATH: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric();
+        b += 1;
+    }
+    let others = b"-._~!$&()*+,;=:@/?#%";
+    let mut i = 0;
+    while i < others.len() {
+        t[others[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+/// Whether `s` is an http(s) URL that the URL parser would give back exactly as it is. Most
+/// links are: feed-rs has already parsed and written them out. The check is conservative (a
+/// lowercase ASCII host name, no port or user, a path, and only characters the parser keeps
+/// as they are, no dot segments); whatever it is unsure of goes to the parser.
+fn is_canonical_http(s: &str) -> bool {
+    let Some(rest) = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let Some(host_end) = rest.find('/') else {
+        return false;
+    };
+    let (host, path) = rest.split_at(host_end);
+    let host_ok = host
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && host.split('.').all(|label| !label.is_empty() && !label.starts_with("xn--"))
+        // A last label that is a number (or starts like one) makes the host an IPv4 address.
+        && host
+            .rsplit('.')
+            .next()
+            .is_some_and(|last| last.starts_with(|c: char| c.is_ascii_lowercase()));
+    let path_ok = path.bytes().all(|b| KEPT_IN_PATH[usize::from(b)])
+        && path.bytes().filter(|&b| b == b'#').count() <= 1
+        && !path.contains("/.")
+        && !path
+            .as_bytes()
+            .windows(3)
+            .any(|w| w[0] == b'%' && w[1] == b'2' && w[2] | 0x20 == b'e');
+    host_ok && path_ok
 }
 
 fn truncate_chars(mut s: String, max: usize) -> String {
@@ -348,6 +403,62 @@ impl Entry {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    #[test]
+    fn common_links_are_taken_as_they_are() {
+        for link in [
+            "https://www.example.org/world/2026/11/28/kremlin-truce-talks/",
+            "http://news.example.com/article?id=42&src=rss#top",
+            "https://example.co.uk/a/b-c_d~e.html",
+        ] {
+            assert!(is_canonical_http(link), "{link}");
+            assert_eq!(http_link(link, None).as_deref(), Some(link));
+        }
+        for link in [
+            "HTTPS://Example.org/",
+            "https://example.org",
+            "https://example.org:443/a",
+            "https://example.org/a/../b",
+            "https://127.0.0.1/a",
+            "https://xn--e1afmkfd.xn--p1ai/a",
+            "https://example.org/a b",
+            "ftp://example.org/a",
+        ] {
+            assert!(!is_canonical_http(link), "{link}");
+        }
+    }
+
+    proptest! {
+        /// What the check takes as it is, the parser gives back as it is.
+        #[test]
+        fn a_link_taken_as_it_is_is_what_the_parser_gives(
+            scheme in prop::sample::select(vec!["http://", "https://", "https://", "HTTP://", "http:/"]),
+            labels in prop::collection::vec(
+                prop_oneof![
+                    8 => "[a-z][a-z0-9-]{0,5}",
+                    1 => "[0-9]{1,3}|0x[0-9a-f]{1,2}|xn--[a-z0-9]{1,4}",
+                    1 => "[A-Z_%@:\\[\\]]{1,2}|",
+                ],
+                1..4,
+            ),
+            path in prop::collection::vec(
+                prop_oneof![
+                    8 => "/[a-zA-Z0-9._~!$&()*+,;=:@?#%-]{0,5}",
+                    1 => "/\\.|/\\.\\.|%2[eE]|[a-f0-9]{1,2}",
+                    1 => "['\"<>`{}^| \t\\\\\u{e9}\u{0}]",
+                ],
+                0..6,
+            ),
+        ) {
+            let link = format!("{scheme}{}{}", labels.join("."), path.concat());
+            if is_canonical_http(&link) {
+                let parsed = url::Url::parse(&link).map(|u| u.to_string());
+                prop_assert_eq!(parsed.as_deref(), Ok(link.as_str()));
+            }
+        }
+    }
+
     use super::*;
 
     const RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>

@@ -19,6 +19,8 @@
 //! equivalent to what went in.
 
 const ATOM03_NS: &str = "http://purl.org/atom/ns#";
+/// Userland's namespaces for RSS 2.0 (`http://backend.userland.com/rss2` and the like).
+const USERLAND_NS: &str = "http://backend.userland.com/rss";
 const ATOM10_NS: &str = "http://www.w3.org/2005/Atom";
 const RSS090_NS: &str = "http://my.netscape.com/rdf/simple/0.9/";
 const RSS10_NS: &str = "http://purl.org/rss/1.0/";
@@ -186,6 +188,7 @@ pub fn repair_xml(doc: &str, max_depth: usize) -> Repaired {
         escape: None,
         rdf_item: None,
         prefixes: std::collections::HashMap::new(),
+        userland: false,
         entities: Vec::new(),
         entity_budget: ENTITY_BUDGET,
         cdf: false,
@@ -208,6 +211,8 @@ struct Repairer<'a> {
     stack: Vec<Open>,
     /// Namespace prefixes declared so far, to their URI; the last declaration wins.
     prefixes: std::collections::HashMap<String, String>,
+    /// Some prefix was declared for Userland's RSS 2.0 namespace (see `userland_local`).
+    userland: bool,
     /// Entities the DOCTYPE declares with plain text values (name, escaped value).
     entities: Vec<(String, String)>,
     /// Bytes entity expansion may still add.
@@ -234,6 +239,20 @@ fn is_name_start(c: char) -> bool {
 
 fn is_name_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '_' | ':' | '-' | '.' | '\u{B7}')
+}
+
+/// Where the first byte of `b` that plain text cannot be copied past is: markup (`<`, `&`),
+/// a control character (XML allows only tab, line feed and carriage return), or 0xEF, which
+/// starts U+FFFE and U+FFFF. Tab, line feed and carriage return are copied with the text.
+fn special(b: &[u8]) -> Option<usize> {
+    let end = memchr::memchr3(b'<', b'&', 0xEF, b).unwrap_or(b.len());
+    let text = &b[..end];
+    // Without an early exit, so that it runs over whole vectors; a control character is rare.
+    let control = |c: u8| c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r');
+    if text.iter().fold(false, |any, &c| any | control(c)) {
+        return text.iter().position(|&c| control(c));
+    }
+    (end < b.len()).then_some(end)
 }
 
 /// Characters XML 1.0 does not allow in a document.
@@ -267,10 +286,7 @@ impl Repairer<'_> {
         let mut i = 0;
         while i < bytes.len() {
             // Plain text up to the next markup.
-            let next = bytes[i..]
-                .iter()
-                .position(|&b| b == b'<' || b == b'&' || b < 0x20 || b == 0xEF)
-                .map_or(bytes.len(), |p| i + p);
+            let next = special(&bytes[i..]).map_or(bytes.len(), |p| i + p);
             if next > i {
                 self.text(&src[i..next]);
                 i = next;
@@ -363,6 +379,30 @@ impl Repairer<'_> {
         }
     }
 
+    /// The common end tag, taken without the general path's work: `</name>` closing the
+    /// innermost open element, written as that element was written out, outside a skipped
+    /// subtree and not inside markup read as text. Returns its length when it was that.
+    fn closes_innermost(&mut self, rest: &str) -> Option<usize> {
+        if self.skip_depth.is_some() || self.escape.as_ref().is_some_and(|e| !e.inner.is_empty()) {
+            return None;
+        }
+        let top = self.stack.last()?;
+        let name = top.name.as_bytes();
+        let tag = rest.as_bytes().get(..name.len() + 3)?;
+        if top.source.is_some()
+            || &tag[2..2 + name.len()] != name
+            || tag[2 + name.len()] != b'>'
+            // An RSS 1.0 item may get a link written before its end tag.
+            || (top.item && self.rdf_item.is_some())
+        {
+            return None;
+        }
+        self.escape = None;
+        self.out.push_str(&rest[..tag.len()]);
+        self.stack.pop();
+        Some(tag.len())
+    }
+
     /// Markup starting with `<` at `i`; returns where it ends.
     fn markup(&mut self, i: usize) -> usize {
         let src = self.src;
@@ -435,6 +475,9 @@ impl Repairer<'_> {
             return i + e + 2;
         }
         let closing = rest.starts_with("</");
+        if closing && let Some(end) = self.closes_innermost(rest) {
+            return i + end;
+        }
         let name_at = if closing { 2 } else { 1 };
         let name: &str = {
             let after = &rest[name_at..];
@@ -532,6 +575,7 @@ impl Repairer<'_> {
         let mut attrs = self.parse_attributes(attrs_src);
         for (k, v) in &attrs {
             if let Some(p) = k.strip_prefix("xmlns:") {
+                self.userland |= v.starts_with(USERLAND_NS);
                 self.prefixes.insert(p.to_owned(), v.clone());
             }
         }
@@ -671,22 +715,24 @@ impl Repairer<'_> {
                 _ => {}
             }
         }
-        let mut tag = String::with_capacity(attrs_src.len() + name.len() + 4);
-        tag.push('<');
-        tag.push_str(&name);
-        write_attributes(&attrs, &mut tag);
-        if self_closing && !inside.is_empty() {
-            tag.push('>');
-            tag.push_str(&inside);
-            tag.push_str("</");
+        if self.emitting() {
+            let tag = &mut self.out;
+            tag.push('<');
             tag.push_str(&name);
-            tag.push('>');
-            self.push(&tag);
+            write_attributes(&attrs, tag);
+            if self_closing && !inside.is_empty() {
+                tag.push('>');
+                tag.push_str(&inside);
+                tag.push_str("</");
+                tag.push_str(&name);
+                tag.push('>');
+                return end;
+            }
+            tag.push_str(if self_closing { "/>" } else { ">" });
+            tag.push_str(&inside);
+        } else if self_closing && !inside.is_empty() {
             return end;
         }
-        tag.push_str(if self_closing { "/>" } else { ">" });
-        tag.push_str(&inside);
-        self.push(&tag);
         if !self_closing {
             self.stack.push(Open::renamed(name, source));
             if text_element {
@@ -787,9 +833,12 @@ impl Repairer<'_> {
     /// The local name of an element written with a prefix bound to Userland's RSS 2.0
     /// namespace: an RSS core element.
     fn userland_local<'n>(&self, name: &'n str) -> Option<&'n str> {
+        if !self.userland {
+            return None;
+        }
         let (prefix, local) = name.split_once(':')?;
         self.namespace(prefix)
-            .starts_with("http://backend.userland.com/rss")
+            .starts_with(USERLAND_NS)
             .then_some(local)
     }
 
@@ -819,6 +868,10 @@ impl Repairer<'_> {
             Some((p, l)) => (Some(p), l),
             None => (None, name),
         };
+        if prefix.is_none() && !matches!(local_name, "summary" | "description") {
+            // Most elements: not one of the cases below.
+            return None;
+        }
         if self.userland_local(name).is_some() {
             let core = RSS_ELEMENTS
                 .iter()
@@ -963,6 +1016,10 @@ impl Repairer<'_> {
     /// HTML habits left them out, duplicates dropped.
     fn parse_attributes(&mut self, src: &str) -> Vec<(String, String)> {
         let mut attrs: Vec<(String, String)> = Vec::new();
+        if src.bytes().all(|b| b.is_ascii_whitespace() || b == b'/') {
+            // Most tags: no attributes.
+            return attrs;
+        }
         let mut chars = src.char_indices().peekable();
         while let Some(&(start, c)) = chars.peek() {
             if !is_name_start(c) {
