@@ -318,6 +318,7 @@ async fn poll(
     let update = FeedUpdate {
         validators: fetched.validators,
         body_hash: Some(hash),
+        first: state.body_hash.is_none(),
     };
     let recorded = Memo {
         validators: update.validators.clone(),

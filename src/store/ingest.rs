@@ -22,7 +22,7 @@ use tracing::debug;
 
 use super::deferred::{Deferred, FeedRow, nulls, padded};
 use super::stories::{self, StoryCache};
-use super::{FeedUpdate, IngestReport, Result, ms};
+use super::{FeedUpdate, IngestReport, Result, StoreError, ms};
 use crate::config::StorySettings;
 use crate::domain::{FeedName, Item, Route, Signal};
 use crate::stories::{Terms, normalize_link, text_hash};
@@ -155,35 +155,34 @@ async fn writer(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
 }
 
 async fn record_group(pool: &SqlitePool, cache: &mut StoryCache, group: Vec<Job>) {
-    if group.len() > 1 {
-        match record(pool, cache, &group).await {
-            Ok(reports) => {
-                for (job, report) in group.into_iter().zip(reports) {
-                    let _ = job.reply.send(Ok(report));
-                }
-                return;
+    match record(pool, cache, &group, Lookup::Trusting).await {
+        Ok(reports) => {
+            for (job, report) in group.into_iter().zip(reports) {
+                let _ = job.reply.send(Ok(report));
             }
-            Err(e) => {
-                // Each feed's own error, if it has one, is reported to it below.
-                debug!(feeds = group.len(), error = %e, "a group of ingests failed; recording each feed alone");
-            }
+            return;
+        }
+        Err(e) => {
+            // Each feed's own error, if it has one, is reported to it below.
+            debug!(feeds = group.len(), error = %e, "a group of ingests failed; recording each feed alone");
         }
     }
     for job in group {
-        let result = record_alone(pool, cache, &job).await;
+        let result = record(pool, cache, std::slice::from_ref(&job), Lookup::Always)
+            .await
+            .map(|mut reports| reports.remove(0));
         let _ = job.reply.send(result);
     }
 }
 
-/// One job in its own transaction.
-async fn record_alone(
-    pool: &SqlitePool,
-    cache: &mut StoryCache,
-    job: &Job,
-) -> Result<IngestReport> {
-    record(pool, cache, std::slice::from_ref(job))
-        .await
-        .map(|mut reports| reports.remove(0))
+/// Whether items of a feed's first ingest are looked up in the seen set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    /// Taken to be new, and the transaction fails with [`StoreError::NotFirst`] if any was
+    /// not: a thousand feeds' first polls save a thousand lookups.
+    Trusting,
+    /// Every item looked up.
+    Always,
 }
 
 /// Every job in one transaction; the reports are valid only once this returns `Ok` (the
@@ -192,13 +191,14 @@ async fn record(
     pool: &SqlitePool,
     cache: &mut StoryCache,
     jobs: &[Job],
+    lookup: Lookup,
 ) -> Result<Vec<IngestReport>> {
     let result = async {
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut deferred = Deferred::default();
         let mut reports = Vec::with_capacity(jobs.len());
         for job in jobs {
-            reports.push(ingest_one(&mut tx, cache, &mut deferred, job).await?);
+            reports.push(ingest_one(&mut tx, cache, &mut deferred, job, lookup).await?);
         }
         deferred.flush(&mut tx).await?;
         tx.commit().await?;
@@ -252,7 +252,15 @@ pub(super) async fn insert_fingerprints(
         .collect();
     let new: Vec<&(Fingerprint, FpKind, i64)> =
         fps.iter().filter(|(fp, ..)| added.contains(fp)).collect();
-    for chunk in new.chunks(FP_CHUNK) {
+    insert_rows(tx, new).await?;
+    Ok(added)
+}
+
+/// Inserts rows of the seen set (a fingerprint there already stays as it is); returns how
+/// many were inserted.
+async fn insert_rows(tx: &mut Tx<'_>, rows: Vec<&(Fingerprint, FpKind, i64)>) -> Result<u64> {
+    let mut inserted = 0;
+    for chunk in rows.chunks(FP_CHUNK) {
         let padded = chunk.len().next_multiple_of(FP_BATCH);
         let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO seen (fp, kind, seen_at) ");
         // Padded with the last row again, which the conflict clause ignores.
@@ -263,9 +271,24 @@ pub(super) async fn insert_fingerprints(
             },
         );
         q.push(" ON CONFLICT (fp) DO NOTHING");
-        q.build().execute(&mut **tx).await?;
+        inserted += q.build().execute(&mut **tx).await?.rows_affected();
     }
-    Ok(added)
+    Ok(inserted)
+}
+
+/// Adds fingerprints taken to be new to the seen set and returns them; fails with
+/// [`StoreError::NotFirst`] if any was there already (the caller records the feed again with
+/// [`insert_fingerprints`]).
+async fn insert_new_fingerprints(
+    tx: &mut Tx<'_>,
+    fps: &[(Fingerprint, FpKind, i64)],
+) -> Result<HashSet<Fingerprint>> {
+    let distinct: HashSet<Fingerprint> = fps.iter().map(|(fp, ..)| *fp).collect();
+    let added = insert_rows(tx, fps.iter().collect()).await?;
+    if added != distinct.len() as u64 {
+        return Err(StoreError::NotFirst);
+    }
+    Ok(distinct)
 }
 
 /// A new item of an ingest, and whether it repeats an earlier item (same text, or same
@@ -281,6 +304,7 @@ async fn ingest_one(
     cache: &mut StoryCache,
     deferred: &mut Deferred,
     job: &Job,
+    lookup: Lookup,
 ) -> Result<IngestReport> {
     let Job {
         feed,
@@ -311,7 +335,11 @@ async fn ingest_one(
         })
         .flatten()
         .collect();
-    let added = insert_fingerprints(tx, &fps).await?;
+    let added = if update.first && lookup == Lookup::Trusting {
+        insert_new_fingerprints(tx, &fps).await?
+    } else {
+        insert_fingerprints(tx, &fps).await?
+    };
     // In document order, the first item to bring a fingerprint claims it: a later item of
     // the same document with the same key is the same item, with the same text a repeat.
     let mut claimed: HashSet<Fingerprint> = HashSet::new();

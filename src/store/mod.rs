@@ -65,6 +65,10 @@ pub enum StoreError {
     Writer(std::io::Error),
     #[error("the store is closed")]
     Closed,
+    /// A first ingest found fingerprints of its feed already recorded: its group is recorded
+    /// again, looking each item up. Never seen outside the writer.
+    #[error("a feed taken to be new had items recorded already")]
+    NotFirst,
     #[error("unreadable row in {table}: {message}")]
     Corrupt {
         table: &'static str,
@@ -141,6 +145,9 @@ fn feed_state_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<FeedState> {
 pub struct FeedUpdate {
     pub validators: Validators,
     pub body_hash: Option<String>,
+    /// No success of the feed is recorded (its first poll, as a rule): its items are taken
+    /// to be new without looking each up, and looked up after all if some were not.
+    pub first: bool,
 }
 
 /// What an ingest did.
@@ -906,6 +913,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_feed_taken_for_new_whose_items_were_seen_is_looked_up_after_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let feed = FeedName::parse("f").unwrap();
+        let first = FeedUpdate {
+            first: true,
+            ..FeedUpdate::default()
+        };
+        let settings = StorySettings::default();
+        let now = Utc::now();
+        let mut items = vec![
+            (
+                item(&feed, "1", "Kremlin rejects truce"),
+                vec![signal(SignalKind::RussiaRejects)],
+            ),
+            (item(&feed, "2", "weather"), vec![]),
+            // The same item twice in one document is one item.
+            (item(&feed, "2", "weather"), vec![]),
+        ];
+        let r = ingest(&store, &feed, &first, &items, &[], &settings, now)
+            .await
+            .unwrap();
+        assert_eq!((r.new_items, r.alerts), (2, 1));
+        // Still taken for new (as when its first success was never recorded), but it is not.
+        items.remove(0);
+        items.push((item(&feed, "3", "traffic"), vec![]));
+        let r = ingest(&store, &feed, &first, &items, &[], &settings, now)
+            .await
+            .unwrap();
+        assert_eq!((r.new_items, r.alerts), (1, 0));
+        let r = ingest(&store, &feed, &first, &items, &[], &settings, now)
+            .await
+            .unwrap();
+        assert_eq!((r.new_items, r.alerts), (0, 0));
+    }
+
+    #[tokio::test]
     async fn ingest_records_items_once_and_creates_the_outbox() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).await.unwrap();
@@ -932,6 +976,7 @@ mod tests {
                 last_modified: None,
             },
             body_hash: Some("h".into()),
+            first: true,
         };
         let r = ingest(
             &store,
@@ -1047,6 +1092,7 @@ mod tests {
                 last_modified: None,
             },
             body_hash: Some("h7".into()),
+            first: false,
         };
         ingest(
             &store,
