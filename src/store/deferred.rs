@@ -1,11 +1,13 @@
 //! Writes the ingest writer holds back until the end of its transaction and then makes in a
-//! few statements for the whole group: a story's new members and counts, arrivals, and each
-//! feed's validators. Every statement is a round trip to sqlx's connection thread, and these
+//! few statements for the whole group: the rows of new signal items, a story's new members
+//! and counts, arrivals, and each feed's validators. Every statement is a round trip to sqlx's connection thread, and these
 //! were four of every five of a cold start's statements when made one by one.
 //!
-//! Held back only what nothing reads before the commit, except the writer itself through its
-//! story cache: whatever is about to read the stories of the store (a cache fill, the release
-//! of corroboration holds) flushes first, so the store and the cache never disagree in a read.
+//! Held back only what nothing reads before the commit, except the writer itself: whatever is
+//! about to read the stories of the store (a cache fill, the release of corroboration holds)
+//! or to write a row that refers to an item (an alert) flushes first, so the store and the
+//! cache never disagree in a read. An item row is otherwise read only by a later ingest of
+//! its feed, which flushes first if it shares the transaction.
 
 use std::collections::BTreeMap;
 
@@ -22,12 +24,28 @@ const ROWS: usize = 500;
 /// The held-back writes of one transaction.
 #[derive(Debug, Default)]
 pub(super) struct Deferred {
+    items: Vec<ItemRow>,
     members: Vec<Member>,
     /// By story: what its row gains.
     bumps: BTreeMap<String, Bump>,
     arrivals: Vec<(String, i64, i64)>,
     /// By feed: the last successful fetch recorded.
     feeds: BTreeMap<String, FeedRow>,
+}
+
+/// A row of `items` (for an item with a signal).
+#[derive(Debug)]
+pub(super) struct ItemRow {
+    pub key: String,
+    pub feed: String,
+    pub guid: Option<String>,
+    pub link: Option<String>,
+    pub title: String,
+    pub published_at: Option<i64>,
+    pub seen_at: i64,
+    pub link_norm: Option<String>,
+    pub text_hash: String,
+    pub terms: String,
 }
 
 /// A row of `story_members`.
@@ -58,6 +76,16 @@ pub(super) struct FeedRow {
 }
 
 impl Deferred {
+    /// A new item with a signal.
+    pub fn item(&mut self, row: ItemRow) {
+        self.items.push(row);
+    }
+
+    /// Whether rows of items of `feed` are held back.
+    pub fn has_items_of(&self, feed: &str) -> bool {
+        self.items.iter().any(|r| r.feed == feed)
+    }
+
     /// The item joins `story`: one more member, from a new source or not, seen at `at`.
     pub fn join(&mut self, member: Member, new_source: bool) {
         let bump = self.bumps.entry(member.story.clone()).or_default();
@@ -79,6 +107,30 @@ impl Deferred {
 
     /// Makes every held-back write, and holds nothing after.
     pub async fn flush(&mut self, tx: &mut Tx<'_>) -> Result<()> {
+        let items = std::mem::take(&mut self.items);
+        for chunk in items.chunks(ROWS) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO items (key, feed, guid, link, title, published_at, seen_at, link_norm, text_hash, terms)
+                 SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, column10 FROM (",
+            );
+            q.push_values(padded(chunk), |mut b, row| match row {
+                Some(r) => {
+                    b.push_bind(r.key.as_str())
+                        .push_bind(r.feed.as_str())
+                        .push_bind(r.guid.as_deref())
+                        .push_bind(r.link.as_deref())
+                        .push_bind(r.title.as_str())
+                        .push_bind(r.published_at)
+                        .push_bind(r.seen_at)
+                        .push_bind(r.link_norm.as_deref())
+                        .push_bind(r.text_hash.as_str())
+                        .push_bind(r.terms.as_str());
+                }
+                None => nulls(b, 10),
+            });
+            q.push(") WHERE column1 IS NOT NULL ON CONFLICT (key) DO NOTHING");
+            q.build().execute(&mut **tx).await?;
+        }
         let bumps: Vec<(String, Bump)> = std::mem::take(&mut self.bumps).into_iter().collect();
         for chunk in bumps.chunks(ROWS) {
             let mut q = QueryBuilder::<Sqlite>::new(
@@ -167,7 +219,7 @@ pub(super) fn padded<T>(rows: &[T]) -> impl Iterator<Item = Option<&T>> {
 }
 
 /// A padding row of `columns` NULLs.
-pub(super) fn nulls(mut b: Separated<'_, Sqlite, &'static str>, columns: usize) {
+fn nulls(mut b: Separated<'_, Sqlite, &'static str>, columns: usize) {
     for _ in 0..columns {
         b.push("NULL");
     }

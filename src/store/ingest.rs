@@ -20,7 +20,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use tokio::sync::{mpsc, oneshot};
 use tracing::debug;
 
-use super::deferred::{Deferred, FeedRow, nulls, padded};
+use super::deferred::{Deferred, FeedRow, ItemRow, padded};
 use super::stories::{self, StoryCache};
 use super::{FeedUpdate, IngestReport, Result, StoreError, ms};
 use crate::config::StorySettings;
@@ -354,6 +354,10 @@ async fn ingest_one(
     }
     // A new signal item at a link seen before repeats it only when the texts are alike, so
     // those earlier reports are read with their words (only items with a signal have rows).
+    if deferred.has_items_of(feed.as_str()) {
+        // The same feed twice in one transaction (never, from polls): its first rows are read.
+        deferred.flush(tx).await?;
+    }
     let mut by_link: HashMap<String, Vec<Option<Terms>>> = HashMap::new();
     let linked: Vec<&str> = fresh
         .iter()
@@ -409,28 +413,19 @@ async fn ingest_one(
         .filter(|r| !r.repeat)
         .filter_map(|r| Some((r.new, r.new.signalled.as_ref()?)))
         .collect();
-    for chunk in signalled.chunks(64) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO items (key, feed, guid, link, title, published_at, seen_at, link_norm, text_hash, terms)
-             SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, column10 FROM (",
-        );
-        q.push_values(padded(chunk), |mut b, row| match row {
-            Some((f, s)) => {
-                b.push_bind(f.item.key.as_str())
-                    .push_bind(feed.as_str())
-                    .push_bind(f.item.guid.as_deref())
-                    .push_bind(f.item.link.as_deref())
-                    .push_bind(f.item.title.as_str())
-                    .push_bind(f.item.published.map(ms))
-                    .push_bind(at)
-                    .push_bind(s.link.as_deref())
-                    .push_bind(s.hash.as_str())
-                    .push_bind(s.terms.to_stored());
-            }
-            None => nulls(b, 10),
+    for (f, s) in signalled {
+        deferred.item(ItemRow {
+            key: f.item.key.as_str().to_owned(),
+            feed: feed.as_str().to_owned(),
+            guid: f.item.guid.clone(),
+            link: f.item.link.clone(),
+            title: f.item.title.clone(),
+            published_at: f.item.published.map(ms),
+            seen_at: at,
+            link_norm: s.link.clone(),
+            text_hash: s.hash.clone(),
+            terms: s.terms.to_stored(),
         });
-        q.push(") WHERE column1 IS NOT NULL ON CONFLICT (key) DO NOTHING");
-        q.build().execute(&mut **tx).await?;
     }
     let arrived = rows.iter().filter(|r| !r.repeat).count();
     if arrived > 0 {

@@ -169,6 +169,8 @@ pub(super) async fn place(
         cache.joined(&story, items, terms, item.feed.as_str(), at);
         return Ok(Placement::Joined { story, deliveries });
     }
+    // The alert refers to the item's row.
+    deferred.flush(tx).await?;
     let (placed, holds) = open(tx, item, signal, terms, routes, settings, now).await?;
     if let Placement::Opened { story, .. } = &placed {
         cache.opened(story, terms, item.feed.as_str(), holds, at);
@@ -900,6 +902,44 @@ mod tests {
         assert_eq!(reports.iter().map(|r| r.alerts).sum::<usize>(), 2);
         assert_eq!(reports.iter().map(|r| r.joined).sum::<usize>(), 28);
         assert_eq!(store.item_count().await.unwrap(), 30);
+    }
+
+    #[tokio::test]
+    async fn an_edited_report_is_a_repeat_even_when_both_versions_share_a_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let settings = StorySettings::default();
+        // Twenty feeds, each sending a report and its edit (a fresh GUID at the same link)
+        // at once, so that both are likely recorded in one transaction.
+        let texts = [
+            "Kremlin rejects truce brokered by Oman after Muscat meeting with envoys",
+            "Kremlin rejects truce brokered by Oman after Muscat meeting with envoys, ministry says",
+        ];
+        let sends: Vec<(FeedName, usize)> = (0..20)
+            .flat_map(|i| {
+                (0..2).map(move |edit| (FeedName::parse(&format!("f{i}")).unwrap(), edit))
+            })
+            .collect();
+        let results = futures_util::future::join_all(sends.iter().map(|(feed, edit)| {
+            let (store, settings) = (store.clone(), &settings);
+            async move {
+                let mut it = item(feed, &format!("g{edit}"), texts[*edit]);
+                it.link = Some(format!("https://example.org/{feed}"));
+                let items = vec![(it, vec![signal(SignalKind::RussiaRejects)])];
+                let update = FeedUpdate::default();
+                ingest(&store, feed, &update, &items, &[], settings, Utc::now()).await
+            }
+        }))
+        .await;
+        let reports: Vec<IngestReport> = results.into_iter().map(Result::unwrap).collect();
+        assert_eq!(reports.iter().map(|r| r.new_items).sum::<usize>(), 20);
+        assert_eq!(reports.iter().map(|r| r.repeats).sum::<usize>(), 20);
+        // Full rows for the reports, none for their edits.
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM items")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(rows, 20);
     }
 
     #[tokio::test]
