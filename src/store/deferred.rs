@@ -1,7 +1,8 @@
 //! Writes the ingest writer holds back until the end of its transaction and then makes in a
 //! few statements for the whole group: the rows of new signal items, a story's new members
-//! and counts, arrivals, and each feed's validators. Every statement is a round trip to sqlx's connection thread, and these
-//! were four of every five of a cold start's statements when made one by one.
+//! and counts, arrivals, and each feed's validators. Every statement is a round trip to
+//! sqlx's connection thread, and these were four of every five of a cold start's statements
+//! when made one by one.
 //!
 //! Held back only what nothing reads before the commit, except the writer itself: whatever is
 //! about to read the stories of the store (a cache fill, the release of corroboration holds)
@@ -108,104 +109,120 @@ impl Deferred {
     /// Makes every held-back write, and holds nothing after.
     pub async fn flush(&mut self, tx: &mut Tx<'_>) -> Result<()> {
         let items = std::mem::take(&mut self.items);
-        for chunk in items.chunks(ROWS) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO items (key, feed, guid, link, title, published_at, seen_at, link_norm, text_hash, terms)
-                 SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, column10 FROM (",
-            );
-            q.push_values(padded(chunk), |mut b, row| match row {
-                Some(r) => {
-                    b.push_bind(r.key.as_str())
-                        .push_bind(r.feed.as_str())
-                        .push_bind(r.guid.as_deref())
-                        .push_bind(r.link.as_deref())
-                        .push_bind(r.title.as_str())
-                        .push_bind(r.published_at)
-                        .push_bind(r.seen_at)
-                        .push_bind(r.link_norm.as_deref())
-                        .push_bind(r.text_hash.as_str())
-                        .push_bind(r.terms.as_str());
-                }
-                None => nulls(b, 10),
-            });
-            q.push(") WHERE column1 IS NOT NULL ON CONFLICT (key) DO NOTHING");
-            q.build().execute(&mut **tx).await?;
-        }
+        execute_rows(
+            tx,
+            "INSERT INTO items (key, feed, guid, link, title, published_at, seen_at, link_norm, text_hash, terms)
+             SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, column10 FROM (",
+            ") WHERE column1 IS NOT NULL ON CONFLICT (key) DO NOTHING",
+            &items,
+            10,
+            |mut b, r| {
+                b.push_bind(r.key.as_str())
+                    .push_bind(r.feed.as_str())
+                    .push_bind(r.guid.as_deref())
+                    .push_bind(r.link.as_deref())
+                    .push_bind(r.title.as_str())
+                    .push_bind(r.published_at)
+                    .push_bind(r.seen_at)
+                    .push_bind(r.link_norm.as_deref())
+                    .push_bind(r.text_hash.as_str())
+                    .push_bind(r.terms.as_str());
+            },
+        )
+        .await?;
         let bumps: Vec<(String, Bump)> = std::mem::take(&mut self.bumps).into_iter().collect();
-        for chunk in bumps.chunks(ROWS) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "UPDATE stories SET items = items + v.column2, sources = sources + v.column3,
-                   last_seen_at = MAX(last_seen_at, v.column4) FROM (",
-            );
-            q.push_values(padded(chunk), |mut b, row| match row {
-                Some((story, bump)) => {
-                    b.push_bind(story.as_str())
-                        .push_bind(bump.items)
-                        .push_bind(bump.sources)
-                        .push_bind(bump.last_seen_at);
-                }
-                None => nulls(b, 4),
-            });
-            q.push(") AS v WHERE stories.id = v.column1");
-            q.build().execute(&mut **tx).await?;
-        }
+        execute_rows(
+            tx,
+            "UPDATE stories SET items = items + v.column2, sources = sources + v.column3,
+               last_seen_at = MAX(last_seen_at, v.column4) FROM (",
+            ") AS v WHERE stories.id = v.column1",
+            &bumps,
+            4,
+            |mut b, (story, bump)| {
+                b.push_bind(story.as_str())
+                    .push_bind(bump.items)
+                    .push_bind(bump.sources)
+                    .push_bind(bump.last_seen_at);
+            },
+        )
+        .await?;
         let members = std::mem::take(&mut self.members);
-        for chunk in members.chunks(ROWS) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO story_members (story_id, item_key, feed, title, terms, similarity, joined_at)
-                 SELECT column1, column2, column3, column4, column5, column6, column7 FROM (",
-            );
-            q.push_values(padded(chunk), |mut b, row| match row {
-                Some(m) => {
-                    b.push_bind(m.story.as_str())
-                        .push_bind(m.item_key.as_str())
-                        .push_bind(m.feed.as_str())
-                        .push_bind(m.title.as_str())
-                        .push_bind(m.terms.as_str())
-                        .push_bind(m.similarity)
-                        .push_bind(m.joined_at);
-                }
-                None => nulls(b, 7),
-            });
-            q.push(") WHERE column1 IS NOT NULL ON CONFLICT DO NOTHING");
-            q.build().execute(&mut **tx).await?;
-        }
+        execute_rows(
+            tx,
+            "INSERT INTO story_members (story_id, item_key, feed, title, terms, similarity, joined_at)
+             SELECT column1, column2, column3, column4, column5, column6, column7 FROM (",
+            ") WHERE column1 IS NOT NULL ON CONFLICT DO NOTHING",
+            &members,
+            7,
+            |mut b, m| {
+                b.push_bind(m.story.as_str())
+                    .push_bind(m.item_key.as_str())
+                    .push_bind(m.feed.as_str())
+                    .push_bind(m.title.as_str())
+                    .push_bind(m.terms.as_str())
+                    .push_bind(m.similarity)
+                    .push_bind(m.joined_at);
+            },
+        )
+        .await?;
         let arrivals = std::mem::take(&mut self.arrivals);
-        for chunk in arrivals.chunks(ROWS) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO arrivals (feed, at, items) SELECT column1, column2, column3 FROM (",
-            );
-            q.push_values(padded(chunk), |mut b, row| match row {
-                Some((feed, at, items)) => {
-                    b.push_bind(feed.as_str()).push_bind(*at).push_bind(*items);
-                }
-                None => nulls(b, 3),
-            });
-            q.push(") WHERE column1 IS NOT NULL");
-            q.build().execute(&mut **tx).await?;
-        }
+        execute_rows(
+            tx,
+            "INSERT INTO arrivals (feed, at, items) SELECT column1, column2, column3 FROM (",
+            ") WHERE column1 IS NOT NULL",
+            &arrivals,
+            3,
+            |mut b, (feed, at, items)| {
+                b.push_bind(feed.as_str()).push_bind(*at).push_bind(*items);
+            },
+        )
+        .await?;
         let feeds: Vec<(String, FeedRow)> = std::mem::take(&mut self.feeds).into_iter().collect();
-        for chunk in feeds.chunks(ROWS) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "UPDATE feeds SET etag = v.column2, last_modified = v.column3, body_hash = v.column4,
-                   last_success_at = v.column5, consecutive_failures = 0, last_error = NULL,
-                   updated_at = v.column5 FROM (",
-            );
-            q.push_values(padded(chunk), |mut b, row| match row {
-                Some((feed, row)) => {
-                    b.push_bind(feed.as_str())
-                        .push_bind(row.etag.as_deref())
-                        .push_bind(row.last_modified.as_deref())
-                        .push_bind(row.body_hash.as_deref())
-                        .push_bind(row.at);
-                }
-                None => nulls(b, 5),
-            });
-            q.push(") AS v WHERE feeds.name = v.column1");
-            q.build().execute(&mut **tx).await?;
-        }
-        Ok(())
+        execute_rows(
+            tx,
+            "UPDATE feeds SET etag = v.column2, last_modified = v.column3, body_hash = v.column4,
+               last_success_at = v.column5, consecutive_failures = 0, last_error = NULL,
+               updated_at = v.column5 FROM (",
+            ") AS v WHERE feeds.name = v.column1",
+            &feeds,
+            5,
+            |mut b, (feed, row)| {
+                b.push_bind(feed.as_str())
+                    .push_bind(row.etag.as_deref())
+                    .push_bind(row.last_modified.as_deref())
+                    .push_bind(row.body_hash.as_deref())
+                    .push_bind(row.at);
+            },
+        )
+        .await
     }
+}
+
+/// Runs `head`, `VALUES` of `rows` (`columns` each, written by `bind`), `tail`, a statement
+/// per [`ROWS`] rows, padded by [`padded`]: the statement must skip rows whose first column
+/// is NULL.
+async fn execute_rows<T>(
+    tx: &mut Tx<'_>,
+    head: &str,
+    tail: &str,
+    rows: &[T],
+    columns: usize,
+    bind: impl Fn(Separated<'_, Sqlite, &'static str>, &T),
+) -> Result<()> {
+    for chunk in rows.chunks(ROWS) {
+        let mut q = QueryBuilder::<Sqlite>::new(head);
+        q.push_values(padded(chunk), |mut b, row| match row {
+            Some(row) => bind(b, row),
+            None => {
+                for _ in 0..columns {
+                    b.push("NULL");
+                }
+            }
+        });
+        q.push(tail);
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// `rows`, then `None`s up to the next power of two (at least 4): a few statement shapes
@@ -218,9 +235,9 @@ pub(super) fn padded<T>(rows: &[T]) -> impl Iterator<Item = Option<&T>> {
         .chain(std::iter::repeat_n(None, n - rows.len()))
 }
 
-/// A padding row of `columns` NULLs.
-fn nulls(mut b: Separated<'_, Sqlite, &'static str>, columns: usize) {
-    for _ in 0..columns {
-        b.push("NULL");
-    }
+/// `rows` padded as [`padded`] does, with its last row again: for statements where a
+/// repeated row changes nothing (an `IN` list, an insert that ignores conflicts).
+pub(super) fn padded_with_last<T>(rows: &[T]) -> impl Iterator<Item = &T> {
+    let last = rows.last();
+    padded(rows).filter_map(move |row| row.or(last))
 }

@@ -20,7 +20,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use tokio::sync::{mpsc, oneshot};
 use tracing::debug;
 
-use super::deferred::{Deferred, FeedRow, ItemRow, padded};
+use super::deferred::{Deferred, FeedRow, ItemRow, padded_with_last};
 use super::stories::{self, StoryCache};
 use super::{FeedUpdate, IngestReport, Result, StoreError, ms};
 use crate::config::StorySettings;
@@ -210,11 +210,8 @@ async fn record(
     result
 }
 
-/// Statements over fingerprints take them in multiples of this, padded, so that a few
-/// statement shapes serve every feed from the statement cache.
-const FP_BATCH: usize = 32;
 /// At most this many fingerprints a statement.
-const FP_CHUNK: usize = 16 * FP_BATCH;
+const FP_CHUNK: usize = 512;
 
 /// Adds fingerprints to the seen set (one already there stays as it is) and returns those
 /// that were not there.
@@ -230,12 +227,10 @@ pub(super) async fn insert_fingerprints(
 ) -> Result<HashSet<Fingerprint>> {
     let mut known: HashSet<Fingerprint> = HashSet::new();
     for chunk in fps.chunks(FP_CHUNK) {
-        let padded = chunk.len().next_multiple_of(FP_BATCH);
         let mut q = QueryBuilder::<Sqlite>::new("SELECT fp FROM seen WHERE fp IN (");
         let mut list = q.separated(", ");
-        // Padded with the last fingerprint again, which changes nothing.
-        for i in 0..padded {
-            list.push_bind(&chunk[i.min(chunk.len() - 1)].0[..]);
+        for (fp, ..) in padded_with_last(chunk) {
+            list.push_bind(&fp[..]);
         }
         q.push(")");
         for row in q.build().fetch_all(&mut **tx).await? {
@@ -245,13 +240,9 @@ pub(super) async fn insert_fingerprints(
             }
         }
     }
-    let added: HashSet<Fingerprint> = fps
-        .iter()
-        .map(|(fp, ..)| *fp)
-        .filter(|fp| !known.contains(fp))
-        .collect();
     let new: Vec<&(Fingerprint, FpKind, i64)> =
-        fps.iter().filter(|(fp, ..)| added.contains(fp)).collect();
+        fps.iter().filter(|(fp, ..)| !known.contains(fp)).collect();
+    let added = new.iter().map(|(fp, ..)| *fp).collect();
     insert_rows(tx, new).await?;
     Ok(added)
 }
@@ -261,15 +252,10 @@ pub(super) async fn insert_fingerprints(
 async fn insert_rows(tx: &mut Tx<'_>, rows: Vec<&(Fingerprint, FpKind, i64)>) -> Result<u64> {
     let mut inserted = 0;
     for chunk in rows.chunks(FP_CHUNK) {
-        let padded = chunk.len().next_multiple_of(FP_BATCH);
         let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO seen (fp, kind, seen_at) ");
-        // Padded with the last row again, which the conflict clause ignores.
-        q.push_values(
-            (0..padded).map(|i| chunk[i.min(chunk.len() - 1)]),
-            |mut b, (fp, kind, at)| {
-                b.push_bind(&fp[..]).push_bind(*kind as i64).push_bind(*at);
-            },
-        );
+        q.push_values(padded_with_last(chunk), |mut b, (fp, kind, at)| {
+            b.push_bind(&fp[..]).push_bind(*kind as i64).push_bind(*at);
+        });
         q.push(" ON CONFLICT (fp) DO NOTHING");
         inserted += q.build().execute(&mut **tx).await?.rows_affected();
     }
@@ -367,9 +353,8 @@ async fn ingest_one(
         let mut q = QueryBuilder::<Sqlite>::new("SELECT link_norm, terms FROM items WHERE feed = ");
         q.push_bind(feed.as_str()).push(" AND link_norm IN (");
         let mut list = q.separated(", ");
-        // Padded with the last link again, which changes nothing.
-        for l in padded(chunk) {
-            list.push_bind(*l.unwrap_or(&chunk[chunk.len() - 1]));
+        for l in padded_with_last(chunk) {
+            list.push_bind(*l);
         }
         q.push(")");
         for row in q.build().fetch_all(&mut **tx).await? {
