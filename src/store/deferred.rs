@@ -8,7 +8,8 @@
 //! about to read the stories of the store (a cache fill, the release of corroboration holds)
 //! or to write a row that refers to an item (an alert) flushes first, so the store and the
 //! cache never disagree in a read. An item row is otherwise read only by a later ingest of
-//! its feed, which flushes first if it shares the transaction.
+//! its feed, which in the same transaction starts a new run of the group, and each run
+//! flushes first.
 
 use std::collections::BTreeMap;
 
@@ -80,11 +81,6 @@ impl Deferred {
     /// A new item with a signal.
     pub fn item(&mut self, row: ItemRow) {
         self.items.push(row);
-    }
-
-    /// Whether rows of items of `feed` are held back.
-    pub fn has_items_of(&self, feed: &str) -> bool {
-        self.items.iter().any(|r| r.feed == feed)
     }
 
     /// The item joins `story`: one more member, from a new source or not, seen at `at`.

@@ -3,9 +3,9 @@
 //!
 //! A transaction per feed made a cold start of a thousand feeds spend most of its time
 //! rewriting the same index pages into the WAL a thousand times; grouped, each page is
-//! written once per group. Nothing waits on purpose: a lone poll is committed at once, and
-//! a group forms only from polls that finished while the previous group was being written.
-//! If any feed's ingest or the commit fails, the whole group is rolled back and every feed
+//! written once per group. A group waits a few milliseconds for more polls (see
+//! [`GATHER_FOR`]) and is then read in a few statements for all its feeds, not a few per
+//! feed. If any feed's ingest or the commit fails, the whole group is rolled back and every feed
 //! of it is tried again alone, so a failing feed fails alone and the others commit. (A
 //! savepoint per feed did the same at two more statements a feed, on every group, to save
 //! work only in the rare group that fails.)
@@ -20,10 +20,10 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use tokio::sync::{mpsc, oneshot};
 use tracing::debug;
 
-use super::deferred::{Deferred, FeedRow, ItemRow, padded_with_last};
+use super::deferred::{Deferred, FeedRow, ItemRow, padded, padded_with_last};
 use super::stories::{self, StoryCache};
 use super::{FeedUpdate, IngestReport, Result, StoreError, ms};
-use crate::config::StorySettings;
+use crate::config::{JoinBy, StorySettings};
 use crate::domain::{FeedName, Item, Route, Signal};
 use crate::stories::{Terms, normalize_link, text_hash};
 
@@ -33,6 +33,15 @@ type Tx<'a> = Transaction<'a, Sqlite>;
 /// items: a group must stay short enough that the delivery workers' writes are not held up.
 const MAX_GROUP_FEEDS: usize = 64;
 const MAX_GROUP_ITEMS: usize = 10_000;
+/// While a group has fewer than [`GATHER_FEEDS`] feeds, the writer waits up to
+/// [`GATHER_FOR`] after the first for more. In a burst (a cold start) groups grow from one or
+/// two feeds to about a dozen, and since a group is read in a few statements for all its
+/// feeds, the statements and commits per feed shrink with them (a cold start of a thousand
+/// feeds: about 5,400 statements before, 730 now); a lone poll's alert waits 5 ms. Longer
+/// waits (20 ms, 64 feeds) made the cold start slower: the polls waiting on the writer hold
+/// their fetch slots.
+const GATHER_FEEDS: usize = 16;
+const GATHER_FOR: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// An item with its signals and what identifies it beyond its key: computed by the caller,
 /// off the writer (it is CPU work, and the writer is the one thing that cannot be parallel).
@@ -139,16 +148,20 @@ pub(super) fn spawn_writer(pool: SqlitePool) -> std::io::Result<mpsc::Sender<Job
 async fn writer(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
     let mut cache = StoryCache::default();
     while let Some(first) = rx.recv().await {
+        let until = tokio::time::Instant::now() + GATHER_FOR;
         let mut items = first.items.len();
         let mut group = vec![first];
         while group.len() < MAX_GROUP_FEEDS && items < MAX_GROUP_ITEMS {
-            match rx.try_recv() {
-                Ok(job) => {
-                    items += job.items.len();
-                    group.push(job);
-                }
-                Err(_) => break,
-            }
+            let job = match rx.try_recv() {
+                Ok(job) => job,
+                Err(_) if group.len() >= GATHER_FEEDS => break,
+                Err(_) => match tokio::time::timeout_at(until, rx.recv()).await {
+                    Ok(Some(job)) => job,
+                    _ => break,
+                },
+            };
+            items += job.items.len();
+            group.push(job);
         }
         record_group(&pool, &mut cache, group).await;
     }
@@ -197,8 +210,27 @@ async fn record(
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut deferred = Deferred::default();
         let mut reports = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            reports.push(ingest_one(&mut tx, cache, &mut deferred, job, lookup).await?);
+        for run in distinct_runs(jobs) {
+            // An item's row is read only by a later ingest of its feed: a run after the
+            // first (the same feed again, which polls never do) reads the rows before it.
+            deferred.flush(&mut tx).await?;
+            let added = seen(&mut tx, run, lookup).await?;
+            let fresh: Vec<Vec<(&Prepared, bool)>> = run
+                .iter()
+                .zip(&added)
+                .map(|(job, added)| fresh_items(&job.items, added))
+                .collect();
+            let earlier = earlier_reports(&mut tx, run, &fresh).await?;
+            // The stories their signals may join, read before anything is held back (a read
+            // of the store in the middle would flush what is held).
+            for join in [JoinBy::Signal, JoinBy::Topic] {
+                let wanted = recent_wanted(run, &fresh, join);
+                stories::read_recent(&mut tx, cache, &mut deferred, join, wanted).await?;
+            }
+            for ((job, fresh), by_link) in run.iter().zip(fresh).zip(earlier) {
+                let report = ingest_one(&mut tx, cache, &mut deferred, job, fresh, by_link);
+                reports.push(report.await?);
+            }
         }
         deferred.flush(&mut tx).await?;
         tx.commit().await?;
@@ -210,26 +242,116 @@ async fn record(
     result
 }
 
+/// The lists of recent stories (see [`stories::read_recent`]) that the fresh signal items of
+/// a run's jobs joining by `join` may be placed in.
+fn recent_wanted(
+    run: &[Job],
+    fresh: &[Vec<(&Prepared, bool)>],
+    join: JoinBy,
+) -> Vec<(&'static str, i64)> {
+    let mut wanted = Vec::new();
+    for (job, fresh) in run.iter().zip(fresh) {
+        if job.settings.join != join {
+            continue;
+        }
+        let oldest = stories::shifted(job.now, job.settings.max_item_age, false);
+        let since = ms(stories::shifted(job.now, job.settings.window, false));
+        for (p, _) in fresh {
+            if p.item.published.is_some_and(|t| t < oldest) {
+                continue;
+            }
+            for s in &p.signals {
+                wanted.push((stories::recent_key(join, s.kind), since));
+            }
+        }
+    }
+    wanted
+}
+
+/// `jobs` cut, in order, into runs in which no feed comes twice.
+fn distinct_runs(jobs: &[Job]) -> Vec<&[Job]> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    let mut feeds: HashSet<&str> = HashSet::new();
+    for (i, job) in jobs.iter().enumerate() {
+        if !feeds.insert(job.feed.as_str()) {
+            runs.push(&jobs[start..i]);
+            start = i;
+            feeds.clear();
+            feeds.insert(job.feed.as_str());
+        }
+    }
+    if start < jobs.len() {
+        runs.push(&jobs[start..]);
+    }
+    runs
+}
+
 /// At most this many fingerprints a statement.
 const FP_CHUNK: usize = 512;
 
-/// Adds fingerprints to the seen set (one already there stays as it is) and returns those
-/// that were not there.
+/// A fetch's rows of the seen set: every item's key, and the text of each signal item.
+fn fingerprints(job: &Job) -> Vec<(Fingerprint, FpKind, i64)> {
+    let at = ms(job.now);
+    job.items
+        .iter()
+        .flat_map(|p| {
+            [
+                Some((p.key_fp, FpKind::Key, at)),
+                p.signalled.as_ref().map(|s| (s.text_fp, FpKind::Text, at)),
+            ]
+        })
+        .flatten()
+        .collect()
+}
+
+/// Adds the fingerprints of a run's items to the seen set and returns, for each job, those
+/// that were not there: a lookup and an insert for the whole run, not for each feed.
 ///
-/// The lookup returns the fingerprints already there, a row each: none on a feed's first
-/// poll, and on later ones rows only for a feed whose body changed, whose new items are
-/// what matter. (One row with a column per fingerprint, which this replaced, made SQLite run
-/// a subquery per fingerprint on every poll to save row hand-offs that a first poll does not
-/// have.)
-pub(super) async fn insert_fingerprints(
-    tx: &mut Tx<'_>,
-    fps: &[(Fingerprint, FpKind, i64)],
-) -> Result<HashSet<Fingerprint>> {
-    let mut known: HashSet<Fingerprint> = HashSet::new();
+/// A feed's first ingest (with [`Lookup::Trusting`]) is not looked up: its fingerprints are
+/// taken to be new, and if the insert adds fewer rows than that, one was not, and the
+/// transaction fails with [`StoreError::NotFirst`] (the caller records each feed again with
+/// [`Lookup::Always`]). A thousand feeds' first polls save a thousand lookups.
+async fn seen(tx: &mut Tx<'_>, run: &[Job], lookup: Lookup) -> Result<Vec<HashSet<Fingerprint>>> {
+    let trusted = |job: &Job| job.update.first && lookup == Lookup::Trusting;
+    let fps: Vec<Vec<(Fingerprint, FpKind, i64)>> = run.iter().map(fingerprints).collect();
+    let looked_up: Vec<&Fingerprint> = run
+        .iter()
+        .zip(&fps)
+        .filter(|(job, _)| !trusted(job))
+        .flat_map(|(_, fps)| fps.iter().map(|(fp, ..)| fp))
+        .collect();
+    let known = known_fingerprints(tx, &looked_up).await?;
+    let mut added = Vec::with_capacity(run.len());
+    let mut rows = Vec::new();
+    for fps in &fps {
+        let mut new = HashSet::new();
+        for row in fps {
+            if !known.contains(&row.0) && new.insert(row.0) {
+                rows.push(row);
+            }
+        }
+        added.push(new);
+    }
+    let inserted = insert_rows(tx, &rows).await?;
+    if inserted != rows.len() as u64 && run.iter().any(trusted) {
+        return Err(StoreError::NotFirst);
+    }
+    Ok(added)
+}
+
+/// Those of `fps` already in the seen set.
+///
+/// A row each for the fingerprints already there: none on a feed's first poll, and on later
+/// ones rows only for a feed whose body changed, whose new items are what matter. (One row
+/// with a column per fingerprint, which this replaced, made SQLite run a subquery per
+/// fingerprint on every poll to save row hand-offs that a first poll does not have.)
+async fn known_fingerprints(tx: &mut Tx<'_>, fps: &[&Fingerprint]) -> Result<HashSet<Fingerprint>> {
+    let mut known = HashSet::new();
     for chunk in fps.chunks(FP_CHUNK) {
         let mut q = QueryBuilder::<Sqlite>::new("SELECT fp FROM seen WHERE fp IN (");
         let mut list = q.separated(", ");
-        for (fp, ..) in padded_with_last(chunk) {
+        for fp in padded_with_last(chunk) {
             list.push_bind(&fp[..]);
         }
         q.push(")");
@@ -240,16 +362,15 @@ pub(super) async fn insert_fingerprints(
             }
         }
     }
-    let new: Vec<&(Fingerprint, FpKind, i64)> =
-        fps.iter().filter(|(fp, ..)| !known.contains(fp)).collect();
-    let added = new.iter().map(|(fp, ..)| *fp).collect();
-    insert_rows(tx, new).await?;
-    Ok(added)
+    Ok(known)
 }
 
 /// Inserts rows of the seen set (a fingerprint there already stays as it is); returns how
 /// many were inserted.
-async fn insert_rows(tx: &mut Tx<'_>, rows: Vec<&(Fingerprint, FpKind, i64)>) -> Result<u64> {
+pub(super) async fn insert_rows(
+    tx: &mut Tx<'_>,
+    rows: &[&(Fingerprint, FpKind, i64)],
+) -> Result<u64> {
     let mut inserted = 0;
     for chunk in rows.chunks(FP_CHUNK) {
         let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO seen (fp, kind, seen_at) ");
@@ -262,19 +383,78 @@ async fn insert_rows(tx: &mut Tx<'_>, rows: Vec<&(Fingerprint, FpKind, i64)>) ->
     Ok(inserted)
 }
 
-/// Adds fingerprints taken to be new to the seen set and returns them; fails with
-/// [`StoreError::NotFirst`] if any was there already (the caller records the feed again with
-/// [`insert_fingerprints`]).
-async fn insert_new_fingerprints(
-    tx: &mut Tx<'_>,
-    fps: &[(Fingerprint, FpKind, i64)],
-) -> Result<HashSet<Fingerprint>> {
-    let distinct: HashSet<Fingerprint> = fps.iter().map(|(fp, ..)| *fp).collect();
-    let added = insert_rows(tx, fps.iter().collect()).await?;
-    if added != distinct.len() as u64 {
-        return Err(StoreError::NotFirst);
+/// The items of a fetch that brought a fingerprint `added` to the seen set, each with
+/// whether its text is new too.
+///
+/// In document order, the first item to bring a fingerprint claims it: a later item of the
+/// same document with the same key is the same item, with the same text a repeat.
+fn fresh_items<'a>(
+    items: &'a [Prepared],
+    added: &HashSet<Fingerprint>,
+) -> Vec<(&'a Prepared, bool)> {
+    let mut claimed: HashSet<Fingerprint> = HashSet::new();
+    let mut claim = |fp: Fingerprint| added.contains(&fp) && claimed.insert(fp);
+    let mut fresh = Vec::new();
+    for p in items {
+        let key = claim(p.key_fp);
+        let new_text = p.signalled.as_ref().is_none_or(|s| claim(s.text_fp));
+        if key {
+            fresh.push((p, new_text));
+        }
     }
-    Ok(distinct)
+    fresh
+}
+
+/// Earlier reports at a link.
+type ByLink = HashMap<String, Vec<Option<Terms>>>;
+
+/// For each job of a run, the earlier reports of its feed at the links of its fresh signal
+/// items, with their words: a new signal item at a link seen before repeats it only when
+/// the texts are alike (only items with a signal have rows). A statement for the whole run.
+async fn earlier_reports(
+    tx: &mut Tx<'_>,
+    run: &[Job],
+    fresh: &[Vec<(&Prepared, bool)>],
+) -> Result<Vec<ByLink>> {
+    let mut wanted: HashSet<(&str, &str)> = HashSet::new();
+    for (job, fresh) in run.iter().zip(fresh) {
+        for (p, _) in fresh {
+            if let Some(link) = p.signalled.as_ref().and_then(|s| s.link.as_deref()) {
+                wanted.insert((job.feed.as_str(), link));
+            }
+        }
+    }
+    let wanted: Vec<(&str, &str)> = wanted.into_iter().collect();
+    let of_feed: HashMap<&str, usize> = run
+        .iter()
+        .enumerate()
+        .map(|(i, job)| (job.feed.as_str(), i))
+        .collect();
+    let mut by_job: Vec<ByLink> = run.iter().map(|_| ByLink::new()).collect();
+    for chunk in wanted.chunks(256) {
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT i.feed, i.link_norm, i.terms FROM (");
+        q.push_values(padded(chunk), |mut b, row| match row {
+            Some((feed, link)) => {
+                b.push_bind(*feed).push_bind(*link);
+            }
+            None => {
+                b.push("NULL").push("NULL");
+            }
+        });
+        q.push(") AS v JOIN items i ON i.feed = v.column1 AND i.link_norm = v.column2");
+        for row in q.build().fetch_all(&mut **tx).await? {
+            let feed: &str = row.try_get("feed")?;
+            let Some(&i) = of_feed.get(feed) else {
+                continue;
+            };
+            let link: String = row.try_get("link_norm")?;
+            let terms = row
+                .try_get::<Option<String>, _>("terms")?
+                .map(|t| Terms::from_stored(&t));
+            by_job[i].entry(link).or_default().push(terms);
+        }
+    }
+    Ok(by_job)
 }
 
 /// A new item of an ingest, and whether it repeats an earlier item (same text, or same
@@ -284,20 +464,23 @@ struct NewRow<'a> {
     repeat: bool,
 }
 
-/// Records one feed's fetch inside `tx`: see [`super::Store::ingest`].
+/// Records one feed's fetch inside `tx`: see [`super::Store::ingest`]. `fresh` are its items
+/// new to the seen set ([`fresh_items`]), `by_link` the earlier reports at their links
+/// ([`earlier_reports`]).
 async fn ingest_one(
     tx: &mut Tx<'_>,
     cache: &mut StoryCache,
     deferred: &mut Deferred,
     job: &Job,
-    lookup: Lookup,
+    fresh: Vec<(&Prepared, bool)>,
+    mut by_link: ByLink,
 ) -> Result<IngestReport> {
     let Job {
         feed,
         update,
         items,
-        routes,
         settings,
+        routes,
         now,
         ..
     } = job;
@@ -307,64 +490,7 @@ async fn ingest_one(
         ..IngestReport::default()
     };
     let oldest = stories::shifted(now, settings.max_item_age, false);
-    // A few statements per feed, not per item. The items' fingerprints (every key, the
-    // texts of signal items) go into the seen set, which says which were not there before;
-    // then the earlier reports of this feed at the links of new signal items; then rows.
     let at = ms(now);
-    let fps: Vec<(Fingerprint, FpKind, i64)> = items
-        .iter()
-        .flat_map(|p| {
-            [
-                Some((p.key_fp, FpKind::Key, at)),
-                p.signalled.as_ref().map(|s| (s.text_fp, FpKind::Text, at)),
-            ]
-        })
-        .flatten()
-        .collect();
-    let added = if update.first && lookup == Lookup::Trusting {
-        insert_new_fingerprints(tx, &fps).await?
-    } else {
-        insert_fingerprints(tx, &fps).await?
-    };
-    // In document order, the first item to bring a fingerprint claims it: a later item of
-    // the same document with the same key is the same item, with the same text a repeat.
-    let mut claimed: HashSet<Fingerprint> = HashSet::new();
-    let mut claim = |fp: Fingerprint| added.contains(&fp) && claimed.insert(fp);
-    let mut fresh: Vec<(&Prepared, bool)> = Vec::new();
-    for p in items {
-        let key = claim(p.key_fp);
-        let new_text = p.signalled.as_ref().is_none_or(|s| claim(s.text_fp));
-        if key {
-            fresh.push((p, new_text));
-        }
-    }
-    // A new signal item at a link seen before repeats it only when the texts are alike, so
-    // those earlier reports are read with their words (only items with a signal have rows).
-    if deferred.has_items_of(feed.as_str()) {
-        // The same feed twice in one transaction (never, from polls): its first rows are read.
-        deferred.flush(tx).await?;
-    }
-    let mut by_link: HashMap<String, Vec<Option<Terms>>> = HashMap::new();
-    let linked: Vec<&str> = fresh
-        .iter()
-        .filter_map(|(f, _)| f.signalled.as_ref()?.link.as_deref())
-        .collect();
-    for chunk in linked.chunks(256) {
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT link_norm, terms FROM items WHERE feed = ");
-        q.push_bind(feed.as_str()).push(" AND link_norm IN (");
-        let mut list = q.separated(", ");
-        for l in padded_with_last(chunk) {
-            list.push_bind(*l);
-        }
-        q.push(")");
-        for row in q.build().fetch_all(&mut **tx).await? {
-            let link: String = row.try_get("link_norm")?;
-            let terms = row
-                .try_get::<Option<String>, _>("terms")?
-                .map(|t| Terms::from_stored(&t));
-            by_link.entry(link).or_default().push(terms);
-        }
-    }
     // Repeats of earlier signal items, or of items earlier in this document; then the rows.
     let mut rows: Vec<NewRow<'_>> = Vec::with_capacity(fresh.len());
     for (f, new_text) in fresh {

@@ -721,7 +721,7 @@ async fn backfill_seen(pool: &SqlitePool) -> Result<()> {
                 fps.push((fingerprint(FpKind::Text, feed, h), FpKind::Text, at));
             }
         }
-        ingest::insert_fingerprints(&mut tx, &fps).await?;
+        ingest::insert_rows(&mut tx, &fps.iter().collect::<Vec<_>>()).await?;
     }
     sqlx::query("DELETE FROM seen_backfill")
         .execute(&mut *tx)

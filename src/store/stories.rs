@@ -130,20 +130,9 @@ pub(super) async fn place(
     now: DateTime<Utc>,
 ) -> Result<Placement> {
     let since = ms(shifted(now, settings.window, false));
-    let (sql, by) = match settings.join {
-        JoinBy::Signal => (
-            "SELECT id, items, last_seen_at FROM stories WHERE signal = $1 AND last_seen_at >= $2",
-            signal.kind.as_str(),
-        ),
-        JoinBy::Topic => (
-            "SELECT id, items, last_seen_at FROM stories WHERE topic = $1 AND last_seen_at >= $2",
-            signal.kind.topic().as_str(),
-        ),
-    };
+    let by = recent_key(settings.join, signal.kind);
     if !cache.knows_recent(by, since) {
-        // The store is read: it must first hold everything the cache knows.
-        deferred.flush(tx).await?;
-        read_recent(tx, cache, sql, by, since).await?;
+        read_recent(tx, cache, deferred, settings.join, [(by, since)]).await?;
     }
     let ids = &cache.recent[by].1;
     let candidates = ids
@@ -181,21 +170,49 @@ pub(super) async fn place(
     Ok(placed)
 }
 
-/// Reads the stories seen since `since` (by `sql`, for `by`) into the cache: counts, and the
-/// members of those the cache does not know at their count.
-async fn read_recent(
+/// The list of recent stories a signal of `kind` may join: its signal's or its topic's.
+pub(super) fn recent_key(join: JoinBy, kind: SignalKind) -> &'static str {
+    match join {
+        JoinBy::Signal => kind.as_str(),
+        JoinBy::Topic => kind.topic().as_str(),
+    }
+}
+
+/// Reads into the cache the lists of recent stories `wanted` (by [`recent_key`], the earliest
+/// `last_seen_at` wanted) that this transaction has not read yet, in one statement: counts,
+/// and the members of those stories the cache does not know at their count.
+///
+/// The ingest reads every list its fresh signal items may need before it holds anything
+/// back; otherwise the held-back writes are flushed first, as the store is read.
+pub(super) async fn read_recent(
     tx: &mut Tx<'_>,
     cache: &mut StoryCache,
-    sql: &'static str,
-    by: &'static str,
-    since: i64,
+    deferred: &mut Deferred,
+    join: JoinBy,
+    wanted: impl IntoIterator<Item = (&'static str, i64)>,
 ) -> Result<()> {
-    let recent: Vec<(String, i64, i64)> = sqlx::query_as(sql)
-        .bind(by)
-        .bind(since)
-        .fetch_all(&mut **tx)
-        .await?;
-    for (story, items, last_seen_at) in &recent {
+    let mut lists: HashMap<&'static str, i64> = HashMap::new();
+    for (by, since) in wanted {
+        let s = lists.entry(by).or_insert(since);
+        *s = (*s).min(since);
+    }
+    lists.retain(|by, since| !cache.knows_recent(by, *since));
+    let Some(&since) = lists.values().min() else {
+        return Ok(());
+    };
+    deferred.flush(tx).await?;
+    let keys: Vec<&'static str> = lists.keys().copied().collect();
+    let mut q = sqlx::QueryBuilder::<Sqlite>::new(match join {
+        JoinBy::Signal => "SELECT id, items, last_seen_at, signal FROM stories WHERE signal IN (",
+        JoinBy::Topic => "SELECT id, items, last_seen_at, topic FROM stories WHERE topic IN (",
+    });
+    let mut list = q.separated(", ");
+    for by in super::deferred::padded_with_last(&keys) {
+        list.push_bind(*by);
+    }
+    q.push(") AND last_seen_at >= ").push_bind(since);
+    let recent: Vec<(String, i64, i64, String)> = q.build_query_as().fetch_all(&mut **tx).await?;
+    for (story, items, last_seen_at, _) in &recent {
         if let Some(c) = cache.stories.get_mut(story).filter(|c| c.items == *items) {
             c.last_seen_at = *last_seen_at;
             continue;
@@ -226,8 +243,14 @@ async fn read_recent(
             },
         );
     }
-    let ids = recent.into_iter().map(|(id, ..)| id).collect();
-    cache.recent.insert(by, (since, ids));
+    for (by, since) in lists {
+        let ids = recent
+            .iter()
+            .filter(|(_, _, seen, key)| key == by && *seen >= since)
+            .map(|(id, ..)| id.clone())
+            .collect();
+        cache.recent.insert(by, (since, ids));
+    }
     Ok(())
 }
 
@@ -940,6 +963,91 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(rows, 20);
+    }
+
+    #[tokio::test]
+    async fn a_report_at_a_known_link_repeats_only_its_own_feeds_when_feeds_share_a_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let settings = StorySettings::default();
+        let link = "https://example.org/oman-truce";
+        let send = |feed: FeedName, guid: &'static str, text: &'static str| {
+            let (store, settings) = (store.clone(), &settings);
+            async move {
+                let mut it = item(&feed, guid, text);
+                it.link = Some(link.to_owned());
+                let items = vec![(it, vec![signal(SignalKind::RussiaRejects)])];
+                let update = FeedUpdate::default();
+                ingest(&store, &feed, &update, &items, &[], settings, Utc::now())
+                    .await
+                    .unwrap()
+            }
+        };
+        let first = "Kremlin rejects truce brokered by Oman after Muscat meeting with envoys";
+        let edit = "Kremlin rejects truce brokered by Oman after Muscat meeting with envoys, ministry says";
+        let f = |name: &str| FeedName::parse(name).unwrap();
+        let r = send(f("a"), "g0", first).await;
+        assert_eq!((r.new_items, r.alerts), (1, 1));
+        // Then, at once (so that they share transactions), the edit from `a` under a fresh
+        // GUID, and the same words at the same link from twelve other feeds.
+        let mut reports = futures_util::future::join_all(
+            (0..12)
+                .map(|i| send(f(&format!("b{i}")), "g1", edit))
+                .chain(std::iter::once(send(f("a"), "g1", edit))),
+        )
+        .await;
+        // `a` has reported it before; the other feeds have not, and corroborate it.
+        let a = reports.pop().unwrap();
+        assert_eq!((a.new_items, a.repeats), (0, 1));
+        for r in &reports {
+            assert_eq!((r.new_items, r.repeats, r.joined), (1, 0, 1));
+        }
+        let board = store.statuses().await.unwrap();
+        assert_eq!(board[0].story.as_ref().unwrap().sources, 13);
+    }
+
+    #[tokio::test]
+    async fn signals_join_their_own_stories_or_their_topics_when_recorded_in_one_commit() {
+        let text = "Kremlin answers the Oman truce plan brokered in Muscat";
+        for (join, alerts) in [(JoinBy::Signal, 2), (JoinBy::Topic, 1)] {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(dir.path()).await.unwrap();
+            let settings = StorySettings {
+                join,
+                ..StorySettings::default()
+            };
+            // The same words from twenty feeds, half read as a rejection and half as a
+            // conditional acceptance (both of Russia's stance): two alone, then eighteen at
+            // once, whose transactions read both kinds of stories together.
+            let send = |i: usize| {
+                let (store, settings) = (store.clone(), &settings);
+                async move {
+                    let feed = FeedName::parse(&format!("f{i}")).unwrap();
+                    let kind = [SignalKind::RussiaRejects, SignalKind::RussiaConditional][i % 2];
+                    let items = vec![(item(&feed, "x", text), vec![signal(kind)])];
+                    let update = FeedUpdate::default();
+                    ingest(&store, &feed, &update, &items, &[], settings, Utc::now())
+                        .await
+                        .unwrap()
+                }
+            };
+            let mut reports = vec![send(0).await, send(1).await];
+            reports.extend(futures_util::future::join_all((2..20).map(send)).await);
+            let opened: usize = reports.iter().map(|r| r.alerts).sum();
+            let joined: usize = reports.iter().map(|r| r.joined).sum();
+            assert_eq!((opened, joined), (alerts, 20 - alerts), "{join:?}");
+            let since = Utc::now() - chrono::Duration::hours(1);
+            let mut items: Vec<u32> = store
+                .recent_stories(since)
+                .await
+                .unwrap()
+                .iter()
+                .map(|s| s.items)
+                .collect();
+            items.sort();
+            let expected = if alerts == 2 { vec![10, 10] } else { vec![20] };
+            assert_eq!(items, expected, "{join:?}");
+        }
     }
 
     #[tokio::test]
