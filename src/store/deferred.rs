@@ -207,24 +207,35 @@ async fn execute_rows<T>(
 ) -> Result<()> {
     for chunk in rows.chunks(ROWS) {
         let mut q = QueryBuilder::<Sqlite>::new(head);
-        q.push_values(padded(chunk), |mut b, row| match row {
-            Some(row) => bind(b, row),
-            None => {
-                for _ in 0..columns {
-                    b.push("NULL");
-                }
-            }
-        });
+        push_padded_values(&mut q, chunk, columns, &bind);
         q.push(tail);
         q.build().execute(&mut **tx).await?;
     }
     Ok(())
 }
 
+/// Pushes `VALUES` of `rows` (`columns` each, written by `bind`), padded by [`padded`] with
+/// rows of NULLs, which the statement must skip (or cannot match).
+pub(super) fn push_padded_values<T>(
+    q: &mut QueryBuilder<Sqlite>,
+    rows: &[T],
+    columns: usize,
+    bind: impl Fn(Separated<'_, Sqlite, &'static str>, &T),
+) {
+    q.push_values(padded(rows), |mut b, row| match row {
+        Some(row) => bind(b, row),
+        None => {
+            for _ in 0..columns {
+                b.push("NULL");
+            }
+        }
+    });
+}
+
 /// `rows`, then `None`s up to the next power of two (at least 4): a few statement shapes
 /// serve every group, each prepared once (a statement prepared anew each time cost more
 /// than it saved). A `None` is written as a row of NULLs, which the statements skip.
-pub(super) fn padded<T>(rows: &[T]) -> impl Iterator<Item = Option<&T>> {
+fn padded<T>(rows: &[T]) -> impl Iterator<Item = Option<&T>> {
     let n = rows.len().next_power_of_two().max(4);
     rows.iter()
         .map(Some)

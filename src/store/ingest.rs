@@ -5,8 +5,8 @@
 //! rewriting the same index pages into the WAL a thousand times; grouped, each page is
 //! written once per group. A group waits a few milliseconds for more polls (see
 //! [`GATHER_FOR`]) and is then read in a few statements for all its feeds, not a few per
-//! feed. If any feed's ingest or the commit fails, the whole group is rolled back and every feed
-//! of it is tried again alone, so a failing feed fails alone and the others commit. (A
+//! feed. If any feed's ingest or the commit fails, the whole group is rolled back and every
+//! feed of it is tried again alone, so a failing feed fails alone and the others commit. (A
 //! savepoint per feed did the same at two more statements a feed, on every group, to save
 //! work only in the rare group that fails.)
 
@@ -20,7 +20,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use tokio::sync::{mpsc, oneshot};
 use tracing::debug;
 
-use super::deferred::{Deferred, FeedRow, ItemRow, padded, padded_with_last};
+use super::deferred::{Deferred, FeedRow, ItemRow, padded_with_last, push_padded_values};
 use super::stories::{self, StoryCache};
 use super::{FeedUpdate, IngestReport, Result, StoreError, ms};
 use crate::config::{JoinBy, StorySettings};
@@ -452,13 +452,8 @@ async fn earlier_reports(
     let mut by_job: Vec<ByLink> = run.iter().map(|_| ByLink::new()).collect();
     for chunk in wanted.chunks(256) {
         let mut q = QueryBuilder::<Sqlite>::new("SELECT i.feed, i.link_norm, i.terms FROM (");
-        q.push_values(padded(chunk), |mut b, row| match row {
-            Some((feed, link)) => {
-                b.push_bind(*feed).push_bind(*link);
-            }
-            None => {
-                b.push("NULL").push("NULL");
-            }
+        push_padded_values(&mut q, chunk, 2, |mut b, (feed, link)| {
+            b.push_bind(*feed).push_bind(*link);
         });
         q.push(") AS v JOIN items i ON i.feed = v.column1 AND i.link_norm = v.column2");
         for row in q.build().fetch_all(&mut **tx).await? {
