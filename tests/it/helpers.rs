@@ -83,6 +83,8 @@ struct Doc {
     content_type: &'static str,
     /// Sent as `Retry-After` with an error status.
     retry_after: Option<u32>,
+    /// Whether it carries ETag and Last-Modified (and so can be answered 304).
+    validators: bool,
 }
 
 #[derive(Default)]
@@ -142,6 +144,10 @@ async fn serve_feed(
                     .insert(header::RETRY_AFTER, secs.to_string().parse().unwrap());
             }
             (doc.status, response)
+        }
+        Some(doc) if !doc.validators => {
+            let headers = [(header::CONTENT_TYPE, doc.content_type)];
+            (200, (StatusCode::OK, headers, doc.body).into_response())
         }
         Some(doc) => {
             let etag = etag_of(&doc.body);
@@ -206,6 +212,22 @@ impl FeedServer {
                 status,
                 content_type,
                 retry_after: None,
+                validators: true,
+            },
+        );
+    }
+
+    /// Serves `body` as an RSS feed without ETag or Last-Modified: every poll gets a 200 and
+    /// the whole document, as from a server that ignores conditional GET.
+    pub fn set_without_validators(&self, name: &str, body: impl Into<Vec<u8>>) {
+        self.state.lock().unwrap().docs.insert(
+            name.to_owned(),
+            Doc {
+                body: body.into(),
+                status: 200,
+                content_type: "application/rss+xml; charset=utf-8",
+                retry_after: None,
+                validators: false,
             },
         );
     }
@@ -219,6 +241,7 @@ impl FeedServer {
                 status,
                 content_type: "text/plain",
                 retry_after: Some(secs),
+                validators: true,
             },
         );
     }

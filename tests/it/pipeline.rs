@@ -141,6 +141,29 @@ async fn second_poll_is_conditional_and_304_is_handled() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_unchanged_body_without_validators_is_neither_parsed_nor_recorded() {
+    let w = World::start().await;
+    w.feeds.set_without_validators("wire", rss(&[FILLER]));
+    let app = TestApp::new(&w.config(&["wire"]));
+    let first = app.run_once().await;
+    assert!(stdout(&first).contains("new_items=1"), "{}", stdout(&first));
+    let second = app.run_once().await;
+    let reqs = w.feeds.requests("wire");
+    assert_eq!(reqs.len(), 2);
+    assert!(reqs.iter().all(|r| r.status == 200), "{reqs:?}");
+    let log = stdout(&second);
+    assert!(log.contains("unchanged=1"), "{log}");
+    assert!(log.contains("fetched=0"), "{log}");
+    // A new body is read again.
+    w.feeds
+        .set_without_validators("wire", rss(&[FILLER, REJECT]));
+    let third = app.run_once().await;
+    let log = stdout(&third);
+    assert!(log.contains("unchanged=0"), "{log}");
+    assert!(log.contains("new_items=1"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_broken_feed_never_stops_a_good_one() {
     let w = World::start().await;
     w.feeds.set_raw("down", 500, "text/plain", "internal error");
