@@ -273,10 +273,9 @@ fn recent_wanted(
         if job.settings.join != join {
             continue;
         }
-        let oldest = stories::shifted(job.now, job.settings.max_item_age, false);
-        let since = ms(stories::shifted(job.now, job.settings.window, false));
+        let since = stories::join_since(job.now, &job.settings);
         for (p, _) in fresh {
-            if p.item.published.is_some_and(|t| t < oldest) {
+            if p.signals.is_empty() || stories::is_stale(p.item.published, job.now, &job.settings) {
                 continue;
             }
             for s in &p.signals {
@@ -503,7 +502,6 @@ async fn ingest_one(
         items: items.len(),
         ..IngestReport::default()
     };
-    let oldest = stories::shifted(now, settings.max_item_age, false);
     let at = ms(now);
     // Repeats of earlier signal items, or of items earlier in this document; then the rows.
     let mut rows: Vec<NewRow<'_>> = Vec::with_capacity(fresh.len());
@@ -569,7 +567,7 @@ async fn ingest_one(
         for s in &f.signals {
             report.signals[s.kind.index()] += 1;
         }
-        if f.item.published.is_some_and(|p| p < oldest) {
+        if stories::is_stale(f.item.published, now, settings) {
             report.stale += 1;
             continue;
         }

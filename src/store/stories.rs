@@ -129,7 +129,7 @@ pub(super) async fn place(
     settings: &StorySettings,
     now: DateTime<Utc>,
 ) -> Result<Placement> {
-    let since = ms(shifted(now, settings.window, false));
+    let since = join_since(now, settings);
     let by = recent_key(settings.join, signal.kind);
     if !cache.knows_recent(by, since) {
         read_recent(tx, cache, deferred, settings.join, [(by, since)]).await?;
@@ -298,6 +298,21 @@ fn member(story: &str, item: &Item, terms: &Terms, similarity: f32, at: i64) -> 
         similarity: f64::from(similarity),
         joined_at: at,
     }
+}
+
+/// The earliest `last_seen_at` of a story that a signal seen at `now` may join.
+pub(super) fn join_since(now: DateTime<Utc>, settings: &StorySettings) -> i64 {
+    ms(shifted(now, settings.window, false))
+}
+
+/// Whether an item published at `published` and first seen at `now` is too old to alert
+/// (recorded, never placed in a story).
+pub(super) fn is_stale(
+    published: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    settings: &StorySettings,
+) -> bool {
+    published.is_some_and(|p| p < shifted(now, settings.max_item_age, false))
 }
 
 /// `now` moved by `d` (saturating), forwards or back.
