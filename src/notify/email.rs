@@ -1,14 +1,23 @@
 //! Email through SMTP (lettre): multipart plain text + HTML, the HTML built from escaped plain
-//! text only. One pooled transport, so a burst of alerts reuses connections; every send is
-//! bounded in time as a whole (lettre's own timeout covers only single commands).
+//! text only. A few connections stay open between sends, so a burst of alerts reuses them;
+//! every send is bounded in time as a whole (lettre's own timeout covers only single
+//! commands).
+//!
+//! Connections are kept here rather than in lettre's pool: a send owns its connection until
+//! it finishes, and only a send that finished cleanly puts it back. lettre's pool takes a
+//! connection back whenever its handle is dropped, so a send cut short by `smtp.timeout` (or
+//! by shutdown) left a connection whose late answer to the last message was then read as the
+//! answer to the next message's first command: a rejected message counted as delivered.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox as LettreMailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{Message, address::Envelope};
 use secrecy::ExposeSecret;
 
 use super::{Notifier, SendError, headline, one_line, safe_link, signal_line, story_lines};
@@ -16,7 +25,7 @@ use crate::config::{SmtpSecurity, SmtpSettings};
 use crate::domain::{Delivery, Field, Mailbox};
 
 pub struct EmailNotifier {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    connections: Connections,
     from: LettreMailbox,
     /// Domain for Message-IDs.
     domain: String,
@@ -38,29 +47,119 @@ fn to_lettre(m: &Mailbox) -> anyhow::Result<LettreMailbox> {
     ))
 }
 
-impl EmailNotifier {
-    /// `connections`: the pool's size, the email lane's concurrency.
-    pub fn new(s: &SmtpSettings, connections: usize) -> anyhow::Result<EmailNotifier> {
-        let builder = match s.security {
-            SmtpSecurity::StartTls => {
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)?
-            }
-            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)?,
-            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
+/// An idle connection is not kept longer than this (servers close idle clients after a minute
+/// or more; a stale one would cost a failed NOOP).
+const IDLE_FOR: Duration = Duration::from_secs(60);
+
+/// How a connection is secured.
+enum Security {
+    None,
+    /// TLS from the first byte.
+    Wrapper(TlsParameters),
+    /// STARTTLS, refused if the server does not offer it.
+    StartTls(TlsParameters),
+}
+
+/// The SMTP server and the connections open to it that no send holds.
+struct Connections {
+    host: String,
+    port: u16,
+    security: Security,
+    hello: ClientId,
+    credentials: Option<Credentials>,
+    /// Bounds each command (lettre's own timeout); the whole send is bounded by the caller.
+    command_timeout: Duration,
+    idle: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
+    max_idle: usize,
+}
+
+impl Connections {
+    /// Sends one message on a connection of its own: an idle one that still answers NOOP, or a
+    /// new one. The connection goes back to the idle list only if this send finished and
+    /// the connection is sound; dropped with this future, it is closed.
+    async fn send(
+        &self,
+        envelope: &Envelope,
+        message: &[u8],
+    ) -> Result<(), lettre::transport::smtp::Error> {
+        let mut conn = match self.idle_connection().await {
+            Some(conn) => conn,
+            None => self.connect().await?,
         };
-        let mut builder = builder.port(s.port).timeout(Some(s.timeout)).pool_config(
-            PoolConfig::new()
-                .max_size(connections.max(1) as u32)
-                .idle_timeout(Duration::from_secs(60)),
-        );
-        if let (Some(user), Some(pass)) = (&s.username, &s.password) {
-            builder = builder.credentials(Credentials::new(
+        conn.send(envelope, message).await?;
+        if !conn.has_broken() {
+            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+            if idle.len() < self.max_idle {
+                idle.push((conn, Instant::now()));
+            }
+        }
+        Ok(())
+    }
+
+    /// An idle connection that answers NOOP; stale and silent ones are dropped.
+    async fn idle_connection(&self) -> Option<AsyncSmtpConnection> {
+        loop {
+            let (mut conn, since) = {
+                let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+                idle.retain(|(_, since)| since.elapsed() < IDLE_FOR);
+                idle.pop()?
+            };
+            if since.elapsed() < IDLE_FOR && conn.test_connected().await {
+                return Some(conn);
+            }
+        }
+    }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, lettre::transport::smtp::Error> {
+        let wrapper = match &self.security {
+            Security::Wrapper(tls) => Some(tls.clone()),
+            _ => None,
+        };
+        let mut conn = AsyncSmtpConnection::connect_tokio1(
+            (self.host.as_str(), self.port),
+            Some(self.command_timeout),
+            &self.hello,
+            wrapper,
+            None,
+        )
+        .await?;
+        if let Security::StartTls(tls) = &self.security {
+            conn.starttls(tls.clone(), &self.hello).await?;
+        }
+        if let Some(credentials) = &self.credentials {
+            conn.auth(DEFAULT_MECHANISMS, credentials).await?;
+        }
+        Ok(conn)
+    }
+}
+
+impl EmailNotifier {
+    /// `connections`: how many idle connections to keep, the email lane's concurrency.
+    pub fn new(s: &SmtpSettings, connections: usize) -> anyhow::Result<EmailNotifier> {
+        let tls = || TlsParameters::new(s.host.clone());
+        let security = match s.security {
+            SmtpSecurity::StartTls => Security::StartTls(tls()?),
+            SmtpSecurity::Tls => Security::Wrapper(tls()?),
+            SmtpSecurity::None => Security::None,
+        };
+        let credentials = match (&s.username, &s.password) {
+            (Some(user), Some(pass)) => Some(Credentials::new(
                 user.clone(),
                 pass.expose_secret().to_owned(),
-            ));
-        }
+            )),
+            _ => None,
+        };
         Ok(EmailNotifier {
-            transport: builder.build(),
+            connections: Connections {
+                host: s.host.clone(),
+                port: s.port,
+                security,
+                hello: ClientId::default(),
+                credentials,
+                command_timeout: s.timeout,
+                idle: Mutex::new(Vec::new()),
+                max_idle: connections.max(1),
+            },
             from: to_lettre(&s.from)?,
             domain: s.from.address.domain().to_owned(),
             timeout: s.timeout,
@@ -113,12 +212,15 @@ impl EmailNotifier {
 impl Notifier for EmailNotifier {
     async fn send(&self, d: &Delivery) -> Result<(), SendError> {
         let message = self.message(d)?;
-        match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
+        let bytes = message.formatted();
+        let send = self.connections.send(message.envelope(), &bytes);
+        match tokio::time::timeout(self.timeout, send).await {
+            // The send, and its connection with it, is dropped: never used again.
             Err(_) => Err(SendError::transient(format!(
                 "SMTP send did not finish within {:?} (smtp.timeout)",
                 self.timeout
             ))),
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => {
                 let text = crate::fetch::error_chain(&e);
                 if e.is_permanent() {

@@ -499,6 +499,10 @@ pub struct SmtpOptions {
     pub port: Option<u16>,
     pub reject_rcpt: Vec<String>,
     pub stall: bool,
+    /// Answer the first message's end of data only after this long.
+    pub slow_first_data: Option<Duration>,
+    /// Reject (554) every message after the first at the end of its data.
+    pub reject_later_data: bool,
 }
 
 /// What the SMTP server reported besides accepted mail.
@@ -508,6 +512,8 @@ struct SmtpEvents {
     ehlos: usize,
     /// Messages held (received, not answered).
     held: Vec<Mail>,
+    /// Messages answered 554 at the end of their data.
+    rejected: usize,
     acks: usize,
 }
 
@@ -541,6 +547,13 @@ impl SmtpServer {
         if opts.stall {
             cmd.arg("--stall");
         }
+        if let Some(d) = opts.slow_first_data {
+            cmd.arg("--slow-first-data")
+                .arg(d.as_secs_f64().to_string());
+        }
+        if opts.reject_later_data {
+            cmd.arg("--reject-later-data");
+        }
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -571,6 +584,7 @@ impl SmtpServer {
                 };
                 match v["event"].as_str() {
                     Some("ehlo") => event_sink.lock().unwrap().ehlos += 1,
+                    Some("rejected") => event_sink.lock().unwrap().rejected += 1,
                     Some("held") => event_sink.lock().unwrap().held.push(Mail {
                         mail_from: String::new(),
                         rcpt_tos: Vec::new(),
@@ -613,6 +627,11 @@ impl SmtpServer {
     /// Messages held so far (received, not answered).
     pub fn held(&self) -> Vec<Mail> {
         self.events.lock().unwrap().held.clone()
+    }
+
+    /// Messages the server rejected (554) at the end of their data.
+    pub fn rejected(&self) -> usize {
+        self.events.lock().unwrap().rejected
     }
 
     /// Connections greeted so far.

@@ -15,6 +15,10 @@ Options:
   --reject-rcpt TEXT   answer 550 to RCPT for addresses containing TEXT (repeatable)
   --tempfail-rcpt TEXT answer 451 to RCPT for addresses containing TEXT (repeatable)
   --stall              accept connections and never answer (a hung server)
+  --slow-first-data S  answer the first message's end of data only after S seconds (250)
+  --reject-later-data  answer 554 to the end of data of every message after the first
+  --auth USER:PASS     require AUTH (PLAIN or LOGIN, without TLS) with these credentials;
+                       each attempt is reported as {"event": "auth", "ok": bool}
 """
 import argparse
 import asyncio
@@ -35,10 +39,13 @@ def emit(obj):
 
 
 class Handler:
-    def __init__(self, reject, tempfail):
+    def __init__(self, reject, tempfail, slow_first=0.0, reject_later=False):
         self.reject = reject
         self.tempfail = tempfail
         self.holding = threading.Event()
+        self.slow_first = slow_first
+        self.reject_later = reject_later
+        self.messages = 0
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
@@ -57,6 +64,14 @@ class Handler:
         data = envelope.content
         if isinstance(data, bytes):
             data = data.decode("utf-8", errors="replace")
+        self.messages += 1
+        if self.messages == 1 and self.slow_first:
+            # A slow answer: the client may have given up meanwhile; whatever reads this
+            # socket next gets the 250.
+            await asyncio.sleep(self.slow_first)
+        elif self.messages > 1 and self.reject_later:
+            emit({"event": "rejected", "data": data})
+            return "554 5.7.1 Message rejected"
         if self.holding.is_set():
             emit({"event": "held", "data": data})
             while self.holding.is_set():
@@ -65,6 +80,18 @@ class Handler:
                 return "451 4.3.0 Client went away"
         emit({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos, "data": data})
         return "250 Message accepted for delivery"
+
+
+class Authenticator:
+    def __init__(self, user, password):
+        self.user = user.encode()
+        self.password = password.encode()
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult
+        ok = auth_data.login == self.user and auth_data.password == self.password
+        emit({"event": "auth", "ok": ok})
+        return AuthResult(success=ok)
 
 
 async def stall(port):
@@ -83,6 +110,9 @@ def main():
     ap.add_argument("--reject-rcpt", action="append", default=[])
     ap.add_argument("--tempfail-rcpt", action="append", default=[])
     ap.add_argument("--stall", action="store_true")
+    ap.add_argument("--slow-first-data", type=float, default=0.0)
+    ap.add_argument("--reject-later-data", action="store_true")
+    ap.add_argument("--auth")
     args = ap.parse_args()
     port = args.port or free_port()
     if args.stall:
@@ -92,8 +122,14 @@ def main():
         from aiosmtpd.controller import Controller
     except ImportError:
         sys.exit("aiosmtpd is not installed: run scripts/test, which installs it, or pip install aiosmtpd==1.4.6")
-    handler = Handler(args.reject_rcpt, args.tempfail_rcpt)
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    handler = Handler(args.reject_rcpt, args.tempfail_rcpt, args.slow_first_data,
+                      args.reject_later_data)
+    kwargs = {}
+    if args.auth:
+        user, _, password = args.auth.partition(":")
+        kwargs = dict(authenticator=Authenticator(user, password), auth_required=True,
+                      auth_require_tls=False)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     print(f"PORT {port}", flush=True)
     try:
