@@ -1,5 +1,5 @@
 //! The daemon: builds the shared pieces, spawns one polling loop per feed and one delivery
-//! loop, and owns shutdown.
+//! worker per lane (each under the [`Supervisor`]), and owns shutdown.
 //!
 //! Shutdown is one `CancellationToken`, passed in so tests can pull it. Every task is spawned
 //! through one `TaskTracker`; loops check the token only between steps, so a poll or a send
@@ -25,6 +25,7 @@ use crate::metrics::Metrics;
 use crate::notify::{LaneMode, Notifiers, deliver_once, routes, run_lane};
 use crate::poll::{FeedMemos, PollContext, PollOutcome, poll_feed_once};
 use crate::store::{StateLock, Store};
+use crate::supervise::Supervisor;
 
 /// How `run` behaves.
 #[derive(Debug, Clone, Copy, Default)]
@@ -132,6 +133,9 @@ async fn prepare(
         // Every feed's row in one read, rather than one read per feed's first poll.
         memos: Arc::new(FeedMemos::new(store.feed_states().await?)),
     };
+    for w in &settings.warnings {
+        warn!(key = %w.key, "config: {}", w.message);
+    }
     let channels: Vec<String> = ctx
         .routes
         .iter()
@@ -173,7 +177,14 @@ async fn run_once(
         .collect()
         .await;
     for outcome in outcomes {
-        summary.add(&outcome.context("a poll stopped unexpectedly")??);
+        match outcome {
+            Ok(outcome) => summary.add(&outcome?),
+            // A poll that panicked is that feed's failure; the others' work goes on.
+            Err(e) => {
+                error!(error = %e, "a poll stopped unexpectedly; counted as failed");
+                summary.failed += 1;
+            }
+        }
     }
     summary.unconfirmed = ctx
         .store
@@ -230,34 +241,48 @@ async fn run_daemon(
     };
     let (mut ctx, mut notifiers) = prepare(&settings, &store, &metrics).await?;
     let services = TaskTracker::new();
+    let supervisor = Supervisor::new();
     let health = crate::http::HealthState {
         store: store.clone(),
         metrics: metrics.clone(),
+        tasks: supervisor.clone(),
         started,
         stalled_after: stalled_after(&settings),
         failing_after: settings.http.failing_after,
+        probe: Default::default(),
     };
     if let Some(listener) = listener {
         info!(listen = %settings.http.listen.unwrap_or(([127, 0, 0, 1], 0).into()), "serving /healthz and /metrics");
-        services.spawn(crate::http::serve(
-            listener,
-            health.clone(),
-            shutdown.clone(),
-        ));
+        let listener = Arc::new(listener);
+        let (health, shutdown) = (health.clone(), shutdown.clone());
+        supervisor.spawn(&services, "http listener", shutdown.clone(), move || {
+            crate::http::serve(listener.clone(), health.clone(), shutdown.clone())
+        });
     }
-    services.spawn(watchdog_loop(
-        health,
-        settings.feeds.len(),
-        shutdown.clone(),
-    ));
+    {
+        let (health, shutdown, feeds) = (health.clone(), shutdown.clone(), settings.feeds.len());
+        supervisor.spawn(&services, "watchdog", shutdown.clone(), move || {
+            watchdog_loop(health.clone(), feeds, shutdown.clone())
+        });
+    }
+    let failed = supervisor.failed();
     notify_systemd(&[sd_notify::NotifyState::Ready]);
     loop {
         let generation = shutdown.child_token();
         let abort = CancellationToken::new();
-        let tracker = start_generation(&settings, &ctx, &notifiers, &generation, &abort).await;
+        let tracker = start_generation(
+            &settings,
+            &ctx,
+            &notifiers,
+            &supervisor,
+            &generation,
+            &abort,
+        )
+        .await;
         let next = loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break None,
+                _ = failed.cancelled() => break None,
                 _ = hangup.recv() => {
                     info!(config = %settings.config_path.display(), "SIGHUP: reading the config again");
                     match crate::config::load(&settings.config_path) {
@@ -299,6 +324,13 @@ async fn run_daemon(
         notify_systemd(&[sd_notify::NotifyState::Ready]);
     }
     notify_systemd(&[sd_notify::NotifyState::Stopping]);
+    if let Some(failure) = supervisor.failure() {
+        // Stop the listener and the watchdog too: systemd restarts the whole daemon.
+        shutdown.cancel();
+        services.close();
+        let _ = tokio::time::timeout(Duration::from_secs(5), services.wait()).await;
+        anyhow::bail!("{failure}; stopping so that systemd starts the daemon afresh");
+    }
     services.close();
     let _ = tokio::time::timeout(Duration::from_secs(5), services.wait()).await;
     Ok(())
@@ -319,11 +351,13 @@ fn stalled_after(settings: &Settings) -> Duration {
     (longest * 3 + settings.fetch.timeout).max(Duration::from_secs(600))
 }
 
-/// Spawns the feed loops and lane workers of one configuration.
+/// Spawns the feed loops, lane workers and housekeeping of one configuration, each under
+/// the supervisor's watch.
 async fn start_generation(
     settings: &Settings,
     ctx: &PollContext,
     notifiers: &Arc<Notifiers>,
+    supervisor: &Supervisor,
     stop: &CancellationToken,
     abort: &CancellationToken,
 ) -> TaskTracker {
@@ -344,11 +378,19 @@ async fn start_generation(
             .clone();
         let ctx = ctx.clone();
         let wake = wake.clone();
-        let slots = fetch_slots.clone();
-        let stop = stop.clone();
-        let abort = abort.clone();
-        tracker
-            .spawn(async move { feed_loop(ctx, feed, [slots, per_host], wake, stop, abort).await });
+        let slots = [fetch_slots.clone(), per_host];
+        let (stop, abort) = (stop.clone(), abort.clone());
+        let name = format!("feed {}", feed.name);
+        supervisor.spawn(&tracker, name, stop.clone(), move || {
+            feed_loop(
+                ctx.clone(),
+                feed.clone(),
+                slots.clone(),
+                wake.clone(),
+                stop.clone(),
+                abort.clone(),
+            )
+        });
     }
     let mut lanes = crate::notify::lanes(&ctx.routes);
     match ctx.store.pending_lanes().await {
@@ -367,14 +409,32 @@ async fn start_generation(
         let notifiers = notifiers.clone();
         let metrics = ctx.metrics.clone();
         let delivery = settings.delivery.clone();
-        let mode = LaneMode::Daemon {
-            wake: wake.subscribe(),
-            stop: stop.clone(),
-            abort: abort.clone(),
-        };
-        tracker.spawn(async move {
-            if let Err(e) = run_lane(&store, &notifiers, &delivery, &metrics, lane, mode).await {
-                error!(error = %crate::fetch::error_chain(&e), "delivery worker stopped");
+        let (wake, stop, abort) = (wake.clone(), stop.clone(), abort.clone());
+        let name = format!("lane {lane}");
+        supervisor.spawn(&tracker, name, stop.clone(), move || {
+            let (store, notifiers, metrics, delivery, lane) = (
+                store.clone(),
+                notifiers.clone(),
+                metrics.clone(),
+                delivery.clone(),
+                lane.clone(),
+            );
+            let mode = LaneMode::Daemon {
+                wake: wake.subscribe(),
+                stop: stop.clone(),
+                abort: abort.clone(),
+            };
+            async move {
+                // Rows a panicked run of this worker left in flight go back to pending
+                // (nothing else sends this lane's rows).
+                match store.release_lane_in_flight(&lane, Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => warn!(lane = %lane, deliveries = n, "deliveries left in flight by this lane's last worker are pending again, with their keys"),
+                    Err(e) => error!(lane = %lane, error = %crate::fetch::error_chain(&e), "cannot release this lane's deliveries in flight"),
+                }
+                if let Err(e) = run_lane(&store, &notifiers, &delivery, &metrics, lane, mode).await {
+                    error!(error = %crate::fetch::error_chain(&e), "delivery worker stopped");
+                }
             }
         });
     }
@@ -383,7 +443,9 @@ async fn start_generation(
         let stories = ctx.stories.clone();
         let wake = wake.clone();
         let stop = stop.clone();
-        tracker.spawn(async move { housekeeping_loop(store, stories, wake, stop).await });
+        supervisor.spawn(&tracker, "housekeeping", stop.clone(), move || {
+            housekeeping_loop(store.clone(), stories.clone(), wake.clone(), stop.clone())
+        });
     }
     tracker.close();
     tracker
@@ -437,6 +499,8 @@ async fn watchdog_loop(
             health.stalled_after,
             feeds,
         );
+        let tasks = health.tasks.problems(now);
+        let writer = health.store.writer_stopped();
         let pending = health
             .store
             .outbox_counts()
@@ -458,10 +522,13 @@ async fn watchdog_loop(
             "{feeds} feeds ({failing} failing), last poll {last}, {pending} deliveries pending"
         );
         let mut states = vec![sd_notify::NotifyState::Status(&status)];
-        if progressing && watchdog.is_some() {
+        let alive = progressing && tasks.is_empty() && !writer;
+        if alive && watchdog.is_some() {
             states.push(sd_notify::NotifyState::Watchdog);
         } else if !progressing {
             warn!(limit = %humantime::format_duration(health.stalled_after), "no poll has finished for too long; not pinging the watchdog");
+        } else if !alive {
+            warn!(tasks = %tasks.join("; "), ingest_writer_stopped = writer, "part of the daemon is down; not pinging the watchdog");
         }
         notify_systemd(&states);
     }

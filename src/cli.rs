@@ -152,6 +152,9 @@ pub async fn execute(cli: Cli) -> ExitCode {
                 if s.subscribers.is_empty() && s.webhooks.is_empty() {
                     println!("  no subscribers or webhooks: alerts will be written to the log");
                 }
+                for w in &s.warnings {
+                    println!("warning: {w}");
+                }
                 ExitCode::SUCCESS
             }
             Err(e) => {

@@ -218,6 +218,9 @@ pub struct Settings {
     pub http: HttpSettings,
     /// The built-in rule pack with `[rules]` applied, compiled.
     pub classifier: Arc<Classifier>,
+    /// What is allowed but probably not meant (`check-config` prints them, the daemon logs
+    /// them at start).
+    pub warnings: Vec<ConfigError>,
 }
 
 #[derive(Debug, Clone)]
@@ -567,6 +570,7 @@ fn build(
         "daemon.default_interval",
         Duration::from_secs(300),
         Duration::from_secs(1),
+        WEEK,
         errors,
     );
     let shutdown_grace = duration(
@@ -574,6 +578,7 @@ fn build(
         "daemon.shutdown_grace",
         Duration::from_secs(10),
         Duration::ZERO,
+        HOUR,
         errors,
     );
     let stalled_after = raw.stalled_after.as_deref().map(|v| {
@@ -582,6 +587,7 @@ fn build(
             "daemon.stalled_after",
             Duration::from_secs(600),
             Duration::from_secs(1),
+            MONTH,
             errors,
         )
     });
@@ -593,6 +599,7 @@ fn build(
             "daemon.min_interval",
             Duration::from_secs(60),
             Duration::from_secs(1),
+            WEEK,
             errors,
         ),
         duration(
@@ -600,6 +607,7 @@ fn build(
             "daemon.max_interval",
             Duration::from_secs(3600),
             Duration::from_secs(1),
+            WEEK,
             errors,
         ),
     );
@@ -612,6 +620,7 @@ fn build(
             "fetch.timeout",
             Duration::from_secs(30),
             Duration::from_millis(100),
+            HOUR,
             errors,
         ),
         connect_timeout: duration(
@@ -619,6 +628,7 @@ fn build(
             "fetch.connect_timeout",
             Duration::from_secs(10),
             Duration::from_millis(100),
+            Duration::from_secs(600),
             errors,
         ),
         max_body_bytes: match raw.max_body_bytes {
@@ -659,6 +669,7 @@ fn build(
             "fetch.freshness_cap",
             Duration::from_secs(15 * 60),
             Duration::ZERO,
+            WEEK,
             errors,
         ),
         user_agent: match raw.user_agent {
@@ -744,6 +755,7 @@ fn build(
             &format!("{key}.interval"),
             default_interval,
             Duration::from_secs(1),
+            WEEK,
             errors,
         );
         let adaptive = if raw.adaptive.unwrap_or(default_adaptive.0) {
@@ -752,6 +764,7 @@ fn build(
                 &format!("{key}.min_interval"),
                 default_adaptive.1,
                 Duration::from_secs(1),
+                WEEK,
                 errors,
             );
             let max = duration(
@@ -759,6 +772,7 @@ fn build(
                 &format!("{key}.max_interval"),
                 default_adaptive.2,
                 Duration::from_secs(1),
+                WEEK,
                 errors,
             );
             if min > max {
@@ -869,6 +883,7 @@ fn build(
             &format!("{key}.timeout"),
             Duration::from_secs(10),
             Duration::from_millis(100),
+            HOUR,
             errors,
         );
         let format = match raw.format.as_deref() {
@@ -918,6 +933,7 @@ fn build(
             "delivery.retry_initial",
             Duration::from_secs(10),
             Duration::from_millis(10),
+            DAY,
             errors,
         ),
         retry_max: duration(
@@ -925,6 +941,7 @@ fn build(
             "delivery.retry_max",
             Duration::from_secs(30 * 60),
             Duration::from_millis(10),
+            WEEK,
             errors,
         ),
         give_up_after: duration(
@@ -932,6 +949,7 @@ fn build(
             "delivery.give_up_after",
             Duration::from_secs(24 * 3600),
             Duration::from_secs(1),
+            MONTH,
             errors,
         ),
         concurrency: match raw.concurrency {
@@ -980,6 +998,7 @@ fn build(
             "http.failing_after",
             Duration::from_secs(3600),
             Duration::from_secs(1),
+            MONTH,
             errors,
         ),
     };
@@ -1038,9 +1057,26 @@ fn build(
         webhooks,
         delivery,
         stories,
+        warnings: warnings(&http),
         http,
         classifier: classifier?,
     })
+}
+
+/// What a valid config allows that is probably a mistake.
+fn warnings(http: &HttpSettings) -> Vec<ConfigError> {
+    let mut w = Vec::new();
+    if let Some(addr) = http.listen
+        && !addr.ip().is_loopback()
+    {
+        w.push(ConfigError {
+            key: "http.listen".into(),
+            message: format!(
+                "{addr} is reachable from other hosts: /healthz and /metrics need no credentials; prefer 127.0.0.1 behind a proxy or a firewall"
+            ),
+        });
+    }
+    w
 }
 
 fn alert_on(v: Option<&str>, key: &str, errors: &mut Vec<ConfigError>) -> AlertOn {
@@ -1102,6 +1138,7 @@ fn story_settings(raw: RawStories, errors: &mut Vec<ConfigError>) -> StorySettin
             "stories.window",
             d.window,
             min,
+            YEAR,
             errors,
         ),
         similarity,
@@ -1111,6 +1148,7 @@ fn story_settings(raw: RawStories, errors: &mut Vec<ConfigError>) -> StorySettin
             "stories.max_item_age",
             d.max_item_age,
             min,
+            YEAR,
             errors,
         ),
         max_wait: duration(
@@ -1118,9 +1156,17 @@ fn story_settings(raw: RawStories, errors: &mut Vec<ConfigError>) -> StorySettin
             "stories.max_wait",
             d.max_wait,
             min,
+            WEEK,
             errors,
         ),
-        keep: duration(raw.keep.as_deref(), "stories.keep", d.keep, min, errors),
+        keep: duration(
+            raw.keep.as_deref(),
+            "stories.keep",
+            d.keep,
+            min,
+            TEN_YEARS,
+            errors,
+        ),
     }
 }
 
@@ -1214,6 +1260,18 @@ fn smtp_settings(
         }
         (None, None) => None,
     };
+    if security == SmtpSecurity::None
+        && (raw.username.is_some() || password.is_some())
+        && let Some(h) = host.as_deref()
+        && !is_loopback_host(h)
+    {
+        err(
+            "security",
+            format!(
+                "\"none\" would send the password in clear to {h}: use \"starttls\" or \"tls\", or \"none\" only for a relay on this host (localhost, 127.0.0.1, ::1)"
+            ),
+        );
+    }
     if raw.username.is_some() != password.is_some()
         && errors_empty_for_password(&raw.username, &password)
     {
@@ -1234,6 +1292,7 @@ fn smtp_settings(
         "smtp.timeout",
         Duration::from_secs(30),
         Duration::from_millis(100),
+        HOUR,
         errors,
     );
     Some(SmtpSettings {
@@ -1245,6 +1304,15 @@ fn smtp_settings(
         from: from?,
         timeout,
     })
+}
+
+/// Whether `host` names this machine: `localhost` (and `*.localhost`) or a loopback address.
+fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.to_ascii_lowercase().ends_with(".localhost")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn errors_empty_for_password(username: &Option<String>, password: &Option<SecretString>) -> bool {
@@ -1354,11 +1422,21 @@ fn signal_set(
     }
 }
 
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(24 * 3600);
+const WEEK: Duration = Duration::from_secs(7 * 24 * 3600);
+const MONTH: Duration = Duration::from_secs(30 * 24 * 3600);
+const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+const TEN_YEARS: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// A duration within `[min, max]`. Every duration has an upper bound: beyond it a value is a
+/// typo ("300000years"), and it would overflow the time arithmetic it feeds.
 fn duration(
     raw: Option<&str>,
     key: &str,
     default: Duration,
     min: Duration,
+    max: Duration,
     errors: &mut Vec<ConfigError>,
 ) -> Duration {
     let Some(raw) = raw else { return default };
@@ -1369,6 +1447,16 @@ fn duration(
                 message: format!(
                     "{raw:?} is shorter than the minimum of {}",
                     humantime::format_duration(min)
+                ),
+            });
+            default
+        }
+        Ok(d) if d > max => {
+            errors.push(ConfigError {
+                key: key.to_owned(),
+                message: format!(
+                    "{raw:?} is longer than the maximum of {}",
+                    humantime::format_duration(max)
                 ),
             });
             default
@@ -1430,6 +1518,69 @@ mod tests {
         name = "hook"
         url = "https://hooks.example.org/x"
     "#;
+
+    #[test]
+    fn every_duration_has_an_upper_bound_named_in_its_error() {
+        for key in [
+            "daemon.default_interval",
+            "daemon.shutdown_grace",
+            "fetch.timeout",
+            "delivery.give_up_after",
+            "stories.window",
+            "stories.max_wait",
+            "stories.keep",
+            "http.failing_after",
+        ] {
+            let (section, field) = key.split_once('.').unwrap();
+            let errors = parse(&format!("[{section}]\n{field} = \"300000years\"\n")).unwrap_err();
+            assert!(
+                errors.iter().any(|e| e.starts_with(&format!("{key}: "))
+                    && e.contains("longer than the maximum of")),
+                "{key}: {errors:?}"
+            );
+        }
+        let errors = parse(
+            "[[feeds]]\nname = \"f\"\nurl = \"https://example.org/rss\"\ninterval = \"9999d\"\n",
+        )
+        .unwrap_err();
+        assert!(errors[0].starts_with("feeds[0].interval: "), "{errors:?}");
+    }
+
+    #[test]
+    fn a_password_goes_in_clear_only_to_this_host() {
+        let smtp = |host: &str, security: &str| {
+            format!(
+                "[smtp]\nhost = \"{host}\"\nsecurity = \"{security}\"\nfrom = \"a@example.org\"\nusername = \"u\"\npassword = \"p\"\n"
+            )
+        };
+        let errors = parse(&smtp("smtp.example.org", "none")).unwrap_err();
+        assert!(errors[0].starts_with("smtp.security: "), "{errors:?}");
+        assert!(!errors[0].contains("\"p\""), "{errors:?}");
+        for host in ["localhost", "127.0.0.1", "::1", "[::1]", "relay.localhost"] {
+            assert!(parse(&smtp(host, "none")).is_ok(), "{host}");
+        }
+        assert!(parse(&smtp("smtp.example.org", "starttls")).is_ok());
+        // Without credentials there is nothing to leak.
+        assert!(
+            parse(
+                "[smtp]\nhost = \"mx.example.org\"\nsecurity = \"none\"\nfrom = \"a@example.org\"\n"
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_listener_beyond_loopback_is_a_warning() {
+        let s = parse("[http]\nlisten = \"0.0.0.0:9184\"\n").unwrap();
+        assert_eq!(s.warnings.len(), 1);
+        assert_eq!(s.warnings[0].key, "http.listen");
+        assert!(
+            parse("[http]\nlisten = \"127.0.0.1:9184\"\n")
+                .unwrap()
+                .warnings
+                .is_empty()
+        );
+    }
 
     #[test]
     fn a_good_config_builds() {

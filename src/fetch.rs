@@ -256,14 +256,23 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-/// `Retry-After` as seconds or as an HTTP date.
+/// The longest delay a server may ask for with `Retry-After`; longer requests are read as
+/// this (callers bound it further by their own settings).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// `Retry-After` as seconds or as an HTTP date, at most [`MAX_RETRY_AFTER`].
 pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     let v = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = DateTime::parse_from_rfc2822(v).ok()?.with_timezone(&Utc);
-    Some((when - now).to_std().unwrap_or(Duration::ZERO))
+    let asked = match v.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        // A number too large for u64 is still a number of seconds.
+        Err(_) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => Duration::MAX,
+        Err(_) => {
+            let when = DateTime::parse_from_rfc2822(v).ok()?.with_timezone(&Utc);
+            crate::domain::time::between(now, when)
+        }
+    };
+    Some(asked.min(MAX_RETRY_AFTER))
 }
 
 /// `max-age` from a `Cache-Control` header (ignored with `no-cache` / `no-store`).
@@ -304,6 +313,15 @@ mod tests {
         assert_eq!(retry_after(&h, now), Some(Duration::from_secs(300)));
         h.insert(header::RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h, now), None);
+        // Absurd requests are read as a day.
+        for absurd in [
+            "99999999999999",
+            "999999999999999999999999",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+        ] {
+            h.insert(header::RETRY_AFTER, HeaderValue::from_static(absurd));
+            assert_eq!(retry_after(&h, now), Some(MAX_RETRY_AFTER), "{absurd}");
+        }
     }
 
     #[test]

@@ -1,8 +1,15 @@
 //! The optional HTTP listener (`[http] listen`): `/healthz` and `/metrics`.
 //!
-//! `/healthz` answers 200 while the poll loop makes progress and the store takes writes, 503
-//! with the reason otherwise; either way the body lists feeds that have been failing for
-//! longer than `http.failing_after`, which do not by themselves make the daemon unhealthy.
+//! `/healthz` answers 200 while the poll loop makes progress, every supervised task is up and
+//! the store takes writes, 503 with the reason otherwise; either way the body lists feeds
+//! that have been failing for longer than `http.failing_after`, which do not by themselves
+//! make the daemon unhealthy.
+//!
+//! The listener is meant for loopback and a Prometheus scraper, and it holds up against
+//! clients that are neither: at most [`MAX_CONNECTIONS`] connections at once (more are closed
+//! as they arrive), [`HEADER_TIMEOUT`] to send a request's headers, [`CONNECTION_LIFETIME`]
+//! for a whole connection, and at most one store write per [`PROBE_EVERY`] however often
+//! `/healthz` is asked.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,21 +20,56 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
+use crate::domain::time;
 use crate::metrics::Metrics;
 use crate::store::Store;
+use crate::supervise::Supervisor;
+
+/// Connections served at once; one more is closed as soon as it is accepted.
+pub const MAX_CONNECTIONS: usize = 32;
+/// Time a client has to send a request's headers.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest a connection stays open, keep-alive included.
+pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
+/// How long a write probe's answer stands for.
+pub const PROBE_EVERY: Duration = Duration::from_secs(10);
+
+/// The last write probe: when, and what it found.
+pub type ProbeCache = Arc<tokio::sync::Mutex<Option<(DateTime<Utc>, Result<(), String>)>>>;
 
 /// What `/healthz` judges by.
 #[derive(Clone)]
 pub struct HealthState {
     pub store: Store,
     pub metrics: Arc<Metrics>,
+    /// The supervised tasks: one that is down makes the daemon unhealthy.
+    pub tasks: Supervisor,
     pub started: DateTime<Utc>,
     /// No poll finished for this long (after start) means the loop is stuck.
     pub stalled_after: Duration,
     /// A feed failing for this long is listed.
     pub failing_after: Duration,
+    /// The write probe's last answer, shared by every request.
+    pub probe: ProbeCache,
+}
+
+/// Whether the store takes writes: one small write at most every [`PROBE_EVERY`], whatever
+/// the request rate (the lock also makes concurrent requests wait for one probe).
+async fn store_writable(h: &HealthState, now: DateTime<Utc>) -> Result<(), String> {
+    let mut last = h.probe.lock().await;
+    if let Some((at, result)) = last.as_ref()
+        && *at <= now
+        && time::between(*at, now) < PROBE_EVERY
+    {
+        return result.clone();
+    }
+    let result = h.store.probe(now).await.map_err(|e| e.to_string());
+    *last = Some((now, result.clone()));
+    result
 }
 
 /// The verdict and its lines.
@@ -40,9 +82,13 @@ pub struct Verdict {
 /// Judges health at `now`.
 pub async fn check(h: &HealthState, now: DateTime<Utc>) -> Verdict {
     let mut problems = Vec::new();
-    if let Err(e) = h.store.probe(now).await {
+    if let Err(e) = store_writable(h, now).await {
         problems.push(format!("store: cannot write: {e}"));
     }
+    if h.store.writer_stopped() {
+        problems.push("store: the ingest writer has stopped; nothing new is recorded".into());
+    }
+    problems.extend(h.tasks.problems(now));
     let since = h.metrics.last_poll().unwrap_or(h.started);
     let quiet = (now - since).to_std().unwrap_or_default();
     if quiet > h.stalled_after {
@@ -94,12 +140,14 @@ async fn metrics(State(h): State<HealthState>) -> Response {
         .await
         .ok()
         .map(|c| (c.pending + c.sending, c.dead));
+    let mut text = h.metrics.render(outbox);
+    text.push_str(&crate::metrics::render_task_panics(&h.tasks.panic_counts()));
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        h.metrics.render(outbox),
+        text,
     )
         .into_response()
 }
@@ -112,22 +160,58 @@ pub async fn bind(listen: std::net::SocketAddr) -> anyhow::Result<tokio::net::Tc
         .map_err(|e| anyhow::anyhow!("http.listen: cannot listen on {listen}: {e}"))
 }
 
-/// Serves `/healthz` and `/metrics` on `listener` until `shutdown`.
+/// Serves `/healthz` and `/metrics` on `listener` until `shutdown`, within the limits in the
+/// module documentation.
 pub async fn serve(
-    listener: tokio::net::TcpListener,
+    listener: Arc<tokio::net::TcpListener>,
     state: HealthState,
     shutdown: CancellationToken,
 ) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(state);
-    if let Err(e) = axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-    {
-        tracing::error!(error = %e, "the HTTP listener stopped");
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let connections = TaskTracker::new();
+    loop {
+        let stream = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, most likely: wait rather than spin.
+                    tracing::warn!(error = %e, "the HTTP listener cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let shutdown = shutdown.clone();
+        connections.spawn(async move {
+            let _slot = slot;
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = tokio::time::sleep(CONNECTION_LIFETIME) => {}
+                _ = shutdown.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = tokio::time::timeout(Duration::from_secs(1), connection).await;
+                }
+            }
+        });
     }
+    connections.close();
+    let _ = tokio::time::timeout(Duration::from_secs(2), connections.wait()).await;
 }
 
 #[cfg(test)]
@@ -143,9 +227,11 @@ mod tests {
         let h = HealthState {
             store: store.clone(),
             metrics: metrics.clone(),
+            tasks: Supervisor::new(),
             started: now,
             stalled_after: Duration::from_secs(600),
             failing_after: Duration::from_secs(3600),
+            probe: ProbeCache::default(),
         };
         assert_eq!(
             check(&h, now).await,
@@ -168,14 +254,57 @@ mod tests {
                 .any(|l| l.starts_with("feed wire: failing for")),
             "{v:?}"
         );
+        // A task down after a panic.
+        h.tasks.panicked("lane email", "boom", Utc::now());
+        let v = check(&h, Utc::now()).await;
+        assert!(!v.healthy);
+        assert!(
+            v.lines[0].starts_with("unhealthy: task lane email: down"),
+            "{v:?}"
+        );
         // A store that takes no writes.
         let ro = Store::open_read_only_for_tests(dir.path()).await;
-        let h = HealthState { store: ro, ..h };
+        let h = HealthState {
+            store: ro,
+            tasks: Supervisor::new(),
+            probe: ProbeCache::default(),
+            ..h
+        };
         let v = check(&h, Utc::now()).await;
         assert!(!v.healthy);
         assert!(
             v.lines[0].starts_with("unhealthy: store: cannot write"),
             "{v:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn health_checks_write_to_the_store_once_per_probe_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let now = Utc::now();
+        let h = HealthState {
+            store: store.clone(),
+            metrics: Arc::new(Metrics::new()),
+            tasks: Supervisor::new(),
+            started: now,
+            stalled_after: Duration::from_secs(600),
+            failing_after: Duration::from_secs(3600),
+            probe: ProbeCache::default(),
+        };
+        let written = || async { store.probe_written_at().await.unwrap() };
+        assert!(check(&h, now).await.healthy);
+        let first = written().await;
+        assert_eq!(first, Some(now.timestamp_millis()));
+        // A hundred checks within the interval write nothing more.
+        for i in 0..100 {
+            let at = now + chrono::TimeDelta::milliseconds(i * 50);
+            assert!(check(&h, at).await.healthy);
+        }
+        assert_eq!(written().await, first);
+        // After it, one write again.
+        let later = now + chrono::TimeDelta::seconds(11);
+        assert!(check(&h, later).await.healthy);
+        assert_eq!(written().await, Some(later.timestamp_millis()));
     }
 }

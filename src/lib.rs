@@ -19,4 +19,5 @@ pub mod parse;
 pub mod poll;
 pub mod store;
 pub mod stories;
+pub mod supervise;
 pub mod telemetry;

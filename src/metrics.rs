@@ -261,6 +261,21 @@ impl Metrics {
     }
 }
 
+/// `ceasefire_watch_task_panics_total{task}`: panics of each supervised task since start.
+pub fn render_task_panics(counts: &[(String, u64)]) -> String {
+    let mut out = String::from(
+        "# HELP ceasefire_watch_task_panics_total Panics of a long-lived task (each restarted, or the daemon stopped).\n# TYPE ceasefire_watch_task_panics_total counter\n",
+    );
+    for (task, n) in counts {
+        let task = task.replace('\\', "\\\\").replace('"', "\\\"");
+        let _ = writeln!(
+            out,
+            "ceasefire_watch_task_panics_total{{task=\"{task}\"}} {n}"
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

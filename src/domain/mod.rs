@@ -8,6 +8,7 @@ mod alert;
 mod item;
 mod names;
 mod signal;
+pub mod time;
 
 pub use alert::{Alert, AlertOn, Channel, Delivery, Lane, Route, StatusNote};
 pub use item::{Item, ItemKey};

@@ -12,18 +12,19 @@ mod log;
 mod webhook;
 
 use std::collections::BTreeSet;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, instrument, warn};
 
 use crate::config::{DeliverySettings, Settings};
-use crate::domain::{AlertOn, Channel, Delivery, Lane, Route, SignalKind};
+use crate::domain::{AlertOn, Channel, Delivery, Lane, Route, SignalKind, time};
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 pub use email::EmailNotifier;
@@ -310,8 +311,16 @@ pub async fn run_lane(
                     for d in batch {
                         let abort = abort.clone();
                         inflight.push(async move {
+                            // A panic in a channel is this delivery's failure, retried
+                            // later; it never takes the lane's worker down with it.
+                            let send = AssertUnwindSafe(notifiers.send(&d)).catch_unwind();
                             let result = tokio::select! {
-                                r = notifiers.send(&d) => Some(r),
+                                r = send => Some(r.unwrap_or_else(|panic| {
+                                    Err(SendError::transient(format!(
+                                        "internal error while sending: {}",
+                                        crate::supervise::panic_message(panic)
+                                    )))
+                                })),
                                 _ = abort.cancelled() => None,
                             };
                             (d, result)
@@ -329,7 +338,7 @@ pub async fn run_lane(
             // Drain: wait for the sends, claim again while rows are due, then stop.
             match inflight.next().await {
                 Some((d, result)) => {
-                    record(store, settings, metrics, &d, result, &mut report).await?
+                    record_guarded(store, settings, metrics, &d, result, &mut report).await?
                 }
                 None => return Ok(report),
             }
@@ -356,7 +365,7 @@ pub async fn run_lane(
         };
         tokio::select! {
             Some((d, result)) = inflight.next(), if !inflight.is_empty() => {
-                if let Err(e) = record(store, settings, metrics, &d, result, &mut report).await {
+                if let Err(e) = record_guarded(store, settings, metrics, &d, result, &mut report).await {
                     error!(delivery = d.id, error = %crate::fetch::error_chain(&e), "cannot record the outcome; the row is sent again after a restart");
                 }
             }
@@ -373,6 +382,35 @@ pub async fn run_lane(
                 }
             }
             _ = tokio::time::sleep(wait), if wait != Duration::MAX => {}
+        }
+    }
+}
+
+/// [`record`], with a panic in it contained: the row is put back to be retried after
+/// `retry_max` (a row left `sending` would never be sent).
+async fn record_guarded(
+    store: &Store,
+    settings: &DeliverySettings,
+    metrics: &Metrics,
+    d: &Delivery,
+    result: Option<Result<(), SendError>>,
+    report: &mut RoundReport,
+) -> Result<(), StoreError> {
+    let recorded = AssertUnwindSafe(record(store, settings, metrics, d, result, report))
+        .catch_unwind()
+        .await;
+    match recorded {
+        Ok(r) => r,
+        Err(panic) => {
+            let message = format!(
+                "internal error recording the outcome: {}",
+                crate::supervise::panic_message(panic)
+            );
+            error!(delivery = d.id, channel = %d.channel, target = %d.target, error = %message, "delivery will be retried");
+            let now = Utc::now();
+            store
+                .mark_retry(d.id, &message, time::later(now, settings.retry_max), now)
+                .await
         }
     }
 }
@@ -412,15 +450,18 @@ async fn record(
             message,
             retry_after,
         }) => {
-            let delay = backoff(settings, d.attempts + 1).max(retry_after.unwrap_or_default());
-            let next = at + chrono::Duration::from_std(delay).unwrap_or(chrono::TimeDelta::MAX);
-            let age = (next - d.alert.created_at).to_std().unwrap_or_default();
+            // A receiver's Retry-After is honoured up to retry_max: the operator's bound on
+            // a wait, whatever a server asks for.
+            let asked = retry_after.unwrap_or_default().min(settings.retry_max);
+            let delay = backoff(settings, d.attempts + 1).max(asked);
+            let next = time::later(at, delay);
+            let age = time::between(d.alert.created_at, next);
             if age > settings.give_up_after {
                 let reason = format!(
                     "gave up after {} attempts over {}: {message}",
                     d.attempts + 1,
                     humantime::format_duration(Duration::from_secs(
-                        (at - d.alert.created_at).num_seconds().max(0) as u64
+                        time::between(d.alert.created_at, at).as_secs()
                     ))
                 );
                 store.mark_dead(d.id, &reason, at).await?;

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use sqlx::sqlite::SqlitePool;
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use tokio::sync::{mpsc, oneshot};
-use tracing::debug;
+use tracing::{debug, error};
 
 use super::deferred::{Deferred, FeedRow, ItemRow, padded_with_last, push_padded_values};
 use super::stories::{self, StoryCache};
@@ -187,7 +187,10 @@ async fn writer(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
 }
 
 async fn record_group(pool: &SqlitePool, cache: &mut StoryCache, group: Vec<Job>) {
-    match record(pool, cache, &group, Lookup::Trusting).await {
+    // A panic is contained like an error: the transaction rolls back as it unwinds, the
+    // cache (which may hold what the transaction changed) is dropped, and each feed is
+    // recorded alone, so only the feed that panics fails, and the writer lives on.
+    match contained(record(pool, cache, &group, Lookup::Trusting)).await {
         Ok(reports) => {
             for (job, report) in group.into_iter().zip(reports) {
                 let _ = job.reply.send(Ok(report));
@@ -195,16 +198,37 @@ async fn record_group(pool: &SqlitePool, cache: &mut StoryCache, group: Vec<Job>
             return;
         }
         Err(e) => {
+            if matches!(e, StoreError::Panicked(_)) {
+                *cache = StoryCache::default();
+            }
             // Each feed's own error, if it has one, is reported to it below.
             debug!(feeds = group.len(), error = %e, "a group of ingests failed; recording each feed alone");
         }
     }
     for job in group {
-        let result = record(pool, cache, std::slice::from_ref(&job), Lookup::Always)
-            .await
-            .map(|mut reports| reports.remove(0));
+        let result = contained(record(
+            pool,
+            cache,
+            std::slice::from_ref(&job),
+            Lookup::Always,
+        ))
+        .await
+        .map(|mut reports| reports.remove(0));
+        if let Err(StoreError::Panicked(message)) = &result {
+            *cache = StoryCache::default();
+            error!(feed = %job.feed, error = %message, "the ingest writer panicked on this feed's items; nothing of them was recorded");
+        }
         let _ = job.reply.send(result);
     }
+}
+
+/// Runs `f`, turning a panic inside it into [`StoreError::Panicked`].
+async fn contained<T>(f: impl Future<Output = Result<T>>) -> Result<T> {
+    use futures_util::FutureExt;
+    std::panic::AssertUnwindSafe(f)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| Err(StoreError::Panicked(crate::supervise::panic_message(panic))))
 }
 
 /// Whether items of a feed's first ingest are looked up in the seen set.

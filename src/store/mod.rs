@@ -65,6 +65,9 @@ pub enum StoreError {
     Writer(std::io::Error),
     #[error("the store is closed")]
     Closed,
+    /// The ingest writer panicked while recording (contained: it goes on with other feeds).
+    #[error("internal error in the ingest writer: {0}")]
+    Panicked(String),
     /// A first ingest found fingerprints of its feed already recorded: its group is recorded
     /// again, looking each item up. Never seen outside the writer.
     #[error("a feed taken to be new had items recorded already")]
@@ -444,6 +447,28 @@ impl Store {
         .rows_affected())
     }
 
+    /// Puts one lane's rows left `sending` back to `pending`: a worker starting again after a
+    /// panic takes back what its last run had in flight. Safe only while this process is
+    /// the lane's one worker.
+    pub async fn release_lane_in_flight(&self, lane: &Lane, now: DateTime<Utc>) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE deliveries SET state = 'pending', updated_at = $1
+             WHERE state = 'sending' AND channel = $2 AND ($3 IS NULL OR target = $3)",
+        )
+        .bind(ms(now))
+        .bind(lane.channel.as_str())
+        .bind(lane.target.as_deref())
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// Whether the ingest writer has stopped (its thread is gone): nothing new can be
+    /// recorded.
+    pub fn writer_stopped(&self) -> bool {
+        self.writer.is_closed()
+    }
+
     /// Claims up to `limit` due deliveries of one lane (pending, next attempt not in the
     /// future), oldest first: they become `sending`, so no other worker takes them.
     pub async fn claim_due(
@@ -657,6 +682,15 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// When the last write probe was made (for tests of the probe's rate).
+    pub async fn probe_written_at(&self) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT at FROM health_probe WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// Items of `feed` first seen at or after `since` (repeats not counted): how often the

@@ -9,7 +9,7 @@ use sqlx::{Row, Sqlite, Transaction};
 use super::deferred::{Deferred, Member};
 use super::{Result, Store, StoreError, from_ms, idempotency_key, ms};
 use crate::config::{JoinBy, StorySettings};
-use crate::domain::{AlertOn, Channel, Item, Route, Signal, SignalKind, StatusNote, Topic};
+use crate::domain::{AlertOn, Channel, Item, Route, Signal, SignalKind, StatusNote, Topic, time};
 use crate::stories::{Terms, best_match, story_id};
 
 type Tx<'a> = Transaction<'a, Sqlite>;
@@ -302,7 +302,7 @@ fn member(story: &str, item: &Item, terms: &Terms, similarity: f32, at: i64) -> 
 
 /// The earliest `last_seen_at` of a story that a signal seen at `now` may join.
 pub(super) fn join_since(now: DateTime<Utc>, settings: &StorySettings) -> i64 {
-    ms(shifted(now, settings.window, false))
+    ms(time::earlier(now, settings.window))
 }
 
 /// Whether an item published at `published` and first seen at `now` is too old to alert
@@ -312,19 +312,7 @@ pub(super) fn is_stale(
     now: DateTime<Utc>,
     settings: &StorySettings,
 ) -> bool {
-    published.is_some_and(|p| p < shifted(now, settings.max_item_age, false))
-}
-
-/// `now` moved by `d` (saturating), forwards or back.
-pub(super) fn shifted(now: DateTime<Utc>, d: std::time::Duration, forward: bool) -> DateTime<Utc> {
-    let d = chrono::Duration::from_std(d).unwrap_or(chrono::TimeDelta::MAX);
-    if forward {
-        now.checked_add_signed(d)
-            .unwrap_or(DateTime::<Utc>::MAX_UTC)
-    } else {
-        now.checked_sub_signed(d)
-            .unwrap_or(DateTime::<Utc>::MIN_UTC)
-    }
+    published.is_some_and(|p| p < time::earlier(now, settings.max_item_age))
 }
 
 /// A column holding one of our names (a channel, a signal), parsed.
@@ -394,8 +382,7 @@ async fn open(
             .await?;
         } else {
             holds = true;
-            let deadline = now
-                + chrono::Duration::from_std(settings.max_wait).unwrap_or(chrono::TimeDelta::MAX);
+            let deadline = time::later(now, settings.max_wait);
             sqlx::query(
                 "INSERT INTO story_holds (story_id, alert_id, channel, target, address, min_sources, deadline, state)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, 'waiting') ON CONFLICT DO NOTHING",
@@ -676,7 +663,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let before = shifted(now, settings.keep, false);
+        let before = time::earlier(now, settings.keep);
         report.forgotten = sqlx::query(
             "DELETE FROM stories WHERE last_seen_at < $1 AND id NOT IN (SELECT story_id FROM statuses)",
         )

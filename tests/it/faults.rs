@@ -3,9 +3,16 @@
 //! secrets in URLs and config, environment values that changed type, and a listener that
 //! half-open connections could hold.
 
+use std::io::{Read, Write};
 use std::time::Duration;
 
 use crate::helpers::*;
+
+const REJECTION: (&str, &str, &str) = (
+    "f1",
+    "Kremlin rejects the energy truce",
+    "Moscow said it would not accept the pause.",
+);
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_send_cut_short_by_the_smtp_timeout_never_lends_its_connection() {
@@ -71,4 +78,206 @@ email = "third@example.org"
         dead.contains("email:second") && dead.contains("email:third") && dead.contains("554"),
         "{dead}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_absurd_retry_after_is_clamped_and_no_worker_dies() {
+    let feeds = FeedServer::start().await;
+    let hooks = WebhookServer::start().await;
+    feeds.set("wire", rss(&[REJECTION]));
+    hooks.script("busy", &[429, 429]);
+    hooks.retry_after("busy", "99999999999999");
+    let http = free_port();
+    let config = format!(
+        r#"
+[daemon]
+state_dir = "{{state_dir}}"
+[http]
+listen = "127.0.0.1:{http}"
+[[feeds]]
+name = "wire"
+url = "{}"
+interval = "1h"
+[delivery]
+retry_initial = "1s"
+retry_max = "2s"
+[[webhooks]]
+name = "busy"
+url = "{}"
+[[webhooks]]
+name = "calm"
+url = "{}"
+"#,
+        feeds.url("wire"),
+        hooks.url("busy"),
+        hooks.url("calm"),
+    );
+    let app = TestApp::new(&config);
+
+    // One cycle: the 429 is a retry, not a crash.
+    let out = app.cli(&["run", "--once"]).await;
+    let log = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{log}\n{}", stderr(&out));
+    assert!(log.contains("delivered=1 retrying=1 dead=0"), "{log}");
+    assert_eq!(hooks.received("calm").len(), 1);
+    // The server's absurd delay is clamped to delivery.retry_max.
+    let pending = stdout(&app.cli(&["outbox"]).await);
+    let next = pending
+        .split("next attempt ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no next attempt in {pending}"));
+    let next = chrono::DateTime::parse_from_rfc3339(next).unwrap();
+    assert!(
+        next < chrono::Utc::now() + chrono::Duration::seconds(10),
+        "{pending}"
+    );
+
+    // As a daemon: the worker lives on, the next 429 is clamped too, and the third try
+    // (200) delivers, once.
+    let mut daemon = app.spawn_daemon();
+    assert!(
+        wait_for(Duration::from_secs(20), || hooks.received("busy").len()
+            == 1)
+        .await,
+        "the retried delivery never arrived (attempts: {})",
+        hooks.attempts("busy")
+    );
+    let (status, body) = http_get(http, "/healthz").await;
+    assert_eq!(status, 200, "{body}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(hooks.received("busy").len(), 1, "delivered exactly once");
+    assert_eq!(hooks.received("calm").len(), 1);
+    signal(&daemon, "TERM");
+    let status = tokio::time::timeout(Duration::from_secs(15), daemon.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+/// `GET path` on the daemon's listener: (status, body).
+pub async fn http_get(port: u16, path: &str) -> (u16, String) {
+    ceasefire_watch::fetch::install_crypto_provider();
+    let r = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}{path}"))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .expect("the HTTP listener answers");
+    let status = r.status().as_u16();
+    (status, r.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_config_refuses_plain_text_passwords_to_remote_hosts_and_absurd_durations() {
+    let base = |host: &str| {
+        format!(
+            "[daemon]\nstate_dir = \"{{state_dir}}\"\n[smtp]\nhost = \"{host}\"\nsecurity = \"none\"\nfrom = \"a@example.org\"\nusername = \"u\"\npassword = \"p\"\n"
+        )
+    };
+    let app = TestApp::new(&base("smtp.example.org"));
+    let out = app.cli(&["check-config"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stdout(&out).contains("smtp.security"), "{}", stdout(&out));
+    app.write_config(&base("127.0.0.1"));
+    let out = app.cli(&["check-config"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    app.write_config(&format!(
+        "{}[stories]\nmax_wait = \"300000years\"\n",
+        base("localhost")
+    ));
+    let out = app.cli(&["check-config"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("stories.max_wait") && text.contains("maximum"),
+        "{text}"
+    );
+
+    // A listener open beyond loopback is allowed, with a warning.
+    app.write_config(&format!(
+        "{}[http]\nlisten = \"0.0.0.0:9184\"\n",
+        base("localhost")
+    ));
+    let out = app.cli(&["check-config"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        format!("{}{}", stdout(&out), stderr(&out)).contains("warning: http.listen"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn half_open_connections_are_dropped_and_the_listener_still_answers() {
+    let feeds = FeedServer::start().await;
+    feeds.set("wire", rss(&[REJECTION]));
+    let http = free_port();
+    let app = TestApp::new(&format!(
+        r#"
+[daemon]
+state_dir = "{{state_dir}}"
+[http]
+listen = "127.0.0.1:{http}"
+[[feeds]]
+name = "wire"
+url = "{}"
+"#,
+        feeds.url("wire")
+    ));
+    let mut daemon = app.spawn_daemon();
+    let mut up = false;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", http)).is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "the listener never opened");
+    // 200 clients that send half a request and wait.
+    let held: Vec<std::net::TcpStream> = tokio::task::spawn_blocking(move || {
+        (0..200)
+            .map(|_| {
+                let mut s = std::net::TcpStream::connect(("127.0.0.1", http)).unwrap();
+                s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                    .unwrap();
+                s
+            })
+            .collect()
+    })
+    .await
+    .unwrap();
+    // The listener closes each of them within its header timeout, not 45 s later.
+    let closed = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        held.into_iter()
+            .filter(|s| {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                s.set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                    .unwrap();
+                let mut buf = [0u8; 512];
+                let mut s = s;
+                loop {
+                    match s.read(&mut buf) {
+                        Ok(0) => return true,
+                        Ok(_) => continue,
+                        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                            return true;
+                        }
+                        Err(_) => return false,
+                    }
+                }
+            })
+            .count()
+    })
+    .await
+    .unwrap();
+    assert_eq!(closed, 200, "half-open connections left open");
+    let (status, body) = http_get(http, "/healthz").await;
+    assert_eq!(status, 200, "{body}");
+    signal(&daemon, "TERM");
+    let _ = tokio::time::timeout(Duration::from_secs(15), daemon.wait()).await;
 }

@@ -291,6 +291,8 @@ struct HookState {
     /// Hooks whose requests are held open (never answered), and the Idempotency-Key of
     /// each request held.
     hold: HashMap<String, Vec<String>>,
+    /// A `Retry-After` value sent with every answer other than 200, per hook.
+    retry_after: HashMap<String, String>,
 }
 
 /// Receives `POST /hooks/{name}` and records them.
@@ -344,8 +346,15 @@ async fn receive_hook(
             json,
             body: String::from_utf8_lossy(&body).into_owned(),
         });
+        return (StatusCode::OK, "ok").into_response();
     }
-    (StatusCode::from_u16(status).unwrap(), "ok").into_response()
+    let mut response = (StatusCode::from_u16(status).unwrap(), "ok").into_response();
+    if let Some(v) = st.retry_after.get(&name) {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, v.parse().unwrap());
+    }
+    response
 }
 
 impl WebhookServer {
@@ -406,6 +415,15 @@ impl WebhookServer {
             .get(name)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Sends `Retry-After: value` with every answer to `name` other than 200.
+    pub fn retry_after(&self, name: &str, value: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .retry_after
+            .insert(name.to_owned(), value.to_owned());
     }
 
     /// Answers the next requests to `name` with these statuses.
@@ -503,6 +521,8 @@ pub struct SmtpOptions {
     pub slow_first_data: Option<Duration>,
     /// Reject (554) every message after the first at the end of its data.
     pub reject_later_data: bool,
+    /// Require AUTH with these credentials ("user:password").
+    pub auth: Option<String>,
 }
 
 /// What the SMTP server reported besides accepted mail.
@@ -514,6 +534,8 @@ struct SmtpEvents {
     held: Vec<Mail>,
     /// Messages answered 554 at the end of their data.
     rejected: usize,
+    /// AUTH attempts, and whether each succeeded.
+    auths: Vec<bool>,
     acks: usize,
 }
 
@@ -554,6 +576,9 @@ impl SmtpServer {
         if opts.reject_later_data {
             cmd.arg("--reject-later-data");
         }
+        if let Some(auth) = &opts.auth {
+            cmd.arg("--auth").arg(auth);
+        }
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -585,6 +610,11 @@ impl SmtpServer {
                 match v["event"].as_str() {
                     Some("ehlo") => event_sink.lock().unwrap().ehlos += 1,
                     Some("rejected") => event_sink.lock().unwrap().rejected += 1,
+                    Some("auth") => event_sink
+                        .lock()
+                        .unwrap()
+                        .auths
+                        .push(v["ok"].as_bool().unwrap_or(false)),
                     Some("held") => event_sink.lock().unwrap().held.push(Mail {
                         mail_from: String::new(),
                         rcpt_tos: Vec::new(),
@@ -717,7 +747,14 @@ impl TestApp {
     }
 
     pub async fn cli_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        self.cli_full(args, stdin, &[]).await
+    }
+
+    async fn cli_full(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
         let mut cmd = self.command(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         cmd.stdin(if stdin.is_some() {
             Stdio::piped()
         } else {

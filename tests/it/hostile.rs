@@ -15,6 +15,9 @@ use axum::routing::get;
 
 use crate::helpers::*;
 
+#[path = "../support/bombs.rs"]
+mod bombs;
+
 const REJECT: (&str, &str, &str) = (
     "good-1",
     "Moscow rejects the Easter truce offered by Kyiv",
@@ -117,6 +120,28 @@ impl HostileServer {
             .route(
                 "/empty",
                 get(|| async { ([(header::CONTENT_TYPE, "application/rss+xml")], "") }),
+            )
+            .route(
+                "/json-bomb",
+                get(|| async {
+                    // Unpacks to just under the test's fetch.max_body_bytes (1 MiB).
+                    (
+                        [
+                            (header::CONTENT_TYPE, "application/feed+json"),
+                            (header::CONTENT_ENCODING, "gzip"),
+                        ],
+                        bombs::gzip(&bombs::json_items(1 << 20)),
+                    )
+                }),
+            )
+            .route(
+                "/item-bomb",
+                get(|| async {
+                    (
+                        [(header::CONTENT_TYPE, "application/rss+xml")],
+                        bombs::rss_items(1 << 20),
+                    )
+                }),
             )
             .route(
                 "/json-error",
@@ -231,6 +256,22 @@ async fn documents_that_are_not_feeds_fail_alone() {
         logged(&log, "laughs", &["items=1"]) || logged(&log, "laughs", &["could not be parsed"]),
         "{log}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn documents_of_a_million_empty_items_are_read_to_the_item_limit() {
+    // Each item costs feed-rs a kilobyte or more: the parser must stop at parse.max_items
+    // instead of building them all (`benches/hostile.rs` measures memory and time).
+    let log =
+        cycle_beside_a_good_feed(&[("json-bomb", "json-bomb"), ("item-bomb", "item-bomb")]).await;
+    for feed in ["json-bomb", "item-bomb"] {
+        assert!(
+            logged(&log, feed, &["parse.max_items"]),
+            "{feed} was not cut at the item limit:\n{log}"
+        );
+        assert!(logged(&log, feed, &["items=500"]), "{feed}: {log}");
+    }
+    assert!(log.contains("failed=0"), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -377,6 +377,18 @@ async fn retry_after_and_backoff_show_in_the_schedule() {
     }
 }
 
+/// `/healthz` asked every 200 ms until it answers `status` (at most 20 s): the last answer.
+async fn healthz_until(port: u16, status: u16) -> (u16, String) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let answer = get(port, "/healthz").await;
+        if answer.0 == status || std::time::Instant::now() > deadline {
+            return answer;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn healthz_turns_503_when_the_store_takes_no_writes() {
     let feeds = FeedServer::start().await;
@@ -403,15 +415,16 @@ async fn healthz_turns_503_when_the_store_takes_no_writes() {
         signal(&daemon, "TERM");
         return;
     }
-    let (status, body) = get(http, "/healthz").await;
+    // The write probe's answer stands for up to 10 s: the next probe after it fails.
+    let (status, body) = healthz_until(http, 503).await;
     let _ = std::process::Command::new("chattr")
         .arg("-i")
         .arg(&wal)
         .status();
     assert_eq!(status, 503, "{body}");
     assert!(body.starts_with("unhealthy: store: cannot write"), "{body}");
-    // Writable again: healthy again.
-    assert_eq!(get(http, "/healthz").await.0, 200);
+    // Writable again: healthy again, at the next probe.
+    assert_eq!(healthz_until(http, 200).await.0, 200);
     signal(&daemon, "TERM");
 }
 
