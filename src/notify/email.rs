@@ -351,47 +351,10 @@ fn html_body(d: &Delivery) -> String {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
-
     use super::*;
-    use crate::domain::{Alert, Channel, Evidence, FeedName, ItemKey, Signal, SignalKind};
 
     fn delivery(title: &str, link: Option<&str>) -> Delivery {
-        let feed = FeedName::parse("f").unwrap();
-        Delivery {
-            id: 1,
-            alert: Alert {
-                id: 1,
-                item_key: ItemKey::compute(&feed, Some("g"), None, "", ""),
-                signal: Signal {
-                    kind: SignalKind::RussiaRejects,
-                    score: 0.95,
-                    evidence: Evidence {
-                        rule: "russia_rejects.verb".into(),
-                        words: vec!["Kremlin".into(), "<rejects>".into()],
-                        sentence: title.into(),
-                        field: Field::Title,
-                    },
-                },
-                feed,
-                title: title.into(),
-                summary: "s".into(),
-                link: link.map(str::to_owned),
-                published: None,
-                created_at: Utc::now(),
-                story: None,
-                status: None,
-            },
-            channel: Channel::Email,
-            target: "ops".into(),
-            address: "ops@example.org".into(),
-            idempotency_key: "abc123".into(),
-            attempts: 0,
-            sources: 1,
-            unconfirmed: false,
-            follow_up: false,
-            thread: None,
-        }
+        crate::notify::test_delivery(title, "s", link)
     }
 
     fn notifier() -> EmailNotifier {

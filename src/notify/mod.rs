@@ -569,6 +569,47 @@ pub(crate) fn safe_link(link: Option<&str>) -> Option<&str> {
 
 pub type SharedNotifiers = Arc<Notifiers>;
 
+/// A delivery of a rejection story to the email subscriber "ops", for channel tests.
+#[cfg(test)]
+pub(crate) fn test_delivery(title: &str, summary: &str, link: Option<&str>) -> Delivery {
+    use crate::domain::{Alert, Evidence, FeedName, Field, ItemKey, Signal};
+    let feed = FeedName::parse("f").unwrap();
+    Delivery {
+        id: 1,
+        alert: Alert {
+            id: 1,
+            item_key: ItemKey::compute(&feed, Some("g"), None, "", ""),
+            signal: Signal {
+                kind: SignalKind::RussiaRejects,
+                score: 0.95,
+                evidence: Evidence {
+                    rule: "russia_rejects.verb".into(),
+                    words: vec!["Kremlin".into(), "<rejects>".into()],
+                    sentence: title.into(),
+                    field: Field::Title,
+                },
+            },
+            feed,
+            title: title.into(),
+            summary: summary.into(),
+            link: link.map(str::to_owned),
+            published: None,
+            created_at: Utc::now(),
+            story: None,
+            status: None,
+        },
+        channel: Channel::Email,
+        target: "ops".into(),
+        address: "ops@example.org".into(),
+        idempotency_key: "abc123".into(),
+        attempts: 0,
+        sources: 1,
+        unconfirmed: false,
+        follow_up: false,
+        thread: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

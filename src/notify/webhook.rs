@@ -121,19 +121,17 @@ impl WebhookNotifier {
     }
 
     /// The body for a delivery in a webhook's format. Feed text in Slack and Discord bodies
-    /// is neutralised: it can neither mention (`<!channel>`, `@everyone`) nor link nor format.
+    /// is neutralised: it can neither mention (`<!channel>`, `@everyone`) nor link nor
+    /// format, and every field is within the service's limit, so a message is never refused
+    /// for its length.
     pub fn payload_for(format: WebhookFormat, d: &Delivery) -> serde_json::Value {
         match format {
             WebhookFormat::Json => Self::payload(d),
-            WebhookFormat::Slack => serde_json::json!({
-                "text": chat_text(d, slack_escape, slack_escape),
-                "unfurl_links": false,
-                "unfurl_media": false,
-            }),
+            WebhookFormat::Slack => slack_payload(d),
             WebhookFormat::Discord => serde_json::json!({
                 // A link in angle brackets shows no preview; a parsed http(s) URL has its
                 // `<`, `>` and spaces percent-encoded, so it cannot close them early.
-                "content": truncate(&chat_text(d, discord_escape, |l| format!("<{l}>")), 2000),
+                "content": fit(&chat_text(d, discord_escape, |l| format!("<{l}>")), DISCORD_CONTENT),
                 "allowed_mentions": {"parse": []},
             }),
         }
@@ -197,7 +195,7 @@ fn chat_text(d: &Delivery, escape: fn(&str) -> String, link: fn(&str) -> String)
     }
     if !a.summary.is_empty() {
         t.push('\n');
-        t.push_str(&escape(&truncate(&a.summary, 600)));
+        t.push_str(&escape(&fit(&a.summary, 600)));
     }
     for line in super::story_lines(d) {
         t.push('\n');
@@ -210,6 +208,56 @@ fn chat_text(d: &Delivery, escape: fn(&str) -> String, link: fn(&str) -> String)
         a.signal.score
     ));
     t
+}
+
+/// Discord's limit on a message's `content`.
+const DISCORD_CONTENT: usize = 2000;
+/// Slack's limits: a header block's text, a section's (and a context element's) text, and
+/// the notification text we send (Slack truncates past 40,000; 3,000 reads on a phone).
+const SLACK_HEADER: usize = 150;
+const SLACK_SECTION: usize = 3000;
+const SLACK_TEXT: usize = 3000;
+/// Slack's limit on a button's URL.
+const SLACK_URL: usize = 3000;
+
+/// A Slack message in Block Kit: the feed's text only ever in `plain_text` objects, which
+/// Slack neither formats nor links nor reads for mentions; the link as a button, so its
+/// address is ours (a parsed http(s) URL), never text that looks like one. `text` is the
+/// notification's fallback, escaped and with formatting off.
+fn slack_payload(d: &Delivery) -> serde_json::Value {
+    use serde_json::json;
+    let a = &d.alert;
+    let plain = |text: &str, max: usize| json!({"type": "plain_text", "text": fit(text, max), "emoji": false});
+    let headline = super::headline(d);
+    let mut body: Vec<String> = Vec::new();
+    if !a.summary.is_empty() {
+        body.push(a.summary.clone());
+    }
+    body.extend(super::story_lines(d));
+    let mut blocks = vec![json!({"type": "header", "text": plain(&headline, SLACK_HEADER)})];
+    if !body.is_empty() {
+        blocks.push(json!({"type": "section", "text": plain(&body.join("\n"), SLACK_SECTION)}));
+    }
+    if let Some(link) = safe_link(a.link.as_deref()).filter(|l| l.len() <= SLACK_URL) {
+        blocks.push(json!({"type": "actions", "elements": [{
+            "type": "button",
+            "text": plain("Open the report", 75),
+            "url": link,
+        }]}));
+    }
+    let why = format!(
+        "feed {}, rule {}, score {:.2}",
+        a.feed, a.signal.evidence.rule, a.signal.score
+    );
+    blocks.push(json!({"type": "context", "elements": [plain(&why, SLACK_SECTION)]}));
+    json!({
+        // Escaping at most quintuples the text: cut first, so an escape is never cut in two.
+        "text": slack_escape(&fit(&headline, SLACK_TEXT / 5)),
+        "mrkdwn": false,
+        "blocks": blocks,
+        "unfurl_links": false,
+        "unfurl_media": false,
+    })
 }
 
 /// Slack's own escaping: with `&`, `<` and `>` escaped, text cannot hold `<!channel>`,
@@ -238,11 +286,25 @@ fn discord_escape(s: &str) -> String {
     out
 }
 
-fn truncate(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_owned(),
+/// `s` within `max` characters, an ellipsis included when it is cut. Characters are counted
+/// as UTF-16 code units, as JavaScript does: never fewer than code points, so the limit
+/// holds however a service counts.
+fn fit(s: &str, max: usize) -> String {
+    let units: usize = s.chars().map(char::len_utf16).sum();
+    if units <= max {
+        return s.to_owned();
     }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        if used + c.len_utf16() > max.saturating_sub(1) {
+            break;
+        }
+        used += c.len_utf16();
+        out.push(c);
+    }
+    out.push('…');
+    out
 }
 
 impl Notifier for WebhookNotifier {
@@ -308,6 +370,63 @@ impl Notifier for WebhookNotifier {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::notify::test_delivery;
+
+    fn units(s: &str) -> usize {
+        s.encode_utf16().count()
+    }
+
+    #[test]
+    fn text_is_cut_exactly_at_a_limit() {
+        let at = "a".repeat(2000);
+        assert_eq!(fit(&at, 2000), at, "a text at the limit is kept whole");
+        let over = fit(&"a".repeat(2001), 2000);
+        assert_eq!(units(&over), 2000);
+        assert!(over.ends_with("a…"));
+        // Characters outside the BMP count two units each, and are never split.
+        let emoji = fit(&"😀".repeat(1500), 2000);
+        assert!(units(&emoji) <= 2000, "{}", units(&emoji));
+        assert!(emoji.ends_with("😀…"));
+        assert_eq!(fit("", 10), "");
+    }
+
+    #[test]
+    fn a_long_alert_meets_discord_and_slack_limits() {
+        let d = test_delivery(
+            &format!("Kremlin rejects the truce {}", "x".repeat(3000)),
+            &"y".repeat(5000),
+            Some("https://example.org/a"),
+        );
+        let discord = WebhookNotifier::payload_for(WebhookFormat::Discord, &d);
+        let content = discord["content"].as_str().unwrap();
+        assert_eq!(units(content), DISCORD_CONTENT);
+        let slack = WebhookNotifier::payload_for(WebhookFormat::Slack, &d);
+        let blocks = slack["blocks"].as_array().unwrap();
+        assert_eq!(blocks[0]["type"], "header");
+        assert_eq!(
+            units(blocks[0]["text"]["text"].as_str().unwrap()),
+            SLACK_HEADER
+        );
+        assert_eq!(blocks[1]["type"], "section");
+        assert!(units(blocks[1]["text"]["text"].as_str().unwrap()) <= SLACK_SECTION);
+        assert!(units(slack["text"].as_str().unwrap()) <= SLACK_TEXT);
+        // Feed text only ever in plain_text objects; the link is a button of ours.
+        for b in blocks {
+            for t in [&b["text"], &b["elements"][0]] {
+                if let Some(kind) = t.get("type").and_then(|k| k.as_str()) {
+                    assert!(kind == "plain_text" || kind == "button", "{b}");
+                }
+            }
+        }
+        assert_eq!(blocks[2]["elements"][0]["url"], "https://example.org/a");
+        assert_eq!(slack["mrkdwn"], false);
+        // A short alert is sent whole.
+        let short = test_delivery("Kremlin rejects the truce", "Peskov said no.", None);
+        let content = WebhookNotifier::payload_for(WebhookFormat::Discord, &short);
+        assert!(!content["content"].as_str().unwrap().contains('…'));
+    }
+
     #[test]
     fn signature_matches_a_known_hmac() {
         // RFC 4231 test case 2's key and data, framed as "<t>.<body>": computed with

@@ -166,23 +166,30 @@ pub fn parse_feed(
         return Err(ParseError::NotAFeed("the document is empty".into()));
     }
     let mut too_deep = 0;
+    let dropped_early;
     let mut rdf_ids = Vec::new();
     let feed = if text.starts_with('{') {
-        feed_rs_parse(without_json_authors(text).as_bytes(), base)?
+        let bounded = bounded_json(text, limits)?;
+        dropped_early = bounded.dropped;
+        feed_rs_parse(bounded.text.as_bytes(), base)?
     } else {
         if !text.starts_with('<') {
             return Err(ParseError::NotAFeed(
                 "neither XML nor JSON (the document does not start with '<' or '{')".into(),
             ));
         }
-        let repaired = repair::repair_xml(text, limits.max_depth);
+        let repaired = repair::repair_xml(text, limits.max_depth, limits.max_entries);
         too_deep = repaired.repairs.too_deep;
+        dropped_early = repaired.repairs.dropped_entries;
         rdf_ids = repaired.rdf_ids;
         if repaired.repairs.any() {
             tracing::debug!(encoding = decoded.encoding, repairs = ?repaired.repairs, "feed repaired before parsing");
         }
         match feed_rs_parse(repaired.text.as_bytes(), base) {
             Ok(feed) => feed,
+            // The original gets its own chance, unless it holds more entries than the
+            // limit: that work is what the repair pass bounded.
+            Err(e) if dropped_early > 0 => return Err(e),
             Err(e) => feed_rs_parse(bytes, base).map_err(|_| e)?,
         }
     };
@@ -257,30 +264,124 @@ pub fn parse_feed(
             .and_then(|l| http_link(&l.href, feed_base.as_ref())),
         ttl_minutes: feed.ttl,
         entries,
-        dropped_entries: total.saturating_sub(limits.max_entries),
+        dropped_entries: dropped_early + total.saturating_sub(limits.max_entries),
         truncated_fields: truncated.get(),
         too_deep,
     })
 }
 
-/// A JSON Feed without its authors, which we do not use and whose name parser in feed-rs 3.0
-/// panics on a non-ASCII character next to an e-mail address. Text that is not JSON is
-/// returned as it is, for feed-rs to report.
-fn without_json_authors(text: &str) -> std::borrow::Cow<'_, str> {
-    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(text) else {
-        return text.into();
-    };
-    let strip = |o: &mut serde_json::Value| {
-        if let Some(m) = o.as_object_mut() {
-            m.remove("author");
-            m.remove("authors");
-        }
-    };
-    strip(&mut v);
-    if let Some(items) = v.get_mut("items").and_then(|i| i.as_array_mut()) {
-        items.iter_mut().for_each(strip);
+/// A JSON Feed as feed-rs is given it.
+struct BoundedJson {
+    text: String,
+    /// Items past `max_entries`, skipped unread.
+    dropped: usize,
+}
+
+/// A JSON Feed cut down before feed-rs reads it: only its first `max_entries` items are
+/// built (the rest are skipped without allocating, so `{"items":[{},{},…]}` of ten megabytes
+/// costs what five hundred items cost, not a kilobyte of feed-rs's model for each of three
+/// million), each string of an item is cut to four bytes per allowed character, and the
+/// authors, which we do not use and whose name parser in feed-rs 3.0 panics on a non-ASCII
+/// character next to an e-mail address, are left out.
+fn bounded_json(text: &str, limits: ParseLimits) -> Result<BoundedJson, ParseError> {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Value};
+
+    struct Feed {
+        max_items: usize,
+        max_string_bytes: usize,
+        dropped: usize,
     }
-    serde_json::to_string(&v).map_or(text.into(), Into::into)
+    struct Items<'a>(&'a mut Feed);
+
+    impl<'de> Visitor<'de> for &mut Feed {
+        type Value = Map<String, Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON Feed object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                match key.as_str() {
+                    "author" | "authors" => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                    "items" => {
+                        let items = map.next_value_seed(Items(&mut *self))?;
+                        out.insert(key, Value::Array(items));
+                    }
+                    _ => {
+                        out.insert(key, map.next_value()?);
+                    }
+                }
+            }
+            Ok(out)
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for Items<'_> {
+        type Value = Vec<Value>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Items<'_> {
+        type Value = Vec<Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array of items")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let feed = self.0;
+            let mut kept = Vec::new();
+            while kept.len() < feed.max_items {
+                let Some(mut item) = seq.next_element::<Value>()? else {
+                    return Ok(kept);
+                };
+                if let Some(m) = item.as_object_mut() {
+                    m.remove("author");
+                    m.remove("authors");
+                }
+                cut_strings(&mut item, feed.max_string_bytes);
+                kept.push(item);
+            }
+            while seq.next_element::<IgnoredAny>()?.is_some() {
+                feed.dropped += 1;
+            }
+            Ok(kept)
+        }
+    }
+
+    let mut feed = Feed {
+        max_items: limits.max_entries,
+        max_string_bytes: limits.max_field_chars.saturating_mul(4),
+        dropped: 0,
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let top = de
+        .deserialize_map(&mut feed)
+        .and_then(|top| de.end().map(|()| top))
+        .map_err(|e| ParseError::NotAFeed(format!("not a JSON Feed: {e}")))?;
+    let text = serde_json::to_string(&top)
+        .map_err(|e| ParseError::NotAFeed(format!("not a JSON Feed: {e}")))?;
+    Ok(BoundedJson {
+        text,
+        dropped: feed.dropped,
+    })
+}
+
+/// Cuts every string inside `v` to at most `max` bytes (at a character boundary).
+fn cut_strings(v: &mut serde_json::Value, max: usize) {
+    match v {
+        serde_json::Value::String(s) if s.len() > max => {
+            let mut end = max;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            s.truncate(end);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|v| cut_strings(v, max)),
+        serde_json::Value::Object(m) => m.values_mut().for_each(|v| cut_strings(v, max)),
+        _ => {}
+    }
 }
 
 /// The entry's page: the first `alternate` (or rel-less) link, else the first link; only
@@ -405,6 +506,69 @@ impl Entry {
 mod tests {
     use proptest::prelude::*;
 
+    use super::*;
+
+    fn limits(max_entries: usize) -> ParseLimits {
+        ParseLimits {
+            max_entries,
+            ..ParseLimits::default()
+        }
+    }
+
+    #[test]
+    fn a_json_feed_is_read_to_its_item_limit_and_the_rest_skipped() {
+        let items: Vec<String> = (0..1000)
+            .map(|i| format!(r#"{{"id":"{i}","title":"t{i}","author":{{"name":"x"}}}}"#))
+            .collect();
+        let doc = format!(
+            r#"{{"version":"https://jsonfeed.org/version/1.1","title":"f","authors":[{{"name":"a"}}],"items":[{}]}}"#,
+            items.join(",")
+        );
+        let parsed = parse_feed(doc.as_bytes(), None, None, limits(10)).unwrap();
+        assert_eq!(parsed.entries.len(), 10);
+        assert_eq!(parsed.dropped_entries, 990);
+        assert_eq!(parsed.entries[9].title.as_deref(), Some("t9"));
+        assert_eq!(parsed.title.as_deref(), Some("f"));
+        // Empty items, a million of them: skipped without being built.
+        let bomb = format!(
+            r#"{{"version":"https://jsonfeed.org/version/1","title":"b","items":[{}{{}}]}}"#,
+            "{},".repeat(1_000_000)
+        );
+        let parsed = parse_feed(bomb.as_bytes(), None, None, limits(500)).unwrap();
+        assert_eq!(
+            (parsed.entries.len(), parsed.dropped_entries),
+            (500, 999_501)
+        );
+        // Not JSON, or JSON that is not a feed object, is not a feed.
+        assert!(parse_feed(b"{\"items\": [1, 2", None, None, limits(5)).is_err());
+        assert!(parse_feed(b"{\"items\": 7}", None, None, limits(5)).is_err());
+    }
+
+    #[test]
+    fn an_item_string_is_cut_before_the_parser_sees_it() {
+        let doc = format!(
+            r#"{{"version":"https://jsonfeed.org/version/1","title":"b","items":[{{"id":"1","content_text":"{}é"}}]}}"#,
+            "a".repeat(999)
+        );
+        let small = ParseLimits {
+            max_field_chars: 250,
+            ..ParseLimits::default()
+        };
+        let parsed = parse_feed(doc.as_bytes(), None, None, small).unwrap();
+        let content = parsed.entries[0].content.as_deref().unwrap();
+        assert!(content.chars().count() <= 250, "{}", content.len());
+    }
+
+    #[test]
+    fn an_xml_feed_is_read_to_its_entry_limit() {
+        let doc = format!(
+            "<rss version=\"2.0\"><channel><title>f</title>{}</channel></rss>",
+            "<item><title>t</title></item>".repeat(2000)
+        );
+        let parsed = parse_feed(doc.as_bytes(), None, None, limits(50)).unwrap();
+        assert_eq!((parsed.entries.len(), parsed.dropped_entries), (50, 1950));
+    }
+
     #[test]
     fn common_links_are_taken_as_they_are() {
         for link in [
@@ -458,8 +622,6 @@ mod tests {
             }
         }
     }
-
-    use super::*;
 
     const RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>Test &amp; feed</title><link>https://example.org/</link>

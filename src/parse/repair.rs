@@ -149,6 +149,8 @@ pub struct Repairs {
     pub truncated: bool,
     /// Elements dropped, with their content, for nesting deeper than the limit.
     pub too_deep: usize,
+    /// Entries (RSS items, Atom entries) past the limit, dropped with their content.
+    pub dropped_entries: usize,
 }
 
 impl Repairs {
@@ -173,8 +175,11 @@ const MAX_ENTITY_VALUE: usize = 1024;
 
 /// Repairs an XML document (see the module documentation). `max_depth` bounds nesting:
 /// elements deeper than that are dropped with their content, so a document of a million
-/// nested elements costs no more than a flat one.
-pub fn repair_xml(doc: &str, max_depth: usize) -> Repaired {
+/// nested elements costs no more than a flat one. `max_entries` bounds the entries (RSS
+/// items, Atom entries) passed on: the rest are dropped here, before the parser builds each
+/// (a kilobyte or more apiece), so ten megabytes of `<item/>` cost no more than the first
+/// few hundred.
+pub fn repair_xml(doc: &str, max_depth: usize, max_entries: usize) -> Repaired {
     let mut r = Repairer {
         src: doc,
         out: String::with_capacity(doc.len() + doc.len() / 8 + 64),
@@ -184,6 +189,8 @@ pub fn repair_xml(doc: &str, max_depth: usize) -> Repaired {
         seen_root: false,
         skip_depth: None,
         max_depth,
+        entries: 0,
+        max_entries,
         kind: Kind::Other,
         escape: None,
         rdf_item: None,
@@ -227,6 +234,9 @@ struct Repairer<'a> {
     /// Depth at which an over-deep subtree started, while it is being skipped.
     skip_depth: Option<usize>,
     max_depth: usize,
+    /// Entries met so far, and how many are passed on.
+    entries: usize,
+    max_entries: usize,
     kind: Kind,
     escape: Option<Escape>,
     /// In an RSS 1.0 item: its `rdf:about`, and whether it had a `<link>`.
@@ -567,9 +577,24 @@ impl Repairer<'_> {
         if self.stack.len() >= self.max_depth && self.skip_depth.is_none() {
             self.repairs.too_deep += 1;
         }
-        if (self.stack.len() >= self.max_depth || unused_person) && self.skip_depth.is_none() {
-            // Too deep; or an RSS person field, which we do not use and whose parser in
-            // feed-rs 3.0 panics on a non-ASCII character next to an e-mail address.
+        let entry = match self.kind {
+            Kind::Rss => local(&name) == "item",
+            Kind::Atom => local(&name) == "entry",
+            Kind::Other => false,
+        };
+        let surplus_entry = entry && self.skip_depth.is_none() && {
+            self.entries += 1;
+            self.entries > self.max_entries
+        };
+        if surplus_entry {
+            self.repairs.dropped_entries += 1;
+        }
+        if (self.stack.len() >= self.max_depth || unused_person || surplus_entry)
+            && self.skip_depth.is_none()
+        {
+            // Too deep; an entry past the limit; or an RSS person field, which we do not use
+            // and whose parser in feed-rs 3.0 panics on a non-ASCII character next to an
+            // e-mail address.
             self.skip_depth = Some(self.stack.len());
         }
         let mut attrs = self.parse_attributes(attrs_src);
@@ -675,7 +700,7 @@ impl Repairer<'_> {
                     }
                 }
                 if self.stack.first().is_some_and(|r| local(&r.name) == "RDF") {
-                    if local_name == "item" && self.stack.len() == 1 {
+                    if local_name == "item" && self.stack.len() == 1 && self.emitting() {
                         let about = attrs
                             .iter()
                             .find(|(k, _)| k == "rdf:about")
@@ -1175,7 +1200,7 @@ mod tests {
     use super::*;
 
     fn fix(s: &str) -> String {
-        let r = repair_xml(s, 64);
+        let r = repair_xml(s, 64, usize::MAX);
         r.text
             .strip_prefix("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n")
             .unwrap()
@@ -1186,7 +1211,7 @@ mod tests {
     fn well_formed_documents_pass_through() {
         let doc = r#"<rss version="2.0"><channel><title a="1">A &amp; B &#233; &lt;i&gt;</title><!-- c --><description><![CDATA[<p>x & y</p>]]></description></channel></rss>"#;
         assert_eq!(fix(doc), doc);
-        assert!(!repair_xml(doc, 64).repairs.any());
+        assert!(!repair_xml(doc, 64, usize::MAX).repairs.any());
     }
 
     #[test]
@@ -1270,9 +1295,32 @@ mod tests {
     }
 
     #[test]
+    fn entries_past_the_limit_are_dropped_with_their_content() {
+        let items: String = (0..5)
+            .map(|i| format!("<item><title>t{i}</title></item><item/>"))
+            .collect();
+        let r = repair_xml(&format!("<rss><channel>{items}</channel></rss>"), 64, 3);
+        assert_eq!(r.repairs.dropped_entries, 7);
+        assert_eq!(r.text.matches("<item").count(), 3, "{}", r.text);
+        assert!(
+            r.text.contains("t1") && !r.text.contains("t2"),
+            "{}",
+            r.text
+        );
+        let entries = "<entry><title>e</title></entry>".repeat(4);
+        let r = repair_xml(
+            &format!("<feed xmlns=\"http://www.w3.org/2005/Atom\">{entries}</feed>"),
+            64,
+            2,
+        );
+        assert_eq!(r.repairs.dropped_entries, 2);
+        assert_eq!(r.text.matches("<entry>").count(), 2);
+    }
+
+    #[test]
     fn nesting_is_bounded() {
         let deep = "<a>".repeat(100) + "deep-text" + &"</a>".repeat(100);
-        let r = repair_xml(&deep, 10);
+        let r = repair_xml(&deep, 10, usize::MAX);
         assert_eq!(r.repairs.too_deep, 1);
         let out = r.text;
         assert_eq!(out.matches("<a>").count(), 10);
@@ -1293,7 +1341,7 @@ mod tests {
             "<!DOCTYPE a [<!ENTITY e \"{value}\">]><a>{}</a>",
             "&e;".repeat(2 * ENTITY_BUDGET / MAX_ENTITY_VALUE)
         );
-        let r = repair_xml(&doc, 64);
+        let r = repair_xml(&doc, 64, usize::MAX);
         assert!(r.text.len() <= ENTITY_BUDGET + 100, "{}", r.text.len());
         assert!(r.repairs.escaped > 0);
     }

@@ -410,6 +410,24 @@ async fn slack_and_discord_bodies_neutralise_their_markup() {
     );
     assert!(content.contains("\\*Peskov\\*"), "{content}");
     assert_eq!(discord["allowed_mentions"]["parse"], serde_json::json!([]));
+    // In the message itself, feed text is plain_text: never formatted, linked or mentioned.
+    let blocks = &w.hooks.received("slack")[0].json["blocks"];
+    assert_eq!(blocks[0]["text"]["type"], "plain_text", "{blocks}");
+    assert!(
+        blocks[0]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Kremlin rejects the truce [click](http://evil.example)"),
+        "{blocks}"
+    );
+    assert_eq!(blocks[1]["text"]["type"], "plain_text", "{blocks}");
+    assert!(
+        blocks[1]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("*Peskov*"),
+        "{blocks}"
+    );
     // Both are still the alert.
     assert!(slack.contains("Kremlin rejects the truce"), "{slack}");
     assert!(content.contains("Kremlin rejects the truce"), "{content}");
