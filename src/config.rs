@@ -159,6 +159,8 @@ struct RawWebhook {
     format: Option<String>,
     min_score: Option<f64>,
     secret: Option<String>,
+    secret_file: Option<String>,
+    url_file: Option<String>,
     alert_on: Option<String>,
     min_sources: Option<u32>,
 }
@@ -347,7 +349,7 @@ pub enum JoinBy {
     Topic,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WebhookSettings {
     pub name: String,
     pub url: Url,
@@ -360,6 +362,22 @@ pub struct WebhookSettings {
     pub secret: Option<SecretString>,
     pub alert_on: AlertOn,
     pub min_sources: u32,
+}
+
+impl fmt::Debug for WebhookSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL is often the credential: only where it goes.
+        f.debug_struct("WebhookSettings")
+            .field("name", &self.name)
+            .field("url", &crate::domain::redact::webhook(&self.url))
+            .field("signals", &self.signals)
+            .field("timeout", &self.timeout)
+            .field("format", &self.format)
+            .field("min_score", &self.min_score)
+            .field("alert_on", &self.alert_on)
+            .field("min_sources", &self.min_sources)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The shape of a webhook's body.
@@ -421,21 +439,51 @@ impl Settings {
             path: path.to_owned(),
             errors,
         };
-        let source = config::Environment::with_prefix(ENV_PREFIX)
-            .prefix_separator("__")
-            .separator("__")
-            .try_parsing(true)
-            .source(Some(env.into_iter().collect()));
-        let cfg = config::Config::builder()
-            .add_source(config::File::from_str(text, config::FileFormat::Toml))
-            .add_source(source)
-            .build()
-            .map_err(|e| {
-                errors_at(vec![ConfigError {
-                    key: String::new(),
-                    message: format!("not valid TOML: {}", config_error_message(&e)),
-                }])
-            })?;
+        // The file's syntax first, with toml's own position: the config crate's message
+        // quotes the offending line, which may be a password.
+        if let Err(e) = text.parse::<toml::Table>() {
+            return Err(errors_at(vec![ConfigError {
+                key: String::new(),
+                message: format!("not valid TOML: {}", toml_error(text, &e)),
+            }]));
+        }
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(text, config::FileFormat::Toml));
+        let mut env_errors = Vec::new();
+        for (name, value) in env {
+            match env_key(&name) {
+                // As a string, as written: a number-like password keeps its leading zeros,
+                // and a number field still reads it (the config crate parses strings).
+                Some(key) => match builder.set_override(key.as_str(), value) {
+                    Ok(b) => builder = b,
+                    Err(e) => {
+                        env_errors.push(ConfigError {
+                            key: name,
+                            message: config_error_message(&e),
+                        });
+                        builder = config::Config::builder().add_source(config::File::from_str(
+                            text,
+                            config::FileFormat::Toml,
+                        ));
+                    }
+                },
+                None => env_errors.push(ConfigError {
+                    key: name,
+                    message: format!(
+                        "is not a config key: write {ENV_PREFIX}__SECTION__KEY, or {ENV_PREFIX}__SECTION__N__KEY for the Nth [[section]] (from 0)"
+                    ),
+                }),
+            }
+        }
+        if !env_errors.is_empty() {
+            return Err(errors_at(env_errors));
+        }
+        let cfg = builder.build().map_err(|e| {
+            errors_at(vec![ConfigError {
+                key: String::new(),
+                message: format!("cannot read the config: {}", config_error_message(&e)),
+            }])
+        })?;
         let base_dir = path
             .parent()
             .map(|p| {
@@ -460,15 +508,64 @@ impl Settings {
     }
 }
 
+/// The config crate's error, without the value it found (which may be a secret).
 fn config_error_message(e: &config::ConfigError) -> String {
     match e {
         config::ConfigError::Type {
             unexpected,
             expected,
             ..
-        } => format!("expected {expected}, found {unexpected}"),
+        } => format!("expected {expected}, found a {}", kind_of(unexpected)),
         other => other.to_string(),
     }
+}
+
+/// What kind of value was found ("64-bit integer", "string"), never the value: the config
+/// crate's text quotes it after the kind.
+fn kind_of(unexpected: &impl fmt::Display) -> String {
+    let text = unexpected.to_string();
+    text.split(['`', '"'])
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// A TOML syntax error as "line L, column C: message", without quoting the line.
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {}", e.message().trim())
+        }
+        None => e.message().trim().to_owned(),
+    }
+}
+
+/// The config key an environment variable sets: `CEASEFIRE_WATCH__SMTP__PASSWORD` is
+/// `smtp.password`, `CEASEFIRE_WATCH__WEBHOOKS__0__URL` is `webhooks[0].url`.
+fn env_key(name: &str) -> Option<String> {
+    let rest = name.strip_prefix(ENV_PREFIX)?.strip_prefix("__")?;
+    let mut key = String::new();
+    for part in rest.split("__") {
+        if part.is_empty() {
+            return None;
+        }
+        if part.bytes().all(|b| b.is_ascii_digit()) {
+            if key.is_empty() {
+                return None;
+            }
+            key.push_str(&format!("[{part}]"));
+        } else {
+            if !key.is_empty() {
+                key.push('.');
+            }
+            key.push_str(&part.to_ascii_lowercase());
+        }
+    }
+    (!key.is_empty()).then_some(key)
 }
 
 /// Deserialises one section (or array element) and reports errors under `key`. A section
@@ -498,7 +595,10 @@ fn section<T: for<'de> Deserialize<'de> + Default>(
                     } else {
                         format!("{key}.{sub}")
                     };
-                    (k, format!("expected {expected}, found {unexpected}"))
+                    (
+                        k,
+                        format!("expected {expected}, found a {}", kind_of(unexpected)),
+                    )
                 }
                 other => (key.to_owned(), config_error_message(other)),
             };
@@ -854,12 +954,30 @@ fn build(
             continue;
         };
         let name = required_name(raw.name, &key, &mut hook_names, errors);
-        let url = match raw.url.as_deref() {
+        // A chat webhook's URL is its credential: it may come from a file or credential.
+        let url = secret_value(
+            raw.url,
+            raw.url_file,
+            &key,
+            ("url", "url_file"),
+            base_dir,
+            errors,
+        );
+        let url = match url.as_deref() {
             None => {
-                err(errors, format!("{key}.url"), "is missing".into());
+                if !errors
+                    .iter()
+                    .any(|e| e.key.starts_with(&format!("{key}.url")))
+                {
+                    err(
+                        errors,
+                        format!("{key}.url"),
+                        "is missing (or set url_file)".into(),
+                    );
+                }
                 None
             }
-            Some(u) => match Url::parse(u) {
+            Some(u) => match Url::parse(u.trim()) {
                 Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
                     Some(url)
                 }
@@ -900,7 +1018,14 @@ fn build(
             }
         };
         let min_score = score_floor(raw.min_score, &format!("{key}.min_score"), errors);
-        let secret = match raw.secret {
+        let secret = match secret_value(
+            raw.secret,
+            raw.secret_file,
+            &key,
+            ("secret", "secret_file"),
+            base_dir,
+            errors,
+        ) {
             Some(s) if s.trim().is_empty() => {
                 err(errors, format!("{key}.secret"), "must not be empty".into());
                 None
@@ -1148,7 +1273,7 @@ fn story_settings(raw: RawStories, errors: &mut Vec<ConfigError>) -> StorySettin
             "stories.max_item_age",
             d.max_item_age,
             min,
-            YEAR,
+            CENTURY,
             errors,
         ),
         max_wait: duration(
@@ -1234,31 +1359,20 @@ fn smtp_settings(
             0
         }
     };
-    let password = match (raw.password, raw.password_file) {
-        (Some(_), Some(_)) => {
-            err(
-                "password_file",
-                "set either password or password_file, not both".into(),
-            );
-            None
-        }
-        (Some(p), None) => Some(SecretString::from(p)),
-        (None, Some(file)) => {
-            let path = resolve_credential(&file, base_dir);
-            match std::fs::read_to_string(&path) {
-                Ok(p) => Some(SecretString::from(
-                    p.trim_end_matches(['\r', '\n']).to_owned(),
-                )),
-                Err(e) => {
-                    err(
-                        "password_file",
-                        format!("cannot read {}: {e}", path.display()),
-                    );
-                    None
-                }
-            }
-        }
-        (None, None) => None,
+    let password = secret_value(
+        raw.password,
+        raw.password_file,
+        "smtp",
+        ("password", "password_file"),
+        base_dir,
+        errors,
+    )
+    .map(SecretString::from);
+    let mut err = |key: &str, message: String| {
+        errors.push(ConfigError {
+            key: format!("smtp.{key}"),
+            message,
+        })
     };
     if security == SmtpSecurity::None
         && (raw.username.is_some() || password.is_some())
@@ -1320,7 +1434,45 @@ fn errors_empty_for_password(username: &Option<String>, password: &Option<Secret
     username.is_some() || password.is_some()
 }
 
-/// `password_file` names a file; a bare name is looked up in systemd's
+/// A secret given inline (`names.0`) or in a file (`names.1`, see [`resolve_credential`]),
+/// not both. A file's value loses its trailing line break. Errors name the key, never the
+/// value.
+fn secret_value(
+    inline: Option<String>,
+    file: Option<String>,
+    section: &str,
+    names: (&str, &str),
+    base_dir: Option<&Path>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<String> {
+    let key = |name: &str| format!("{section}.{name}");
+    match (inline, file) {
+        (Some(_), Some(_)) => {
+            errors.push(ConfigError {
+                key: key(names.1),
+                message: format!("set either {} or {}, not both", names.0, names.1),
+            });
+            None
+        }
+        (Some(v), None) => Some(v),
+        (None, Some(file)) => {
+            let path = resolve_credential(&file, base_dir);
+            match std::fs::read_to_string(&path) {
+                Ok(v) => Some(v.trim_end_matches(['\r', '\n']).to_owned()),
+                Err(e) => {
+                    errors.push(ConfigError {
+                        key: key(names.1),
+                        message: format!("cannot read {}: {e}", path.display()),
+                    });
+                    None
+                }
+            }
+        }
+        (None, None) => None,
+    }
+}
+
+/// A `*_file` key names a file; a bare name is looked up in systemd's
 /// `$CREDENTIALS_DIRECTORY` first (`LoadCredential=smtp-password:...`).
 fn resolve_credential(name: &str, base_dir: Option<&Path>) -> PathBuf {
     if !name.contains('/')
@@ -1428,6 +1580,17 @@ const WEEK: Duration = Duration::from_secs(7 * 24 * 3600);
 const MONTH: Duration = Duration::from_secs(30 * 24 * 3600);
 const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
 const TEN_YEARS: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+/// For "never too old" (a replay of archived feeds).
+const CENTURY: Duration = Duration::from_secs(36_500 * 24 * 3600);
+
+/// A bound as people write it: whole days as days ("7d"), else humantime's form.
+fn bound(d: Duration) -> String {
+    if d.as_secs() >= 86_400 && d.as_secs().is_multiple_of(86_400) && d.subsec_nanos() == 0 {
+        format!("{}d", d.as_secs() / 86_400)
+    } else {
+        humantime::format_duration(d).to_string()
+    }
+}
 
 /// A duration within `[min, max]`. Every duration has an upper bound: beyond it a value is a
 /// typo ("300000years"), and it would overflow the time arithmetic it feeds.
@@ -1444,20 +1607,14 @@ fn duration(
         Ok(d) if d < min => {
             errors.push(ConfigError {
                 key: key.to_owned(),
-                message: format!(
-                    "{raw:?} is shorter than the minimum of {}",
-                    humantime::format_duration(min)
-                ),
+                message: format!("{raw:?} is shorter than the minimum of {}", bound(min)),
             });
             default
         }
         Ok(d) if d > max => {
             errors.push(ConfigError {
                 key: key.to_owned(),
-                message: format!(
-                    "{raw:?} is longer than the maximum of {}",
-                    humantime::format_duration(max)
-                ),
+                message: format!("{raw:?} is longer than the maximum of {}", bound(max)),
             });
             default
         }
@@ -1669,6 +1826,87 @@ mod tests {
         use secrecy::ExposeSecret;
         assert_eq!(smtp.password.unwrap().expose_secret(), "from-env");
         assert_eq!(s.daemon.state_dir, PathBuf::from("/tmp/elsewhere"));
+    }
+
+    #[test]
+    fn environment_values_are_strings_as_written_and_reach_array_entries() {
+        let s = parse_env(
+            GOOD,
+            &[
+                ("CEASEFIRE_WATCH__SMTP__PASSWORD", "0012345"),
+                ("CEASEFIRE_WATCH__DAEMON__STATE_DIR", "007"),
+                (
+                    "CEASEFIRE_WATCH__WEBHOOKS__0__URL",
+                    "https://hooks.example.org/env",
+                ),
+                ("CEASEFIRE_WATCH__WEBHOOKS__0__SECRET", "0042"),
+                ("CEASEFIRE_WATCH__FEEDS__1__INTERVAL", "90s"),
+                ("CEASEFIRE_WATCH__DELIVERY__CONCURRENCY", "7"),
+            ],
+        )
+        .unwrap();
+        use secrecy::ExposeSecret;
+        assert_eq!(s.smtp.unwrap().password.unwrap().expose_secret(), "0012345");
+        assert_eq!(s.daemon.state_dir, PathBuf::from("/etc/cw/007"));
+        assert_eq!(s.webhooks[0].url.as_str(), "https://hooks.example.org/env");
+        assert_eq!(
+            s.webhooks[0].secret.as_ref().unwrap().expose_secret(),
+            "0042"
+        );
+        assert_eq!(s.feeds[1].interval, Duration::from_secs(90));
+        assert_eq!(s.delivery.concurrency, 7);
+        // A name that is no key is refused with the variable named.
+        let errors = parse_env(GOOD, &[("CEASEFIRE_WATCH__0__X", "1")]).unwrap_err();
+        assert!(
+            errors[0].starts_with("CEASEFIRE_WATCH__0__X: "),
+            "{errors:?}"
+        );
+        let errors =
+            parse_env(GOOD, &[("CEASEFIRE_WATCH__DELIVERY__CONCURRENCY", "many")]).unwrap_err();
+        assert!(errors[0].starts_with("delivery.concurrency"), "{errors:?}");
+        assert!(!errors[0].contains("many"), "{errors:?}");
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_never_appear_in_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("hook-url"),
+            "https://hooks.example.org/T0/XOXB\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("hook-secret"), "sesame\n").unwrap();
+        let text = "[[webhooks]]\nname = \"chat\"\nurl_file = \"./hook-url\"\nsecret_file = \"./hook-secret\"\n";
+        let s = Settings::from_toml_str(text, &dir.path().join("c.toml"), BTreeMap::new()).unwrap();
+        use secrecy::ExposeSecret;
+        assert_eq!(
+            s.webhooks[0].url.as_str(),
+            "https://hooks.example.org/T0/XOXB"
+        );
+        assert_eq!(
+            s.webhooks[0].secret.as_ref().unwrap().expose_secret(),
+            "sesame"
+        );
+        assert!(!format!("{:?}", s.webhooks).contains("XOXB"));
+        // Both ways at once is a mistake.
+        let errors =
+            parse("[[webhooks]]\nname = \"h\"\nurl = \"https://a.example/x\"\nurl_file = \"/x\"\n")
+                .unwrap_err();
+        assert!(
+            errors[0].starts_with("webhooks[0].url_file: "),
+            "{errors:?}"
+        );
+        // A syntax error names the line, not its text; a wrong type names the kind only.
+        let errors = parse("[smtp]\nhost = \"h\"\npassword = \"hunter2\n").unwrap_err();
+        assert!(errors[0].contains("line 3"), "{errors:?}");
+        assert!(!errors.concat().contains("hunter2"), "{errors:?}");
+        let Err(errors) =
+            parse("[smtp]\nhost = \"h\"\nfrom = \"a@example.org\"\nport = \"31337x\"\n")
+        else {
+            panic!("a port that is not a number was accepted");
+        };
+        assert!(errors[0].starts_with("smtp"), "{errors:?}");
+        assert!(!errors.concat().contains("31337x"), "{errors:?}");
     }
 
     #[test]

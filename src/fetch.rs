@@ -236,7 +236,8 @@ impl Fetcher {
         } else if e.is_redirect() {
             FetchError::TooManyRedirects(self.settings.max_redirects)
         } else {
-            FetchError::Network(error_chain(&e))
+            // The chain names the URL, which may carry a password or a key.
+            FetchError::Network(crate::domain::redact::text(&error_chain(&e)))
         }
     }
 }

@@ -7,6 +7,7 @@
 mod alert;
 mod item;
 mod names;
+pub mod redact;
 mod signal;
 pub mod time;
 

@@ -41,10 +41,17 @@ impl fmt::Display for FeedName {
 }
 
 /// Where a feed is read from: the web, or a local file (for replays, demos and tests).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum FeedSource {
     Http(Url),
     File(PathBuf),
+}
+
+/// As it is displayed: a password or key in the URL hidden, even in `{:?}`.
+impl fmt::Debug for FeedSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FeedSource({})", self.display())
+    }
 }
 
 impl FeedSource {
@@ -107,10 +114,11 @@ impl FeedSource {
         }
     }
 
-    /// The form shown in logs and alerts.
+    /// The form shown in logs, errors and the store: a password or key in the URL hidden
+    /// ([`redact::url`]).
     pub fn display(&self) -> String {
         match self {
-            FeedSource::Http(url) => url.to_string(),
+            FeedSource::Http(url) => super::redact::url(url),
             FeedSource::File(path) => path.display().to_string(),
         }
     }

@@ -183,7 +183,8 @@ pub fn routes(settings: &Settings) -> Vec<Route> {
         .chain(settings.webhooks.iter().map(|w| Route {
             channel: Channel::Webhook,
             target: w.name.clone(),
-            address: w.url.to_string(),
+            // Where it goes, never the URL itself (stored, listed, logged).
+            address: crate::domain::redact::webhook(&w.url),
             signals: w.signals.clone(),
             min_score: w.min_score,
             alert_on: w.alert_on,
@@ -547,10 +548,12 @@ pub(crate) fn story_lines(d: &Delivery) -> Vec<String> {
     lines
 }
 
-/// Removes line breaks and control characters, for headers and one-line fields.
+/// Removes line breaks, control characters and bidirectional controls (which can make a
+/// subject read backwards: "U+202E…"), for headers and one-line fields.
 pub(crate) fn one_line(s: &str, max_chars: usize) -> String {
     let folded: String = s
         .chars()
+        .filter(|c| !is_bidi_control(*c))
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect::<String>()
         .split_whitespace()
@@ -560,6 +563,11 @@ pub(crate) fn one_line(s: &str, max_chars: usize) -> String {
         Some((i, _)) => format!("{}…", &folded[..i]),
         None => folded,
     }
+}
+
+/// Unicode's bidirectional formatting characters: embeddings, overrides, isolates and marks.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Keeps only http(s) links.
@@ -644,6 +652,10 @@ mod tests {
     #[test]
     fn one_line_strips_breaks() {
         assert_eq!(one_line("a\r\nBcc: x@y\tz", 100), "a Bcc: x@y z");
+        assert_eq!(
+            one_line("Kremlin \u{202E}seceR\u{202C} truce \u{2066}x\u{2069}", 100),
+            "Kremlin seceR truce x"
+        );
         assert_eq!(one_line("abcdef", 3), "abc…");
     }
 

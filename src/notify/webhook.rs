@@ -23,8 +23,20 @@ pub struct WebhookNotifier {
     hooks: HashMap<String, Hook>,
 }
 
-#[derive(Debug, Clone)]
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hook")
+            .field("url", &crate::domain::redact::webhook(&self.url))
+            .field("timeout", &self.timeout)
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone)]
 struct Hook {
+    /// Where to send: only here, never in a row or a log (it is often the credential).
+    url: url::Url,
     timeout: Duration,
     format: WebhookFormat,
     secret: Option<SecretString>,
@@ -43,8 +55,6 @@ pub fn signature(secret: &str, t: i64, body: &str) -> String {
     mac.update(body.as_bytes());
     format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
 }
-
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The JSON body. Text fields are plain strings, never HTML.
 #[derive(Debug, Serialize)]
@@ -110,6 +120,7 @@ impl WebhookNotifier {
                 .iter()
                 .map(|h| {
                     let hook = Hook {
+                        url: h.url.clone(),
                         timeout: h.timeout,
                         format: h.format,
                         secret: h.secret.clone(),
@@ -307,17 +318,36 @@ fn fit(s: &str, max: usize) -> String {
     out
 }
 
+/// The start of an error answer's body, for the log: at most 4 KiB is read (a hostile or
+/// broken receiver may send an endless one), 200 characters kept.
+async fn error_body(mut resp: reqwest::Response) -> String {
+    const READ: usize = 4096;
+    let mut bytes = Vec::new();
+    while bytes.len() < READ {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                bytes.extend_from_slice(&chunk[..chunk.len().min(READ - bytes.len())])
+            }
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&bytes).chars().take(200).collect()
+}
+
 impl Notifier for WebhookNotifier {
     async fn send(&self, d: &Delivery) -> Result<(), SendError> {
-        let hook = self.hooks.get(&d.target).cloned().unwrap_or(Hook {
-            timeout: DEFAULT_TIMEOUT,
-            format: WebhookFormat::Json,
-            secret: None,
-        });
+        // The row holds where the webhook went, not its URL: a webhook no longer configured
+        // cannot be reached (it goes out again with `outbox --retry` once it is back).
+        let Some(hook) = self.hooks.get(&d.target) else {
+            return Err(SendError::Permanent(format!(
+                "webhook {:?} is no longer configured ({})",
+                d.target, d.address
+            )));
+        };
         let body = Self::payload_for(hook.format, d).to_string();
         let mut req = self
             .client
-            .post(&d.address)
+            .post(hook.url.clone())
             .timeout(hook.timeout)
             .header("Idempotency-Key", &d.idempotency_key)
             .header(reqwest::header::CONTENT_TYPE, "application/json");
@@ -331,13 +361,17 @@ impl Notifier for WebhookNotifier {
         let resp = req.body(body).send().await;
         let resp = match resp {
             Ok(r) => r,
+            // Errors without the URL: for Slack and Discord the URL is the credential.
             Err(e) if e.is_builder() => {
-                return Err(SendError::Permanent(format!("bad webhook URL: {e}")));
+                return Err(SendError::Permanent(format!(
+                    "bad webhook URL: {}",
+                    e.without_url()
+                )));
             }
             Err(e) => {
                 return Err(SendError::transient(format!(
                     "webhook: {}",
-                    crate::fetch::error_chain(&e)
+                    crate::fetch::error_chain(&e.without_url())
                 )));
             }
         };
@@ -346,13 +380,7 @@ impl Notifier for WebhookNotifier {
             return Ok(());
         }
         let retry_after = crate::fetch::retry_after(resp.headers(), Utc::now());
-        let body: String = resp
-            .text()
-            .await
-            .unwrap_or_default()
-            .chars()
-            .take(200)
-            .collect();
+        let body = error_body(resp).await;
         let message = format!("webhook answered {status}: {}", body.trim());
         if status == StatusCode::REQUEST_TIMEOUT
             || status == StatusCode::TOO_MANY_REQUESTS

@@ -111,11 +111,19 @@ impl StateLock {
     }
 }
 
+/// Creates the state directory, readable by this user only (it holds every alert and the
+/// outbox); one that exists is left as it is.
 fn create_state_dir(state_dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(state_dir).map_err(|source| StoreError::StateDir {
-        path: state_dir.to_owned(),
-        source,
-    })
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(state_dir)
+        .map_err(|source| StoreError::StateDir {
+            path: state_dir.to_owned(),
+            source,
+        })
 }
 
 /// What the store holds about a feed.

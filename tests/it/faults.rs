@@ -169,6 +169,237 @@ pub async fn http_get(port: u16, path: &str) -> (u16, String) {
     (status, r.text().await.unwrap())
 }
 
+/// Every file of the state directory, as text (lossy), to search for what must not be there.
+fn state_bytes(app: &TestApp) -> String {
+    let mut all = String::new();
+    for entry in std::fs::read_dir(&app.state_dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            all.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+        }
+    }
+    all
+}
+
+const SECRETS: [&str; 4] = ["s3cr3tpass", "KEY123SECRET", "XOXBTOKEN", "hunter2"];
+
+fn assert_no_secret(what: &str, text: &str) {
+    for s in SECRETS {
+        assert!(!text.contains(s), "{what} shows the secret {s:?}:\n{text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_in_urls_and_config_are_never_shown_logged_or_stored() {
+    let feeds = FeedServer::start().await;
+    feeds.set("wire", rss(&[REJECTION]));
+    let down = free_port();
+    let http = free_port();
+    // A feed whose URL carries a password and an API key, on a port where nothing listens
+    // (the network error names the URL); a chat webhook whose URL is its credential.
+    let config = format!(
+        r#"
+[daemon]
+state_dir = "{{state_dir}}"
+[http]
+listen = "127.0.0.1:{http}"
+failing_after = "1s"
+[delivery]
+retry_initial = "1s"
+retry_max = "1s"
+[[feeds]]
+name = "wire"
+url = "{}"
+interval = "1s"
+[[feeds]]
+name = "private"
+url = "http://reader:s3cr3tpass@127.0.0.1:{down}/feed.xml?api_key=KEY123SECRET&lang=en"
+interval = "1s"
+[[webhooks]]
+name = "chat"
+url = "http://127.0.0.1:{down}/services/T000/B000/XOXBTOKEN"
+format = "slack"
+"#,
+        feeds.url("wire"),
+    );
+    let app = TestApp::new(&config);
+    let out = app.cli(&["run", "--once"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_no_secret("run --once (stdout)", &stdout(&out));
+    assert_no_secret("run --once (stderr)", &stderr(&out));
+    // The failure is still explained: which feed, what went wrong, where (redacted).
+    let log = stdout(&out);
+    assert!(
+        log.lines()
+            .any(|l| l.contains("feed=private") && l.contains("127.0.0.1")),
+        "{log}"
+    );
+
+    let outbox = app.cli(&["outbox"]).await;
+    assert_no_secret("outbox", &stdout(&outbox));
+    assert!(
+        stdout(&outbox).contains("webhook:chat"),
+        "{}",
+        stdout(&outbox)
+    );
+    let test = app.cli(&["test-alert"]).await;
+    assert_no_secret("test-alert", &format!("{}{}", stdout(&test), stderr(&test)));
+    assert!(
+        stdout(&test).contains("FAILED  webhook:chat"),
+        "{}",
+        stdout(&test)
+    );
+
+    ceasefire_watch::fetch::install_crypto_provider();
+    let daemon = app.spawn_daemon();
+    let mut health = String::new();
+    let listed = {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Ok(r)) = tokio::time::timeout(
+                Duration::from_secs(5),
+                reqwest::get(format!("http://127.0.0.1:{http}/healthz")),
+            )
+            .await
+            {
+                health = r.text().await.unwrap_or_default();
+                if health.contains("feed private: failing") {
+                    break true;
+                }
+            }
+            if std::time::Instant::now() > deadline {
+                break false;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    assert!(listed, "/healthz never listed the failing feed:\n{health}");
+    assert_no_secret("/healthz", &health);
+    signal(&daemon, "TERM");
+    let out = tokio::time::timeout(Duration::from_secs(15), daemon.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_no_secret("the daemon's log", &stdout(&out));
+    assert_no_secret("the daemon's log", &stderr(&out));
+    assert_no_secret("the state directory", &state_bytes(&app));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&app.state_dir)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o700,
+            "the state directory is {:o}",
+            mode & 0o777
+        );
+    }
+
+    // A TOML syntax error points at the line without echoing it.
+    app.write_config(&format!(
+        "{config}\n[smtp]\nhost = \"127.0.0.1\"\nfrom = \"a@example.org\"\nusername = \"u\"\npassword = \"hunter2\n"
+    ));
+    let check = app.cli(&["check-config"]).await;
+    assert_eq!(check.status.code(), Some(2));
+    let text = format!("{}{}", stdout(&check), stderr(&check));
+    assert_no_secret("check-config", &text);
+    assert!(text.contains("line"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn environment_values_keep_their_text_and_reach_array_entries() {
+    let feeds = FeedServer::start().await;
+    let hooks = WebhookServer::start().await;
+    feeds.set("wire", rss(&[REJECTION]));
+    let smtp = SmtpServer::start_with(SmtpOptions {
+        auth: Some("alerts:0012345".into()),
+        ..SmtpOptions::default()
+    });
+    let app = TestApp::new(&format!(
+        r#"
+[[feeds]]
+name = "wire"
+url = "{}"
+[smtp]
+host = "127.0.0.1"
+port = {}
+security = "none"
+from = "alerts@example.org"
+username = "alerts"
+[[subscribers]]
+name = "ops"
+email = "ops@example.org"
+[[webhooks]]
+name = "hook"
+secret_file = "hook-secret"
+"#,
+        feeds.url("wire"),
+        smtp.port,
+    ));
+    let creds = app.dir.path().join("credentials");
+    std::fs::create_dir(&creds).unwrap();
+    std::fs::write(creds.join("hook-secret"), "sesame\n").unwrap();
+    let out = app
+        .cli_with_env(
+            &["run", "--once"],
+            &[
+                ("CEASEFIRE_WATCH__SMTP__PASSWORD", "0012345"),
+                ("CEASEFIRE_WATCH__WEBHOOKS__0__URL", &hooks.url("h")),
+                ("CEASEFIRE_WATCH__DAEMON__STATE_DIR", "007"),
+                ("CREDENTIALS_DIRECTORY", creds.to_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    // The password reached the server as written, leading zeros and all.
+    assert!(
+        wait_for(Duration::from_secs(5), || smtp
+            .mails_to("ops@example.org")
+            .len()
+            == 1)
+        .await,
+        "auth attempts: {:?}\n{}",
+        smtp.auths(),
+        stdout(&out)
+    );
+    assert_eq!(smtp.auths(), vec![true]);
+    // The webhook's URL came from the environment, its secret from a credential file.
+    let got = hooks.received("h");
+    assert_eq!(got.len(), 1, "{}", stdout(&out));
+    let header = got[0].headers["x-ceasefire-watch-signature"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let (t, v1) = header
+        .split_once(',')
+        .and_then(|(t, v)| Some((t.strip_prefix("t=")?, v.strip_prefix("v1=")?)))
+        .expect("t=...,v1=...");
+    {
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"sesame").unwrap();
+        mac.update(format!("{t}.{}", got[0].body).as_bytes());
+        mac.verify_slice(&hex::decode(v1).unwrap())
+            .expect("signed with the secret from the credential file");
+    }
+    // A path of digits stays a path: "007", next to the config file.
+    assert!(
+        app.dir
+            .path()
+            .join("007")
+            .join("ceasefire-watch.db")
+            .exists()
+    );
+    assert!(!app.dir.path().join("7").exists());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn check_config_refuses_plain_text_passwords_to_remote_hosts_and_absurd_durations() {
     let base = |host: &str| {

@@ -664,6 +664,11 @@ impl SmtpServer {
         self.events.lock().unwrap().rejected
     }
 
+    /// AUTH attempts so far, each true if the credentials were right.
+    pub fn auths(&self) -> Vec<bool> {
+        self.events.lock().unwrap().auths.clone()
+    }
+
     /// Connections greeted so far.
     pub fn connections(&self) -> usize {
         self.events.lock().unwrap().ehlos
@@ -748,6 +753,11 @@ impl TestApp {
 
     pub async fn cli_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
         self.cli_full(args, stdin, &[]).await
+    }
+
+    /// Runs a command with extra environment variables.
+    pub async fn cli_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.cli_full(args, None, env).await
     }
 
     async fn cli_full(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {

@@ -144,6 +144,20 @@ impl HostileServer {
                 }),
             )
             .route(
+                "/endless-hook",
+                axum::routing::post(|| async {
+                    // An error answer whose body never ends.
+                    let chunk = bytes::Bytes::from_static(b"endless error ");
+                    let stream = futures_util::stream::repeat_with(move || {
+                        Ok::<_, std::io::Error>(chunk.clone())
+                    });
+                    Response::builder()
+                        .status(StatusCode::INTERNAL_SERVER_ERROR)
+                        .body(Body::from_stream(stream))
+                        .unwrap()
+                }),
+            )
+            .route(
                 "/json-error",
                 get(|| async {
                     (
@@ -272,6 +286,27 @@ async fn documents_of_a_million_empty_items_are_read_to_the_item_limit() {
         assert!(logged(&log, feed, &["items=500"]), "{feed}: {log}");
     }
     assert!(log.contains("failed=0"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_webhook_error_answer_that_never_ends_is_read_a_little() {
+    let bad = HostileServer::start().await;
+    let w = World::start().await;
+    w.feeds.set("good", rss(&[REJECT]));
+    let mut config = w.config(&["good"]);
+    config.push_str(&format!(
+        "[[webhooks]]\nname = \"endless\"\nurl = \"{}\"\ntimeout = \"20s\"\n",
+        bad.url("endless-hook")
+    ));
+    let app = TestApp::new(&config);
+    let log = stdout(&app.run_once().await);
+    // Its start is logged as the reason, read before the webhook's timeout ran out.
+    assert!(
+        log.lines().any(|l| l.contains("target=endless")
+            && l.contains("webhook answered 500")
+            && l.contains("endless error endless error")),
+        "{log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -23,9 +23,15 @@ Options:
 import argparse
 import asyncio
 import json
+import logging
 import socket
 import sys
 import threading
+import warnings
+
+# The AUTH option is for loopback tests: aiosmtpd's warning about AUTH without TLS is noise.
+warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 
 def free_port() -> int:
