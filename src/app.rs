@@ -191,6 +191,14 @@ async fn run_once(
         .housekeeping(&settings.stories, now())
         .await?
         .unconfirmed;
+    // One step of retention a cycle: cron's run --once keeps the store bounded too.
+    let pruned = ctx.store.prune(&settings.store, now()).await?;
+    if pruned.any() {
+        info!(
+            ?pruned,
+            "pruned what store.keep_seen and store.keep_alerts no longer keep"
+        );
+    }
     let round = deliver_once(
         &ctx.store,
         notifiers,
@@ -441,10 +449,17 @@ async fn start_generation(
     {
         let store = ctx.store.clone();
         let stories = ctx.stories.clone();
+        let retention = settings.store;
         let wake = wake.clone();
         let stop = stop.clone();
         supervisor.spawn(&tracker, "housekeeping", stop.clone(), move || {
-            housekeeping_loop(store.clone(), stories.clone(), wake.clone(), stop.clone())
+            housekeeping_loop(
+                store.clone(),
+                stories.clone(),
+                retention,
+                wake.clone(),
+                stop.clone(),
+            )
         });
     }
     tracker.close();
@@ -613,18 +628,34 @@ async fn feed_loop(
     }
 }
 
-/// Sends held alerts whose corroboration wait is over, and forgets old stories.
+/// Sends held alerts whose corroboration wait is over, forgets old stories, and prunes what
+/// retention no longer keeps (a step a minute).
 async fn housekeeping_loop(
     store: Store,
     stories: Arc<crate::config::StorySettings>,
+    retention: crate::store::Retention,
     wake: Arc<watch::Sender<u64>>,
     shutdown: CancellationToken,
 ) {
     let every = (stories.max_wait / 4).clamp(Duration::from_millis(500), Duration::from_secs(30));
+    let mut pruned_at = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(every) => {}
+        }
+        if pruned_at.elapsed() >= Duration::from_secs(60) {
+            pruned_at = tokio::time::Instant::now();
+            match store.prune(&retention, Utc::now()).await {
+                Ok(p) if p.any() => info!(
+                    ?p,
+                    "pruned what store.keep_seen and store.keep_alerts no longer keep"
+                ),
+                Ok(_) => {}
+                Err(e) => {
+                    error!(error = %crate::fetch::error_chain(&e), "pruning the store failed; retrying")
+                }
+            }
         }
         match store.housekeeping(&stories, Utc::now()).await {
             Ok(done) => {

@@ -18,6 +18,7 @@ use url::Url;
 use crate::classify::{Classifier, RuleOverlay};
 use crate::domain::{AlertOn, EmailAddress, FeedName, FeedSource, Mailbox, SignalKind};
 use crate::parse::ParseLimits;
+use crate::store::Retention;
 
 /// Where the daemon looks when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/ceasefire-watch/config.toml";
@@ -178,6 +179,13 @@ struct RawStories {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawStore {
+    keep_seen: Option<String>,
+    keep_alerts: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawDelivery {
     retry_initial: Option<String>,
     retry_max: Option<String>,
@@ -196,6 +204,7 @@ const SECTIONS: &[&str] = &[
     "delivery",
     "stories",
     "http",
+    "store",
     "rules",
 ];
 
@@ -218,6 +227,8 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     pub stories: StorySettings,
     pub http: HttpSettings,
+    /// What the store forgets, and when.
+    pub store: Retention,
     /// The built-in rule pack with `[rules]` applied, compiled.
     pub classifier: Arc<Classifier>,
     /// What is allowed but probably not meant (`check-config` prints them, the daemon logs
@@ -1128,6 +1139,29 @@ fn build(
         ),
     };
 
+    // [store]
+    let raw: RawStore = section(root.get("store").cloned(), "store", errors).unwrap_or_default();
+    let kept = Retention::default();
+    let store = Retention {
+        // Above the weekly refresh of fingerprints still in their feeds, with room.
+        keep_seen: duration(
+            raw.keep_seen.as_deref(),
+            "store.keep_seen",
+            kept.keep_seen,
+            Duration::from_secs(14 * 24 * 3600),
+            TEN_YEARS,
+            errors,
+        ),
+        keep_alerts: duration(
+            raw.keep_alerts.as_deref(),
+            "store.keep_alerts",
+            kept.keep_alerts,
+            DAY,
+            TEN_YEARS,
+            errors,
+        ),
+    };
+
     // [rules]
     let overlay: Option<RuleOverlay> = match root.get("rules").cloned() {
         None => None,
@@ -1184,6 +1218,7 @@ fn build(
         stories,
         warnings: warnings(&http),
         http,
+        store,
         classifier: classifier?,
     })
 }

@@ -21,10 +21,11 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error};
 
 use super::deferred::{Deferred, FeedRow, ItemRow, padded_with_last, push_padded_values};
+use super::retention::REFRESH_AFTER;
 use super::stories::{self, StoryCache};
 use super::{FeedUpdate, IngestReport, Result, StoreError, ms};
 use crate::config::{JoinBy, StorySettings};
-use crate::domain::{FeedName, Item, Route, Signal};
+use crate::domain::{FeedName, Item, Route, Signal, time};
 use crate::stories::{Terms, normalize_link, text_hash};
 
 type Tx<'a> = Transaction<'a, Sqlite>;
@@ -363,7 +364,18 @@ async fn seen(tx: &mut Tx<'_>, run: &[Job], lookup: Lookup) -> Result<Vec<HashSe
         .filter(|(job, _)| !trusted(job))
         .flat_map(|(_, fps)| fps.iter().map(|(fp, ..)| fp))
         .collect();
-    let known = known_fingerprints(tx, &looked_up).await?;
+    // Fingerprints found again and not written for a while are written again, so that
+    // retention (by age) never forgets an item its feed still carries.
+    let refresh_before = run
+        .iter()
+        .map(|j| j.now)
+        .min()
+        .map(|now| ms(time::earlier(now, REFRESH_AFTER)))
+        .unwrap_or(i64::MIN);
+    let (known, stale) = known_fingerprints(tx, &looked_up, refresh_before).await?;
+    if let Some(now) = run.iter().map(|j| j.now).max() {
+        refresh(tx, &stale, ms(now)).await?;
+    }
     let mut added = Vec::with_capacity(run.len());
     let mut rows = Vec::new();
     for fps in &fps {
@@ -382,16 +394,22 @@ async fn seen(tx: &mut Tx<'_>, run: &[Job], lookup: Lookup) -> Result<Vec<HashSe
     Ok(added)
 }
 
-/// Those of `fps` already in the seen set.
+/// Those of `fps` already in the seen set, and those of them last written before
+/// `stale_before`.
 ///
 /// A row each for the fingerprints already there: none on a feed's first poll, and on later
 /// ones rows only for a feed whose body changed, whose new items are what matter. (One row
 /// with a column per fingerprint, which this replaced, made SQLite run a subquery per
 /// fingerprint on every poll to save row hand-offs that a first poll does not have.)
-async fn known_fingerprints(tx: &mut Tx<'_>, fps: &[&Fingerprint]) -> Result<HashSet<Fingerprint>> {
+async fn known_fingerprints(
+    tx: &mut Tx<'_>,
+    fps: &[&Fingerprint],
+    stale_before: i64,
+) -> Result<(HashSet<Fingerprint>, Vec<Fingerprint>)> {
     let mut known = HashSet::new();
+    let mut stale = Vec::new();
     for chunk in fps.chunks(FP_CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT fp FROM seen WHERE fp IN (");
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT fp, seen_at FROM seen WHERE fp IN (");
         let mut list = q.separated(", ");
         for fp in padded_with_last(chunk) {
             list.push_bind(&fp[..]);
@@ -400,11 +418,29 @@ async fn known_fingerprints(tx: &mut Tx<'_>, fps: &[&Fingerprint]) -> Result<Has
         for row in q.build().fetch_all(&mut **tx).await? {
             let fp: &[u8] = row.try_get(0)?;
             if let Ok(fp) = Fingerprint::try_from(fp) {
+                if row.try_get::<i64, _>(1)? < stale_before {
+                    stale.push(fp);
+                }
                 known.insert(fp);
             }
         }
     }
-    Ok(known)
+    Ok((known, stale))
+}
+
+/// Writes `at` as the time these fingerprints were last seen.
+async fn refresh(tx: &mut Tx<'_>, fps: &[Fingerprint], at: i64) -> Result<()> {
+    for chunk in fps.chunks(FP_CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new("UPDATE seen SET seen_at = ");
+        q.push_bind(at).push(" WHERE fp IN (");
+        let mut list = q.separated(", ");
+        for fp in chunk {
+            list.push_bind(&fp[..]);
+        }
+        q.push(")");
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// Inserts rows of the seen set (a fingerprint there already stays as it is); returns how

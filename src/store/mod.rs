@@ -34,9 +34,11 @@ use crate::fetch::Validators;
 
 mod deferred;
 mod ingest;
+mod retention;
 mod stories;
 
 pub use ingest::Prepared;
+pub use retention::{Pruned, Retention};
 pub use stories::{Housekeeping, StatusRow, StoryRow};
 
 /// File name of the database inside `state_dir`.
@@ -193,6 +195,8 @@ pub struct OutboxCounts {
 pub struct Store {
     pool: SqlitePool,
     writer: mpsc::Sender<ingest::Job>,
+    /// Where the next step of pruning the seen set starts (see `retention`).
+    prune_cursor: Arc<tokio::sync::Mutex<Vec<u8>>>,
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {
@@ -286,7 +290,11 @@ impl Store {
             .await
             .map_err(open_error)?;
         let writer = ingest::spawn_writer(ingest_pool).map_err(StoreError::Writer)?;
-        Ok(Store { pool, writer })
+        Ok(Store {
+            pool,
+            writer,
+            prune_cursor: Arc::default(),
+        })
     }
 
     /// The same database opened read-only: every write fails, as on a full or read-only disk.
@@ -300,7 +308,11 @@ impl Store {
             .await
             .unwrap();
         let writer = ingest::spawn_writer(pool.clone()).unwrap();
-        Store { pool, writer }
+        Store {
+            pool,
+            writer,
+            prune_cursor: Arc::default(),
+        }
     }
 
     /// A transaction that takes the write lock at once (SQLite `BEGIN IMMEDIATE`), so two
@@ -931,7 +943,7 @@ mod tests {
         }
     }
 
-    fn routes() -> Vec<Route> {
+    pub(super) fn routes() -> Vec<Route> {
         vec![
             Route {
                 channel: Channel::Email,
