@@ -509,7 +509,7 @@ pub async fn inspect(
             let summary = e.summary.as_deref().or(e.content.as_deref()).unwrap_or("");
             let signals = classifier.classify(title, summary).signals;
             json!({
-                "id": e.id,
+                "id": e.id_uri.as_ref().or(e.id.as_ref()),
                 "title": e.title,
                 "link": e.link,
                 "summary": e.summary,

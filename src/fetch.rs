@@ -30,7 +30,8 @@ pub struct Fetched {
     pub validators: Validators,
     /// The `Content-Type` header, for the charset.
     pub content_type: Option<String>,
-    /// Where the body came from after redirects, to resolve relative links.
+    /// The base for relative links: the `Content-Location` the server named (an http(s)
+    /// URL, resolved against the request's), else where the body came from after redirects.
     pub url: Option<Url>,
     /// `Cache-Control: max-age`, when the server gave one.
     pub max_age: Option<Duration>,
@@ -204,7 +205,10 @@ impl Fetcher {
                 last_modified: text(header::LAST_MODIFIED),
             },
             content_type: text(header::CONTENT_TYPE),
-            url: Some(final_url),
+            url: Some(base_of(
+                &final_url,
+                text(header::CONTENT_LOCATION).as_deref(),
+            )),
             max_age: text(header::CACHE_CONTROL).as_deref().and_then(max_age),
         }))
     }
@@ -240,6 +244,15 @@ impl Fetcher {
             FetchError::Network(crate::domain::redact::text(&error_chain(&e)))
         }
     }
+}
+
+/// The base URL of a document fetched from `url`: its `Content-Location`, resolved against
+/// `url`, when that is an http(s) URL (a `javascript:` one is ignored), else `url`.
+pub fn base_of(url: &Url, content_location: Option<&str>) -> Url {
+    content_location
+        .and_then(|cl| url.join(cl.trim()).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .unwrap_or_else(|| url.clone())
 }
 
 /// The error and its causes, one line: "error sending request: connection refused".
@@ -323,6 +336,22 @@ mod tests {
             h.insert(header::RETRY_AFTER, HeaderValue::from_static(absurd));
             assert_eq!(retry_after(&h, now), Some(MAX_RETRY_AFTER), "{absurd}");
         }
+    }
+
+    #[test]
+    fn a_content_location_is_the_base_when_it_is_a_web_address() {
+        let url = Url::parse("http://127.0.0.1:8097/feeds/a.xml").unwrap();
+        let base = |cl| base_of(&url, cl).to_string();
+        assert_eq!(base(None), "http://127.0.0.1:8097/feeds/a.xml");
+        assert_eq!(base(Some("http://example.com/")), "http://example.com/");
+        assert_eq!(
+            base(Some("/feed/pg.cgi")),
+            "http://127.0.0.1:8097/feed/pg.cgi"
+        );
+        assert_eq!(
+            base(Some("javascript:alert(1)")),
+            "http://127.0.0.1:8097/feeds/a.xml"
+        );
     }
 
     #[test]

@@ -60,8 +60,12 @@ pub struct ParsedFeed {
 /// One entry as plain text. `None` where the feed had nothing.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Entry {
-    /// The GUID / Atom id, as the feed gave it.
+    /// The GUID / Atom id, as the feed gave it: part of the item's key, which must not
+    /// change when the feed's address does.
     pub id: Option<String>,
+    /// The id as an address: resolved against the document's base when it is a relative
+    /// reference (`/relative/link`), as feedparser reads it. For display only.
+    pub id_uri: Option<String>,
     pub title: Option<String>,
     pub link: Option<String>,
     pub summary: Option<String>,
@@ -230,6 +234,10 @@ pub fn parse_feed(
                 .map(|b| cap(html_to_text(b)));
             Entry {
                 id: Some(id.to_owned()).filter(|s| !s.is_empty()).map(cap),
+                id_uri: relative_reference(id)
+                    .then(|| feed_base.as_ref()?.join(id).ok())
+                    .flatten()
+                    .map(|u| u.to_string()),
                 // No title: a media:title serves.
                 title: e
                     .title
@@ -408,7 +416,22 @@ fn http_link(href: &str, base: Option<&Url>) -> Option<String> {
         Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(href).ok()?,
         Err(_) => return None,
     };
-    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let canonical = url.to_string();
+    // The same address with only its scheme's or host's case changed: kept as written.
+    Some(if canonical.eq_ignore_ascii_case(href) {
+        href.to_owned()
+    } else {
+        canonical
+    })
+}
+
+/// Whether `id` is a relative reference to a path (`/a`, `./a`, `../a`, `//host/a`); an id
+/// that is an absolute URI (`tag:`, `urn:`, `http:`) or a bare token (`12345`) is not.
+fn relative_reference(id: &str) -> bool {
+    id.starts_with('/') || id.starts_with("./") || id.starts_with("../")
 }
 
 /// The bytes of a path, query or fragment that the URL parser keeps as they are.
@@ -557,6 +580,31 @@ mod tests {
         let parsed = parse_feed(doc.as_bytes(), None, None, small).unwrap();
         let content = parsed.entries[0].content.as_deref().unwrap();
         assert!(content.chars().count() <= 250, "{}", content.len());
+    }
+
+    #[test]
+    fn a_relative_id_is_shown_resolved_and_keyed_as_written() {
+        let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>/relative/link</id><title>t</title></entry><entry><id>tag:example.org,2026:1</id></entry></feed>"#;
+        let base = Url::parse("http://example.com/feeds/atom.xml").unwrap();
+        let parsed = parse_feed(doc.as_bytes(), None, Some(&base), limits(10)).unwrap();
+        let e = &parsed.entries[0];
+        assert_eq!(
+            e.id_uri.as_deref(),
+            Some("http://example.com/relative/link")
+        );
+        assert_eq!(e.id.as_deref(), Some("/relative/link"));
+        // The key does not move with the feed's address.
+        let elsewhere = Url::parse("https://mirror.example.net/a.xml").unwrap();
+        let moved = parse_feed(doc.as_bytes(), None, Some(&elsewhere), limits(10)).unwrap();
+        let feed = FeedName::parse("f").unwrap();
+        assert_eq!(
+            e.clone().into_item(&feed).key,
+            moved.entries[0].clone().into_item(&feed).key
+        );
+        assert_eq!(
+            parsed.entries[1].id_uri, None,
+            "an absolute URI is an id as it is"
+        );
     }
 
     #[test]
