@@ -416,16 +416,7 @@ fn http_link(href: &str, base: Option<&Url>) -> Option<String> {
         Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(href).ok()?,
         Err(_) => return None,
     };
-    if !matches!(url.scheme(), "http" | "https") {
-        return None;
-    }
-    let canonical = url.to_string();
-    // The same address with only its scheme's or host's case changed: kept as written.
-    Some(if canonical.eq_ignore_ascii_case(href) {
-        href.to_owned()
-    } else {
-        canonical
-    })
+    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
 }
 
 /// Whether `id` is a relative reference to a path (`/a`, `./a`, `../a`, `//host/a`); an id
