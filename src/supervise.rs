@@ -19,7 +19,7 @@ use tracing::{error, info};
 
 use crate::domain::time;
 
-/// Panics of one task within [`WINDOW`] after which it is not started again.
+/// Panics of one task within an hour after which it is not started again.
 pub const GIVE_UP_AFTER: usize = 5;
 const WINDOW: Duration = Duration::from_secs(3600);
 const FIRST_PAUSE: Duration = Duration::from_secs(1);

@@ -115,7 +115,7 @@ impl FeedSource {
     }
 
     /// The form shown in logs, errors and the store: a password or key in the URL hidden
-    /// ([`redact::url`]).
+    /// ([`super::redact::url()`]).
     pub fn display(&self) -> String {
         match self {
             FeedSource::Http(url) => super::redact::url(url),

@@ -3,7 +3,7 @@
 //!
 //! A feed's URL may carry a password (`user:pass@`) or a key in its query (`?api_key=`); a
 //! webhook's URL is often the credential itself (Slack, Discord, Teams put the token in the
-//! path). [`url`] hides the first kind, [`webhook`] shows only where a webhook goes, and
+//! path). [`url()`] hides the first kind, [`webhook`] shows only where a webhook goes, and
 //! [`text`] finds URLs in free text (an error chain from a library) and hides theirs.
 
 use url::Url;
@@ -62,7 +62,7 @@ pub fn webhook(u: &Url) -> String {
     format!("{}://{host}{port}/{rest}", u.scheme())
 }
 
-/// `s` with every http(s) URL in it shown as [`url`] shows it. For text a library made
+/// `s` with every http(s) URL in it shown as [`url()`] shows it. For text a library made
 /// (an error chain names the URL it failed on).
 pub fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
