@@ -48,6 +48,7 @@ fn item(feed: &FeedName, n: u64, published: DateTime<Utc>) -> (Item, Vec<Signal>
                 words: vec!["Kremlin".into(), "rejects".into()],
                 sentence: "Kremlin rejects the truce".into(),
                 field: Field::Title,
+                object: None,
             },
         }]
     } else {

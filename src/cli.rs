@@ -55,6 +55,19 @@ pub enum Command {
     },
     /// Classify JSON Lines from stdin ({"id","title","summary"}) to stdout.
     Classify,
+    /// Explain how the rules read one item: each predicate's construction, agent, object
+    /// and modality, the frames that matched or were vetoed, and how conflicts were settled.
+    Explain {
+        /// The headline.
+        #[arg(long, default_value = "")]
+        title: String,
+        /// The lede or summary.
+        #[arg(long, default_value = "")]
+        summary: String,
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Score the rules against a labelled JSON Lines corpus.
     Eval {
         corpus: PathBuf,
@@ -99,6 +112,7 @@ impl Command {
             self,
             Command::Inspect { .. }
                 | Command::Classify
+                | Command::Explain { .. }
                 | Command::Eval { .. }
                 | Command::CheckConfig
                 | Command::Status { .. }
@@ -192,6 +206,18 @@ pub async fn execute(cli: Cli) -> ExitCode {
                 Err(code) => return code,
             };
             classify_stdin(&classifier)
+        }
+        Command::Explain {
+            title,
+            summary,
+            json,
+        } => {
+            let classifier = match optional_settings(&config_path, explicit) {
+                Ok(Some(s)) => s.classifier.clone(),
+                Ok(None) => Classifier::builtin(),
+                Err(code) => return code,
+            };
+            explain(&classifier, &title, &summary, json)
         }
         Command::TestAlert { channel } => {
             let settings = match load(&config_path) {
@@ -589,6 +615,62 @@ fn classify_stdin(classifier: &Classifier) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `explain`: the classifier's reasoning over one item.
+fn explain(classifier: &Classifier, title: &str, summary: &str, as_json: bool) -> ExitCode {
+    let ex = classifier.explain(title, summary);
+    if as_json {
+        let value = json!({
+            "signals": signals_json(&ex.signals),
+            "readings": ex.readings,
+            "hits": signals_json(&ex.hits),
+            "blocked": ex.blocked.iter().map(|b| json!({
+                "frame": b.rule, "signal": b.signal.as_str(), "guard": b.guard,
+                "detail": b.concept, "sentence": b.sentence,
+            })).collect::<Vec<_>>(),
+            "settled": ex.settled,
+        });
+        println!("{value}");
+        return ExitCode::SUCCESS;
+    }
+    let labels: Vec<&str> = ex.signals.iter().map(|s| s.kind.as_str()).collect();
+    println!(
+        "signals: {}",
+        if labels.is_empty() {
+            "none".to_owned()
+        } else {
+            labels.join(", ")
+        }
+    );
+    for s in &ex.signals {
+        println!(
+            "  {} {:.2} by {} on {:?}{}",
+            s.kind,
+            s.score,
+            s.evidence.rule,
+            s.evidence.words,
+            s.evidence
+                .object
+                .as_deref()
+                .map(|o| format!(" (object {o})"))
+                .unwrap_or_default()
+        );
+    }
+    println!("readings:");
+    for r in &ex.readings {
+        println!("  {r}");
+    }
+    if !ex.blocked.is_empty() {
+        println!("vetoed:");
+        for b in &ex.blocked {
+            println!("  {} ({}): {} {}", b.rule, b.signal, b.guard, b.concept);
+        }
+    }
+    for s in &ex.settled {
+        println!("settled: {s}");
+    }
+    ExitCode::SUCCESS
 }
 
 fn eval(

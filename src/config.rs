@@ -1955,17 +1955,19 @@ mod tests {
     fn bad_rules_name_the_rule() {
         let errors = parse(
             r#"
-            [[rules.rules]]
-            name = "my-rule"
+            [[rules.frames]]
+            name = "my-frame"
             signal = "russia_rejects"
-            pattern = ["@russia", "spurn"]
+            agent = "russia"
+            stance = "spurn"
+            object = "ceasefire"
         "#,
         )
         .unwrap_err();
         assert!(
             errors
                 .iter()
-                .any(|e| e.starts_with("rules.my-rule.pattern: unknown concept \"spurn\"")),
+                .any(|e| e.starts_with("rules.frames.my-frame.stance: unknown stance \"spurn\"")),
             "{errors:#?}"
         );
     }
@@ -1974,8 +1976,8 @@ mod tests {
     fn rule_overlay_adds_phrases() {
         let s = parse(
             r#"
-            [rules.concepts]
-            reject = ["stonewall*"]
+            [rules.stances.reject]
+            verbs = ["stonewall"]
         "#,
         )
         .unwrap();

@@ -1,137 +1,124 @@
-//! The compiled matcher: one Aho-Corasick automaton over every phrase of the pack, and the
-//! rules as slot patterns over the phrase mentions found in each sentence.
+//! The compiled classifier: the pack's lexicon found in one pass over the normalised text
+//! (a word trie, `phrases.rs`), then, in each sentence, every predicate read by its
+//! construction: its agent, its object, its modality. A frame turns (agent side, stance,
+//! object family) into a signal.
+//!
+//! The steps of one item, each a function below:
+//! 1. gate: an item without an object word and a stance word cannot fire (`run`);
+//! 2. mentions: every phrase, masks applied (`find_mentions`);
+//! 3. readings: per predicate, its construction, object, agent, modality (`read`);
+//! 4. frames: readings become hits (`frame_hits`);
+//! 5. scores and conflicts: per signal the noisy-or of its hits; one stance per actor and
+//!    topic, the headline settling a conflict (`resolve`);
+//! 6. explanation: every reading, hit, block and near miss (`explain`).
+//!
+//! The grammar is shallow on purpose: word classes and the order of phrases, no parse tree.
+//! What that reaches and where it stops is in ARCHITECTURE.md.
 
 use std::cell::RefCell;
 
-use super::pack::{self, MAX_CONCEPTS, MAX_SLOTS, PackSettings, RulePack, SlotRef};
+use super::lang::{Form, Language};
+use super::pack::{self, RulePack};
 use super::phrases::{PhraseSet, WordGate};
 use super::text::{Normalized, normalize_phrase};
 use crate::domain::{Evidence, Field, Signal, SignalKind};
 
-type ConceptId = u16;
+/// The stances whose meaning the engine knows (transforms, conflicts).
+pub const BUILT_IN_STANCES: &[&str] = &["accept", "reject", "condition", "pause", "resume"];
 
-/// A set of concepts, as a bitset.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct ConceptSet([u64; MAX_CONCEPTS / 64]);
-
-impl ConceptSet {
-    fn insert(&mut self, c: ConceptId) {
-        self.0[c as usize / 64] |= 1 << (c % 64);
-    }
-    fn contains(&self, c: ConceptId) -> bool {
-        self.0[c as usize / 64] & (1 << (c % 64)) != 0
-    }
-    fn contains_all(&self, other: &ConceptSet) -> bool {
-        self.0.iter().zip(other.0.iter()).all(|(a, b)| a & b == *b)
-    }
-    fn first_common(&self, other: &ConceptSet) -> Option<ConceptId> {
-        for (i, (a, b)) in self.0.iter().zip(other.0.iter()).enumerate() {
-            let x = a & b;
-            if x != 0 {
-                return Some((i * 64 + x.trailing_zeros() as usize) as ConceptId);
-            }
-        }
-        None
-    }
-    fn is_empty(&self) -> bool {
-        self.0.iter().all(|&w| w == 0)
-    }
+/// Grammar classes and markers: what a phrase of `[grammar]` or `[markers]` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+enum G {
+    Det,
+    Be,
+    Have,
+    Do,
+    Future,
+    Modal,
+    Neg,
+    NotYet,
+    Refusal,
+    Prep,
+    By,
+    Coord,
+    Break,
+    Comp,
+    Speech,
+    Role,
+    Pronoun,
+    QOpen,
+    Demand,
+    Obligation,
+    Irrealis,
+    Openness,
+    Denial,
+    Claims,
+    History,
+    Background,
+    Condition,
+    ConditionNoun,
+    Proposal,
+    Again,
+    OtherConflict,
+    Ukraine,
 }
 
+const G_COUNT: usize = G::Ukraine as usize + 1;
+
+/// What a phrase stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ConceptKind {
-    Concept,
-    Actor,
-    /// Hides actor mentions inside it.
+enum Tag {
+    Actor(u8),
+    Object(u8),
+    Scope(u8),
+    Pred(u8, Form),
+    Gram(G),
     MaskActor,
-    /// Hides concept mentions inside it.
     MaskConcept,
+    /// The verb of a split phrase ("put" of "put _ on hold"): a predicate only when its
+    /// rest follows within a few words ("puts weapons deliveries on hold").
+    SplitHead(u16, Form),
+    /// The rest of a split phrase ("on hold").
+    SplitTail(u16),
 }
 
-#[derive(Debug)]
-struct ConceptInfo {
-    name: String,
-    kind: ConceptKind,
-}
-
-/// A phrase found in the text: a concept over a token range (inclusive).
+/// A phrase found in the text, over tokens `first..=last`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Mention {
-    concept: ConceptId,
+struct M {
+    tag: Tag,
     first: u32,
     last: u32,
 }
 
-const NO_MENTION: Mention = Mention {
-    concept: u16::MAX,
-    first: u32::MAX,
-    last: u32::MAX,
-};
-
-#[derive(Debug, Clone, Copy)]
-enum Slot {
-    Actor(ConceptId),
-    Concept(ConceptId),
-}
-
+/// A frame, compiled.
 #[derive(Debug)]
-struct Rule {
+struct Frame {
     name: String,
     signal: SignalKind,
-    slots: Vec<(Slot, u32)>,
-    /// The slot holding the stance, which `not_before` guards.
-    verb_slot: usize,
+    agent: u8,
+    stance: u8,
+    object: u8,
     weight: f32,
-    window: u32,
-    guard_span: u32,
-    after_span: u32,
-    /// Concepts (and actor sides) that must all be in the sentence for the rule to be tried.
-    required: ConceptSet,
-    not_before: ConceptSet,
-    not_between: ConceptSet,
-    not_after: ConceptSet,
-    not_in_sentence: ConceptSet,
-    requires_in_item: ConceptSet,
-    not_in_item: ConceptSet,
-    suppresses: Vec<SignalKind>,
+    needs_ukraine: bool,
 }
 
-/// The subject of a stance: the actor mention and the sides of the actors coordinated with it
-/// ("Russia and Ukraine agreed").
-#[derive(Debug, Clone, Copy)]
-struct Subject {
-    mention: Mention,
-    sides: ConceptSet,
-    /// Found next to the verb, rather than taken from the sentence's speaker.
-    explicit: bool,
-    /// First token of the coordinated group.
-    group_first: u32,
-}
-
-/// A rule that matched in one sentence.
-#[derive(Debug, Clone)]
-struct Hit {
-    rule: usize,
-    field: Field,
-    sentence: usize,
-    slots: [Mention; MAX_SLOTS],
-    nslots: usize,
-}
-
-/// Why a rule that could have matched did not, for `eval` and `inspect` explanations.
+/// Why a predicate gives no signal, for explanations.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Blocked {
+    /// The frame (or `predicate:<stance>` when no frame was reached).
     pub rule: String,
     pub signal: SignalKind,
-    /// `not_before`, `not_between`, `not_after`, `not_in_sentence`, `not_in_item`,
-    /// `requires_in_item`, `subject`, `question`.
+    /// What stopped it: `modifier`, `agent`, `object`, `negation`, `modal`, `irrealis`,
+    /// `demand`, `question`, `denial`, `claims`, `history`, `background`, `other_conflict`,
+    /// `not_ukraine`, `not_yet`, `headline`.
     pub guard: &'static str,
-    /// The concept (or actor side) that blocked, or the side the subject had.
+    /// The detail: the side the agent had, the word that blocked.
     pub concept: String,
     pub sentence: String,
 }
 
-/// A rule whose slots were only partly present in the best sentence.
+/// A frame whose parts were only partly present in the best sentence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Partial {
     pub rule: String,
@@ -144,10 +131,15 @@ pub struct Partial {
 #[derive(Debug, Clone, Default)]
 pub struct Explanation {
     pub signals: Vec<Signal>,
-    /// Every rule hit, including those below threshold or suppressed.
+    /// Every hit, including those below threshold or settled away by a conflict.
     pub hits: Vec<Signal>,
     pub blocked: Vec<Blocked>,
     pub partial: Vec<Partial>,
+    /// How each predicate was read: "rejected: active, agent Kremlin (russia, subject),
+    /// object truce (ceasefire), asserted".
+    pub readings: Vec<String>,
+    /// Conflicts between stances of one topic, and how they were settled.
+    pub settled: Vec<String>,
     pub scores: [f32; 7],
 }
 
@@ -160,203 +152,523 @@ pub struct Classification {
     pub scores: [f32; 7],
 }
 
-/// Grammar word flags: single words looked up only while finding a subject.
-const G_PRONOUN: u8 = 1;
-const G_CLAUSE: u8 = 2;
-const G_SPEECH: u8 = 4;
-const G_ROLE: u8 = 8;
-const G_PREPOSITION: u8 = 16;
-
 /// A rule pack compiled for matching. Build once, share freely: classifying takes `&self`
 /// and does no I/O.
 #[derive(Debug)]
 pub struct Classifier {
-    /// Grammar words and their `G_*` flags.
-    grammar: std::collections::HashMap<String, u8>,
-    phrases: PhraseSet<ConceptId>,
-    concepts: Vec<ConceptInfo>,
-    year_concepts: Vec<ConceptId>,
-    rules: Vec<Rule>,
-    settings: PackSettings,
-    actors: ConceptSet,
-    /// Words without which no rule can fire (see [`gate`]); `None` when it cannot be built.
-    gate: Option<WordGate>,
+    phrases: PhraseSet<Tag>,
+    sides: Vec<String>,
+    families: Vec<String>,
+    scopes: Vec<String>,
+    stances: Vec<String>,
+    frames: Vec<Frame>,
+    settings: pack::PackSettings,
+    /// Built-in stances and families by id (`u8::MAX` when the pack has none).
+    st: Known,
+    /// Items lacking a word of every object phrase, or of every stance phrase, cannot fire.
+    object_gate: Option<WordGate>,
+    stance_gate: Option<WordGate>,
+    /// Concepts whose phrases are `<year>`.
+    year_history: bool,
+    /// The stance of each split phrase, by its id.
+    splits: Vec<u8>,
+    lang: Language,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    accept: u8,
+    reject: u8,
+    condition: u8,
+    pause: u8,
+    resume: u8,
+    ceasefire: u8,
+    hostilities: u8,
 }
 
 #[derive(Default)]
 struct Scratch {
     norm: Normalized,
-    /// Vocabulary ids of the words and the trie walk, for phrase matching.
     ids: Vec<u32>,
     stack: Vec<(u32, usize)>,
-    mentions: Vec<Mention>,
-    masks: Vec<Mention>,
-    hits: Vec<Hit>,
+    mentions: Vec<M>,
+    masks: Vec<M>,
 }
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// Per-sentence view used while matching.
-struct SentenceCtx<'a> {
+/// How a predicate's agent was found, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AgentBy {
+    Subject,
+    ByPhrase,
+    Possessive,
+    Owner,
+    Speaker,
+    Context,
+}
+
+impl AgentBy {
+    fn weight(self) -> f32 {
+        match self {
+            AgentBy::Subject => 1.0,
+            AgentBy::ByPhrase => 0.95,
+            AgentBy::Possessive => 0.9,
+            AgentBy::Owner => 0.85,
+            AgentBy::Speaker => 0.85,
+            AgentBy::Context => 0.7,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            AgentBy::Subject => "subject",
+            AgentBy::ByPhrase => "by",
+            AgentBy::Possessive => "possessive",
+            AgentBy::Owner => "owner of the flow",
+            AgentBy::Speaker => "speaker",
+            AgentBy::Context => "item's actor",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Construction {
+    Active,
+    Passive,
+    Noun,
+    ObjectSubject,
+    Judgement,
+}
+
+impl Construction {
+    fn name(self) -> &'static str {
+        match self {
+            Construction::Active => "active",
+            Construction::Passive => "passive",
+            Construction::Noun => "noun",
+            Construction::ObjectSubject => "object as subject",
+            Construction::Judgement => "judgement",
+        }
+    }
+}
+
+/// The agent of a predicate: the sides of its actor group, and the mention that named it.
+#[derive(Debug, Clone, Copy)]
+struct Agent {
+    sides: u64,
+    mention: Option<M>,
+    by: AgentBy,
+}
+
+/// How a predicate is meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Modality {
+    Asserted,
+    /// "will not accept", "refuses to", "no longer": the opposite is asserted.
+    Refused,
+    /// "ready to", "in principle": an acceptance with reservations.
+    Open,
+    Blocked(&'static str),
+}
+
+/// A condition on a predicate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cond {
+    None,
+    /// "only if", "unless", "provided", "but with conditions".
+    Strong,
+    /// "until": a condition only on a refusal ("will not observe it until ...").
+    Until,
+}
+
+/// One predicate, read.
+#[derive(Debug, Clone)]
+struct Reading {
+    pred: M,
+    stance: u8,
+    construction: Construction,
+    objects: Vec<M>,
+    agent: Option<Agent>,
+    modality: Modality,
+    /// The word that decided the modality, for explanations.
+    modal_word: Option<M>,
+    /// A condition in the sentence ("only if", "but with conditions"), or "until".
+    conditioned: Cond,
+    sentence: usize,
+}
+
+/// A frame that matched.
+#[derive(Debug, Clone)]
+struct Hit {
+    frame: usize,
+    field: Field,
+    sentence: usize,
+    score: f32,
+    words: Vec<M>,
+    scope: Option<String>,
+}
+
+/// The parts of one sentence the readings look at.
+struct Sent<'a> {
     norm: &'a Normalized,
-    mentions: &'a [Mention],
-    first_tok: u32,
-    end_tok: u32,
+    text: &'a str,
+    first: u32,
+    end: u32,
+    field: Field,
+    question: bool,
+    /// Mentions of the sentence, sorted by first token (longer first).
+    ms: &'a [M],
+    /// Per token, the grammar classes of phrases starting there (bit per `G`).
+    starts: Vec<u64>,
+    /// Per token, the grammar classes of phrases ending there.
+    ends: Vec<u64>,
+    /// The sentence's words.
+    words: Vec<String>,
+}
+
+impl Sent<'_> {
+    fn word(&self, t: u32) -> &str {
+        &self.words[(t - self.first) as usize]
+    }
+
+    fn has_start(&self, t: u32, g: G) -> bool {
+        t >= self.first
+            && t < self.end
+            && self.starts[(t - self.first) as usize] & (1 << g as u8) != 0
+    }
+
+    fn has_end(&self, t: u32, g: G) -> bool {
+        t >= self.first
+            && t < self.end
+            && self.ends[(t - self.first) as usize] & (1 << g as u8) != 0
+    }
+
+    fn gram_starting(&self, t: u32, g: G) -> Option<M> {
+        self.ms
+            .iter()
+            .filter(|m| m.first == t && m.tag == Tag::Gram(g))
+            .max_by_key(|m| m.last - m.first)
+            .copied()
+    }
+
+    /// What separates token `t` from token `t + 1` in the original text.
+    fn sep(&self, t: u32) -> Sep {
+        if t + 1 >= self.end || t < self.first {
+            return Sep::End;
+        }
+        let a = self.norm.tokens[t as usize].orig_end as usize;
+        let b = self.norm.tokens[t as usize + 1].orig_start as usize;
+        let between = self.text.get(a..b).unwrap_or(" ");
+        if between.is_empty() {
+            return Sep::Joined;
+        }
+        let trimmed = between.trim();
+        if trimmed.is_empty() {
+            Sep::Space
+        } else if between
+            .chars()
+            .all(|c| matches!(c, '-' | '\u{2010}' | '\u{2011}' | '/'))
+        {
+            Sep::Hyphen
+        } else if trimmed.contains(':') {
+            Sep::Colon
+        } else if trimmed.contains(';') {
+            Sep::Semicolon
+        } else if trimmed.contains(',') {
+            Sep::Comma
+        } else if trimmed.contains(['—', '–']) || trimmed == "-" {
+            Sep::Dash
+        } else {
+            Sep::Other
+        }
+    }
+
+    /// Whether token `t` carries a possessive: "Russia's", and "the United States'" (the
+    /// trailing apostrophe is not part of the word).
+    fn possessive(&self, t: u32) -> bool {
+        let tok = &self.norm.tokens[t as usize];
+        if tok.possessive {
+            return true;
+        }
+        let rest = self.text.get(tok.orig_end as usize..).unwrap_or("");
+        (rest.starts_with('\'') || rest.starts_with('\u{2019}'))
+            && rest[rest.chars().next().map_or(1, char::len_utf8)..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_alphanumeric())
+    }
+
+    /// A recalled time ("last year", "in 2019"), but not a year inside a date ("03/07/2025").
+    fn history_at(&self, t: u32) -> bool {
+        self.has_start(t, G::History)
+            && !(t > self.first
+                && self.is_number(t)
+                && matches!(self.sep(t - 1), Sep::Hyphen | Sep::Joined | Sep::Other))
+    }
+
+    fn is_number(&self, t: u32) -> bool {
+        let w = self.word(t);
+        !w.is_empty()
+            && (w.bytes().all(|b| b.is_ascii_digit())
+                || matches!(
+                    w,
+                    "one"
+                        | "two"
+                        | "three"
+                        | "four"
+                        | "five"
+                        | "six"
+                        | "seven"
+                        | "eight"
+                        | "nine"
+                        | "ten"
+                        | "eleven"
+                        | "twelve"
+                        | "fourteen"
+                        | "fifteen"
+                        | "twenty"
+                        | "thirty"
+                        | "forty"
+                        | "sixty"
+                        | "seventy"
+                        | "hundred"
+                        | "several"
+                ))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sep {
+    Space,
+    Joined,
+    Hyphen,
+    Comma,
+    Colon,
+    Semicolon,
+    Dash,
+    Other,
+    End,
 }
 
 impl Classifier {
-    /// Compiles a pack. Every problem is reported, each naming its rule or list.
-    pub fn compile(pack: &RulePack) -> Result<Classifier, Vec<String>> {
-        let errors = pack::validate(pack);
+    /// Compiles a pack. Every problem is reported, each naming its key.
+    pub fn compile(p: &RulePack) -> Result<Classifier, Vec<String>> {
+        let errors = pack::validate(p);
         if !errors.is_empty() {
             return Err(errors);
         }
-        let mut concepts: Vec<ConceptInfo> = Vec::new();
-        let mut phrase_lists: Vec<(ConceptId, &[String])> = Vec::new();
-        let mut add = |name: String, kind: ConceptKind| {
-            let id = concepts.len() as ConceptId;
-            concepts.push(ConceptInfo { name, kind });
-            id
+        let language = Language::parse(&p.settings.language).ok_or_else(|| {
+            vec![format!(
+                "settings.language: {:?} is not supported",
+                p.settings.language
+            )]
+        })?;
+        let sides: Vec<String> = p.actors.keys().cloned().collect();
+        let families: Vec<String> = p.objects.keys().cloned().collect();
+        let scopes: Vec<String> = p.scopes.keys().cloned().collect();
+        let mut stances: Vec<String> = p.stances.keys().cloned().collect();
+        for s in BUILT_IN_STANCES {
+            if !stances.iter().any(|x| x == s) {
+                stances.push((*s).to_owned());
+            }
+        }
+        let id = |list: &[String], name: &str| {
+            list.iter()
+                .position(|x| x == name)
+                .map_or(u8::MAX, |i| i as u8)
         };
-        // Ids are assigned in a fixed order: actor sides, concepts, grammar, masks.
-        let mut side_ids = std::collections::BTreeMap::new();
-        for side in pack.actors.keys() {
-            side_ids.insert(side.clone(), add(format!("@{side}"), ConceptKind::Actor));
-        }
-        let mut concept_ids = std::collections::BTreeMap::new();
-        for name in pack.concepts.keys() {
-            concept_ids.insert(name.clone(), add(name.clone(), ConceptKind::Concept));
-        }
-        let mask_actor = add("masks.not_actor".into(), ConceptKind::MaskActor);
-        let mask_concept = add("masks.not_concept".into(), ConceptKind::MaskConcept);
+        let st = Known {
+            accept: id(&stances, "accept"),
+            reject: id(&stances, "reject"),
+            condition: id(&stances, "condition"),
+            pause: id(&stances, "pause"),
+            resume: id(&stances, "resume"),
+            ceasefire: id(&families, "ceasefire"),
+            hostilities: id(&families, "hostilities"),
+        };
 
-        for (side, list) in &pack.actors {
-            phrase_lists.push((side_ids[side], list));
-        }
-        for (name, list) in &pack.concepts {
-            phrase_lists.push((concept_ids[name], list));
-        }
-        phrase_lists.push((mask_actor, &pack.masks.not_actor));
-        phrase_lists.push((mask_concept, &pack.masks.not_concept));
-
-        let mut year_concepts = Vec::new();
-        let mut phrases: Vec<(Vec<String>, ConceptId)> = Vec::new();
-        for (cid, list) in phrase_lists {
+        let mut phrases: Vec<(Vec<String>, Tag)> = Vec::new();
+        let mut year_history = false;
+        let mut add = |list: &[String], tag: Tag, phrases: &mut Vec<(Vec<String>, Tag)>| {
             for phrase in list {
-                // Validated above: braces balance.
                 for expanded in pack::expand_braces(phrase).unwrap_or_default() {
                     if expanded.trim() == "<year>" {
-                        if !year_concepts.contains(&cid) {
-                            year_concepts.push(cid);
+                        if tag == Tag::Gram(G::History) {
+                            year_history = true;
                         }
                         continue;
                     }
                     let words = phrase_words(&expanded);
                     if !words.is_empty() {
-                        phrases.push((words, cid));
+                        phrases.push((words, tag));
+                    }
+                }
+            }
+        };
+        let grammar_classes = [
+            G::Det,
+            G::Be,
+            G::Have,
+            G::Do,
+            G::Future,
+            G::Modal,
+            G::Neg,
+            G::NotYet,
+            G::Refusal,
+            G::Prep,
+            G::By,
+            G::Coord,
+            G::Break,
+            G::Comp,
+            G::Speech,
+            G::Role,
+            G::Pronoun,
+            G::QOpen,
+        ];
+        for ((_, list), g) in p.grammar.lists().into_iter().zip(grammar_classes) {
+            add(list, Tag::Gram(g), &mut phrases);
+        }
+        let marker_classes = [
+            G::Demand,
+            G::Obligation,
+            G::Irrealis,
+            G::Openness,
+            G::Denial,
+            G::Claims,
+            G::History,
+            G::Background,
+            G::Condition,
+            G::ConditionNoun,
+            G::Proposal,
+            G::Again,
+            G::OtherConflict,
+            G::Ukraine,
+        ];
+        for ((_, list), g) in p.markers.lists().into_iter().zip(marker_classes) {
+            add(list, Tag::Gram(g), &mut phrases);
+        }
+        for (i, (_, list)) in p.actors.iter().enumerate() {
+            add(list, Tag::Actor(i as u8), &mut phrases);
+        }
+        for (i, (_, list)) in p.objects.iter().enumerate() {
+            add(list, Tag::Object(i as u8), &mut phrases);
+        }
+        for (i, (_, list)) in p.scopes.iter().enumerate() {
+            add(list, Tag::Scope(i as u8), &mut phrases);
+        }
+        add(&p.masks.not_actor, Tag::MaskActor, &mut phrases);
+        add(&p.masks.not_concept, Tag::MaskConcept, &mut phrases);
+        let mut stance_words: Vec<String> = Vec::new();
+        let mut splits: Vec<u8> = Vec::new();
+        for (name, stance) in &p.stances {
+            let sid = id(&stances, name);
+            for verb in &stance.verbs {
+                for expanded in pack::expand_braces(verb).unwrap_or_default() {
+                    // "put _ on hold": the object may stand between the verb and its rest;
+                    // the phrase is also known whole ("put on hold weapons deliveries").
+                    let expanded = if let Some((head, tail)) = expanded.split_once(" _ ") {
+                        let id = splits.len() as u16;
+                        splits.push(sid);
+                        let tail_words = phrase_words(tail);
+                        stance_words.push(gate_word(&tail_words));
+                        phrases.push((tail_words, Tag::SplitTail(id)));
+                        for (form_text, form) in language.verb_forms(head) {
+                            let words = phrase_words(&form_text);
+                            if !words.is_empty() {
+                                phrases.push((words, Tag::SplitHead(id, form)));
+                            }
+                        }
+                        format!("{head} {tail}")
+                    } else {
+                        expanded
+                    };
+                    for (form_text, form) in language.verb_forms(&expanded) {
+                        let words = phrase_words(&form_text);
+                        if !words.is_empty() {
+                            stance_words.push(gate_word(&words));
+                            phrases.push((words, Tag::Pred(sid, form)));
+                        }
+                    }
+                }
+            }
+            for noun in &stance.nouns {
+                for expanded in pack::expand_braces(noun).unwrap_or_default() {
+                    for (form_text, form) in language.noun_forms(&expanded) {
+                        let words = phrase_words(&form_text);
+                        if !words.is_empty() {
+                            stance_words.push(gate_word(&words));
+                            phrases.push((words, Tag::Pred(sid, form)));
+                        }
+                    }
+                }
+            }
+            for judgement in &stance.judgements {
+                for expanded in pack::expand_braces(judgement).unwrap_or_default() {
+                    let words = phrase_words(&expanded);
+                    if !words.is_empty() {
+                        stance_words.push(gate_word(&words));
+                        phrases.push((words, Tag::Pred(sid, Form::Judgement)));
                     }
                 }
             }
         }
-        let phrases = PhraseSet::new(phrases);
-
-        let resolve_set = |names: &[String]| -> ConceptSet {
-            let mut set = ConceptSet::default();
-            for n in names {
-                let id = match n.strip_prefix('@') {
-                    Some(side) => side_ids.get(side),
-                    None => concept_ids.get(n),
-                };
-                if let Some(&id) = id {
-                    set.insert(id);
+        // "cease fire" as a verb is an acceptance of its own ("would cease fire").
+        let mut object_words: Vec<String> = Vec::new();
+        for list in p.objects.values() {
+            for phrase in list {
+                for expanded in pack::expand_braces(phrase).unwrap_or_default() {
+                    let words = phrase_words(&expanded);
+                    if !words.is_empty() {
+                        object_words.push(gate_word(&words));
+                    }
                 }
             }
-            set
-        };
-        let d = &pack.defaults;
-        let mut rules = Vec::new();
-        for r in &pack.rules {
-            let mut slots = Vec::new();
-            let mut required = ConceptSet::default();
-            let max_gap = r.max_gap.unwrap_or(d.max_gap);
-            for s in &r.pattern {
-                let (slot, gap) = pack::parse_slot(s).map_err(|e| vec![e])?;
-                let slot = match slot {
-                    SlotRef::Actor(side) => Slot::Actor(side_ids[&side]),
-                    SlotRef::Concept(c) => Slot::Concept(concept_ids[&c]),
-                };
-                match slot {
-                    Slot::Actor(id) | Slot::Concept(id) => required.insert(id),
-                }
-                slots.push((slot, gap.unwrap_or(max_gap)));
-            }
-            let verb_slot = r.verb.map(|v| v as usize).unwrap_or_else(|| {
-                slots
-                    .iter()
-                    .position(|(s, _)| matches!(s, Slot::Concept(_)))
-                    .unwrap_or(0)
-            });
-            rules.push(Rule {
-                name: r.name.clone(),
-                signal: r.signal.parse().map_err(|e: String| vec![e])?,
-                slots,
-                verb_slot,
-                weight: r.weight,
-                window: r.window.unwrap_or(d.window),
-                guard_span: r.guard_span.unwrap_or(d.guard_span),
-                after_span: r.after_span.unwrap_or(d.after_span),
-                required,
-                not_before: resolve_set(r.not_before.as_deref().unwrap_or(&d.not_before)),
-                not_between: resolve_set(r.not_between.as_deref().unwrap_or(&d.not_between)),
-                not_after: resolve_set(r.not_after.as_deref().unwrap_or(&d.not_after)),
-                not_in_sentence: resolve_set(
-                    r.not_in_sentence.as_deref().unwrap_or(&d.not_in_sentence),
-                ),
-                requires_in_item: resolve_set(
-                    r.requires_in_item.as_deref().unwrap_or(&d.requires_in_item),
-                ),
-                not_in_item: resolve_set(r.not_in_item.as_deref().unwrap_or(&d.not_in_item)),
-                suppresses: r.suppresses.iter().filter_map(|s| s.parse().ok()).collect(),
-            });
         }
-        let mut actors = ConceptSet::default();
-        for id in side_ids.values() {
-            actors.insert(*id);
-        }
-        let mut grammar = std::collections::HashMap::new();
-        for (list, flag) in [
-            (&pack.grammar.pronouns, G_PRONOUN),
-            (&pack.grammar.clause_breaks, G_CLAUSE),
-            (&pack.grammar.speech_verbs, G_SPEECH),
-            (&pack.grammar.role_nouns, G_ROLE),
-            (&pack.grammar.prepositions, G_PREPOSITION),
-        ] {
-            for w in list {
-                *grammar.entry(normalize_phrase(w)).or_insert(0) |= flag;
-            }
-        }
+        let object_gate = Some(WordGate::new(object_words.iter().map(String::as_str)));
+        let stance_gate = Some(WordGate::new(stance_words.iter().map(String::as_str)));
+        let frames = p
+            .frames
+            .iter()
+            .map(|f| Frame {
+                name: f.name.clone(),
+                signal: f.signal.parse().unwrap_or(SignalKind::RussiaRejects),
+                agent: id(&sides, &f.agent),
+                stance: id(&stances, &f.stance),
+                object: id(&families, &f.object),
+                weight: f.weight,
+                needs_ukraine: f.needs_ukraine,
+            })
+            .collect();
         Ok(Classifier {
-            gate: gate(pack),
-            grammar,
-            phrases,
-            concepts,
-            year_concepts,
-            rules,
-            settings: pack.settings.clone(),
-            actors,
+            phrases: PhraseSet::new(phrases),
+            sides,
+            families,
+            scopes,
+            stances,
+            frames,
+            settings: p.settings.clone(),
+            st,
+            object_gate,
+            stance_gate,
+            year_history,
+            splits,
+            lang: language,
         })
     }
 
-    /// Names of the rules, in pack order.
+    /// Names of the frames, in pack order.
     pub fn rule_names(&self) -> impl Iterator<Item = (&str, SignalKind)> {
-        self.rules.iter().map(|r| (r.name.as_str(), r.signal))
+        self.frames.iter().map(|r| (r.name.as_str(), r.signal))
     }
 
     #[cfg(test)]
     pub(crate) fn gate_reads_raw_text(&self) -> bool {
-        self.gate.as_ref().is_some_and(|g| g.any_raw("").is_some())
+        self.object_gate
+            .as_ref()
+            .is_some_and(|g| g.any_raw("").is_some())
     }
 
     /// Classifies one item by its title and summary (plain text).
@@ -368,7 +680,7 @@ impl Classifier {
         })
     }
 
-    /// Classifies and explains: every hit, every vetoed match, every near miss.
+    /// Classifies and explains: every reading, hit, block and near miss.
     pub fn explain(&self, title: &str, summary: &str) -> Explanation {
         SCRATCH.with(|s| {
             let mut scratch = s.borrow_mut();
@@ -380,10 +692,6 @@ impl Classifier {
         })
     }
 
-    fn kind(&self, c: ConceptId) -> ConceptKind {
-        self.concepts[c as usize].kind
-    }
-
     fn run(
         &self,
         scratch: &mut Scratch,
@@ -391,14 +699,13 @@ impl Classifier {
         summary: &str,
         mut ex: Option<&mut Explanation>,
     ) -> (Vec<Signal>, [f32; 7]) {
-        // No word any rule's anchor needs: nothing can fire, and the text need not even be
-        // normalised (an explanation still looks for near misses).
-        if ex.is_none()
-            && let Some(g) = &self.gate
-            && g.any_raw(title) == Some(false)
-            && g.any_raw(summary) == Some(false)
-        {
-            return (Vec::new(), [0.0; 7]);
+        // 1. The gate: no object word, or no stance word, means no frame can fire.
+        if ex.is_none() {
+            for gate in [&self.object_gate, &self.stance_gate].into_iter().flatten() {
+                if gate.any_raw(title) == Some(false) && gate.any_raw(summary) == Some(false) {
+                    return (Vec::new(), [0.0; 7]);
+                }
+            }
         }
         let Scratch {
             norm,
@@ -406,34 +713,25 @@ impl Classifier {
             stack,
             mentions,
             masks,
-            hits,
         } = scratch;
         norm.clear();
         norm.push_field(Field::Title, title);
         norm.push_field(Field::Summary, summary);
-        mentions.clear();
-        masks.clear();
-        hits.clear();
-        if ex.is_none() && self.gate.as_ref().is_some_and(|g| !g.any(norm)) {
+        if ex.is_none()
+            && [&self.object_gate, &self.stance_gate]
+                .into_iter()
+                .flatten()
+                .any(|g| !g.any(norm))
+        {
             return (Vec::new(), [0.0; 7]);
         }
-        // Concepts present anywhere in the item, for item-level guards.
-        let item_present = self.find_mentions(norm, ids, stack, mentions, masks);
+        // 2. Mentions.
+        self.find_mentions(norm, ids, stack, mentions, masks, [title, summary]);
+        let item = ItemFacts::of(&self.sides, mentions, masks);
 
-        // The rules whose slots are all somewhere in the item (masks apart, so a superset):
-        // usually none, and then there is nothing more to do (an explanation still looks for
-        // near misses).
-        let candidates: u64 = self
-            .rules
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| item_present.contains_all(&r.required))
-            .fold(0, |acc, (i, _)| acc | (1 << i));
-        if candidates == 0 && ex.is_none() {
-            return (Vec::new(), [0.0; 7]);
-        }
-        self.apply_masks(mentions, masks);
-
+        // 3. Readings, 4. frames, sentence by sentence.
+        let mut readings: Vec<Reading> = Vec::new();
+        let mut hits: Vec<Hit> = Vec::new();
         let mut start = 0usize;
         for (si, sentence) in norm.sentences.iter().enumerate() {
             let end = start
@@ -443,135 +741,50 @@ impl Classifier {
                     .count();
             let ms = &mentions[start..end];
             start = end;
-            if ms.is_empty() {
+            if !ms.iter().any(|m| matches!(m.tag, Tag::Pred(..))) {
                 continue;
             }
-            let mut present = ConceptSet::default();
+            let n = (sentence.end - sentence.first) as usize;
+            let mut starts = vec![0u64; n];
+            let mut ends = vec![0u64; n];
             for m in ms {
-                present.insert(m.concept);
+                if let Tag::Gram(g) = m.tag {
+                    starts[(m.first - sentence.first) as usize] |= 1 << g as u8;
+                    ends[(m.last - sentence.first) as usize] |= 1 << g as u8;
+                }
             }
-            let ctx = SentenceCtx {
+            let words = (sentence.first..sentence.end)
+                .map(|t| norm.word(t as usize).to_str().to_owned())
+                .collect();
+            let s = Sent {
+                words,
                 norm,
-                mentions: ms,
-                first_tok: sentence.first,
-                end_tok: sentence.end,
+                text: field_text(title, summary, sentence.field),
+                first: sentence.first,
+                end: sentence.end,
+                field: sentence.field,
+                question: sentence.question,
+                ms,
+                starts,
+                ends,
             };
-            let sentence_text = || {
-                field_text(title, summary, sentence.field)
-                    [sentence.orig_start as usize..sentence.orig_end as usize]
-                    .to_owned()
-            };
-            for (ri, rule) in self.rules.iter().enumerate() {
-                if candidates & (1 << ri) == 0 || !present.contains_all(&rule.required) {
-                    continue;
-                }
-                if hits
-                    .iter()
-                    .any(|h| h.rule == ri && h.field == sentence.field)
-                {
-                    continue;
-                }
-                let veto = if sentence.question && self.settings.skip_questions {
-                    Some(("question", String::from("?")))
-                } else if let Some(c) = present.first_common(&rule.not_in_sentence) {
-                    Some(("not_in_sentence", self.concepts[c as usize].name.clone()))
-                } else if let Some(c) = item_present.first_common(&rule.not_in_item) {
-                    Some(("not_in_item", self.concepts[c as usize].name.clone()))
-                } else if !item_present.contains_all(&rule.requires_in_item) {
-                    let mut missing = rule.requires_in_item;
-                    for (a, b) in missing.0.iter_mut().zip(item_present.0.iter()) {
-                        *a &= !b;
-                    }
-                    let c = missing.first_common(&rule.requires_in_item).unwrap_or(0);
-                    Some(("requires_in_item", self.concepts[c as usize].name.clone()))
-                } else {
-                    None
-                };
-                if let Some((guard, concept)) = veto {
-                    if let Some(ex) = ex.as_deref_mut() {
-                        ex.blocked.push(Blocked {
-                            rule: rule.name.clone(),
-                            signal: rule.signal,
-                            guard,
-                            concept,
-                            sentence: sentence_text(),
-                        });
-                    }
-                    continue;
-                }
-                let mut chosen = [NO_MENTION; MAX_SLOTS];
-                let mut trace = ex.as_ref().map(|_| Vec::new());
-                if self.search(&ctx, rule, 0, &mut chosen, None, trace.as_mut()) {
-                    hits.push(Hit {
-                        rule: ri,
-                        field: sentence.field,
-                        sentence: si,
-                        slots: chosen,
-                        nslots: rule.slots.len(),
-                    });
-                } else if let (Some(ex), Some(trace)) = (ex.as_deref_mut(), trace) {
-                    let text = sentence_text();
-                    for (guard, concept) in trace {
-                        let b = Blocked {
-                            rule: rule.name.clone(),
-                            signal: rule.signal,
-                            guard,
-                            concept,
-                            sentence: text.clone(),
-                        };
-                        if !ex.blocked.contains(&b) {
-                            ex.blocked.push(b);
-                        }
-                    }
-                }
+            let before = readings.len();
+            self.read_sentence(&s, si, &mut readings);
+            for r in &readings[before..] {
+                self.frame_hits(&s, r, &item, &mut hits, ex.as_deref_mut(), title, summary);
             }
         }
 
-        // Scores: per signal, the noisy-or of its rules' hits (one per rule and field).
-        let mut scores = [0f32; 7];
-        let mut best: [Option<(f32, usize)>; 7] = [None; 7];
-        for (hi, h) in hits.iter().enumerate() {
-            let rule = &self.rules[h.rule];
-            let s = rule.weight * self.field_weight(h.field);
-            let k = rule.signal.index();
-            scores[k] = 1.0 - (1.0 - scores[k]) * (1.0 - s);
-            if best[k].is_none_or(|(b, _)| s > b) {
-                best[k] = Some((s, hi));
-            }
-        }
-        // Suppression: a signal is dropped when a rule of another emitted signal suppresses
-        // it and is not suppressed back ("agrees, but with nuances" is conditional, not
-        // acceptance). When two signals suppress each other, the higher score wins.
-        let candidates: Vec<SignalKind> = SignalKind::ALL
-            .into_iter()
-            .filter(|k| scores[k.index()] >= self.settings.threshold)
-            .collect();
-        let suppresses = |x: SignalKind, y: SignalKind| {
-            hits.iter().any(|h| {
-                self.rules[h.rule].signal == x && self.rules[h.rule].suppresses.contains(&y)
-            })
-        };
-        let emitted: Vec<SignalKind> = candidates
-            .iter()
-            .copied()
-            .filter(|&y| {
-                !candidates.iter().any(|&x| {
-                    x != y
-                        && suppresses(x, y)
-                        && (!suppresses(y, x)
-                            || scores[x.index()] > scores[y.index()]
-                            || (scores[x.index()] == scores[y.index()] && x < y))
-                })
-            })
-            .collect();
+        // 5. Scores and conflicts.
+        let (emitted, scores, settled) = self.resolve(&hits);
 
         let make_signal = |h: &Hit, score: f32| -> Signal {
-            let rule = &self.rules[h.rule];
+            let frame = &self.frames[h.frame];
             let text = field_text(title, summary, h.field);
             let sentence = &norm.sentences[h.sentence];
-            let words = h.slots[..h.nslots]
+            let words = h
+                .words
                 .iter()
-                .filter(|m| m.first != u32::MAX)
                 .map(|m| {
                     let a = norm.tokens[m.first as usize].orig_start as usize;
                     let b = norm.tokens[m.last as usize].orig_end as usize;
@@ -579,36 +792,41 @@ impl Classifier {
                 })
                 .collect();
             Signal {
-                kind: rule.signal,
+                kind: frame.signal,
                 score,
                 evidence: Evidence {
-                    rule: rule.name.clone(),
+                    rule: frame.name.clone(),
                     words,
                     sentence: truncate_chars(
                         &text[sentence.orig_start as usize..sentence.orig_end as usize],
                         600,
                     ),
                     field: h.field,
+                    object: Some(match &h.scope {
+                        Some(scope) => format!(
+                            "{}:{scope}",
+                            self.families[self.frames[h.frame].object as usize]
+                        ),
+                        None => self.families[self.frames[h.frame].object as usize].clone(),
+                    }),
                 },
             }
         };
-
         let mut signals: Vec<Signal> = emitted
             .iter()
-            .filter_map(|k| {
-                best[k.index()].map(|(_, hi)| make_signal(&hits[hi], scores[k.index()]))
-            })
+            .map(|&(k, hi)| make_signal(&hits[hi], scores[k.index()]))
             .collect();
         signals.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.kind.cmp(&b.kind)));
 
+        // 6. Explanation.
         if let Some(ex) = ex {
-            ex.hits = hits
-                .iter()
-                .map(|h| {
-                    let s = self.rules[h.rule].weight * self.field_weight(h.field);
-                    make_signal(h, s)
-                })
-                .collect();
+            ex.hits = hits.iter().map(|h| make_signal(h, h.score)).collect();
+            ex.settled = settled;
+            for r in &readings {
+                let s = &norm.sentences[r.sentence];
+                ex.readings
+                    .push(self.describe(r, norm, field_text(title, summary, s.field)));
+            }
             self.near_misses(norm, mentions, title, summary, &emitted, ex);
         }
         (signals, scores)
@@ -621,361 +839,1204 @@ impl Classifier {
         }
     }
 
-    /// Finds every phrase mention (masks apart) and years. Returns the concepts present
-    /// anywhere in the item, masked words included.
+    /// Every phrase mention, sorted by position; actor and concept mentions inside masks
+    /// kept aside in `masks` (an owner of a flow may still be one).
     fn find_mentions(
         &self,
         norm: &Normalized,
         ids: &mut Vec<u32>,
         stack: &mut Vec<(u32, usize)>,
-        out: &mut Vec<Mention>,
-        masks: &mut Vec<Mention>,
-    ) -> ConceptSet {
+        out: &mut Vec<M>,
+        masks: &mut Vec<M>,
+        [title, summary]: [&str; 2],
+    ) {
+        out.clear();
+        masks.clear();
+        let mut mask_spans: Vec<M> = Vec::new();
+        // A mask is a compound ("Russia-Ukraine war", "US-brokered"): punctuation between
+        // its words ("Russia, Ukraine agree") breaks it.
+        let joined = |first: u32, last: u32| {
+            (first..last).all(|t| {
+                let a = &norm.tokens[t as usize];
+                let b = &norm.tokens[t as usize + 1];
+                let text = if norm.sentences[a.sentence as usize].field == Field::Title {
+                    title
+                } else {
+                    summary
+                };
+                text.get(a.orig_end as usize..b.orig_start as usize)
+                    .is_none_or(|g| !g.contains([',', ':', ';', '(', ')']))
+            })
+        };
         self.phrases.find(norm, ids, stack, |f| {
-            let mention = Mention {
-                concept: f.tag,
+            let m = M {
+                tag: f.tag,
                 first: f.first,
                 last: f.last,
             };
-            if matches!(
-                self.kind(f.tag),
-                ConceptKind::MaskActor | ConceptKind::MaskConcept
-            ) {
-                masks.push(mention);
-            } else {
-                out.push(mention);
+            match f.tag {
+                Tag::MaskActor | Tag::MaskConcept => {
+                    if joined(f.first, f.last) {
+                        mask_spans.push(m)
+                    }
+                }
+                _ => out.push(m),
             }
         });
-        if !self.year_concepts.is_empty() {
+        if self.year_history {
             for (i, t) in norm.tokens.iter().enumerate() {
                 let bytes = t.key.to_le_bytes();
                 if t.len == 4
                     && (bytes.starts_with(b"19") || bytes.starts_with(b"20"))
                     && bytes[2..4].iter().all(u8::is_ascii_digit)
                 {
-                    for &c in &self.year_concepts {
-                        out.push(Mention {
-                            concept: c,
-                            first: i as u32,
-                            last: i as u32,
-                        });
-                    }
-                }
-            }
-        }
-        // Item-level context ("the item is about the US") counts masked words too:
-        // "U.S. supplies" does not act, but says what the item is about.
-        let mut item_present = ConceptSet::default();
-        for m in out.iter() {
-            item_present.insert(m.concept);
-        }
-        item_present
-    }
-
-    /// Drops mentions inside masks (actor words inside `not_actor` phrases, concept words
-    /// inside `not_concept` phrases, unless the mention is the longer phrase) and sorts the
-    /// rest by position.
-    fn apply_masks(&self, out: &mut Vec<Mention>, masks: &[Mention]) {
-        if !masks.is_empty() {
-            out.retain(|m| {
-                let target = if self.is_actor(m.concept) {
-                    ConceptKind::MaskActor
-                } else if self.kind(m.concept) == ConceptKind::Concept {
-                    ConceptKind::MaskConcept
-                } else {
-                    return true;
-                };
-                !masks.iter().any(|k| {
-                    let overlaps = m.first <= k.last && k.first <= m.last;
-                    let contains_mask = m.first <= k.first
-                        && m.last >= k.last
-                        && (m.last - m.first) > (k.last - k.first);
-                    self.kind(k.concept) == target && overlaps && !contains_mask
-                })
-            });
-        }
-        out.sort_unstable_by_key(|m| (m.first, m.last, m.concept));
-    }
-
-    /// Places slot `i` and the rest; true when a full match passes every guard.
-    fn search(
-        &self,
-        ctx: &SentenceCtx<'_>,
-        rule: &Rule,
-        i: usize,
-        chosen: &mut [Mention; MAX_SLOTS],
-        prev_last: Option<u32>,
-        mut trace: Option<&mut Vec<(&'static str, String)>>,
-    ) -> bool {
-        if i == rule.slots.len() {
-            return self.finish(ctx, rule, chosen, trace);
-        }
-        let (slot, gap) = rule.slots[i];
-        let span_start = chosen[..i]
-            .iter()
-            .filter(|m| m.first != u32::MAX)
-            .map(|m| m.first)
-            .min();
-        match slot {
-            Slot::Actor(_) if i == 0 => {
-                chosen[0] = NO_MENTION;
-                self.search(ctx, rule, 1, chosen, None, trace)
-            }
-            Slot::Actor(side) => {
-                let Some(p) = prev_last else { return false };
-                let Some(m) = ctx
-                    .mentions
-                    .iter()
-                    .find(|m| m.first > p && self.is_actor(m.concept) && self.can_act(ctx, m))
-                else {
-                    return false;
-                };
-                if m.first - p - 1 > gap {
-                    return false;
-                }
-                let sides = self.group_forward(ctx, *m);
-                if !sides.contains(side) {
-                    if let Some(t) = trace.as_deref_mut() {
-                        t.push(("subject", self.side_names(&sides)));
-                    }
-                    return false;
-                }
-                chosen[i] = *m;
-                self.search(ctx, rule, i + 1, chosen, Some(m.last), trace)
-            }
-            Slot::Concept(c) => {
-                for m in ctx.mentions.iter().filter(|m| m.concept == c) {
-                    if let Some(p) = prev_last
-                        && (m.first <= p || m.first - p - 1 > gap)
-                    {
-                        continue;
-                    }
-                    if let Some(s) = span_start
-                        && (m.first < s || m.last - s >= rule.window)
-                    {
-                        continue;
-                    }
-                    chosen[i] = *m;
-                    if self.search(ctx, rule, i + 1, chosen, Some(m.last), trace.as_deref_mut()) {
-                        return true;
-                    }
-                }
-                false
-            }
-        }
-    }
-
-    /// With every slot placed: resolve a leading subject, then apply the guards.
-    fn finish(
-        &self,
-        ctx: &SentenceCtx<'_>,
-        rule: &Rule,
-        chosen: &mut [Mention; MAX_SLOTS],
-        mut trace: Option<&mut Vec<(&'static str, String)>>,
-    ) -> bool {
-        let n = rule.slots.len();
-        let mut subject: Option<Subject> = None;
-        if let (Slot::Actor(side), gap) = rule.slots[0] {
-            let anchor = chosen[1].first;
-            let Some(s) = self.subject_before(ctx, anchor) else {
-                if let Some(t) = trace.as_deref_mut() {
-                    t.push(("subject", "none".into()));
-                }
-                return false;
-            };
-            if !s.sides.contains(side) {
-                if let Some(t) = trace.as_deref_mut() {
-                    t.push(("subject", self.side_names(&s.sides)));
-                }
-                return false;
-            }
-            if s.explicit
-                && anchor > s.mention.last
-                && anchor - s.mention.last - 1 > gap.max(rule.window)
-            {
-                return false;
-            }
-            chosen[0] = s.mention;
-            subject = Some(s);
-        }
-        let placed = &chosen[..n];
-        // The match body: every slot but a leading subject, which may be a speaker named
-        // after the verb ("..., Peskov said") and is guarded separately.
-        let body = if matches!(rule.slots[0].0, Slot::Actor(_)) {
-            &chosen[1..n]
-        } else {
-            placed
-        };
-        let verb = chosen[rule.verb_slot];
-        let span_last = body.iter().map(|m| m.last).max().unwrap_or(verb.last);
-        let body_first = body.iter().map(|m| m.first).min().unwrap_or(verb.first);
-
-        // Before the verb: from the subject (if it precedes) up to the verb, at most
-        // guard_span words; and guard_span words before the subject group.
-        let lo = match subject {
-            Some(s) if s.explicit && s.mention.last < verb.first => {
-                (s.mention.last + 1).max(verb.first.saturating_sub(rule.guard_span))
-            }
-            _ => verb
-                .first
-                .saturating_sub(rule.guard_span)
-                .max(ctx.first_tok),
-        };
-        let before_subject = subject
-            .filter(|s| s.explicit && s.mention.last < verb.first)
-            .map(|s| {
-                (
-                    s.group_first
-                        .saturating_sub(rule.guard_span)
-                        .max(ctx.first_tok),
-                    s.group_first,
-                )
-            });
-        if !rule.not_before.is_empty() {
-            for m in ctx.mentions {
-                if !rule.not_before.contains(m.concept) {
-                    continue;
-                }
-                let in_verb_region = m.first >= lo && m.last < verb.first;
-                let in_subject_region =
-                    before_subject.is_some_and(|(a, b)| m.first >= a && m.last < b);
-                if in_verb_region || in_subject_region {
-                    if let Some(t) = trace.as_deref_mut() {
-                        t.push(("not_before", self.concepts[m.concept as usize].name.clone()));
-                    }
-                    return false;
-                }
-            }
-        }
-        if !rule.not_between.is_empty() {
-            for m in ctx.mentions {
-                if rule.not_between.contains(m.concept)
-                    && m.first > body_first
-                    && m.last < span_last
-                    && !placed
-                        .iter()
-                        .any(|p| p.first <= m.last && m.first <= p.last)
-                {
-                    if let Some(t) = trace.as_deref_mut() {
-                        t.push((
-                            "not_between",
-                            self.concepts[m.concept as usize].name.clone(),
-                        ));
-                    }
-                    return false;
-                }
-            }
-        }
-        if !rule.not_after.is_empty() {
-            for m in ctx.mentions {
-                if rule.not_after.contains(m.concept)
-                    && m.first > span_last
-                    && m.first <= span_last + rule.after_span
-                {
-                    if let Some(t) = trace.as_deref_mut() {
-                        t.push(("not_after", self.concepts[m.concept as usize].name.clone()));
-                    }
-                    return false;
-                }
-            }
-        }
-        true
-    }
-
-    fn is_actor(&self, c: ConceptId) -> bool {
-        self.actors.contains(c)
-    }
-
-    /// The grammar flags of token `t`, if it is in the sentence.
-    fn grammar_at(&self, ctx: &SentenceCtx<'_>, t: u32) -> u8 {
-        if t < ctx.first_tok || t >= ctx.end_tok {
-            return 0;
-        }
-        self.grammar
-            .get(ctx.norm.word(t as usize).to_str())
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// Whether the coordinated group starting at token `group_first` follows a preposition
-    /// ("between Russia and Ukraine"), which makes it an object, not a subject.
-    fn after_preposition(&self, ctx: &SentenceCtx<'_>, group_first: u32) -> bool {
-        group_first > ctx.first_tok && self.grammar_at(ctx, group_first - 1) & G_PREPOSITION != 0
-    }
-
-    /// A possessive actor acts only when a role noun follows: "Russia's envoy rejected" but
-    /// not "Russia's proposal was rejected".
-    fn can_act(&self, ctx: &SentenceCtx<'_>, m: &Mention) -> bool {
-        !ctx.norm.tokens[m.last as usize].possessive
-            || (m.last + 1..=m.last + 3).any(|t| self.grammar_at(ctx, t) & G_ROLE != 0)
-    }
-
-    /// The subject of the verb at token `anchor`: the nearest actor before it in the same
-    /// clause that can act; a pronoun, or no actor in the clause, means the sentence's main
-    /// actor.
-    fn subject_before(&self, ctx: &SentenceCtx<'_>, anchor: u32) -> Option<Subject> {
-        let mut t = anchor;
-        while t > ctx.first_tok {
-            t -= 1;
-            let here = ctx
-                .mentions
-                .iter()
-                .filter(|m| m.last == t && self.is_actor(m.concept))
-                .max_by_key(|m| m.last - m.first);
-            if let Some(m) = here {
-                let (sides, group_first) = self.group_backward(ctx, *m);
-                if self.can_act(ctx, m) && !self.after_preposition(ctx, group_first) {
-                    return Some(Subject {
-                        mention: *m,
-                        sides,
-                        explicit: true,
-                        group_first,
+                    out.push(M {
+                        tag: Tag::Gram(G::History),
+                        first: i as u32,
+                        last: i as u32,
                     });
                 }
-                continue;
-            }
-            if self.grammar_at(ctx, t) & (G_CLAUSE | G_PRONOUN) != 0 {
-                break;
             }
         }
-        self.main_actor(ctx).map(|m| {
-            let (sides, group_first) = self.group_backward(ctx, m);
-            Subject {
-                mention: m,
-                sides,
-                explicit: false,
-                group_first,
+        if !mask_spans.is_empty() {
+            let inside = |m: &M, kind: Tag| {
+                mask_spans.iter().any(|k| {
+                    k.tag == kind
+                        && m.first <= k.last
+                        && k.first <= m.last
+                        && !(m.first <= k.first
+                            && m.last >= k.last
+                            && m.last - m.first > k.last - k.first)
+                })
+            };
+            let mut kept = Vec::with_capacity(out.len());
+            for m in out.drain(..) {
+                let masked = match m.tag {
+                    Tag::Actor(_) => inside(&m, Tag::MaskActor),
+                    Tag::Object(_) | Tag::Pred(..) => inside(&m, Tag::MaskConcept),
+                    _ => false,
+                };
+                if masked {
+                    masks.push(m);
+                } else {
+                    kept.push(m);
+                }
             }
+            *out = kept;
+        }
+        if out.iter().any(|m| matches!(m.tag, Tag::SplitHead(..))) {
+            self.join_splits(norm, out);
+        }
+        out.sort_unstable_by_key(|m| (m.first, std::cmp::Reverse(m.last)));
+    }
+
+    /// A split phrase's verb is a predicate when its rest follows in the sentence within
+    /// eight words ("puts weapons deliveries to Ukraine on hold"); the rest's own words
+    /// ("hold") are then no predicate of their own.
+    fn join_splits(&self, norm: &Normalized, out: &mut Vec<M>) {
+        let mut joined: Vec<(M, M)> = Vec::new();
+        for h in out.iter() {
+            let Tag::SplitHead(id, form) = h.tag else {
+                continue;
+            };
+            let sentence = norm.tokens[h.first as usize].sentence;
+            if let Some(t) = out
+                .iter()
+                .filter(|t| {
+                    t.tag == Tag::SplitTail(id)
+                        && t.first > h.last
+                        && t.first <= h.last + 8
+                        && norm.tokens[t.first as usize].sentence == sentence
+                })
+                .min_by_key(|t| t.first)
+            {
+                let stance = self.splits[id as usize];
+                joined.push((
+                    M {
+                        tag: Tag::Pred(stance, form),
+                        first: h.first,
+                        last: h.last,
+                    },
+                    *t,
+                ));
+            }
+        }
+        out.retain(|m| {
+            let split = matches!(m.tag, Tag::SplitHead(..) | Tag::SplitTail(_));
+            let inside_tail = matches!(m.tag, Tag::Pred(..))
+                && joined
+                    .iter()
+                    .any(|(_, t)| m.first >= t.first && m.last <= t.last);
+            !split && !inside_tail
+        });
+        out.extend(joined.into_iter().map(|(p, _)| p));
+    }
+
+    /// Reads every predicate of a sentence.
+    fn read_sentence(&self, s: &Sent<'_>, si: usize, out: &mut Vec<Reading>) {
+        let preds: Vec<M> =
+            s.ms.iter()
+                .filter(|m| matches!(m.tag, Tag::Pred(..)))
+                .copied()
+                .collect();
+        for (i, p) in preds.iter().enumerate() {
+            let Tag::Pred(stance, form) = p.tag else {
+                continue;
+            };
+            // A shorter predicate inside a longer one of the same stance is the same word
+            // ("agree" inside "agree to").
+            // ("agree" inside "agree to"), and so is one inside a longer phrase of another
+            // stance ("ready for" inside "not ready for").
+            if preds.iter().enumerate().any(|(j, q)| {
+                j != i
+                    && q.first <= p.first
+                    && q.last >= p.last
+                    && q.last - q.first > p.last - p.first
+            }) {
+                continue;
+            }
+            // "pause" is both a verb and a noun: after a determiner only the noun is read.
+            if form != Form::Noun
+                && self.noun_use(s, *p)
+                && preds.iter().any(|q| {
+                    q.first == p.first
+                        && q.last == p.last
+                        && matches!(q.tag, Tag::Pred(st, Form::Noun) if st == stance)
+                })
+            {
+                continue;
+            }
+            if let Some(r) = self.read(s, si, *p, stance, form) {
+                out.push(r);
+            }
+        }
+    }
+
+    /// A word a determiner or a possessive stands before is a noun: "its pause", "the
+    /// halting of aid", "Russia's refusal".
+    fn noun_use(&self, s: &Sent<'_>, p: M) -> bool {
+        if p.first <= s.first {
+            return false;
+        }
+        let prev = p.first - 1;
+        let Tag::Pred(_, form) = p.tag else {
+            return false;
+        };
+        // "amid calls for a ceasefire", "over offers of a truce": after a preposition.
+        if matches!(form, Form::Present | Form::Base)
+            && s.has_end(prev, G::Prep)
+            && !matches!(s.word(prev), "to" | "as")
+            && !s
+                .ms
+                .iter()
+                .any(|m| m.last == prev && matches!(m.tag, Tag::Pred(..)))
+        {
+            return true;
+        }
+        if s.has_end(prev, G::Det)
+            || s.ms
+                .iter()
+                .any(|m| m.last == prev && matches!(m.tag, Tag::Actor(_)) && s.possessive(m.last))
+        {
+            return true;
+        }
+        // "dismisses Western calls for", "rejects US offers of": a plural-looking form one or
+        // two words after a finite verb, with no clause between, heads that verb's object.
+        if !matches!(form, Form::Present | Form::Base) {
+            return false;
+        }
+        let lo = p.first.saturating_sub(3).max(s.first);
+        s.ms.iter().any(|v| {
+            matches!(v.tag, Tag::Pred(_, f) if matches!(f, Form::Present | Form::Past | Form::PastOrParticiple))
+                && v.last >= lo
+                && v.last < p.first
+                && s.word(v.last) != "to"
+                && (v.last..p.first).all(|u| matches!(s.sep(u), Sep::Space | Sep::Hyphen))
+                && (v.last + 1..p.first).all(|u| {
+                    !s.has_start(u, G::Coord)
+                        && !s.has_start(u, G::Comp)
+                        && !s.has_start(u, G::Modal)
+                        && !s.has_start(u, G::Neg)
+                        && !s.has_start(u, G::Prep)
+                })
         })
     }
 
-    /// The sentence's speaker ("..., Peskov said"; "said Lavrov"), or else an actor that
-    /// opens the sentence ("Lavrov: ...").
-    fn main_actor(&self, ctx: &SentenceCtx<'_>) -> Option<Mention> {
-        let actors = || {
-            ctx.mentions.iter().filter(|m| {
-                self.is_actor(m.concept)
-                    && self.can_act(ctx, m)
-                    && !self.after_preposition(ctx, m.first)
-            })
-        };
-        // The speaker is the actor closest to a speech verb: right before it ("Peskov said",
-        // "Ukrainian officials say") or right after it ("said Lavrov").
-        let mut best: Option<(u32, Mention)> = None;
-        for t in ctx.first_tok..ctx.end_tok {
-            if self.grammar_at(ctx, t) & G_SPEECH == 0 {
+    /// The verb predicate a noun predicate is the object of ("lifts its pause", "announced
+    /// a halt"): the nearest verb-form predicate before it, with only its determiner,
+    /// possessive or adjuncts between.
+    fn governing_verb(&self, s: &Sent<'_>, p: M) -> Option<M> {
+        let lo = p.first.saturating_sub(5).max(s.first);
+        let mut t = p.first;
+        while t > lo {
+            t -= 1;
+            if let Some(v) = s.ms.iter().find(|m| {
+                m.last == t
+                    && matches!(m.tag, Tag::Pred(_, f) if f != Form::Noun && f != Form::Judgement)
+                    && !self.noun_use(s, **m)
+            }) {
+                return Some(*v);
+            }
+            if let Some(m) = s.ms.iter().find(|m| {
+                m.last == t && matches!(m.tag, Tag::Actor(_) | Tag::Object(_) | Tag::Scope(_))
+            }) {
+                t = m.first;
                 continue;
             }
-            for a in actors() {
-                let distance = if a.last < t {
-                    t - a.last - 1
-                } else if a.first > t {
-                    a.first - t - 1
+            // Determiners, numbers, and up to two adjectives: "dismisses Western calls for".
+            let np = s.has_end(t, G::Det)
+                || s.is_number(t)
+                || s.sep(t) == Sep::Hyphen
+                || p.first - t <= 2
+                    && matches!(s.sep(t), Sep::Space)
+                    && !s
+                        .ms
+                        .iter()
+                        .any(|m| m.last == t && matches!(m.tag, Tag::Gram(_)));
+            if !np {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// Reads one predicate: construction, objects, agent, modality.
+    fn read(&self, s: &Sent<'_>, si: usize, p: M, stance: u8, form: Form) -> Option<Reading> {
+        // After a determiner or a possessive, a verb form is used as a noun.
+        let form = if form != Form::Noun && form != Form::Judgement && self.noun_use(s, p) {
+            if form.participle() {
+                return None;
+            }
+            Form::Noun
+        } else {
+            form
+        };
+        let blocked = |why: &'static str| Reading {
+            pred: p,
+            stance,
+            construction: Construction::Active,
+            objects: Vec::new(),
+            agent: None,
+            modality: Modality::Blocked(why),
+            modal_word: None,
+            conditioned: Cond::None,
+            sentence: si,
+        };
+        // A participle joined to a word before it ("US-backed", "Kremlin-sponsored") or
+        // standing before the noun it describes ("the proposed truce") is no predicate.
+        if form.participle() || form == Form::Past {
+            if p.first > s.first && s.sep(p.first - 1) == Sep::Hyphen {
+                return Some(blocked("modifier"));
+            }
+            if self.attributive(s, p) {
+                return Some(blocked("modifier"));
+            }
+        }
+        // A verb joined to the next word is part of a compound noun: "Cease-fire Talks".
+        if form != Form::Noun && form != Form::Judgement && s.sep(p.last) == Sep::Hyphen {
+            return Some(blocked("compound"));
+        }
+        // A gerund after a preposition is a topic, not a deed ("after halting", "over
+        // agreeing").
+        if form == Form::Gerund && p.first > s.first {
+            let prev = p.first - 1;
+            if s.has_end(prev, G::Prep) && s.word(prev) != "by" || s.has_end(prev, G::Background) {
+                return Some(blocked("background"));
+            }
+        }
+        let construction = if form == Form::Judgement {
+            Construction::Judgement
+        } else if form == Form::Noun {
+            Construction::Noun
+        } else if form.participle() && (self.passive_aux(s, p) || self.headline_passive(s, p)) {
+            Construction::Passive
+        } else {
+            Construction::Active
+        };
+        let mut construction = construction;
+        let mut objects = match construction {
+            Construction::Active => self.objects_after(s, p),
+            Construction::Passive => {
+                // "Truce rejected", "the truce was rejected"; a headline may invert it
+                // ("Rejected: the truce"), a passive with its auxiliary may not.
+                let before = self.objects_before(s, p);
+                // "an agreement has been reached on a cease-fire": a prepositional object.
+                let prep_object = p.last + 1 < s.end
+                    && matches!(s.word(p.last + 1), "on" | "upon" | "to" | "over");
+                if before.is_empty() && (prep_object || !self.passive_aux(s, p)) {
+                    self.objects_after(s, p)
+                } else {
+                    before
+                }
+            }
+            Construction::Noun => self.noun_objects(s, p),
+            Construction::Judgement => {
+                // "not ready for a truce", "no to a truce": the object follows; "the truce is
+                // premature", "sees the truce as a road to nowhere": it comes before.
+                let after = self.objects_after(s, p);
+                let opens_clause = matches!(
+                    s.word(p.first),
+                    "but"
+                        | "not"
+                        | "no"
+                        | "will"
+                        | "won't"
+                        | "would"
+                        | "does"
+                        | "doesn't"
+                        | "do"
+                        | "don't"
+                        | "did"
+                        | "there"
+                        | "sees"
+                        | "see"
+                        | "against"
+                ) || s.has_start(p.first, G::Neg);
+                if !after.is_empty() || opens_clause {
+                    after
+                } else {
+                    self.objects_before_in_clause(s, p, 14)
+                }
+            }
+            Construction::ObjectSubject => Vec::new(),
+        };
+        // An intransitive use: the object is the subject ("Arms deliveries resume", "US aid
+        // to Ukraine halted", "the truce takes effect", "the Easter truce expires").
+        if objects.is_empty()
+            && construction == Construction::Active
+            && stance != self.st.condition
+            && form.finite()
+        {
+            let before = self.objects_before(s, p);
+            // A base form agrees with a plural subject only: "arms deliveries resume", but
+            // "the intelligence-sharing pause" is a noun.
+            let after_aux = p.first > s.first
+                && [G::Future, G::Modal, G::Do, G::Neg]
+                    .into_iter()
+                    .any(|g| s.has_end(p.first - 1, g));
+            let agrees = form != Form::Base
+                || after_aux
+                || before
+                    .last()
+                    .is_some_and(|o| self.lang.plural_looking(s.word(o.last)));
+            if !before.is_empty() && agrees && self.subject_of(s, p).is_none() {
+                objects = before;
+                construction = Construction::ObjectSubject;
+            }
+        }
+        // "cease fire" / "halt fighting" read as one phrase: the object is inside it.
+        if objects.is_empty() {
+            return Some(Reading {
+                objects,
+                construction,
+                ..blocked("object")
+            });
+        }
+        // A noun that is the object of a verb predicate: announced, ordered, declared, it is
+        // asserted with the verb's subject; lifted, rejected, ended, it is not.
+        let mut governor_subject: Option<Agent> = None;
+        if construction == Construction::Noun
+            && let Some(v) = self.governing_verb(s, p)
+        {
+            let Tag::Pred(vs, _) = v.tag else {
+                unreachable!()
+            };
+            if vs == self.st.accept {
+                governor_subject = self.subject_of(s, v).or_else(|| self.speaker(s, v));
+            } else {
+                return Some(Reading {
+                    objects,
+                    construction,
+                    ..blocked("object of another predicate")
+                });
+            }
+        }
+        // A noun that is the subject of another predicate's passive: "Russia's proposal for
+        // a ceasefire was rejected by Kyiv".
+        if construction == Construction::Noun && governor_subject.is_none() {
+            let np_end = objects
+                .iter()
+                .map(|o| o.last)
+                .max()
+                .unwrap_or(p.last)
+                .max(p.last);
+            let passive_follows = s.ms.iter().any(|m| {
+                matches!(m.tag, Tag::Pred(_, f) if f.participle())
+                    && m.first > np_end
+                    && m.first - np_end <= 4
+                    && (np_end + 1..m.first).all(|u| {
+                        [G::Be, G::Have, G::Modal, G::Future, G::Neg]
+                            .into_iter()
+                            .any(|g| s.has_start(u, g))
+                            || s.ms.iter().any(|a| {
+                                a.first <= u
+                                    && a.last >= u
+                                    && matches!(
+                                        a.tag,
+                                        Tag::Gram(G::Be | G::Have | G::Modal | G::Future | G::Neg)
+                                    )
+                            })
+                    })
+                    && self.passive_aux(s, *m)
+            });
+            if passive_follows {
+                return Some(Reading {
+                    objects,
+                    construction,
+                    ..blocked("subject of another predicate")
+                });
+            }
+        }
+        let agent = match construction {
+            Construction::Noun if governor_subject.is_some() => governor_subject,
+            Construction::Active => self.subject_of(s, p).or_else(|| self.speaker(s, p)),
+            Construction::Passive => self
+                .by_agent(s, p.last)
+                .or_else(|| self.owner(s, &objects))
+                .or_else(|| self.speaker(s, p)),
+            Construction::Noun => self
+                .noun_agent(s, p)
+                .or_else(|| {
+                    self.by_agent(s, objects.iter().map(|o| o.last).max().unwrap_or(p.last))
+                })
+                .or_else(|| self.owner(s, &objects))
+                .or_else(|| self.speaker(s, p)),
+            Construction::ObjectSubject => self.owner(s, &objects).or_else(|| self.speaker(s, p)),
+            Construction::Judgement => {
+                let o = objects[0];
+                // "the EU calls for a truce and the Kremlin responds: 'It is unacceptable'".
+                let colon_between =
+                    o.last < p.first && (o.last..p.first).any(|t| s.sep(t) == Sep::Colon);
+                let by_colon = if colon_between {
+                    self.colon_speaker(s, p)
+                } else {
+                    None
+                };
+                by_colon
+                    .or_else(|| {
+                        self.subject_of(
+                            s,
+                            M {
+                                first: o.first.min(p.first),
+                                ..p
+                            },
+                        )
+                    })
+                    .or_else(|| self.speaker(s, p))
+            }
+        };
+        let (modality, modal_word) = self.modality(s, p, construction, agent, &objects);
+        let conditioned = self.conditioned(s, p);
+        Some(Reading {
+            pred: p,
+            stance,
+            construction,
+            objects,
+            agent,
+            modality,
+            modal_word,
+            conditioned,
+            sentence: si,
+        })
+    }
+
+    /// A participle before the noun it describes: "the proposed truce", "discuss proposed
+    /// Ukraine truce", "a declared ceasefire". Not after an actor, a pronoun or an auxiliary
+    /// ("Putin proposed truce", "has declared a truce").
+    fn attributive(&self, s: &Sent<'_>, p: M) -> bool {
+        let next_noun = (p.last + 1..(p.last + 4).min(s.end)).find(|&t| {
+            s.ms.iter().any(|m| {
+                m.first == t && (matches!(m.tag, Tag::Object(_)) || m.tag == Tag::Gram(G::Proposal))
+            })
+        });
+        let Some(noun) = next_noun else { return false };
+        // Only words that can sit inside a noun phrase between them: numbers, actors used
+        // as adjuncts ("Ukraine truce"), scope words, other untagged words.
+        let inside_np = (p.last + 1..noun).all(|t| {
+            !s.ms.iter().any(|m| {
+                m.first == t
+                    && matches!(
+                        m.tag,
+                        Tag::Pred(..)
+                            | Tag::Gram(
+                                G::Det | G::Prep | G::Be | G::Have | G::Comp | G::Break | G::Coord
+                            )
+                    )
+            }) && s.sep(t - 1) != Sep::Comma
+        });
+        if !inside_np {
+            return false;
+        }
+        if p.first == s.first {
+            return true;
+        }
+        let prev = p.first - 1;
+        let verbal_before = s.has_end(prev, G::Be)
+            || s.has_end(prev, G::Have)
+            || s.has_end(prev, G::Modal)
+            || s.has_end(prev, G::Future)
+            || s.has_end(prev, G::Neg)
+            || s.has_end(prev, G::Pronoun)
+            || s.has_end(prev, G::Do)
+            || s.ms
+                .iter()
+                .any(|m| m.last == prev && matches!(m.tag, Tag::Actor(_)) && !s.possessive(m.last))
+            || s.sep(prev) == Sep::Colon;
+        !verbal_before
+    }
+
+    /// "was rejected", "has been halted", "will be resumed", "is being restored".
+    fn passive_aux(&self, s: &Sent<'_>, p: M) -> bool {
+        let mut t = p.first;
+        for _ in 0..4 {
+            if t <= s.first {
+                return false;
+            }
+            t -= 1;
+            if s.has_end(t, G::Be) {
+                return true;
+            }
+            let w = s.word(t);
+            let skippable = s.has_end(t, G::Neg)
+                || s.has_end(t, G::NotYet)
+                || matches!(
+                    w,
+                    "also"
+                        | "now"
+                        | "reportedly"
+                        | "officially"
+                        | "effectively"
+                        | "temporarily"
+                        | "again"
+                        | "already"
+                        | "formally"
+                        | "largely"
+                        | "fully"
+                        | "partially"
+                        | "quietly"
+                );
+            if !skippable {
+                return false;
+            }
+        }
+        false
+    }
+
+    /// A participle without "be" read as passive: "Truce rejected by Moscow", "US aid to
+    /// Ukraine halted" (the object before it, no subject of its own), "the truce declared by
+    /// Putin" (a reduced relative clause: also passive, its assertion judged later).
+    fn headline_passive(&self, s: &Sent<'_>, p: M) -> bool {
+        if self.by_agent(s, p.last).is_some() {
+            return true;
+        }
+        !self.objects_before(s, p).is_empty() && self.subject_of(s, p).is_none()
+    }
+
+    /// Objects after a verb: the first object phrase in its clause within reach, through
+    /// determiners, adjectives and a proposal head ("rejected Zelensky's proposal for a
+    /// 30-day ceasefire"), and any objects coordinated with it.
+    fn objects_after(&self, s: &Sent<'_>, p: M) -> Vec<M> {
+        let mut limit = (p.last + 12).min(s.end);
+        let mut t = p.last + 1;
+        let mut proposal = false;
+        while t < limit {
+            // A proposal's content may be long: "the proposal of the UN Secretary-General to
+            // introduce a humanitarian ceasefire".
+            if !proposal && s.has_start(t, G::Proposal) {
+                proposal = true;
+                limit = (t + 16).min(s.end);
+            }
+            // A claim is reported, not judged: "rejects claims that ...".
+            if s.has_start(t, G::Claims) {
+                return Vec::new();
+            }
+            if let Some(o) =
+                s.ms.iter()
+                    .filter(|m| m.first == t && matches!(m.tag, Tag::Object(_)))
+                    .max_by_key(|m| m.last - m.first)
+            {
+                // "agreed on peace moves, not a ceasefire": the object is set aside.
+                let mut b = t;
+                while b > p.last + 1 && s.has_end(b - 1, G::Det) {
+                    b -= 1;
+                }
+                let excluded = b > p.last + 1
+                    && (s.word(b - 1) == "not"
+                        || b > p.last + 2
+                            && matches!(
+                                (s.word(b - 2), s.word(b - 1)),
+                                ("rather", "than") | ("instead", "of")
+                            ));
+                if excluded {
+                    return Vec::new();
+                }
+                return self.with_coordinated(s, *o);
+            }
+            // A new clause: a complementizer, a clause break, or another verb.
+            if t > p.last + 1
+                && (s.has_start(t, G::Comp)
+                    || s.has_start(t, G::Break)
+                    || s.sep(t - 1) == Sep::Semicolon)
+            {
+                break;
+            }
+            // What comes without, after or despite the deed is not its object ("summit ends
+            // without a ceasefire", "talks end with no truce").
+            if !proposal
+                && (matches!(
+                    s.word(t),
+                    "without" | "despite" | "amid" | "after" | "before" | "since" | "following"
+                ) || s.word(t) == "with" && t + 1 < s.end && s.word(t + 1) == "no")
+            {
+                break;
+            }
+            // An object of talk belongs to the talk: "agree to continue negotiating a
+            // ceasefire", "agree to discuss a truce".
+            // Refusing to discuss one is rejecting it ("refused to consider the truce").
+            let rejecting = matches!(p.tag, Tag::Pred(st, _) if st == self.st.reject);
+            if t > p.last
+                && !rejecting
+                && s.has_start(t, G::Irrealis)
+                && (s.word(t).ends_with("ing") || s.word(t - 1) == "to")
+            {
+                break;
+            }
+            // A proposal's content: "a proposal to declare a truce", "a resolution calling for
+            // a ceasefire".
+            let infinitive_in_proposal = proposal
+                && (t > s.first && s.word(t - 1) == "to"
+                    || s.ms
+                        .iter()
+                        .any(|m| m.first == t && matches!(m.tag, Tag::Pred(_, Form::Gerund))));
+            if s.ms.iter().any(|m| {
+                m.first == t
+                    && matches!(m.tag, Tag::Pred(_, f) if f.finite() || f == Form::Gerund)
+                    && !self.attributive(s, *m)
+                    && !self.noun_use(s, *m)
+            }) && t > p.last + 1
+                && !infinitive_in_proposal
+            {
+                break;
+            }
+            // A subject of its own starts a clause: "suggests Ukraine would use ...".
+            if s.ms
+                .iter()
+                .any(|m| m.first == t && matches!(m.tag, Tag::Actor(_)))
+                && self.clause_follows(s, t)
+            {
+                break;
+            }
+            t += 1;
+        }
+        Vec::new()
+    }
+
+    /// Whether an actor starting at `t` is followed by a verb group (a modal, an auxiliary,
+    /// a speech verb): then it is the subject of a clause of its own.
+    fn clause_follows(&self, s: &Sent<'_>, t: u32) -> bool {
+        let Some(a) =
+            s.ms.iter()
+                .filter(|m| m.first == t && matches!(m.tag, Tag::Actor(_)))
+                .max_by_key(|m| m.last - m.first)
+        else {
+            return false;
+        };
+        let n = a.last + 1;
+        n < s.end
+            && (s.has_start(n, G::Modal)
+                || s.has_start(n, G::Future)
+                || s.has_start(n, G::Be)
+                || s.has_start(n, G::Have)
+                || s.has_start(n, G::Do)
+                || s.has_start(n, G::Speech))
+    }
+
+    fn with_coordinated(&self, s: &Sent<'_>, first: M) -> Vec<M> {
+        let mut out = vec![first];
+        let mut cur = first;
+        loop {
+            let mut t = cur.last + 1;
+            if t >= s.end {
+                break;
+            }
+            let comma = s.sep(cur.last) == Sep::Comma;
+            if let Some(c) = s.gram_starting(t, G::Coord) {
+                t = c.last + 1;
+            } else if !comma {
+                break;
+            }
+            while t < s.end && s.has_start(t, G::Det) {
+                t += 1;
+            }
+            // "military aid", "US intelligence": an adjunct or adjective may come first.
+            let next =
+                s.ms.iter()
+                    .filter(|m| matches!(m.tag, Tag::Object(_)) && m.first >= t && m.first <= t + 1)
+                    .max_by_key(|m| m.last - m.first);
+            match next {
+                Some(n) => {
+                    out.push(*n);
+                    cur = *n;
+                }
+                None => break,
+            }
+        }
+        out
+    }
+
+    /// Objects before a predicate in its clause: the subject of a passive ("the truce was
+    /// rejected") or of an intransitive ("arms deliveries resume").
+    fn objects_before(&self, s: &Sent<'_>, p: M) -> Vec<M> {
+        self.objects_before_in_clause(s, p, 8)
+    }
+
+    fn objects_before_in_clause(&self, s: &Sent<'_>, p: M, reach: u32) -> Vec<M> {
+        let lo = p.first.saturating_sub(reach).max(s.first);
+        let mut t = p.first;
+        while t > lo {
+            t -= 1;
+            if s.has_end(t, G::Break)
+                || s.has_end(t, G::Comp)
+                || s.sep(t) == Sep::Semicolon
+                || matches!(
+                    s.word(t),
+                    "after" | "before" | "since" | "once" | "until" | "unless"
+                )
+            {
+                break;
+            }
+            if let Some(o) =
+                s.ms.iter()
+                    .filter(|m| m.last == t && matches!(m.tag, Tag::Object(_)))
+                    .max_by_key(|m| m.last - m.first)
+            {
+                // The head of the phrase: "a moratorium on strikes", "a halt to attacks".
+                let o = &self.np_head(s, *o);
+                // Back over objects coordinated before it.
+                let mut first = *o;
+                let mut objs = vec![*o];
+                while let Some(prev) = s.ms.iter().find(|m| {
+                    matches!(m.tag, Tag::Object(_))
+                        && m.last + 1 < first.first
+                        && (m.last + 1..first.first)
+                            .all(|u| s.has_start(u, G::Coord) || s.has_start(u, G::Det))
+                }) {
+                    objs.insert(0, *prev);
+                    first = *prev;
+                }
+                return objs;
+            }
+        }
+        Vec::new()
+    }
+
+    /// The head of the noun phrase an object ends: an object it is the complement of ("a
+    /// moratorium on strikes" is a moratorium).
+    fn np_head(&self, s: &Sent<'_>, o: M) -> M {
+        let mut head = o;
+        loop {
+            let found = s.ms.iter().find(|m| {
+                matches!(m.tag, Tag::Object(_))
+                    && m.last < head.first
+                    && head.first - m.last <= 3
+                    && s.has_start(m.last + 1, G::Prep)
+                    && (m.last + 2..head.first).all(|u| s.has_start(u, G::Det))
+            });
+            match found {
+                Some(m) => head = *m,
+                None => return head,
+            }
+        }
+    }
+
+    /// The objects of a noun: after it through "of", "on", "to", "in", "for", "over"
+    /// ("rejection of the truce", "pause in aid"), or a compound before it ("aid freeze",
+    /// "the intelligence-sharing pause").
+    fn noun_objects(&self, s: &Sent<'_>, p: M) -> Vec<M> {
+        let mut t = p.last + 1;
+        let mut through_prep = false;
+        if t < s.end && s.has_start(t, G::Prep) {
+            through_prep = true;
+        }
+        // Phrases like "rejection of" carry their preposition.
+        let ends_with_prep = s.has_end(p.last, G::Prep);
+        if through_prep || ends_with_prep {
+            if through_prep {
+                t += 1;
+            }
+            let limit = (t + 10).min(s.end);
+            while t < limit {
+                if let Some(o) =
+                    s.ms.iter()
+                        .filter(|m| m.first == t && matches!(m.tag, Tag::Object(_)))
+                        .max_by_key(|m| m.last - m.first)
+                {
+                    return self.with_coordinated(s, *o);
+                }
+                if s.has_start(t, G::Comp) || s.has_start(t, G::Break) {
+                    break;
+                }
+                t += 1;
+            }
+        }
+        // A compound: the object right before the noun, an adjunct or two apart.
+        let lo = p.first.saturating_sub(3).max(s.first);
+        let mut u = p.first;
+        while u > lo {
+            u -= 1;
+            if let Some(o) =
+                s.ms.iter()
+                    .filter(|m| m.last == u && matches!(m.tag, Tag::Object(_)))
+                    .max_by_key(|m| m.last - m.first)
+            {
+                return vec![*o];
+            }
+            if s.has_end(u, G::Det) || s.has_end(u, G::Prep) || s.has_end(u, G::Comp) {
+                break;
+            }
+        }
+        Vec::new()
+    }
+
+    /// The actor group that ends at `t`, if one does (longest mention; "Russia and Ukraine"
+    /// coordinated into one group).
+    fn actor_group_ending(&self, s: &Sent<'_>, t: u32) -> Option<(u64, M, u32)> {
+        let m =
+            s.ms.iter()
+                .filter(|m| m.last == t && matches!(m.tag, Tag::Actor(_)))
+                .min_by_key(|m| m.first)?;
+        let mut sides = 0u64;
+        // Every actor mention over the same words: "Russian President Vladimir Putin".
+        for o in s
+            .ms
+            .iter()
+            .filter(|o| matches!(o.tag, Tag::Actor(_)) && o.first >= m.first && o.last <= m.last)
+        {
+            if let Tag::Actor(side) = o.tag {
+                sides |= 1 << side;
+            }
+        }
+        let mut group_first = m.first;
+        // Adjacent actor mentions are one name: "Russian President" + "Vladimir Putin".
+        while group_first > s.first {
+            let Some(prev) =
+                s.ms.iter()
+                    .filter(|o| o.last == group_first - 1 && matches!(o.tag, Tag::Actor(_)))
+                    .min_by_key(|o| o.first)
+            else {
+                break;
+            };
+            if s.possessive(prev.last) && !s.has_start(group_first, G::Role) {
+                break;
+            }
+            if let Tag::Actor(side) = prev.tag {
+                sides |= 1 << side;
+            }
+            group_first = prev.first;
+        }
+        // Back over "X and", "X, Y and".
+        loop {
+            if group_first <= s.first {
+                break;
+            }
+            let prev = group_first - 1;
+            // "Russia and Ukraine", and in headlines "Russia, Ukraine agree".
+            let coord = s.has_end(prev, G::Coord)
+                || (s.sep(prev) == Sep::Comma
+                    && s.ms
+                        .iter()
+                        .any(|o| o.last == prev && matches!(o.tag, Tag::Actor(_)))
+                    && s.ms
+                        .iter()
+                        .filter(|o| o.last == prev && matches!(o.tag, Tag::Actor(_)))
+                        .all(|o| o.first <= s.first + 1));
+            if !coord || prev <= s.first {
+                break;
+            }
+            let before = if s.has_end(prev, G::Coord) {
+                prev - 1
+            } else {
+                prev
+            };
+            let Some(pm) =
+                s.ms.iter()
+                    .filter(|o| o.last == before && matches!(o.tag, Tag::Actor(_)))
+                    .min_by_key(|o| o.first)
+            else {
+                break;
+            };
+            for o in s.ms.iter().filter(|o| {
+                matches!(o.tag, Tag::Actor(_)) && o.first >= pm.first && o.last <= pm.last
+            }) {
+                if let Tag::Actor(side) = o.tag {
+                    sides |= 1 << side;
+                }
+            }
+            group_first = pm.first;
+        }
+        Some((sides, *m, group_first))
+    }
+
+    /// The subject of a verb at `p`: the nearest actor group before its verb group in the
+    /// same clause that is not governed by a preposition and not a bare possessive ("Russia's
+    /// proposal"), or a pronoun's referent (the speaker). `None` when the clause names no
+    /// subject.
+    fn subject_of(&self, s: &Sent<'_>, p: M) -> Option<Agent> {
+        let mut t = p.first;
+        let lo = p.first.saturating_sub(16).max(s.first);
+        // An object right before the verb group is the subject ("Moscow says the truce will
+        // take effect"; "the truce with Ukraine expires").
+        let object_ends = |t: u32| {
+            s.ms.iter().any(|m| {
+                m.last == t
+                    && matches!(m.tag, Tag::Object(_))
+                    && !(m.first > s.first && s.has_end(m.first - 1, G::Prep))
+            })
+        };
+        let mut in_group = true;
+        while t > lo {
+            t -= 1;
+            if in_group {
+                let verb_group = [
+                    G::Modal,
+                    G::Future,
+                    G::Be,
+                    G::Have,
+                    G::Do,
+                    G::Neg,
+                    G::NotYet,
+                ]
+                .into_iter()
+                .any(|g| s.has_end(t, g));
+                if verb_group {
+                    continue;
+                }
+                in_group = false;
+                if object_ends(t) {
+                    return None;
+                }
+            }
+            // "Putin: Cease-fire deal reached": the actor before a colon is the speaker.
+            if s.sep(t) == Sep::Colon {
+                break;
+            }
+            if let Some((sides, m, group_first)) = self.actor_group_ending(s, t) {
+                let possessive = s.possessive(m.last);
+                let governed = group_first > s.first
+                    && (s.has_end(group_first - 1, G::Prep) || s.has_end(group_first - 1, G::By))
+                    && s.word(group_first - 1) != "as";
+                // "Putin tells Trump a truce is possible": the one told is not the subject.
+                let addressee = group_first > s.first
+                    && s.has_end(group_first - 1, G::Speech)
+                    && matches!(
+                        s.word(group_first - 1),
+                        "tells" | "told" | "tell" | "telling"
+                    );
+                if addressee {
+                    t = group_first;
+                    continue;
+                }
+                let role_follows =
+                    (m.last + 1..(m.last + 4).min(p.first)).any(|u| s.has_start(u, G::Role));
+                // "the US proposal", "US weapons": an actor before a noun modifies it.
+                let next = m.last + 1;
+                let adjunct = next <= p.first
+                    && s.ms.iter().any(|o| {
+                        o.first == next
+                            && (matches!(o.tag, Tag::Object(_)) || o.tag == Tag::Gram(G::Proposal))
+                    })
+                    && !s
+                        .ms
+                        .iter()
+                        .any(|o| o.first == next && matches!(o.tag, Tag::Pred(_, f) if f.finite()));
+                if (possessive && !role_follows) || governed || adjunct {
+                    if governed && group_first >= s.first + 2 && object_ends(group_first - 2) {
+                        return None;
+                    }
+                    t = group_first;
+                    continue;
+                }
+                return Some(Agent {
+                    sides,
+                    mention: Some(M {
+                        first: group_first,
+                        ..m
+                    }),
+                    by: AgentBy::Subject,
+                });
+            }
+            if s.has_end(t, G::Pronoun) {
+                return self.speaker(s, p).map(|a| Agent {
+                    by: AgentBy::Speaker,
+                    ..a
+                });
+            }
+
+            if s.has_end(t, G::Break)
+                || (s.has_end(t, G::Comp) && s.word(t) != "that")
+                || s.sep(t) == Sep::Semicolon
+                || s.has_end(t, G::Speech) && t + 1 < p.first && s.word(t + 1) == "that"
+            {
+                break;
+            }
+        }
+        None
+    }
+
+    /// "by X" right after `last` (within two words: "by the Kremlin").
+    fn by_agent(&self, s: &Sent<'_>, last: u32) -> Option<Agent> {
+        for t in last + 1..(last + 3).min(s.end) {
+            if s.has_start(t, G::By) {
+                // "by Moscow", "by the Kremlin", "by Foreign Minister Sergei Lavrov".
+                for u in t + 1..(t + 6).min(s.end) {
+                    if let Some(m) =
+                        s.ms.iter()
+                            .filter(|m| m.first == u && matches!(m.tag, Tag::Actor(_)))
+                            .max_by_key(|m| m.last - m.first)
+                    {
+                        let end =
+                            s.ms.iter()
+                                .filter(|o| {
+                                    matches!(o.tag, Tag::Actor(_))
+                                        && o.first >= m.first
+                                        && o.first <= m.last + 1
+                                })
+                                .map(|o| o.last)
+                                .max()
+                                .unwrap_or(m.last);
+                        let (sides, m, _) =
+                            self.actor_group_ending(s, end).unwrap_or((0, *m, m.first));
+                        return Some(Agent {
+                            sides,
+                            mention: Some(m),
+                            by: AgentBy::ByPhrase,
+                        });
+                    }
+                    let title_word = !s.ms.iter().any(|m| {
+                        m.first == u
+                            && matches!(
+                                m.tag,
+                                Tag::Pred(..)
+                                    | Tag::Object(_)
+                                    | Tag::Gram(G::Prep | G::Comp | G::Break | G::Speech)
+                            )
+                    });
+                    if !title_word {
+                        break;
+                    }
+                }
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The agent of a noun: a possessive ("Russia's rejection"), an adjunct right before
+    /// it ("U.S. pause", "Russian refusal"), with at most an adjective between.
+    fn noun_agent(&self, s: &Sent<'_>, p: M) -> Option<Agent> {
+        let lo = p.first.saturating_sub(3).max(s.first);
+        let mut t = p.first;
+        while t > lo {
+            t -= 1;
+            if let Some((sides, m, _)) = self.actor_group_ending(s, t) {
+                return Some(Agent {
+                    sides,
+                    mention: Some(m),
+                    by: AgentBy::Possessive,
+                });
+            }
+            if s.has_end(t, G::Det)
+                || s.has_end(t, G::Prep)
+                || s.has_end(t, G::Comp)
+                || s.has_end(t, G::Be)
+                || s.has_end(t, G::Speech)
+                || s.ms
+                    .iter()
+                    .any(|m| m.last == t && matches!(m.tag, Tag::Pred(..)))
+            {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The owner of a flow: an actor inside the object's phrase ("US weapons", "American
+    /// arms deliveries", "Washington's military aid") or right after it ("aid from the US").
+    fn owner(&self, s: &Sent<'_>, objects: &[M]) -> Option<Agent> {
+        let o = objects.first()?;
+        // Owners may be masked as actors ("us weapons" hides "us"): look at every actor
+        // mention, masked or not, through the item's full list.
+        let lo = o.first.saturating_sub(3).max(s.first);
+        for m in s.ms.iter().rev() {
+            if let Tag::Actor(side) = m.tag
+                && m.first >= lo
+                && m.last <= o.last
+                && m.last >= lo
+            {
+                let between_ok = (m.last + 1..o.first)
+                    .all(|t| !s.has_start(t, G::Det) && !s.has_start(t, G::Prep));
+                if between_ok || m.first >= o.first {
+                    return Some(Agent {
+                        sides: 1 << side,
+                        mention: Some(*m),
+                        by: AgentBy::Owner,
+                    });
+                }
+            }
+        }
+        let after = o.last + 1;
+        if after + 1 < s.end && s.word(after) == "from" {
+            for u in after + 1..(after + 4).min(s.end) {
+                if let Some(m) =
+                    s.ms.iter()
+                        .find(|m| m.first == u && matches!(m.tag, Tag::Actor(_)))
+                    && let Tag::Actor(side) = m.tag
+                {
+                    return Some(Agent {
+                        sides: 1 << side,
+                        mention: Some(*m),
+                        by: AgentBy::Owner,
+                    });
+                }
+                if !s.has_start(u, G::Det) {
+                    break;
+                }
+            }
+        }
+        None
+    }
+
+    /// The sentence's speaker: an actor next to a speech verb ("..., Peskov said",
+    /// "said Lavrov", "according to the Kremlin"), or one opening a headline before a colon
+    /// ("Peskov: ..."), or the actor opening the sentence.
+    fn speaker(&self, s: &Sent<'_>, p: M) -> Option<Agent> {
+        let subject_capable = |m: &M| {
+            matches!(m.tag, Tag::Actor(_))
+                && (m.first == s.first
+                    || !s.has_end(m.first - 1, G::Prep)
+                    || s.word(m.first - 1) == "to"
+                        && m.first >= 2
+                        && s.word(m.first - 2) == "according")
+        };
+        let mut best: Option<(u32, M)> = None;
+        for t in s.first..s.end {
+            if !s.has_start(t, G::Speech) {
+                continue;
+            }
+            let speech = s.gram_starting(t, G::Speech).unwrap_or(M {
+                tag: Tag::Gram(G::Speech),
+                first: t,
+                last: t,
+            });
+            for a in s.ms.iter().filter(|m| subject_capable(m)) {
+                let distance = if a.last < speech.first {
+                    speech.first - a.last - 1
+                } else if a.first > speech.last {
+                    a.first - speech.last - 1
                 } else {
                     continue;
                 };
-                let limit = if a.last < t { 2 } else { 3 };
-                // Ties go to the longer mention ("Dmitry Peskov" over "Peskov").
+                let limit = 3;
                 if distance <= limit
                     && best.is_none_or(|(d, b)| {
                         distance < d || (distance == d && a.last - a.first > b.last - b.first)
@@ -986,237 +2047,998 @@ impl Classifier {
             }
         }
         if let Some((_, a)) = best {
-            return Some(a);
+            let (sides, m, _) = self
+                .actor_group_ending(s, a.last)
+                .unwrap_or((0, a, a.first));
+            return Some(Agent {
+                sides,
+                mention: Some(m),
+                by: AgentBy::Speaker,
+            });
         }
-        actors().find(|a| a.first <= ctx.first_tok + 3).copied()
+        self.colon_speaker(s, p)
     }
 
-    /// Sides of the actors coordinated before `m` ("Russia and Ukraine", "Russia, Ukraine").
-    fn group_backward(&self, ctx: &SentenceCtx<'_>, m: Mention) -> (ConceptSet, u32) {
-        let mut sides = ConceptSet::default();
-        sides.insert(m.concept);
-        let mut cur = m;
-        loop {
-            let prev = ctx
-                .mentions
-                .iter()
-                .filter(|p| self.is_actor(p.concept) && p.last < cur.first)
-                .max_by_key(|p| (p.last, p.last - p.first));
-            let Some(p) = prev else { break };
-            let between = (p.last + 1..cur.first)
-                .all(|t| is_coordinator(ctx.norm.word(t as usize).as_bytes()));
-            if !between {
-                break;
+    /// The one who speaks before a colon: "Peskov: no truce before ...", "Putin after call
+    /// with Trump: ceasefire possible ...", "the Kremlin responds: 'It is unacceptable'".
+    /// The actor nearest the colon that no preposition governs.
+    fn colon_speaker(&self, s: &Sent<'_>, p: M) -> Option<Agent> {
+        let colon = (s.first..p.first.min(s.end))
+            .rev()
+            .find(|&t| s.sep(t) == Sep::Colon)?;
+        let segment_first = (s.first..colon)
+            .rev()
+            .find(|&t| s.sep(t) == Sep::Colon)
+            .map_or(s.first, |c| c + 1);
+        let mut t = colon + 1;
+        while t > segment_first {
+            t -= 1;
+            if let Some((sides, m, first)) = self.actor_group_ending(s, t) {
+                let governed = first > s.first
+                    && (s.has_end(first - 1, G::Prep) || s.has_end(first - 1, G::By));
+                if governed || s.possessive(m.last) {
+                    t = first;
+                    continue;
+                }
+                return Some(Agent {
+                    sides,
+                    mention: Some(m),
+                    by: AgentBy::Speaker,
+                });
             }
-            sides.insert(p.concept);
-            cur = *p;
         }
-        // Overlapping mentions of the same words ("Russian President" inside
-        // "Russian President Vladimir Putin") count as one group.
-        for p in ctx.mentions {
-            if self.is_actor(p.concept) && p.first <= m.last && m.first <= p.last {
-                sides.insert(p.concept);
-            }
-        }
-        (sides, cur.first)
+        None
     }
 
-    /// Sides of the actors coordinated after `m` ("by Russia and Belarus").
-    fn group_forward(&self, ctx: &SentenceCtx<'_>, m: Mention) -> ConceptSet {
-        let mut sides = ConceptSet::default();
-        sides.insert(m.concept);
-        let mut cur = m;
-        loop {
-            let next = ctx
-                .mentions
+    /// How the predicate is meant, and the word that says so.
+    fn modality(
+        &self,
+        s: &Sent<'_>,
+        p: M,
+        construction: Construction,
+        agent: Option<Agent>,
+        objects: &[M],
+    ) -> (Modality, Option<M>) {
+        let at = |t: u32| {
+            Some(M {
+                tag: Tag::Gram(G::Det),
+                first: t,
+                last: t,
+            })
+        };
+        // Questions: a question mark, or a headline opening with "Will", "What", "Why".
+        if s.question {
+            return (Modality::Blocked("question"), None);
+        }
+        if s.field == Field::Title
+            && s.has_start(s.first, G::QOpen)
+            && s.first + 1 < s.end
+            && !s
+                .ms
                 .iter()
-                .filter(|p| self.is_actor(p.concept) && p.first > cur.last)
-                .min_by_key(|p| p.first);
-            let Some(p) = next else { break };
-            if !(cur.last + 1..p.first)
-                .all(|t| is_coordinator(ctx.norm.word(t as usize).as_bytes()))
+                .any(|m| m.first == s.first && matches!(m.tag, Tag::Actor(_)))
+            && s.sep(s.first) != Sep::Colon
+        {
+            return (Modality::Blocked("question"), at(s.first));
+        }
+        // The verb group: from the subject (or a few words back) to the predicate.
+        let subject_end = agent
+            .and_then(|a| a.mention)
+            .filter(|m| m.last < p.first && a_is_subject(agent))
+            .map(|m| m.last + 1);
+        let lo = subject_end
+            .unwrap_or_else(|| p.first.saturating_sub(4))
+            .max(s.first)
+            .max(p.first.saturating_sub(8));
+        let mut modality = Modality::Asserted;
+        let mut word = None;
+        let reported = (s.first..p.first).any(|t| s.has_start(t, G::Speech));
+        for t in lo..p.first {
+            let here = |g| s.has_start(t, g);
+            if here(G::NotYet) {
+                return (Modality::Blocked("not_yet"), at(t));
+            }
+            // "did not agree", "never agreed": a past deed denied, not a refusal.
+            let past_denial = here(G::Neg)
+                && (s.word(t) == "didn't"
+                    || s.word(t) == "not" && t > s.first && s.word(t - 1) == "did"
+                    || s.word(t) == "never"
+                        && matches!(p.tag, Tag::Pred(_, Form::Past | Form::PastOrParticiple)));
+            if past_denial {
+                return (Modality::Blocked("denial"), at(t));
+            }
+            if here(G::Refusal) || here(G::Neg) && modality == Modality::Asserted {
+                modality = Modality::Refused;
+                word = at(t);
+            } else if here(G::Modal) {
+                let w = s.word(t);
+                // "said Russia would observe it": a reported commitment; "a truce would be a
+                // trap": a judgement.
+                if !(w == "would" && reported || construction == Construction::Judgement) {
+                    return (Modality::Blocked("modal"), at(t));
+                }
+            } else if here(G::Irrealis) && !here(G::Speech) {
+                return (Modality::Blocked("irrealis"), at(t));
+            } else if here(G::Openness) {
+                modality = if modality == Modality::Refused {
+                    Modality::Refused
+                } else {
+                    Modality::Open
+                };
+                word = at(t);
+            } else if here(G::Denial) {
+                return (Modality::Blocked("denial"), at(t));
+            } else if (s.history_at(t) || s.word(t) == "had" && !reported)
+                && construction != Construction::Noun
             {
+                return (Modality::Blocked("history"), at(t));
+            }
+        }
+        // A time put first: "In 2024, the US ran out of money for Ukraine."
+        for t in s.first..(s.first + 3).min(p.first) {
+            if s.history_at(t) && (t..p.first).any(|u| s.sep(u) == Sep::Comma) {
+                return (Modality::Blocked("history"), at(t));
+            }
+        }
+        // A clause that places the news in time recalls an earlier deed: "days after he froze
+        // military assistance", "since Moscow rejected the truce".
+        if matches!(
+            construction,
+            Construction::Active | Construction::Passive | Construction::ObjectSubject
+        ) {
+            // Where the clause's subject starts: the agent's name, an object standing as the
+            // subject ("whether the moratorium will be extended"), or a pronoun.
+            let object_subject = objects.first().filter(|o| o.last < p.first).map(|o| {
+                let mut k = o.first;
+                for _ in 0..3 {
+                    let np = k > s.first
+                        && matches!(s.sep(k - 1), Sep::Space | Sep::Hyphen)
+                        && (s.has_end(k - 1, G::Det)
+                            || s.is_number(k - 1)
+                            || s.ms.iter().any(|m| {
+                                m.last == k - 1 && matches!(m.tag, Tag::Scope(_) | Tag::Actor(_))
+                            }));
+                    if !np {
+                        break;
+                    }
+                    k -= 1;
+                }
+                k
+            });
+            let subject_first = agent
+                .filter(|a| a.by == AgentBy::Subject)
+                .and_then(|a| a.mention)
+                .filter(|m| m.last < p.first)
+                .map(|m| m.first)
+                .or(object_subject)
+                .or_else(|| {
+                    let mut k = p.first;
+                    while k > s.first
+                        && [G::Modal, G::Future, G::Be, G::Have, G::Do, G::Neg]
+                            .into_iter()
+                            .any(|g| s.has_end(k - 1, g))
+                    {
+                        k -= 1;
+                    }
+                    (k > s.first && s.has_end(k - 1, G::Pronoun)).then(|| k - 1)
+                });
+            if let Some(mut k) = subject_first {
+                if k > s.first && s.has_end(k - 1, G::Det) {
+                    k -= 1;
+                }
+                if k > s.first {
+                    match s.word(k - 1) {
+                        "after" | "since" | "before" | "when" => {
+                            return (Modality::Blocked("background"), at(k - 1));
+                        }
+                        // "should Russia agree to a truce", "had Moscow accepted".
+                        "if" | "unless" | "whether" | "should" | "were" | "had" => {
+                            return (Modality::Blocked("hypothetical"), at(k - 1));
+                        }
+                        // "Trump claimed Putin kept his word on a truce".
+                        "claimed" | "claims" | "claiming" | "alleged" | "alleges" | "falsely" => {
+                            return (Modality::Blocked("claims"), at(k - 1));
+                        }
+                        // "EU leaders demand Russia accept the truce": a subjunctive.
+                        _ if s.has_end(k - 1, G::Demand)
+                            && matches!(p.tag, Tag::Pred(_, Form::Base)) =>
+                        {
+                            return (Modality::Blocked("demand"), at(k - 1));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        // An infinitive: "to" before the predicate and what governs it.
+        if construction == Construction::Active && p.first > s.first && s.word(p.first - 1) == "to"
+        {
+            let to = p.first - 1;
+            // The content of a proposal, an appeal, a call: "a proposal by the UN to declare
+            // a truce", "calls for Moscow to halt strikes".
+            let mut u = to;
+            for _ in 0..8 {
+                if u <= s.first {
+                    break;
+                }
+                u -= 1;
+                if s.has_end(u, G::Proposal)
+                    && !s
+                        .ms
+                        .iter()
+                        .any(|m| m.last == u && matches!(m.tag, Tag::Pred(_, f) if f.finite()))
+                {
+                    return (Modality::Blocked("proposal"), at(u));
+                }
+                let inside = s.has_end(u, G::Det)
+                    || s.has_end(u, G::By)
+                    || s.has_end(u, G::Role)
+                    || s.word(u) == "of"
+                    || !s.ms.iter().any(|m| {
+                        m.first <= u
+                            && m.last >= u
+                            && matches!(
+                                m.tag,
+                                Tag::Pred(..)
+                                    | Tag::Gram(
+                                        G::Prep | G::Comp | G::Break | G::Speech | G::Pronoun
+                                    )
+                            )
+                    });
+                if !inside {
+                    break;
+                }
+            }
+            if to > s.first {
+                let before = to - 1;
+                // The infinitive's subject: named right before "to", or found further back
+                // ("Russia's defence ministry to").
+                let subject_first = self
+                    .actor_group_ending(s, before)
+                    .map(|(_, _, f)| f)
+                    .or_else(|| {
+                        agent
+                            .filter(|a| a.by == AgentBy::Subject)
+                            .and_then(|a| a.mention)
+                            .filter(|m| m.last < to && to - m.last <= 4)
+                            .map(|m| {
+                                self.actor_group_ending(s, m.last)
+                                    .map_or(m.first, |(_, _, f)| f)
+                            })
+                    });
+                if let Some(group_first) = subject_first {
+                    // "urge Russia to accept", "up to Washington to persuade", "for Moscow
+                    // to agree", "tell Russian President Vladimir Putin to": a demand.
+                    let mut g = group_first;
+                    for _ in 0..6 {
+                        if g <= s.first {
+                            break;
+                        }
+                        g -= 1;
+                        if s.has_end(g, G::Demand) || s.has_end(g, G::Obligation) {
+                            return (Modality::Blocked("demand"), at(g));
+                        }
+                        // Names and titles: "Foreign Minister Sergei Lavrov".
+                        let name_part = s.has_end(g, G::Det)
+                            || s.has_end(g, G::Role)
+                            || s.word(g) == "of"
+                            || !s.ms.iter().any(|m| {
+                                m.last == g
+                                    && matches!(
+                                        m.tag,
+                                        Tag::Pred(..)
+                                            | Tag::Object(_)
+                                            | Tag::Gram(
+                                                G::Prep
+                                                    | G::Comp
+                                                    | G::Break
+                                                    | G::Speech
+                                                    | G::Pronoun
+                                            )
+                                    )
+                            });
+                        if !name_part {
+                            break;
+                        }
+                    }
+                } else if s.has_end(before, G::Irrealis) || s.has_end(before, G::Demand) {
+                    return (Modality::Blocked("irrealis"), at(before));
+                } else if s.has_end(before, G::Openness) {
+                    if modality != Modality::Refused {
+                        modality = Modality::Open;
+                        word = at(before);
+                    }
+                } else if s.has_end(before, G::Refusal) {
+                    modality = Modality::Refused;
+                    word = at(before);
+                } else if s.has_end(before, G::Obligation) || s.has_end(before, G::Modal) {
+                    return (Modality::Blocked("demand"), at(before));
+                }
+            }
+        }
+        // Obligations right before the subject's verb: "Russia must accept".
+        // (Covered by modals above.) Denials anywhere before in the clause: "denies that
+        // it agreed", "rejects claims that Russia agreed".
+        let clause_lo = p.first.saturating_sub(14).max(s.first);
+        for t in clause_lo..p.first {
+            // A judgement judges the talk itself: "talk of a truce is premature".
+            if s.has_start(t, G::Claims)
+                && (t + 1..p.first).any(|u| {
+                    s.has_start(u, G::Comp)
+                        || s.word(u) == "of" && construction != Construction::Judgement
+                })
+            {
+                return (Modality::Blocked("claims"), at(t));
+            }
+            // "Kremlin denies Poroshenko and Putin agreed on a ceasefire", "Russia denies
+            // rejecting the truce"; but not across "and" or a comma ("denied the report and
+            // rejected the truce").
+            if s.has_start(t, G::Denial) {
+                let interrupted = (t + 1..p.first).any(|u| {
+                    matches!(s.sep(u - 1), Sep::Comma | Sep::Semicolon | Sep::Dash)
+                        || s.has_start(u, G::Break)
+                        || s.has_start(u, G::Coord)
+                            && !s
+                                .ms
+                                .iter()
+                                .any(|m| matches!(m.tag, Tag::Actor(_)) && m.last + 1 == u)
+                });
+                if !interrupted {
+                    return (Modality::Blocked("denial"), at(t));
+                }
+            }
+        }
+        // A time in the past after the predicate: "paused aid in 2019", "rejected it last
+        // year".
+        let hi = (objects.iter().map(|o| o.last).max().unwrap_or(p.last) + 9).min(s.end);
+        for t in p.last + 1..hi {
+            if s.history_at(t) {
+                return (Modality::Blocked("history"), at(t));
+            }
+            if s.has_start(t, G::Break) || s.has_start(t, G::Comp) {
                 break;
             }
-            sides.insert(p.concept);
-            cur = *p;
         }
-        sides
+        // Noun predicates recalled as background: "after the aid pause", "since Russia's
+        // rejection", "amid a US freeze on weapons".
+        if construction == Construction::Noun {
+            let lo = p.first.saturating_sub(5).max(s.first);
+            let mut t = p.first;
+            while t > lo {
+                t -= 1;
+                if s.has_end(t, G::Background) {
+                    return (Modality::Blocked("background"), at(t));
+                }
+                if let Some(m) =
+                    s.ms.iter()
+                        .filter(|m| {
+                            m.last == t
+                                && matches!(m.tag, Tag::Actor(_) | Tag::Object(_) | Tag::Scope(_))
+                        })
+                        .min_by_key(|m| m.first)
+                {
+                    t = m.first;
+                    continue;
+                }
+                // Determiners, numbers, titles and adjectives stay in the noun phrase.
+                let np = s.has_end(t, G::Det)
+                    || s.has_end(t, G::Role)
+                    || s.is_number(t)
+                    || s.sep(t) == Sep::Hyphen
+                    || !s.ms.iter().any(|m| m.first <= t && m.last >= t);
+                if !np {
+                    break;
+                }
+            }
+            // The noun is the subject of a look back: "the pause in intelligence sharing
+            // has not had an effect", "the aid freeze had no impact".
+            let np_end = objects
+                .iter()
+                .map(|o| o.last)
+                .max()
+                .unwrap_or(p.last)
+                .max(p.last);
+            for t in np_end + 1..(np_end + 7).min(s.end) {
+                if s.word(t) == "had" {
+                    return (Modality::Blocked("history"), at(t));
+                }
+                if s.has_start(t, G::Comp) || s.has_start(t, G::Break) || s.sep(t - 1) == Sep::Comma
+                {
+                    break;
+                }
+            }
+            // "the pause last week", "the 2019 hold".
+            let hi = (p.last + 4).min(s.end);
+            for t in p.first.saturating_sub(3).max(s.first)..hi {
+                if s.history_at(t) {
+                    return (Modality::Blocked("history"), at(t));
+                }
+            }
+        }
+        // A reduced relative clause is background: "the truce declared by Putin was
+        // broken", unless the object opens a headline ("Truce declared by Putin").
+        if construction == Construction::Passive && !self.passive_aux(s, p) {
+            let o = objects.iter().map(|o| o.first).min().unwrap_or(p.first);
+            let opens = (s.first..o).all(|t| {
+                s.has_start(t, G::Det)
+                    || s.ms.iter().any(|m| {
+                        m.first <= t
+                            && m.last >= t
+                            && matches!(m.tag, Tag::Actor(_) | Tag::Scope(_))
+                    })
+                    || s.is_number(t)
+                    || s.sep(t) == Sep::Hyphen
+                    || s.sep(t) == Sep::Colon
+            });
+            if !opens && s.field == Field::Summary {
+                return (Modality::Blocked("background"), None);
+            }
+        }
+        (modality, word)
     }
 
-    fn side_names(&self, sides: &ConceptSet) -> String {
-        (0..self.concepts.len())
-            .filter(|&c| sides.contains(c as ConceptId))
-            .map(|c| self.concepts[c].name.clone())
-            .collect::<Vec<_>>()
-            .join("+")
+    /// Whether the sentence puts a condition on the predicate: "only if", "unless", "but
+    /// with conditions", "in exchange for", after it (or right before: "if Kyiv withdraws,
+    /// Russia would ...").
+    fn conditioned(&self, s: &Sent<'_>, p: M) -> Cond {
+        let mut found = Cond::None;
+        for t in s.first..s.end {
+            if s.word(t) == "until" && t > p.last {
+                found = Cond::Until;
+            }
+            if s.has_start(t, G::Condition) {
+                let c = s.gram_starting(t, G::Condition).unwrap_or(M {
+                    tag: Tag::Gram(G::Condition),
+                    first: t,
+                    last: t,
+                });
+                let bare_if = c.first == c.last && s.word(t) == "if";
+                // A bare "if" conditions only what follows it closely or a clause it opens.
+                if bare_if && (t < p.first && p.first - t > 10 || t > p.last + 12) {
+                    continue;
+                }
+                return Cond::Strong;
+            }
+            if s.has_start(t, G::ConditionNoun) && t > p.last {
+                return Cond::Strong;
+            }
+            // "backs the truce in principle": reservations after the object.
+            if s.has_start(t, G::Openness) && t > p.last && t <= p.last + 8 {
+                return Cond::Strong;
+            }
+        }
+        found
     }
 
-    /// For each signal not emitted, the rule that came closest and what it lacked.
+    /// The hits of one reading: every frame its stance, agent and object satisfy.
+    #[allow(clippy::too_many_arguments)]
+    fn frame_hits(
+        &self,
+        s: &Sent<'_>,
+        r: &Reading,
+        item: &ItemFacts,
+        hits: &mut Vec<Hit>,
+        mut ex: Option<&mut Explanation>,
+        title: &str,
+        summary: &str,
+    ) {
+        let sentence_text = || {
+            let a = s.norm.tokens[s.first as usize].orig_start as usize;
+            let b = s.norm.tokens[s.end as usize - 1].orig_end as usize;
+            field_text(title, summary, s.field)[a..b].to_owned()
+        };
+        for &object in &r.objects {
+            let Tag::Object(family) = object.tag else {
+                continue;
+            };
+            // Halting hostilities is accepting a ceasefire; resuming them, rejecting one.
+            let (mut stance, family) = if family == self.st.hostilities && r.stance == self.st.pause
+            {
+                (self.st.accept, self.st.ceasefire)
+            } else if family == self.st.hostilities && r.stance == self.st.resume {
+                (self.st.reject, self.st.ceasefire)
+            } else if family == self.st.hostilities && r.stance == self.st.condition {
+                (self.st.condition, self.st.ceasefire)
+            } else if family == self.st.hostilities && self.halted(s, object) {
+                // "agreed with the proposal to cease hostilities": the halt is a ceasefire.
+                (r.stance, self.st.ceasefire)
+            } else {
+                (r.stance, family)
+            };
+            let mut blocked: Option<(&'static str, String)> = None;
+            match r.modality {
+                Modality::Asserted => {}
+                Modality::Refused => {
+                    if stance == self.st.accept {
+                        stance = self.st.reject;
+                    } else {
+                        blocked = Some(("negation", self.word_text(s, r.modal_word)));
+                    }
+                }
+                Modality::Open => {
+                    if stance == self.st.accept {
+                        stance = self.st.condition;
+                    } else {
+                        blocked = Some(("irrealis", self.word_text(s, r.modal_word)));
+                    }
+                }
+                Modality::Blocked(why) => blocked = Some((why, self.word_text(s, r.modal_word))),
+            }
+            match r.conditioned {
+                Cond::Strong if stance == self.st.accept => stance = self.st.condition,
+                // "a truce is impossible unless Kyiv withdraws": a judgement with a way out.
+                Cond::Strong
+                    if stance == self.st.reject && r.construction == Construction::Judgement =>
+                {
+                    stance = self.st.condition
+                }
+                Cond::Strong | Cond::Until
+                    if stance == self.st.reject && r.modality == Modality::Refused =>
+                {
+                    stance = self.st.condition
+                }
+                // A pause or resumption on a condition has not happened: "will resume aid
+                // after Congress approves".
+                Cond::Strong if stance == self.st.pause || stance == self.st.resume => {
+                    blocked = blocked.or(Some(("condition", String::new())));
+                }
+                _ => {}
+            }
+            // A judgement in the same clause overrides an acceptance verb: "calls the truce
+            // premature".
+            if stance == self.st.accept && self.judged_after(s, object) {
+                blocked = blocked.or(Some((
+                    "judgement",
+                    "a judgement of the object follows".into(),
+                )));
+            }
+            // Ceasefires of other wars.
+            {
+                let other = s.ms.iter().find(|m| m.tag == Tag::Gram(G::OtherConflict));
+                let ukraine_here = s.ms.iter().any(|m| {
+                    m.tag == Tag::Gram(G::Ukraine)
+                        && !matches!(
+                            s.word(m.first),
+                            "russia" | "russian" | "kremlin" | "moscow" | "putin"
+                        )
+                });
+                if let Some(o) = other
+                    && !ukraine_here
+                {
+                    blocked = blocked.or(Some(("other_conflict", self.word_text(s, Some(*o)))));
+                }
+            }
+            for (fi, frame) in self.frames.iter().enumerate() {
+                if frame.stance != stance || frame.object != family {
+                    continue;
+                }
+                let agent_ok = r.agent.is_some_and(|a| a.sides & (1 << frame.agent) != 0);
+                // An agentless pause or resumption of a flow is the item's actor's, also when
+                // the other side tells of it ("intelligence sharing has been restored,
+                // Ukrainian officials said").
+                let recipient = self.sides.iter().position(|n| n == "ukraine");
+                let by_speaker = r.agent.is_some_and(|a| {
+                    a.by == AgentBy::Speaker && recipient.is_some_and(|u| a.sides == 1 << u)
+                });
+                let context_agent = (r.agent.is_none() || by_speaker)
+                    && (stance == self.st.pause || stance == self.st.resume)
+                    && family != self.st.ceasefire
+                    && matches!(
+                        r.construction,
+                        Construction::Passive | Construction::ObjectSubject | Construction::Noun
+                    )
+                    && item.sides & (1 << frame.agent) != 0;
+                let why = if let Some(b) = &blocked {
+                    Some(b.clone())
+                } else if !agent_ok && !context_agent {
+                    Some((
+                        "agent",
+                        r.agent.map_or("none".into(), |a| self.side_names(a.sides)),
+                    ))
+                } else if frame.needs_ukraine && !item.ukraine {
+                    Some(("not_ukraine", String::new()))
+                } else {
+                    None
+                };
+                if let Some((guard, concept)) = why {
+                    if let Some(ex) = ex.as_deref_mut() {
+                        let b = Blocked {
+                            rule: frame.name.clone(),
+                            signal: frame.signal,
+                            guard,
+                            concept,
+                            sentence: sentence_text(),
+                        };
+                        if !ex.blocked.contains(&b) {
+                            ex.blocked.push(b);
+                        }
+                    }
+                    continue;
+                }
+                let by = if agent_ok {
+                    r.agent.map_or(AgentBy::Context, |a| a.by)
+                } else {
+                    AgentBy::Context
+                };
+                let score = frame.weight * by.weight() * self.field_weight(s.field);
+                let mut words = Vec::new();
+                if let Some(m) = r.agent.and_then(|a| a.mention) {
+                    words.push(m);
+                }
+                words.push(r.pred);
+                words.push(object);
+                words.sort_by_key(|m| m.first);
+                words.dedup();
+                hits.push(Hit {
+                    frame: fi,
+                    field: s.field,
+                    sentence: r.sentence,
+                    score,
+                    words,
+                    scope: self.scope_of(s, r.pred, object),
+                });
+            }
+        }
+    }
+
+    /// A reject judgement after the object in its clause ("calls the truce premature").
+    /// Whether a pause predicate governs hostilities right before them: "to cease
+    /// hostilities", "halting strikes on energy".
+    fn halted(&self, s: &Sent<'_>, object: M) -> bool {
+        s.ms.iter().any(|m| {
+            matches!(m.tag, Tag::Pred(st, f) if st == self.st.pause && f != Form::Noun)
+                && m.last < object.first
+                && object.first - m.last <= 3
+                && (m.last + 1..object.first).all(|u| s.has_start(u, G::Det))
+        })
+    }
+
+    fn judged_after(&self, s: &Sent<'_>, object: M) -> bool {
+        s.ms.iter().any(|m| {
+            matches!(m.tag, Tag::Pred(st, Form::Judgement) if st == self.st.reject)
+                && m.first > object.last
+                && m.first <= object.last + 6
+        })
+    }
+
+    /// Which ceasefire or flow: a scope phrase in the object's phrase or right around it,
+    /// or "N-day" / "N-hour" before it.
+    fn scope_of(&self, s: &Sent<'_>, pred: M, object: M) -> Option<String> {
+        let lo = object
+            .first
+            .saturating_sub(4)
+            .max(s.first)
+            .min(pred.first.max(s.first));
+        let hi = (object.last + 4).min(s.end);
+        let mut found: Option<String> = None;
+        for t in lo..hi {
+            if let Some(next) = t.checked_add(1)
+                && next < s.end
+                && s.is_number(t)
+                && matches!(
+                    s.word(next),
+                    "day" | "days" | "hour" | "hours" | "month" | "week"
+                )
+            {
+                let unit = s.word(next).trim_end_matches('s');
+                return Some(format!("{}-{unit}", s.word(t)));
+            }
+            if found.is_none()
+                && let Some(m) =
+                    s.ms.iter()
+                        .find(|m| m.first == t && matches!(m.tag, Tag::Scope(_)))
+                && let Tag::Scope(id) = m.tag
+            {
+                found = Some(self.scopes[id as usize].clone());
+            }
+        }
+        // The object's own words name a scope too ("energy truce" as one phrase).
+        found.or_else(|| {
+            s.ms.iter()
+                .filter(|m| m.first >= object.first && m.last <= object.last)
+                .find_map(|m| match m.tag {
+                    Tag::Scope(id) => Some(self.scopes[id as usize].clone()),
+                    _ => None,
+                })
+        })
+    }
+
+    /// Per signal, the noisy-or of its hits (the best per frame and field); then per topic
+    /// one stance: a title hit beats a summary one, conditional beats acceptance, and a tie
+    /// goes to the stronger score.
+    fn resolve(&self, hits: &[Hit]) -> (Vec<(SignalKind, usize)>, [f32; 7], Vec<String>) {
+        let mut scores = [0f32; 7];
+        let mut best: [Option<usize>; 7] = [None; 7];
+        let mut seen: Vec<(usize, Field)> = Vec::new();
+        let mut order: Vec<usize> = (0..hits.len()).collect();
+        order.sort_by(|&a, &b| hits[b].score.total_cmp(&hits[a].score));
+        for &hi in &order {
+            let h = &hits[hi];
+            if seen.contains(&(h.frame, h.field)) {
+                continue;
+            }
+            seen.push((h.frame, h.field));
+            let k = self.frames[h.frame].signal.index();
+            scores[k] = 1.0 - (1.0 - scores[k]) * (1.0 - h.score);
+            if best[k].is_none_or(|b| h.score > hits[b].score) {
+                best[k] = Some(hi);
+            }
+        }
+        let mut candidates: Vec<SignalKind> = SignalKind::ALL
+            .into_iter()
+            .filter(|k| scores[k.index()] >= self.settings.threshold)
+            .collect();
+        let mut settled = Vec::new();
+        let in_title = |k: SignalKind| {
+            hits.iter().any(|h| {
+                self.frames[h.frame].signal == k
+                    && h.field == Field::Title
+                    && h.score >= self.settings.threshold
+            })
+        };
+        for group in [
+            &[
+                SignalKind::RussiaAccepts,
+                SignalKind::RussiaRejects,
+                SignalKind::RussiaConditional,
+            ][..],
+            &[SignalKind::UsAidPaused, SignalKind::UsAidResumed][..],
+            &[SignalKind::UsIntelPaused, SignalKind::UsIntelResumed][..],
+        ] {
+            let present: Vec<SignalKind> = candidates
+                .iter()
+                .copied()
+                .filter(|k| group.contains(k))
+                .collect();
+            if present.len() < 2 {
+                continue;
+            }
+            // Two stances about different ceasefires are two events: both stand.
+            let scopes: Vec<Option<&String>> = present
+                .iter()
+                .map(|k| best[k.index()].and_then(|hi| hits[hi].scope.as_ref()))
+                .collect();
+            if scopes.iter().all(Option::is_some) && {
+                let mut v: Vec<&&String> = scopes.iter().flatten().collect();
+                v.sort();
+                v.dedup();
+                v.len() == present.len()
+            } {
+                continue;
+            }
+            let titled: Vec<SignalKind> =
+                present.iter().copied().filter(|&k| in_title(k)).collect();
+            let pool = if titled.is_empty() {
+                present.clone()
+            } else {
+                titled
+            };
+            let winner = if pool.contains(&SignalKind::RussiaConditional)
+                && pool.contains(&SignalKind::RussiaAccepts)
+                && !pool.contains(&SignalKind::RussiaRejects)
+            {
+                SignalKind::RussiaConditional
+            } else {
+                *pool
+                    .iter()
+                    .max_by(|a, b| {
+                        scores[a.index()]
+                            .total_cmp(&scores[b.index()])
+                            .then_with(|| rank(**a).cmp(&rank(**b)))
+                    })
+                    .unwrap_or(&pool[0])
+            };
+            for k in present {
+                if k != winner {
+                    candidates.retain(|c| *c != k);
+                    settled.push(format!(
+                        "{k} dropped: one stance per topic, {winner} {}",
+                        if in_title(winner) && !in_title(k) {
+                            "is in the headline"
+                        } else {
+                            "scores higher or is more specific"
+                        }
+                    ));
+                }
+            }
+        }
+        let emitted = candidates
+            .into_iter()
+            .filter_map(|k| best[k.index()].map(|hi| (k, hi)))
+            .collect();
+        (emitted, scores, settled)
+    }
+
+    fn word_text(&self, s: &Sent<'_>, m: Option<M>) -> String {
+        match m {
+            Some(m) => (m.first..=m.last.min(s.end.saturating_sub(1)))
+                .map(|t| s.word(t).to_owned())
+                .collect::<Vec<_>>()
+                .join(" "),
+            None => String::new(),
+        }
+    }
+
+    fn side_names(&self, sides: u64) -> String {
+        let names: Vec<&str> = (0..self.sides.len())
+            .filter(|&i| sides & (1 << i) != 0)
+            .map(|i| self.sides[i].as_str())
+            .collect();
+        if names.is_empty() {
+            "none".into()
+        } else {
+            names.join("+")
+        }
+    }
+
+    /// A reading for people: "rejected (reject): active; agent Kremlin (russia, subject);
+    /// object truce (ceasefire); asserted".
+    fn describe(&self, r: &Reading, norm: &Normalized, text: &str) -> String {
+        let quote = |m: M| {
+            let a = norm.tokens[m.first as usize].orig_start as usize;
+            let b = norm.tokens[m.last as usize].orig_end as usize;
+            text.get(a..b).unwrap_or("").to_owned()
+        };
+        let agent = match r.agent {
+            Some(a) => format!(
+                "{} ({}, {})",
+                a.mention.map(quote).unwrap_or_default(),
+                self.side_names(a.sides),
+                a.by.name()
+            ),
+            None => "none".into(),
+        };
+        let objects: Vec<String> = r
+            .objects
+            .iter()
+            .map(|o| match o.tag {
+                Tag::Object(f) => format!("{} ({})", quote(*o), self.families[f as usize]),
+                _ => quote(*o),
+            })
+            .collect();
+        let modality = match r.modality {
+            Modality::Asserted => "asserted".to_owned(),
+            Modality::Refused => "refused (an acceptance refused is a rejection)".to_owned(),
+            Modality::Open => "with reservations".to_owned(),
+            Modality::Blocked(why) => format!("not asserted: {why}"),
+        };
+        format!(
+            "{} ({}): {}; agent {agent}; object {}; {modality}{}",
+            quote(r.pred),
+            self.stances[r.stance as usize],
+            r.construction.name(),
+            if objects.is_empty() {
+                "none".into()
+            } else {
+                objects.join(", ")
+            },
+            match r.conditioned {
+                Cond::Strong => "; conditioned",
+                Cond::Until => "; until",
+                Cond::None => "",
+            }
+        )
+    }
+
+    /// For each signal not emitted, a frame whose stance and object were present but not
+    /// read together, and what it lacked.
     fn near_misses(
         &self,
         norm: &Normalized,
-        mentions: &[Mention],
+        mentions: &[M],
         title: &str,
         summary: &str,
-        emitted: &[SignalKind],
+        emitted: &[(SignalKind, usize)],
         ex: &mut Explanation,
     ) {
-        for rule in &self.rules {
-            if emitted.contains(&rule.signal) {
+        for frame in &self.frames {
+            if emitted.iter().any(|(k, _)| *k == frame.signal)
+                || ex.blocked.iter().any(|b| b.signal == frame.signal)
+            {
                 continue;
             }
-            let mut best: Option<(usize, Vec<String>, usize)> = None;
-            for (si, sentence) in norm.sentences.iter().enumerate() {
-                let mut present = ConceptSet::default();
-                for m in mentions
+            for sentence in &norm.sentences {
+                let ms = mentions
                     .iter()
-                    .filter(|m| m.first >= sentence.first && m.first < sentence.end)
-                {
-                    present.insert(m.concept);
-                }
-                let mut have = 0;
-                let mut missing = Vec::new();
-                for (slot, _) in &rule.slots {
-                    let id = match slot {
-                        Slot::Actor(id) | Slot::Concept(id) => *id,
-                    };
-                    if present.contains(id) {
-                        have += 1;
-                    } else {
-                        missing.push(self.concepts[id as usize].name.clone());
+                    .filter(|m| m.first >= sentence.first && m.first < sentence.end);
+                let mut have_stance = false;
+                let mut have_object = false;
+                let mut have_agent = false;
+                for m in ms {
+                    match m.tag {
+                        Tag::Pred(st, _) if st == frame.stance => have_stance = true,
+                        Tag::Object(f) if f == frame.object => have_object = true,
+                        Tag::Actor(side) if side == frame.agent => have_agent = true,
+                        _ => {}
                     }
                 }
-                if have > 0 && best.as_ref().is_none_or(|(h, _, _)| have > *h) {
-                    best = Some((have, missing, si));
+                let mut missing = Vec::new();
+                if !have_stance {
+                    missing.push(format!(
+                        "a {} predicate",
+                        self.stances[frame.stance as usize]
+                    ));
                 }
-            }
-            if let Some((_, mut missing, si)) = best {
-                if missing.is_empty() {
-                    // Every slot is in the sentence, yet the rule did not match: order, gaps
-                    // or the subject were wrong.
-                    missing.push("nothing, but its slots are out of order, too far apart, or the subject differs".into());
+                if !have_object {
+                    missing.push(format!("a {} object", self.families[frame.object as usize]));
                 }
-                // Only near misses: at most one slot short.
+                if !have_agent {
+                    missing.push(format!("an actor of {}", self.sides[frame.agent as usize]));
+                }
                 if missing.len() == 1 {
-                    let s = &norm.sentences[si];
                     ex.partial.push(Partial {
-                        rule: rule.name.clone(),
-                        signal: rule.signal,
+                        rule: frame.name.clone(),
+                        signal: frame.signal,
                         missing,
-                        sentence: field_text(title, summary, s.field)
-                            [s.orig_start as usize..s.orig_end as usize]
+                        sentence: field_text(title, summary, sentence.field)
+                            [sentence.orig_start as usize..sentence.orig_end as usize]
                             .to_owned(),
                     });
+                    break;
                 }
             }
         }
     }
 }
 
-/// Words too common in general or in war news to be a phrase's gate word when another word
-/// of the phrase will do: "halted the attacks" is gated on "halted", since nearly every report
-/// of the war mentions attacks.
-const COMMON: &[&str] = &[
-    "the",
-    "a",
-    "an",
-    "of",
-    "to",
-    "in",
-    "on",
-    "at",
-    "for",
-    "with",
-    "and",
-    "or",
-    "all",
-    "by",
-    "is",
-    "are",
-    "was",
-    "were",
-    "be",
-    "been",
-    "has",
-    "have",
-    "had",
-    "will",
-    "would",
-    "not",
-    "no",
-    "military",
-    "us",
-    "said",
-    "new",
-    "more",
-    "air",
-    "energy",
-    "its",
-    "their",
-    "attacks",
-    "attack",
-    "strikes",
-    "strike",
-    "fighting",
-    "shelling",
-    "firing",
-    "war",
-    "front",
-    "conflict",
-    "force",
-    "forces",
-    "sea",
-    "black",
-    "operations",
-    "activity",
-    "activities",
-    "actions",
-];
+/// Whether the agent was found as a subject before the verb (its words bound the verb
+/// group).
+fn a_is_subject(agent: Option<Agent>) -> bool {
+    agent.is_some_and(|a| a.by == AgentBy::Subject)
+}
 
-/// The gate: every rule needs a mention of its anchor concept, and a phrase matches only if
-/// each of its words is a word of the text. So one word from every phrase of every anchor
-/// concept (the longest uncommon one) makes a set of words without which no rule can fire.
-/// `None` if an anchor concept matches years (no word to look for).
-fn gate(pack: &RulePack) -> Option<WordGate> {
-    let mut anchors: Vec<&str> = Vec::new();
-    for r in &pack.rules {
-        let slots: Vec<&str> = r
-            .pattern
-            .iter()
-            .filter_map(|p| match pack::parse_slot(p) {
-                Ok((SlotRef::Concept(c), _)) => {
-                    pack.concepts.get_key_value(&c).map(|(k, _)| k.as_str())
-                }
-                _ => None,
-            })
-            .collect();
-        let anchor = slots
-            .iter()
-            .find(|c| pack.settings.anchors.iter().any(|a| a == *c))
-            .or(slots.first())?;
-        if !anchors.contains(anchor) {
-            anchors.push(anchor);
-        }
+/// Precedence on a tie: rejection over conditions over acceptance; a resumption (the later
+/// state) over a pause.
+fn rank(k: SignalKind) -> u8 {
+    match k {
+        SignalKind::RussiaRejects => 3,
+        SignalKind::RussiaConditional => 2,
+        SignalKind::RussiaAccepts => 1,
+        SignalKind::UsAidResumed | SignalKind::UsIntelResumed => 2,
+        SignalKind::UsAidPaused | SignalKind::UsIntelPaused => 1,
     }
-    let mut words: Vec<String> = Vec::new();
-    for a in anchors {
-        for phrase in &pack.concepts[a] {
-            for expanded in pack::expand_braces(phrase).ok()? {
-                if expanded.trim() == "<year>" {
-                    return None;
-                }
-                let all = phrase_words(&expanded);
-                let pick = all
-                    .iter()
-                    .filter(|w| !COMMON.contains(&w.trim_end_matches('*')))
-                    .max_by_key(|w| w.trim_end_matches('*').len())
-                    .or_else(|| all.iter().max_by_key(|w| w.len()))?;
-                words.push(pick.clone());
+}
+
+/// What the whole item says, for frames that look beyond their sentence.
+struct ItemFacts {
+    /// Sides of every actor mentioned (masked adjuncts too: "US weapons").
+    sides: u64,
+    /// Ukraine is named as a party (not only inside a compound like "Russia-Ukraine peace
+    /// talks", nor by naming Russia).
+    ukraine: bool,
+}
+
+impl ItemFacts {
+    fn of(sides_by_id: &[String], mentions: &[M], masks: &[M]) -> ItemFacts {
+        let mut sides = 0u64;
+        for m in mentions.iter().chain(masks) {
+            if let Tag::Actor(side) = m.tag {
+                sides |= 1 << side;
             }
         }
+        let ukraine_side = sides_by_id.iter().position(|n| n == "ukraine");
+        let overlaps = |a: &M, b: &M| a.first <= b.last && b.first <= a.last;
+        let ukraine = mentions.iter().any(|m| {
+            m.tag == Tag::Gram(G::Ukraine)
+                && !masks
+                    .iter()
+                    .any(|k| matches!(k.tag, Tag::Actor(_)) && overlaps(k, m))
+                && !mentions.iter().any(|a| {
+                    matches!(a.tag, Tag::Actor(side) if Some(side as usize) != ukraine_side)
+                        && overlaps(a, m)
+                })
+        });
+        ItemFacts { sides, ukraine }
     }
-    Some(WordGate::new(words.iter().map(String::as_str)))
+}
+
+/// One word of a phrase to gate on: the longest, a prefix taken as it is.
+fn gate_word(words: &[String]) -> String {
+    words
+        .iter()
+        .max_by_key(|w| w.trim_end_matches('*').len())
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// A pack phrase as normalised words; a word written with a trailing `*` stays a prefix
@@ -1243,10 +3065,6 @@ pub(super) fn phrase_words(phrase: &str) -> Vec<String> {
     out
 }
 
-fn is_coordinator(word: &[u8]) -> bool {
-    matches!(word, b"and" | b"both")
-}
-
 fn field_text<'a>(title: &'a str, summary: &'a str, f: Field) -> &'a str {
     match f {
         Field::Title => title,
@@ -1260,3 +3078,5 @@ fn truncate_chars(s: &str, max: usize) -> String {
         None => s.to_owned(),
     }
 }
+
+const _: () = assert!(G_COUNT <= 64);

@@ -25,6 +25,7 @@
 //! Rule order in the pack does not matter; every rule is tried.
 
 mod engine;
+pub mod lang;
 pub mod pack;
 mod phrases;
 pub mod text;
@@ -57,5 +58,7 @@ impl Classifier {
     }
 }
 
+#[cfg(test)]
+mod checklist;
 #[cfg(test)]
 mod tests;

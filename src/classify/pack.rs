@@ -1,20 +1,27 @@
 //! The rule pack as written in TOML, the `[rules]` overlay from the config file, and the
 //! checks that turn a pack into something the engine can compile.
 //!
-//! A pack has five parts:
-//! - `[settings]`: threshold and field weights;
-//! - `[grammar]`: word lists with a fixed meaning to the engine (pronouns, clause breaks,
-//!   speech verbs, role nouns);
-//! - `[actors]`: who can act, by side (`russia`, `us`, `ukraine`, ...); rules name a side as
-//!   `@russia`;
-//! - `[masks]`: `not_actor` phrases inside which an actor does not act (`U.S.-brokered`,
-//!   `US military aid`), `not_concept` phrases inside which no concept counts
-//!   (`humanitarian aid` is not military aid);
-//! - `[concepts]`: named phrase lists, and `[[rules]]` that combine them.
+//! A pack is a lexicon and a few frames; the grammar that reads a sentence is the engine's
+//! (`engine.rs`), written once for every stance. Its parts:
+//! - `[settings]`: threshold, field weights, the language whose morphology inflects the
+//!   lexicon (`en`);
+//! - `[grammar]`: closed word classes with a fixed meaning to the engine (determiners,
+//!   auxiliaries, negations, prepositions, speech verbs, ...);
+//! - `[markers]`: open lists with a fixed meaning (demand verbs, irrealis verbs, conditions,
+//!   history, other conflicts, ...);
+//! - `[actors]`: who can act, by side (`russia`, `us`, `ukraine`, ...);
+//! - `[masks]`: phrases inside which an actor does not act (`U.S.-brokered`) or an object is
+//!   something else (`humanitarian aid`);
+//! - `[objects]`: what a stance is about, by family (`ceasefire`, `hostilities`, `aid`,
+//!   `intel`), and `[scopes]`: which one (`energy`, `black_sea`, `easter`, ...);
+//! - `[stances]`: predicates by stance, each as verbs (lemmas, inflected by the language's
+//!   morphology), nouns and judgements;
+//! - `[[frames]]`: signal = agent side + stance + object family.
 //!
-//! Phrases are lowercase words. A trailing `*` makes the last word a prefix (`reject*` matches
-//! rejects, rejected, rejection); `{a,b}` expands to alternatives (`halt{,s,ed} aid`); the
-//! special phrase `<year>` matches a year from 1900 to 2099.
+//! Phrases are lowercase words. A trailing `*` makes the last word a prefix (`truce*`);
+//! `{a,b}` expands to alternatives (`{halt,stop} {the ,}fighting`); `<year>` matches a year
+//! from 1900 to 2099. A verb written `freeze|froze|frozen` gives its irregular past and
+//! participle; a verb of several words (`turn down`) is inflected on its first word.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,14 +29,9 @@ use serde::Deserialize;
 
 use crate::domain::SignalKind;
 
-/// Maximum number of concepts (including one per actor side and the grammar lists), because
-/// the engine keeps the set of concepts present in a sentence as a fixed-size bitset.
-pub const MAX_CONCEPTS: usize = 256;
-/// Maximum slots in one rule pattern.
-pub const MAX_SLOTS: usize = 8;
-/// Maximum number of rules in a pack: the engine keeps the rules an item may fire as a
-/// 64-bit set.
-pub const MAX_RULES: usize = 64;
+/// Maximum number of actor sides, object families, scopes and stances each (they are kept
+/// as small integers in the engine).
+pub const MAX_NAMES: usize = 64;
 
 /// A whole rule pack, as read from TOML.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -40,15 +42,19 @@ pub struct RulePack {
     #[serde(default)]
     pub grammar: Grammar,
     #[serde(default)]
+    pub markers: Markers,
+    #[serde(default)]
     pub actors: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub masks: Masks,
     #[serde(default)]
-    pub concepts: BTreeMap<String, Vec<String>>,
+    pub objects: BTreeMap<String, Vec<String>>,
     #[serde(default)]
-    pub defaults: RuleDefaults,
+    pub scopes: BTreeMap<String, Vec<String>>,
     #[serde(default)]
-    pub rules: Vec<RuleDef>,
+    pub stances: BTreeMap<String, Stance>,
+    #[serde(default)]
+    pub frames: Vec<FrameDef>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -56,16 +62,12 @@ pub struct RulePack {
 pub struct PackSettings {
     /// A signal is emitted when its score reaches this.
     pub threshold: f32,
-    /// Multiplies the weight of a rule that matched in the title.
+    /// Multiplies the weight of a match in the title.
     pub title_weight: f32,
-    /// Multiplies the weight of a rule that matched in the summary.
+    /// Multiplies the weight of a match in the summary.
     pub summary_weight: f32,
-    /// Sentences ending in `?` never fire a rule.
-    pub skip_questions: bool,
-    /// Topic concepts rules are anchored on (a speed hint; results never depend on it). A
-    /// rule's anchor is its first slot named here, else its first concept slot. An item
-    /// with no word of any anchor phrase is answered without matching.
-    pub anchors: Vec<String>,
+    /// The morphology that inflects `[stances]` verbs and nouns: `en`.
+    pub language: String,
 }
 
 impl Default for PackSettings {
@@ -74,133 +76,165 @@ impl Default for PackSettings {
             threshold: 0.5,
             title_weight: 1.0,
             summary_weight: 0.9,
-            skip_questions: true,
-            anchors: Vec::new(),
+            language: "en".into(),
         }
     }
+}
+
+/// Closed word classes. What each means to the engine is fixed (see `engine.rs`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Grammar {
+    /// "the", "a", "its": start a noun phrase.
+    pub determiners: Vec<String>,
+    /// Forms of "be": a participle after one is passive ("was rejected").
+    pub be: Vec<String>,
+    /// Forms of "have": a participle after "had" is background ("had rejected").
+    pub have: Vec<String>,
+    /// Forms of "do": "does not agree".
+    pub auxiliary_do: Vec<String>,
+    /// "will", "is to", "set to": an asserted future.
+    pub future: Vec<String>,
+    /// "could", "may", "would", "must": the predicate is not asserted.
+    pub modals: Vec<String>,
+    /// "not", "never", "won't": the predicate is negated.
+    pub negations: Vec<String>,
+    /// Negations of the perfect ("has not", "yet to"): nothing has happened yet.
+    pub not_yet: Vec<String>,
+    /// "refuses to", "declines to": a volitional negation of the verb that follows.
+    pub refusals: Vec<String>,
+    /// "with", "between": an actor after one is not a subject.
+    pub prepositions: Vec<String>,
+    /// "by": the agent of a passive or a noun.
+    pub by: Vec<String>,
+    /// "and", "as well as": coordinated actors or objects.
+    pub coordinators: Vec<String>,
+    /// "but", "however": a subject is not looked for across these.
+    pub clause_breaks: Vec<String>,
+    /// "that", "whether", "why": open a clause of their own.
+    pub complementizers: Vec<String>,
+    /// "said", "according to": an actor next to one is the sentence's speaker.
+    pub speech_verbs: Vec<String>,
+    /// "envoy", "ministry": after a possessive actor the actor still acts ("Russia's envoy").
+    pub role_nouns: Vec<String>,
+    /// "he", "they": a pronoun subject is the sentence's speaker.
+    pub pronouns: Vec<String>,
+    /// "will", "what": a headline opening with one is a question.
+    pub question_openers: Vec<String>,
+}
+
+/// Open lists with a fixed meaning to the engine.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Markers {
+    /// "urge", "tell", "call on": `DEMAND ACTOR to PREDICATE` is a demand, not a deed.
+    pub demands: Vec<String>,
+    /// "up to", "time for": `OBLIGATION ACTOR to PREDICATE` is a demand too.
+    pub obligations: Vec<String>,
+    /// "consider", "plan", "threaten": the predicate they govern is not asserted.
+    pub irrealis: Vec<String>,
+    /// "ready to", "open to", "in principle": an acceptance with reservations.
+    pub openness: Vec<String>,
+    /// "deny": what is denied did not happen.
+    pub denials: Vec<String>,
+    /// "claims", "reports": "rejects claims that ..." reports no stance.
+    pub claims: Vec<String>,
+    /// Years, "last month", "previously": a recalled event, not news of a change.
+    pub history: Vec<String>,
+    /// "after", "since": a noun predicate after one is background ("after the pause").
+    pub background: Vec<String>,
+    /// "only if", "unless", "until": an acceptance on conditions.
+    pub conditions: Vec<String>,
+    /// "conditions", "nuances", "demands": "agrees, but with conditions".
+    pub condition_nouns: Vec<String>,
+    /// "proposal", "plan", "call": a head noun between a stance and its object.
+    pub proposals: Vec<String>,
+    /// "again", "once more": a predicate of resuming.
+    pub again: Vec<String>,
+    /// Other wars: a ceasefire there is not this one.
+    pub other_conflicts: Vec<String>,
+    /// Words that make an item about Ukraine (aid and intelligence frames need one).
+    pub ukraine_context: Vec<String>,
+}
+
+/// One stance's predicates.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Stance {
+    /// Verb lemmas; the language's morphology gives every form ("reject" → rejects,
+    /// rejected, rejecting). `freeze|froze|frozen` names an irregular past and participle.
+    pub verbs: Vec<String>,
+    /// Nouns, singular (their plural is made too): "rejection", "pause".
+    pub nouns: Vec<String>,
+    /// Phrases that state the stance of their own, as a judgement of the object
+    /// ("premature", "unacceptable", "a trap").
+    pub judgements: Vec<String>,
 }
 
 /// Phrases that hide the phrases inside them.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Masks {
-    /// Inside these, actor words do not act: "U.S.-brokered", "Russian-backed".
+    /// Inside these, actor words do not act ("U.S.-brokered"); they may still own a flow
+    /// ("U.S. weapons").
     pub not_actor: Vec<String>,
-    /// Inside these, concept words do not count: "humanitarian aid", "intelligence chief".
+    /// Inside these, object and stance words do not count ("humanitarian aid",
+    /// "tariff pause").
     pub not_concept: Vec<String>,
 }
 
-/// Word lists whose meaning is built into the engine's subject finding. Single words only:
-/// they are looked up word by word, and only while a rule is being matched.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Grammar {
-    /// "he", "they", "we": a pronoun subject refers to the sentence's main actor.
-    pub pronouns: Vec<String>,
-    /// "but", "however": the subject of a verb is not looked for across these.
-    pub clause_breaks: Vec<String>,
-    /// "said", "told": an actor next to one of these is the sentence's speaker.
-    pub speech_verbs: Vec<String>,
-    /// "between", "with": an actor right after one of these is not the subject
-    /// ("talks between Russia and Ukraine", "in talks with Trump, Putin agreed").
-    pub prepositions: Vec<String>,
-    /// "envoy", "decision": after a possessive actor ("Russia's envoy", "the Pentagon's
-    /// decision") the actor still acts; otherwise a possessive actor ("Russia's proposal")
-    /// is not the subject.
-    pub role_nouns: Vec<String>,
-}
-
-/// Values every rule takes unless it sets its own.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RuleDefaults {
-    pub window: u32,
-    pub max_gap: u32,
-    pub guard_span: u32,
-    pub after_span: u32,
-    pub not_before: Vec<String>,
-    pub not_between: Vec<String>,
-    pub not_after: Vec<String>,
-    pub not_in_sentence: Vec<String>,
-    pub requires_in_item: Vec<String>,
-    pub not_in_item: Vec<String>,
-}
-
-impl Default for RuleDefaults {
-    fn default() -> Self {
-        RuleDefaults {
-            window: 24,
-            max_gap: 8,
-            guard_span: 4,
-            after_span: 2,
-            not_before: Vec::new(),
-            not_between: Vec::new(),
-            not_after: Vec::new(),
-            not_in_sentence: Vec::new(),
-            requires_in_item: Vec::new(),
-            not_in_item: Vec::new(),
-        }
-    }
-}
-
-/// One signal rule: an ordered pattern of slots and the guards that veto a match.
+/// A signal as a frame: who does what to which object.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct RuleDef {
+pub struct FrameDef {
     pub name: String,
     pub signal: String,
-    /// Ordered slots: `@side` for an actor, or a concept name; `~N` after a slot sets the
-    /// largest number of words allowed between it and the slot before.
-    pub pattern: Vec<String>,
+    /// The actor side that must be the predicate's agent.
+    pub agent: String,
+    /// The stance, after the engine's transforms (a refused acceptance is a rejection).
+    pub stance: String,
+    /// The object family.
+    pub object: String,
     #[serde(default = "default_weight")]
     pub weight: f32,
     pub description: Option<String>,
-    /// Index (from 0) of the slot holding the stance, which `not_before` guards; default:
-    /// the first concept slot. Object-first patterns ("the truce was rejected by Moscow")
-    /// name their verb here.
-    pub verb: Option<u32>,
-    pub window: Option<u32>,
-    pub max_gap: Option<u32>,
-    pub guard_span: Option<u32>,
-    pub after_span: Option<u32>,
-    pub not_before: Option<Vec<String>>,
-    pub not_between: Option<Vec<String>>,
-    pub not_after: Option<Vec<String>>,
-    pub not_in_sentence: Option<Vec<String>>,
-    pub requires_in_item: Option<Vec<String>>,
-    pub not_in_item: Option<Vec<String>>,
-    /// Signals this rule's signal overrides in the same item ("agrees but demands" is
-    /// conditional, not acceptance).
+    /// The item must mention Ukraine (aid and intelligence: flows to Ukraine).
     #[serde(default)]
-    pub suppresses: Vec<String>,
+    pub needs_ukraine: bool,
 }
 
 fn default_weight() -> f32 {
-    0.9
+    1.0
 }
 
 /// The `[rules]` section of the config file: additions and overrides to the built-in pack.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RuleOverlay {
-    /// Start from an empty pack instead of the built-in one.
-    #[serde(default)]
-    pub replace_builtin: bool,
     /// Changes to `[settings]`.
     #[serde(default)]
     pub threshold: Option<f32>,
     /// Phrases added to actor sides (a new side is created).
     #[serde(default)]
     pub actors: BTreeMap<String, Vec<String>>,
-    /// Phrases added to concepts (a new concept is created).
+    /// Phrases added to object families (a new family is created).
     #[serde(default)]
-    pub concepts: BTreeMap<String, Vec<String>>,
+    pub objects: BTreeMap<String, Vec<String>>,
+    /// Phrases added to scopes.
+    #[serde(default)]
+    pub scopes: BTreeMap<String, Vec<String>>,
+    /// Verbs, nouns and judgements added to stances (a new stance is created).
+    #[serde(default)]
+    pub stances: BTreeMap<String, Stance>,
+    /// Phrases added to markers.
+    #[serde(default)]
+    pub markers: Markers,
     #[serde(default)]
     pub masks: Masks,
-    /// Rules added; a rule with the name of a built-in rule replaces it.
+    /// Frames added; a frame with the name of a built-in frame replaces it.
     #[serde(default)]
-    pub rules: Vec<RuleDef>,
-    /// Names of rules to switch off.
+    pub frames: Vec<FrameDef>,
+    /// Names of frames to switch off.
     #[serde(default)]
     pub disable: Vec<String>,
 }
@@ -221,28 +255,31 @@ impl RulePack {
     /// Applies a config overlay. Errors name the overlay key.
     pub fn apply(&mut self, overlay: &RuleOverlay) -> Result<(), Vec<String>> {
         let mut errors = Vec::new();
-        if overlay.replace_builtin {
-            *self = RulePack {
-                settings: self.settings.clone(),
-                grammar: self.grammar.clone(),
-                defaults: self.defaults.clone(),
-                ..RulePack::default()
-            };
-        }
         if let Some(t) = overlay.threshold {
             self.settings.threshold = t;
         }
-        for (side, phrases) in &overlay.actors {
-            self.actors
-                .entry(side.clone())
-                .or_default()
-                .extend(phrases.iter().cloned());
+        let extend = |into: &mut BTreeMap<String, Vec<String>>,
+                      from: &BTreeMap<String, Vec<String>>| {
+            for (k, v) in from {
+                into.entry(k.clone()).or_default().extend(v.iter().cloned());
+            }
+        };
+        extend(&mut self.actors, &overlay.actors);
+        extend(&mut self.objects, &overlay.objects);
+        extend(&mut self.scopes, &overlay.scopes);
+        for (name, s) in &overlay.stances {
+            let into = self.stances.entry(name.clone()).or_default();
+            into.verbs.extend(s.verbs.iter().cloned());
+            into.nouns.extend(s.nouns.iter().cloned());
+            into.judgements.extend(s.judgements.iter().cloned());
         }
-        for (name, phrases) in &overlay.concepts {
-            self.concepts
-                .entry(name.clone())
-                .or_default()
-                .extend(phrases.iter().cloned());
+        for (into, from) in self
+            .markers
+            .lists_mut()
+            .into_iter()
+            .zip(overlay.markers.lists())
+        {
+            into.1.extend(from.1.iter().cloned());
         }
         self.masks
             .not_actor
@@ -250,17 +287,17 @@ impl RulePack {
         self.masks
             .not_concept
             .extend(overlay.masks.not_concept.iter().cloned());
-        for rule in &overlay.rules {
-            match self.rules.iter_mut().find(|r| r.name == rule.name) {
-                Some(existing) => *existing = rule.clone(),
-                None => self.rules.push(rule.clone()),
+        for frame in &overlay.frames {
+            match self.frames.iter_mut().find(|f| f.name == frame.name) {
+                Some(existing) => *existing = frame.clone(),
+                None => self.frames.push(frame.clone()),
             }
         }
         for name in &overlay.disable {
-            let before = self.rules.len();
-            self.rules.retain(|r| &r.name != name);
-            if self.rules.len() == before {
-                errors.push(format!("disable: no rule named {name:?}"));
+            let before = self.frames.len();
+            self.frames.retain(|f| &f.name != name);
+            if self.frames.len() == before {
+                errors.push(format!("disable: no frame named {name:?}"));
             }
         }
         if errors.is_empty() {
@@ -268,6 +305,73 @@ impl RulePack {
         } else {
             Err(errors)
         }
+    }
+}
+
+impl Grammar {
+    /// Every list with its key, for checks and compilation.
+    pub fn lists(&self) -> [(&'static str, &Vec<String>); 18] {
+        [
+            ("determiners", &self.determiners),
+            ("be", &self.be),
+            ("have", &self.have),
+            ("auxiliary_do", &self.auxiliary_do),
+            ("future", &self.future),
+            ("modals", &self.modals),
+            ("negations", &self.negations),
+            ("not_yet", &self.not_yet),
+            ("refusals", &self.refusals),
+            ("prepositions", &self.prepositions),
+            ("by", &self.by),
+            ("coordinators", &self.coordinators),
+            ("clause_breaks", &self.clause_breaks),
+            ("complementizers", &self.complementizers),
+            ("speech_verbs", &self.speech_verbs),
+            ("role_nouns", &self.role_nouns),
+            ("pronouns", &self.pronouns),
+            ("question_openers", &self.question_openers),
+        ]
+    }
+}
+
+impl Markers {
+    /// Every list with its key, for checks and compilation.
+    pub fn lists(&self) -> [(&'static str, &Vec<String>); 14] {
+        [
+            ("demands", &self.demands),
+            ("obligations", &self.obligations),
+            ("irrealis", &self.irrealis),
+            ("openness", &self.openness),
+            ("denials", &self.denials),
+            ("claims", &self.claims),
+            ("history", &self.history),
+            ("background", &self.background),
+            ("conditions", &self.conditions),
+            ("condition_nouns", &self.condition_nouns),
+            ("proposals", &self.proposals),
+            ("again", &self.again),
+            ("other_conflicts", &self.other_conflicts),
+            ("ukraine_context", &self.ukraine_context),
+        ]
+    }
+
+    fn lists_mut(&mut self) -> [(&'static str, &mut Vec<String>); 14] {
+        [
+            ("demands", &mut self.demands),
+            ("obligations", &mut self.obligations),
+            ("irrealis", &mut self.irrealis),
+            ("openness", &mut self.openness),
+            ("denials", &mut self.denials),
+            ("claims", &mut self.claims),
+            ("history", &mut self.history),
+            ("background", &mut self.background),
+            ("conditions", &mut self.conditions),
+            ("condition_nouns", &mut self.condition_nouns),
+            ("proposals", &mut self.proposals),
+            ("again", &mut self.again),
+            ("other_conflicts", &mut self.other_conflicts),
+            ("ukraine_context", &mut self.ukraine_context),
+        ]
     }
 }
 
@@ -297,43 +401,12 @@ pub fn expand_braces(phrase: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// A parsed pattern slot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SlotRef {
-    Actor(String),
-    Concept(String),
-}
-
-/// Parses `@side~N` / `concept~N`.
-pub fn parse_slot(s: &str) -> Result<(SlotRef, Option<u32>), String> {
-    let (name, gap) = match s.split_once('~') {
-        Some((n, g)) => (
-            n,
-            Some(
-                g.parse::<u32>()
-                    .map_err(|_| format!("slot {s:?}: the gap after '~' must be a number"))?,
-            ),
-        ),
-        None => (s, None),
-    };
-    if let Some(side) = name.strip_prefix('@') {
-        if side.is_empty() {
-            return Err(format!("slot {s:?}: '@' needs an actor side"));
-        }
-        Ok((SlotRef::Actor(side.to_owned()), gap))
-    } else if name.is_empty() {
-        Err("empty slot".into())
-    } else {
-        Ok((SlotRef::Concept(name.to_owned()), gap))
-    }
-}
-
-/// Checks that every name a rule uses exists, and that numbers are sane, collecting every
-/// problem with the rule's name so `check-config` can show them all at once.
+/// Checks that every name a frame uses exists, that numbers are sane and phrases well
+/// formed, collecting every problem with its key so `check-config` can show them all.
 pub fn validate(pack: &RulePack) -> Vec<String> {
     let mut errors = Vec::new();
     let s = &pack.settings;
-    if !(0.0..=1.0).contains(&s.threshold) || s.threshold == 0.0 {
+    if !(s.threshold > 0.0 && s.threshold <= 1.0) {
         errors.push(format!(
             "settings.threshold: {} is not in (0, 1]",
             s.threshold
@@ -347,28 +420,18 @@ pub fn validate(pack: &RulePack) -> Vec<String> {
             errors.push(format!("settings.{k}: {v} is not in [0, 1]"));
         }
     }
-    for a in &s.anchors {
-        if !pack.concepts.contains_key(a) {
-            errors.push(format!("settings.anchors: unknown concept {a:?}"));
-        }
+    if super::lang::Language::parse(&s.language).is_none() {
+        errors.push(format!(
+            "settings.language: {:?} is not a language this build inflects (\"en\")",
+            s.language
+        ));
     }
-    let g = &pack.grammar;
-    for (name, list) in [
-        ("pronouns", &g.pronouns),
-        ("clause_breaks", &g.clause_breaks),
-        ("speech_verbs", &g.speech_verbs),
-        ("role_nouns", &g.role_nouns),
-        ("prepositions", &g.prepositions),
-    ] {
-        for w in list {
-            let n = super::text::normalize_phrase(w);
-            if n.is_empty() || n.contains(' ') {
-                errors.push(format!("grammar.{name}: {w:?} must be one word"));
-            }
-        }
-    }
-    let mut check_phrases = |section: &str, name: &str, phrases: &[String]| {
-        if phrases.is_empty() {
+    let check_phrases = |errors: &mut Vec<String>,
+                         section: &str,
+                         name: &str,
+                         phrases: &[String],
+                         may_be_empty: bool| {
+        if phrases.is_empty() && !may_be_empty {
             errors.push(format!("{section}.{name}: the list is empty"));
         }
         for p in phrases {
@@ -380,8 +443,8 @@ pub fn validate(pack: &RulePack) -> Vec<String> {
                         errors.push(format!("{section}.{name}: {p:?}: '*' may only end a word"));
                     }
                     for e in list {
-                        let bare = e.trim_end_matches('*');
-                        if super::text::normalize_phrase(bare).is_empty() && e != "<year>" {
+                        let bare = e.trim_end_matches('*').replace('|', " ");
+                        if super::text::normalize_phrase(&bare).is_empty() && e != "<year>" {
                             errors.push(format!("{section}.{name}: {p:?} has no words"));
                         }
                     }
@@ -390,133 +453,117 @@ pub fn validate(pack: &RulePack) -> Vec<String> {
             }
         }
     };
-    for (name, list) in &pack.actors {
-        check_phrases("actors", name, list);
+    for (name, list) in pack.grammar.lists() {
+        check_phrases(&mut errors, "grammar", name, list, true);
     }
-    for (name, list) in &pack.concepts {
-        check_phrases("concepts", name, list);
+    for (name, list) in pack.markers.lists() {
+        check_phrases(&mut errors, "markers", name, list, true);
+    }
+    for (name, list) in &pack.actors {
+        check_phrases(&mut errors, "actors", name, list, false);
+    }
+    for (name, list) in &pack.objects {
+        check_phrases(&mut errors, "objects", name, list, false);
+    }
+    for (name, list) in &pack.scopes {
+        check_phrases(&mut errors, "scopes", name, list, false);
+    }
+    for (name, s) in &pack.stances {
+        check_phrases(
+            &mut errors,
+            &format!("stances.{name}"),
+            "verbs",
+            &s.verbs,
+            true,
+        );
+        check_phrases(
+            &mut errors,
+            &format!("stances.{name}"),
+            "nouns",
+            &s.nouns,
+            true,
+        );
+        check_phrases(
+            &mut errors,
+            &format!("stances.{name}"),
+            "judgements",
+            &s.judgements,
+            true,
+        );
+        for v in &s.verbs {
+            if v.matches('|').count() > 3 || v.contains('{') && v.contains('|') {
+                errors.push(format!(
+                    "stances.{name}.verbs: {v:?}: write base|past|participle, without braces"
+                ));
+            }
+            let words: Vec<&str> = v.split_whitespace().collect();
+            let gaps = words.iter().filter(|w| **w == "_").count();
+            if gaps > 1 || gaps == 1 && (words[0] == "_" || words[words.len() - 1] == "_") {
+                errors.push(format!(
+                    "stances.{name}.verbs: {v:?}: one `_` may stand between the verb and its rest (\"put _ on hold\")"
+                ));
+            }
+        }
+        for (list, what) in [(&s.nouns, "nouns"), (&s.judgements, "judgements")] {
+            if let Some(p) = list.iter().find(|p| p.split_whitespace().any(|w| w == "_")) {
+                errors.push(format!(
+                    "stances.{name}.{what}: {p:?}: `_` is for verbs only"
+                ));
+            }
+        }
     }
     for (name, list) in [
         ("not_actor", &pack.masks.not_actor),
         ("not_concept", &pack.masks.not_concept),
     ] {
-        if !list.is_empty() {
-            check_phrases("masks", name, list);
+        check_phrases(&mut errors, "masks", name, list, true);
+    }
+    for (what, n) in [
+        ("actors", pack.actors.len()),
+        ("objects", pack.objects.len()),
+        ("scopes", pack.scopes.len()),
+        ("stances", pack.stances.len()),
+    ] {
+        if n > MAX_NAMES {
+            errors.push(format!(
+                "{what}: {n} names, at most {MAX_NAMES} are supported"
+            ));
         }
-    }
-    let concept_count = pack.concepts.len() + pack.actors.len() + 2;
-    if concept_count > MAX_CONCEPTS {
-        errors.push(format!(
-            "concepts: {concept_count} concepts and actor sides, at most {MAX_CONCEPTS} are supported"
-        ));
-    }
-    if pack.rules.len() > MAX_RULES {
-        errors.push(format!(
-            "rules: {} rules, at most {MAX_RULES} are supported",
-            pack.rules.len()
-        ));
     }
     let mut names = BTreeSet::new();
-    for (i, r) in pack.rules.iter().enumerate() {
-        let label = if r.name.is_empty() {
-            format!("rules[{i}]")
+    for (i, f) in pack.frames.iter().enumerate() {
+        let label = if f.name.is_empty() {
+            format!("frames[{i}]")
         } else {
-            format!("rules.{}", r.name)
+            format!("frames.{}", f.name)
         };
-        if r.name.is_empty() {
+        if f.name.is_empty() {
             errors.push(format!("{label}: name is empty"));
-        } else if !names.insert(r.name.clone()) {
-            errors.push(format!("{label}: a second rule has this name"));
+        } else if !names.insert(f.name.clone()) {
+            errors.push(format!("{label}: a second frame has this name"));
         }
-        if let Err(e) = r.signal.parse::<SignalKind>() {
+        if let Err(e) = f.signal.parse::<SignalKind>() {
             errors.push(format!("{label}.signal: {e}"));
         }
-        for s in &r.suppresses {
-            if let Err(e) = s.parse::<SignalKind>() {
-                errors.push(format!("{label}.suppresses: {e}"));
-            }
+        if !(f.weight > 0.0 && f.weight <= 1.0) {
+            errors.push(format!("{label}.weight: {} is not in (0, 1]", f.weight));
         }
-        if !(r.weight > 0.0 && r.weight <= 1.0) {
-            errors.push(format!("{label}.weight: {} is not in (0, 1]", r.weight));
+        if !pack.actors.contains_key(&f.agent) {
+            errors.push(format!("{label}.agent: unknown actor side {:?}", f.agent));
         }
-        if r.pattern.is_empty() {
-            errors.push(format!("{label}.pattern: is empty"));
-        }
-        if r.pattern.len() > MAX_SLOTS {
-            errors.push(format!("{label}.pattern: more than {MAX_SLOTS} slots"));
-        }
-        let mut concept_slots = 0;
-        for slot in &r.pattern {
-            match parse_slot(slot) {
-                Ok((SlotRef::Actor(side), _)) => {
-                    if !pack.actors.contains_key(&side) {
-                        errors.push(format!("{label}.pattern: unknown actor side \"@{side}\""));
-                    }
-                }
-                Ok((SlotRef::Concept(c), _)) => {
-                    concept_slots += 1;
-                    if !pack.concepts.contains_key(&c) {
-                        errors.push(format!("{label}.pattern: unknown concept {c:?}"));
-                    }
-                }
-                Err(e) => errors.push(format!("{label}.pattern: {e}")),
-            }
-        }
-        if !r.pattern.is_empty() && concept_slots == 0 {
-            errors.push(format!(
-                "{label}.pattern: needs at least one concept slot, not only actors"
-            ));
-        }
-        if let Some(v) = r.verb
-            && (v as usize >= r.pattern.len() || r.pattern[v as usize].starts_with('@'))
+        if !pack.stances.contains_key(&f.stance)
+            && !super::engine::BUILT_IN_STANCES.contains(&f.stance.as_str())
         {
+            errors.push(format!("{label}.stance: unknown stance {:?}", f.stance));
+        }
+        if !pack.objects.contains_key(&f.object) {
             errors.push(format!(
-                "{label}.verb: slot {v} is not a concept slot of the pattern"
+                "{label}.object: unknown object family {:?}",
+                f.object
             ));
-        }
-        if r.window == Some(0) {
-            errors.push(format!("{label}.window: must be at least 1"));
-        }
-        let lists = [
-            ("not_before", &r.not_before),
-            ("not_between", &r.not_between),
-            ("not_after", &r.not_after),
-            ("not_in_sentence", &r.not_in_sentence),
-            ("requires_in_item", &r.requires_in_item),
-            ("not_in_item", &r.not_in_item),
-        ];
-        for (key, list) in lists {
-            for c in list.iter().flatten() {
-                if !known_guard(pack, c) {
-                    errors.push(format!("{label}.{key}: unknown concept {c:?}"));
-                }
-            }
-        }
-    }
-    let d = &pack.defaults;
-    for (key, list) in [
-        ("not_before", &d.not_before),
-        ("not_between", &d.not_between),
-        ("not_after", &d.not_after),
-        ("not_in_sentence", &d.not_in_sentence),
-        ("requires_in_item", &d.requires_in_item),
-        ("not_in_item", &d.not_in_item),
-    ] {
-        for c in list {
-            if !known_guard(pack, c) {
-                errors.push(format!("defaults.{key}: unknown concept {c:?}"));
-            }
         }
     }
     errors
-}
-
-/// Guards may name a concept or an actor side (`@ukraine`).
-fn known_guard(pack: &RulePack, name: &str) -> bool {
-    match name.strip_prefix('@') {
-        Some(side) => pack.actors.contains_key(side),
-        None => pack.concepts.contains_key(name),
-    }
 }
 
 #[cfg(test)]
@@ -524,93 +571,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builtin_pack_is_valid() {
-        let pack = RulePack::builtin();
-        assert_eq!(validate(&pack), Vec::<String>::new());
-        assert!(pack.rules.len() > 10);
-    }
-
-    #[test]
     fn braces_expand() {
         assert_eq!(
             expand_braces("halt{,s,ed} aid").unwrap(),
-            ["halt aid", "halts aid", "halted aid"]
+            vec!["halt aid", "halts aid", "halted aid"]
         );
         assert_eq!(
             expand_braces("{a,b} {c,d}").unwrap(),
-            ["a c", "a d", "b c", "b d"]
+            vec!["a c", "a d", "b c", "b d"]
         );
-        assert!(expand_braces("halt{s").is_err());
-        assert!(expand_braces("halts}").is_err());
+        assert!(expand_braces("a{b").is_err());
     }
 
     #[test]
-    fn slots_parse() {
-        assert_eq!(
-            parse_slot("@russia").unwrap(),
-            (SlotRef::Actor("russia".into()), None)
-        );
-        assert_eq!(
-            parse_slot("ceasefire~12").unwrap(),
-            (SlotRef::Concept("ceasefire".into()), Some(12))
-        );
-        assert!(parse_slot("x~y").is_err());
-        assert!(parse_slot("@").is_err());
+    fn the_builtin_pack_is_valid() {
+        let errors = validate(&RulePack::builtin());
+        assert!(errors.is_empty(), "{errors:#?}");
     }
 
     #[test]
-    fn errors_name_the_rule() {
+    fn problems_name_their_keys() {
         let mut pack = RulePack::builtin();
-        pack.rules.push(RuleDef {
-            name: "mine".into(),
-            signal: "russia_rejectz".into(),
-            pattern: vec!["@russia".into(), "rejct".into()],
-            weight: 1.5,
+        pack.frames.push(FrameDef {
+            name: "x".into(),
+            signal: "russia_reject".into(),
+            agent: "martians".into(),
+            stance: "shrug".into(),
+            object: "peace".into(),
+            weight: 2.0,
             description: None,
-            verb: None,
-            window: None,
-            max_gap: None,
-            guard_span: None,
-            after_span: None,
-            not_before: Some(vec!["nope".into()]),
-            not_between: None,
-            not_after: None,
-            not_in_sentence: None,
-            requires_in_item: None,
-            not_in_item: None,
-            suppresses: vec![],
+            needs_ukraine: false,
         });
-        let errors = validate(&pack);
-        for want in [
-            "rules.mine.signal: unknown signal \"russia_rejectz\"",
-            "rules.mine.pattern: unknown concept \"rejct\"",
-            "rules.mine.weight: 1.5",
-            "rules.mine.not_before: unknown concept \"nope\"",
+        let errors = validate(&pack).join("\n");
+        for key in [
+            "frames.x.signal",
+            "frames.x.weight",
+            "frames.x.agent",
+            "frames.x.stance",
+            "frames.x.object",
         ] {
-            assert!(
-                errors.iter().any(|e| e.starts_with(want)),
-                "{want} not in {errors:#?}"
-            );
+            assert!(errors.contains(key), "{key}: {errors}");
         }
-    }
-
-    #[test]
-    fn overlay_adds_replaces_and_disables() {
-        let mut pack = RulePack::builtin();
-        let first = pack.rules[0].clone();
-        let mut replaced = first.clone();
-        replaced.weight = 0.42;
-        let overlay = RuleOverlay {
-            concepts: BTreeMap::from([("reject".to_string(), vec!["spurn*".to_string()])]),
-            rules: vec![replaced],
-            disable: vec![pack.rules[1].name.clone(), "no-such-rule".into()],
-            ..RuleOverlay::default()
-        };
-        let n = pack.rules.len();
-        let errors = pack.apply(&overlay).unwrap_err();
-        assert_eq!(errors, ["disable: no rule named \"no-such-rule\""]);
-        assert_eq!(pack.rules.len(), n - 1);
-        assert_eq!(pack.rules[0].weight, 0.42);
-        assert!(pack.concepts["reject"].contains(&"spurn*".to_string()));
     }
 }

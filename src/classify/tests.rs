@@ -258,6 +258,11 @@ fn negation_speculation_waiting_denials_history() {
         "Russia has not rejected the ceasefire proposal, Peskov says",
         &[],
     );
+    // A past acceptance denied is no answer; "will not agree" is (a rejection).
+    t(
+        "Moscow will not agree to a truce, officials said",
+        &["russia_rejects"],
+    );
     t("Moscow did not agree to a truce, officials said", &[]);
     t("Will Putin accept the ceasefire?", &[]);
     t("Russia could reject the ceasefire plan, analysts warn", &[]);
@@ -367,8 +372,8 @@ fn evidence_names_rule_words_and_sentence() {
     assert_eq!(got.signals.len(), 1);
     let s = &got.signals[0];
     assert_eq!(s.kind, SignalKind::RussiaRejects);
-    assert_eq!(s.evidence.rule, "russia_rejects.verb");
-    assert_eq!(s.evidence.words, ["Kremlin", "rejected", "truce"]);
+    assert_eq!(s.evidence.rule, "russia_rejects");
+    assert_eq!(s.evidence.words, ["The Kremlin", "rejected", "truce"]);
     assert_eq!(
         s.evidence.sentence,
         "The Kremlin on Tuesday rejected a proposed Christmas truce."
@@ -389,9 +394,9 @@ fn explain_reports_what_vetoed() {
     let ex = c.explain("Russia has not rejected the ceasefire proposal", "");
     assert!(ex.signals.is_empty());
     assert!(
-        ex.blocked.iter().any(|b| b.rule == "russia_rejects.verb"
-            && b.guard == "not_before"
-            && b.concept == "negation"),
+        ex.blocked
+            .iter()
+            .any(|b| b.rule == "russia_rejects" && b.guard == "not_yet" && b.concept == "has"),
         "{:#?}",
         ex.blocked
     );

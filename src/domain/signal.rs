@@ -167,6 +167,10 @@ pub struct Evidence {
     /// The sentence the rule matched in, as it appears in the item.
     pub sentence: String,
     pub field: Field,
+    /// Which ceasefire or flow the signal is about: the object family, and its scope when
+    /// the text names one ("ceasefire:energy", "ceasefire:30-day", "aid:systems").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
 }
 
 /// One signal found in one item.

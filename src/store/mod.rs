@@ -856,6 +856,7 @@ fn delivery_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Delivery> {
                     } else {
                         Field::Summary
                     },
+                    object: None,
                 },
             },
             feed: FeedName::parse(&feed).map_err(corrupt)?,
@@ -939,6 +940,7 @@ mod tests {
                 words: vec!["Kremlin".into(), "rejects".into()],
                 sentence: "Kremlin rejects truce".into(),
                 field: Field::Title,
+                object: None,
             },
         }
     }

@@ -69,7 +69,7 @@ async fn right_alerts_to_the_right_people_once_across_restarts() {
     let body = m.text();
     assert!(body.contains("https://news.example.org/wire-101"), "{body}");
     assert!(body.contains("Feed:      wire"), "{body}");
-    assert!(body.contains("rule russia_rejects.verb"), "{body}");
+    assert!(body.contains("rule russia_rejects"), "{body}");
     assert!(
         body.contains("text/html"),
         "multipart with an HTML part: {body}"
@@ -90,12 +90,7 @@ async fn right_alerts_to_the_right_people_once_across_restarts() {
         published.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     );
     assert!(p["score"].as_f64().unwrap() > 0.5);
-    assert!(
-        p["evidence"]["rule"]
-            .as_str()
-            .unwrap()
-            .starts_with("us_aid_resumed.")
-    );
+    assert_eq!(p["evidence"]["rule"], "us_aid_resumed");
     assert!(aid_posts[0].headers.get("idempotency-key").is_some());
     let all: Vec<String> = w
         .hooks
@@ -252,7 +247,16 @@ async fn without_channels_alerts_go_to_the_log() {
 async fn webhooks_are_signed_and_min_score_filters() {
     use hmac::{KeyInit, Mac};
     let w = World::start().await;
-    w.feeds.set("wire", rss(&[REJECT]));
+    // Said in the lede only: the summary weighs less than the headline, so the score is
+    // below 1.0.
+    w.feeds.set(
+        "wire",
+        rss(&[(
+            "wire-201",
+            "Ukraine war latest: drones over Odesa",
+            "The Kremlin on Monday rejected the 30-day truce that European leaders proposed.",
+        )]),
+    );
     let mut config = w.config(&["wire"]);
     config.push_str(&format!(
         "[[webhooks]]\nname = \"signed\"\nurl = \"{}\"\nsecret = \"s3cret\"\n\

@@ -1,0 +1,333 @@
+//! Morphology: the forms of a lexicon's lemmas, so a pack lists "reject" once and the engine
+//! knows "rejects" (present), "rejected" (past or participle), "rejecting" (gerund) and what
+//! each form can do in a sentence.
+//!
+//! One language today, English. A second one (Russian, Ukrainian) adds a variant here: its
+//! forms and their roles; the lexicon, the constructions and the frames stay as they are.
+//! (Russian verbs would give their forms by endings rather than by rule of thumb: the pack
+//! can already list forms explicitly with `a|b|c`, and prefixes with `*`.)
+
+/// What a word form can be in a sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Form {
+    /// "reject", "agree to": after "to", a modal, "do", or with a plural subject.
+    Base,
+    /// "rejects": present tense, the headline's tense.
+    Present,
+    /// "rejected" where past and participle are one form.
+    PastOrParticiple,
+    /// "froze": past tense only.
+    Past,
+    /// "frozen": participle only (passive, perfect, or an adjective).
+    Participle,
+    /// "rejecting": gerund or progressive.
+    Gerund,
+    /// "rejection", "pause": a noun.
+    Noun,
+    /// "premature", "a trap": a judgement of the object.
+    Judgement,
+}
+
+impl Form {
+    /// Can be a participle: passive after "be", an adjective before a noun.
+    pub fn participle(self) -> bool {
+        matches!(self, Form::PastOrParticiple | Form::Participle)
+    }
+
+    /// A finite verb form a headline states a fact with.
+    pub fn finite(self) -> bool {
+        matches!(
+            self,
+            Form::Present | Form::Past | Form::PastOrParticiple | Form::Base
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    English,
+}
+
+impl Language {
+    pub fn parse(code: &str) -> Option<Language> {
+        match code {
+            "en" => Some(Language::English),
+            _ => None,
+        }
+    }
+
+    /// Every form of a verb lemma (possibly several words, inflected on the first), as
+    /// phrases with their form.
+    pub fn verb_forms(self, lemma: &str) -> Vec<(String, Form)> {
+        match self {
+            Language::English => english_verb(lemma),
+        }
+    }
+
+    /// Whether a noun looks plural, for agreement with a verb's base form ("deliveries
+    /// resume").
+    pub fn plural_looking(self, word: &str) -> bool {
+        match self {
+            Language::English => {
+                (word.ends_with('s') && !word.ends_with("ss") && !word.ends_with("us"))
+                    || matches!(word, "arms" | "munitions" | "weapons" | "supplies")
+            }
+        }
+    }
+
+    /// A noun and its plural.
+    pub fn noun_forms(self, lemma: &str) -> Vec<(String, Form)> {
+        match self {
+            Language::English => english_noun(lemma),
+        }
+    }
+}
+
+/// Irregular verbs of the lexicon's kind: (base, past, participle).
+const IRREGULAR: &[(&str, &str, &str)] = &[
+    ("break", "broke", "broken"),
+    ("bring", "brought", "brought"),
+    ("cut", "cut", "cut"),
+    ("draw", "drew", "drawn"),
+    ("feed", "fed", "fed"),
+    ("freeze", "froze", "frozen"),
+    ("give", "gave", "given"),
+    ("hold", "held", "held"),
+    ("keep", "kept", "kept"),
+    ("lay", "laid", "laid"),
+    ("lead", "led", "led"),
+    ("put", "put", "put"),
+    ("say", "said", "said"),
+    ("send", "sent", "sent"),
+    ("set", "set", "set"),
+    ("shoot", "shot", "shot"),
+    ("shut", "shut", "shut"),
+    ("slam", "slammed", "slammed"),
+    ("spurn", "spurned", "spurned"),
+    ("strike", "struck", "struck"),
+    ("take", "took", "taken"),
+    ("throw", "threw", "thrown"),
+    ("undo", "undid", "undone"),
+    ("unfreeze", "unfroze", "unfrozen"),
+    ("withdraw", "withdrew", "withdrawn"),
+    ("withhold", "withheld", "withheld"),
+    ("begin", "began", "begun"),
+    ("rebuild", "rebuilt", "rebuilt"),
+    ("seek", "sought", "sought"),
+    ("speak", "spoke", "spoken"),
+];
+
+/// Verbs of more than one syllable whose final consonant doubles before -ed and -ing
+/// (stressed last syllable, or British spelling).
+const DOUBLES: &[&str] = &[
+    "admit", "commit", "compel", "control", "expel", "patrol", "prefer", "rebut", "refer", "cancel",
+];
+
+fn consonant(c: u8) -> bool {
+    c.is_ascii_alphabetic() && !b"aeiou".contains(&c)
+}
+
+/// Whether the final consonant doubles: one syllable ending consonant-vowel-consonant (not
+/// w, x, y): stop, ban, snub, scrap; and the listed longer verbs.
+fn doubles(base: &str) -> bool {
+    if DOUBLES.contains(&base) {
+        return true;
+    }
+    let b = base.as_bytes();
+    let n = b.len();
+    let vowel_groups = b
+        .iter()
+        .zip(std::iter::once(&b'x').chain(b.iter()))
+        .filter(|(c, prev)| b"aeiou".contains(c) && !b"aeiou".contains(prev))
+        .count();
+    n >= 3
+        && vowel_groups == 1
+        && consonant(b[n - 1])
+        && !b"wxy".contains(&b[n - 1])
+        && b"aeiou".contains(&b[n - 2])
+        && consonant(b[n - 3])
+}
+
+fn english_verb(lemma: &str) -> Vec<(String, Form)> {
+    let lemma = lemma.trim();
+    let (head, rest) = match lemma.split_once(' ') {
+        Some((h, r)) => (h, format!(" {r}")),
+        None => (lemma, String::new()),
+    };
+    // Explicit forms: base|past|participle.
+    let (base, past, participle) = match head.split('|').collect::<Vec<_>>().as_slice() {
+        [b, p, pp] => (b.to_string(), p.to_string(), pp.to_string()),
+        [b, p] => (b.to_string(), p.to_string(), p.to_string()),
+        _ => match IRREGULAR.iter().find(|(b, _, _)| *b == head) {
+            Some((b, p, pp)) => (b.to_string(), p.to_string(), pp.to_string()),
+            None => {
+                let ed = regular_ed(head);
+                (head.to_owned(), ed.clone(), ed)
+            }
+        },
+    };
+    let mut out = vec![
+        (format!("{base}{rest}"), Form::Base),
+        (format!("{}{rest}", third_person(&base)), Form::Present),
+        (format!("{}{rest}", gerund(&base)), Form::Gerund),
+    ];
+    if past == participle {
+        out.push((format!("{past}{rest}"), Form::PastOrParticiple));
+        // "cancelled" and "canceled".
+        if base.ends_with('l') && past.ends_with("lled") {
+            out.push((format!("{base}ed{rest}"), Form::PastOrParticiple));
+        }
+    } else {
+        out.push((format!("{past}{rest}"), Form::Past));
+        out.push((format!("{participle}{rest}"), Form::Participle));
+    }
+    out.dedup();
+    out
+}
+
+fn regular_ed(base: &str) -> String {
+    if base.ends_with('e') {
+        format!("{base}d")
+    } else if base.ends_with('y') && base.len() > 1 && consonant(base.as_bytes()[base.len() - 2]) {
+        format!("{}ied", &base[..base.len() - 1])
+    } else if doubles(base) {
+        format!("{base}{}ed", &base[base.len() - 1..])
+    } else {
+        format!("{base}ed")
+    }
+}
+
+fn third_person(base: &str) -> String {
+    if base.ends_with('s')
+        || base.ends_with('x')
+        || base.ends_with('z')
+        || base.ends_with("ch")
+        || base.ends_with("sh")
+        || (base.ends_with('o') && base.len() > 1 && consonant(base.as_bytes()[base.len() - 2]))
+    {
+        format!("{base}es")
+    } else if base.ends_with('y') && base.len() > 1 && consonant(base.as_bytes()[base.len() - 2]) {
+        format!("{}ies", &base[..base.len() - 1])
+    } else {
+        format!("{base}s")
+    }
+}
+
+fn gerund(base: &str) -> String {
+    if base.ends_with("ee") || base.ends_with("ye") || base.ends_with("oe") {
+        format!("{base}ing")
+    } else if let Some(stem) = base.strip_suffix("ie") {
+        format!("{stem}ying")
+    } else if base.ends_with('e') && base.len() > 2 {
+        format!("{}ing", &base[..base.len() - 1])
+    } else if doubles(base) {
+        format!("{base}{}ing", &base[base.len() - 1..])
+    } else {
+        format!("{base}ing")
+    }
+}
+
+fn english_noun(lemma: &str) -> Vec<(String, Form)> {
+    let lemma = lemma.trim();
+    // The head is the first word ("rejection of"), the rest follows it.
+    let (head, rest) = match lemma.split_once(' ') {
+        Some((h, r)) => (h, format!(" {r}")),
+        None => (lemma, String::new()),
+    };
+    let plural = if head.ends_with('s')
+        || head.ends_with("ch")
+        || head.ends_with("sh")
+        || head.ends_with('x')
+    {
+        format!("{head}es")
+    } else if head.ends_with('y') && head.len() > 1 && consonant(head.as_bytes()[head.len() - 2]) {
+        format!("{}ies", &head[..head.len() - 1])
+    } else {
+        format!("{head}s")
+    };
+    vec![
+        (format!("{head}{rest}"), Form::Noun),
+        (format!("{plural}{rest}"), Form::Noun),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forms(lemma: &str) -> Vec<String> {
+        Language::English
+            .verb_forms(lemma)
+            .into_iter()
+            .map(|(w, f)| format!("{w}:{f:?}"))
+            .collect()
+    }
+
+    #[test]
+    fn english_verbs_inflect() {
+        assert_eq!(
+            forms("reject"),
+            [
+                "reject:Base",
+                "rejects:Present",
+                "rejecting:Gerund",
+                "rejected:PastOrParticiple"
+            ]
+        );
+        assert_eq!(
+            forms("agree to"),
+            [
+                "agree to:Base",
+                "agrees to:Present",
+                "agreeing to:Gerund",
+                "agreed to:PastOrParticiple"
+            ]
+        );
+        assert_eq!(
+            forms("freeze"),
+            [
+                "freeze:Base",
+                "freezes:Present",
+                "freezing:Gerund",
+                "froze:Past",
+                "frozen:Participle"
+            ]
+        );
+        assert_eq!(
+            forms("stop"),
+            [
+                "stop:Base",
+                "stops:Present",
+                "stopping:Gerund",
+                "stopped:PastOrParticiple"
+            ]
+        );
+        assert_eq!(forms("halt")[3], "halted:PastOrParticiple");
+        assert_eq!(forms("cut off")[3], "cut off:PastOrParticiple");
+        assert_eq!(forms("veto")[1], "vetoes:Present");
+        assert_eq!(forms("veto")[3], "vetoed:PastOrParticiple");
+        assert_eq!(forms("deny")[1], "denies:Present");
+        assert_eq!(forms("deny")[3], "denied:PastOrParticiple");
+        assert_eq!(forms("resume")[2], "resuming:Gerund");
+        assert_eq!(
+            forms("cancel")[3..],
+            ["cancelled:PastOrParticiple", "canceled:PastOrParticiple"]
+        );
+        assert_eq!(
+            forms("rebuff|rebuffed|rebuffed")[3],
+            "rebuffed:PastOrParticiple"
+        );
+    }
+
+    #[test]
+    fn english_nouns_pluralise() {
+        let n: Vec<String> = Language::English
+            .noun_forms("rejection of")
+            .into_iter()
+            .map(|(w, _)| w)
+            .collect();
+        assert_eq!(n, ["rejection of", "rejections of"]);
+        assert_eq!(Language::English.noun_forms("cutoff")[1].0, "cutoffs");
+        assert_eq!(Language::English.noun_forms("delivery")[1].0, "deliveries");
+    }
+}
