@@ -19,8 +19,8 @@ use std::cell::RefCell;
 
 use super::lang::{Form, Language};
 use super::pack::{self, RulePack};
-use super::phrases::{PhraseSet, WordGate};
-use super::text::{Normalized, normalize_phrase};
+use super::phrases::{self, PhraseSet, WordGate};
+use super::text::{Normalized, Sentence, normalize_phrase};
 use crate::domain::{Evidence, Field, Signal, SignalKind};
 
 /// The stances whose meaning the engine knows (transforms, conflicts).
@@ -165,9 +165,18 @@ pub struct Classifier {
     settings: pack::PackSettings,
     /// Built-in stances and families by id (`u8::MAX` when the pack has none).
     st: Known,
-    /// Items lacking a word of every object phrase, or of every stance phrase, cannot fire.
+    /// Items lacking a word of every object phrase, of every stance phrase, or of every actor
+    /// phrase of a frame's side cannot fire.
     object_gate: Option<WordGate>,
     stance_gate: Option<WordGate>,
+    actor_gate: Option<WordGate>,
+    /// The sides frames have as agents (bit per side).
+    frame_sides: u64,
+    /// Per stance and per object family, their words; per family, the stances (bit per
+    /// stance) that may make a signal with it. A sentence without such a pair is not read.
+    stance_gates: Vec<WordGate>,
+    family_gates: Vec<WordGate>,
+    pairs: Vec<u64>,
     /// Concepts whose phrases are `<year>`.
     year_history: bool,
     /// The stance of each split phrase, by its id.
@@ -193,6 +202,15 @@ struct Scratch {
     stack: Vec<(u32, usize)>,
     mentions: Vec<M>,
     masks: Vec<M>,
+    /// Per item: every token's word, end to end, and where each ends.
+    words: String,
+    word_ends: Vec<u32>,
+    /// Per token, the grammar classes of phrases starting and ending there (bit per `G`).
+    starts: Vec<u64>,
+    ends: Vec<u64>,
+    masked: Vec<M>,
+    /// Per sentence, whether it is read on the first pass.
+    read: Vec<bool>,
 }
 
 thread_local! {
@@ -321,29 +339,34 @@ struct Sent<'a> {
     question: bool,
     /// Mentions of the sentence, sorted by first token (longer first).
     ms: &'a [M],
-    /// Per token, the grammar classes of phrases starting there (bit per `G`).
-    starts: Vec<u64>,
-    /// Per token, the grammar classes of phrases ending there.
-    ends: Vec<u64>,
-    /// The sentence's words.
-    words: Vec<String>,
+    /// Actor mentions inside masks ("US weapons", "Kremlin-sponsored"), of the whole item:
+    /// no agents, but owners of what they modify.
+    masked: &'a [M],
+    /// Per token of the item, the grammar classes of phrases starting there (bit per `G`).
+    starts: &'a [u64],
+    /// Per token of the item, the grammar classes of phrases ending there.
+    ends: &'a [u64],
+    /// The item's words, end to end, and where each ends.
+    words: &'a str,
+    word_ends: &'a [u32],
 }
 
 impl Sent<'_> {
     fn word(&self, t: u32) -> &str {
-        &self.words[(t - self.first) as usize]
+        let start = if t == 0 {
+            0
+        } else {
+            self.word_ends[t as usize - 1] as usize
+        };
+        &self.words[start..self.word_ends[t as usize] as usize]
     }
 
     fn has_start(&self, t: u32, g: G) -> bool {
-        t >= self.first
-            && t < self.end
-            && self.starts[(t - self.first) as usize] & (1 << g as u8) != 0
+        t >= self.first && t < self.end && self.starts[t as usize] & (1 << g as u8) != 0
     }
 
     fn has_end(&self, t: u32, g: G) -> bool {
-        t >= self.first
-            && t < self.end
-            && self.ends[(t - self.first) as usize] & (1 << g as u8) != 0
+        t >= self.first && t < self.end && self.ends[t as usize] & (1 << g as u8) != 0
     }
 
     fn gram_starting(&self, t: u32, g: G) -> Option<M> {
@@ -561,7 +584,7 @@ impl Classifier {
         }
         add(&p.masks.not_actor, Tag::MaskActor, &mut phrases);
         add(&p.masks.not_concept, Tag::MaskConcept, &mut phrases);
-        let mut stance_words: Vec<String> = Vec::new();
+        let mut stance_words: Vec<Vec<String>> = vec![Vec::new(); stances.len()];
         let mut splits: Vec<u8> = Vec::new();
         for (name, stance) in &p.stances {
             let sid = id(&stances, name);
@@ -573,7 +596,7 @@ impl Classifier {
                         let id = splits.len() as u16;
                         splits.push(sid);
                         let tail_words = phrase_words(tail);
-                        stance_words.push(gate_word(&tail_words));
+                        stance_words[sid as usize].push(gate_word(language, &tail_words));
                         phrases.push((tail_words, Tag::SplitTail(id)));
                         for (form_text, form) in language.verb_forms(head) {
                             let words = phrase_words(&form_text);
@@ -588,7 +611,7 @@ impl Classifier {
                     for (form_text, form) in language.verb_forms(&expanded) {
                         let words = phrase_words(&form_text);
                         if !words.is_empty() {
-                            stance_words.push(gate_word(&words));
+                            stance_words[sid as usize].push(gate_word(language, &words));
                             phrases.push((words, Tag::Pred(sid, form)));
                         }
                     }
@@ -599,7 +622,7 @@ impl Classifier {
                     for (form_text, form) in language.noun_forms(&expanded) {
                         let words = phrase_words(&form_text);
                         if !words.is_empty() {
-                            stance_words.push(gate_word(&words));
+                            stance_words[sid as usize].push(gate_word(language, &words));
                             phrases.push((words, Tag::Pred(sid, form)));
                         }
                     }
@@ -609,26 +632,81 @@ impl Classifier {
                 for expanded in pack::expand_braces(judgement).unwrap_or_default() {
                     let words = phrase_words(&expanded);
                     if !words.is_empty() {
-                        stance_words.push(gate_word(&words));
+                        stance_words[sid as usize].push(gate_word(language, &words));
                         phrases.push((words, Tag::Pred(sid, Form::Judgement)));
                     }
                 }
             }
         }
         // "cease fire" as a verb is an acceptance of its own ("would cease fire").
-        let mut object_words: Vec<String> = Vec::new();
-        for list in p.objects.values() {
+        let mut object_words: Vec<Vec<String>> = vec![Vec::new(); families.len()];
+        for (name, list) in &p.objects {
+            let fid = id(&families, name) as usize;
             for phrase in list {
                 for expanded in pack::expand_braces(phrase).unwrap_or_default() {
                     let words = phrase_words(&expanded);
                     if !words.is_empty() {
-                        object_words.push(gate_word(&words));
+                        object_words[fid].push(gate_word(language, &words));
                     }
                 }
             }
         }
-        let object_gate = Some(WordGate::new(object_words.iter().map(String::as_str)));
-        let stance_gate = Some(WordGate::new(stance_words.iter().map(String::as_str)));
+        let object_gate = Some(WordGate::new(
+            object_words.iter().flatten().map(String::as_str),
+        ));
+        let stance_gate = Some(WordGate::new(
+            stance_words.iter().flatten().map(String::as_str),
+        ));
+        let family_gates: Vec<WordGate> = object_words
+            .iter()
+            .map(|w| WordGate::new(w.iter().map(String::as_str)))
+            .collect();
+        let stance_gates: Vec<WordGate> = stance_words
+            .iter()
+            .map(|w| WordGate::new(w.iter().map(String::as_str)))
+            .collect();
+        // Which stances may make a signal with which family, the readings' turns included:
+        // a refused or conditioned acceptance, a lifted pause, halted hostilities.
+        let bit = |sid: u8| if (sid as usize) < 64 { 1u64 << sid } else { 0 };
+        let mut pairs = vec![0u64; families.len()];
+        for f in &p.frames {
+            let (sid, fid) = (id(&stances, &f.stance), id(&families, &f.object) as usize);
+            if fid >= pairs.len() {
+                continue;
+            }
+            pairs[fid] |= bit(sid);
+            if sid == st.reject || sid == st.condition {
+                pairs[fid] |= bit(st.accept) | bit(st.reject);
+            }
+            if sid == st.resume {
+                pairs[fid] |= bit(st.pause) | bit(st.reject);
+            }
+            if fid == st.ceasefire as usize && (st.hostilities as usize) < pairs.len() {
+                pairs[st.hostilities as usize] |=
+                    bit(st.pause) | bit(st.resume) | bit(st.condition);
+            }
+        }
+        // Every frame needs an actor of its side named in the item.
+        let mut actor_words: Vec<String> = Vec::new();
+        for (side, list) in &p.actors {
+            if !p.frames.iter().any(|f| &f.agent == side) {
+                continue;
+            }
+            for phrase in list {
+                for expanded in pack::expand_braces(phrase).unwrap_or_default() {
+                    let words = phrase_words(&expanded);
+                    if !words.is_empty() {
+                        actor_words.push(gate_word(language, &words));
+                    }
+                }
+            }
+        }
+        let actor_gate = Some(WordGate::new(actor_words.iter().map(String::as_str)));
+        let frame_sides = p
+            .frames
+            .iter()
+            .map(|f| 1u64 << id(&sides, &f.agent))
+            .fold(0, |a, b| a | b);
         let frames = p
             .frames
             .iter()
@@ -653,6 +731,11 @@ impl Classifier {
             st,
             object_gate,
             stance_gate,
+            actor_gate,
+            frame_sides,
+            stance_gates,
+            family_gates,
+            pairs,
             year_history,
             splits,
             lang: language,
@@ -700,12 +783,17 @@ impl Classifier {
         mut ex: Option<&mut Explanation>,
     ) -> (Vec<Signal>, [f32; 7]) {
         // 1. The gate: no object word, or no stance word, means no frame can fire.
-        if ex.is_none() {
-            for gate in [&self.object_gate, &self.stance_gate].into_iter().flatten() {
-                if gate.any_raw(title) == Some(false) && gate.any_raw(summary) == Some(false) {
-                    return (Vec::new(), [0.0; 7]);
-                }
-            }
+        // A predicate and its object share a sentence, so a field; the actor may be anywhere.
+        if ex.is_none()
+            && let (Some(o), Some(st), Some(a)) =
+                (&self.object_gate, &self.stance_gate, &self.actor_gate)
+            && let (Some(t), Some(s)) = (
+                phrases::any_raw_each([o, st, a], title),
+                phrases::any_raw_each([o, st, a], summary),
+            )
+            && !((t[2] || s[2]) && (t[0] && t[1] || s[0] && s[1]))
+        {
+            return (Vec::new(), [0.0; 7]);
         }
         let Scratch {
             norm,
@@ -713,65 +801,119 @@ impl Classifier {
             stack,
             mentions,
             masks,
+            words,
+            word_ends,
+            starts,
+            ends,
+            masked,
+            read,
         } = scratch;
         norm.clear();
         norm.push_field(Field::Title, title);
         norm.push_field(Field::Summary, summary);
+        // The same on words: an actor's word anywhere, an object's and a predicate's in one
+        // sentence.
+        // Only those sentences are read at first; the others are looked at when the item's
+        // facts (its actors, whether it is about Ukraine) decide a frame.
+        read.clear();
         if ex.is_none()
-            && [&self.object_gate, &self.stance_gate]
-                .into_iter()
-                .flatten()
-                .any(|g| !g.any(norm))
+            && let (Some(o), Some(st), Some(a)) =
+                (&self.object_gate, &self.stance_gate, &self.actor_gate)
         {
-            return (Vec::new(), [0.0; 7]);
+            read.extend(norm.sentences.iter().map(|s| self.may_pair(norm, s, o, st)));
+            if !a.any(norm) || !read.iter().any(|&r| r) {
+                return (Vec::new(), [0.0; 7]);
+            }
         }
-        // 2. Mentions.
-        self.find_mentions(norm, ids, stack, mentions, masks, [title, summary]);
-        let item = ItemFacts::of(&self.sides, mentions, masks);
-
-        // 3. Readings, 4. frames, sentence by sentence.
         let mut readings: Vec<Reading> = Vec::new();
         let mut hits: Vec<Hit> = Vec::new();
-        let mut start = 0usize;
-        for (si, sentence) in norm.sentences.iter().enumerate() {
-            let end = start
-                + mentions[start..]
-                    .iter()
-                    .take_while(|m| m.first < sentence.end)
-                    .count();
-            let ms = &mentions[start..end];
-            start = end;
-            if !ms.iter().any(|m| matches!(m.tag, Tag::Pred(..))) {
-                continue;
-            }
-            let n = (sentence.end - sentence.first) as usize;
-            let mut starts = vec![0u64; n];
-            let mut ends = vec![0u64; n];
-            for m in ms {
-                if let Tag::Gram(g) = m.tag {
-                    starts[(m.first - sentence.first) as usize] |= 1 << g as u8;
-                    ends[(m.last - sentence.first) as usize] |= 1 << g as u8;
+        for complete in [read.is_empty(), true] {
+            readings.clear();
+            hits.clear();
+            // 2. Mentions.
+            let only = if complete { None } else { Some(&read[..]) };
+            self.find_mentions(norm, (ids, stack), mentions, masks, [title, summary], only);
+            // Nothing to read: no actor of a frame's side, or no sentence with both a predicate
+            // and an object (every reading finds its object in its own sentence).
+            if ex.is_none() {
+                let actor = mentions.iter().chain(masks.iter()).any(
+                    |m| matches!(m.tag, Tag::Actor(side) if self.frame_sides & (1 << side) != 0),
+                );
+                let pair = norm.sentences.iter().any(|s| {
+                    let ms = mentions
+                        .iter()
+                        .filter(|m| m.first >= s.first && m.first < s.end);
+                    let (mut pred, mut object) = (false, false);
+                    for m in ms {
+                        pred |= matches!(m.tag, Tag::Pred(..));
+                        object |= matches!(m.tag, Tag::Object(_));
+                    }
+                    pred && object
+                });
+                if !pair || complete && !actor {
+                    return (Vec::new(), [0.0; 7]);
                 }
             }
-            let words = (sentence.first..sentence.end)
-                .map(|t| norm.word(t as usize).to_str().to_owned())
-                .collect();
-            let s = Sent {
-                words,
-                norm,
-                text: field_text(title, summary, sentence.field),
-                first: sentence.first,
-                end: sentence.end,
-                field: sentence.field,
-                question: sentence.question,
-                ms,
-                starts,
-                ends,
-            };
-            let before = readings.len();
-            self.read_sentence(&s, si, &mut readings);
-            for r in &readings[before..] {
-                self.frame_hits(&s, r, &item, &mut hits, ex.as_deref_mut(), title, summary);
+            let mut item = ItemFacts::of(&self.sides, mentions, masks);
+            item.complete = complete;
+            // The item's words and grammar classes, for every sentence to read.
+            let n = norm.tokens.len();
+            words.clear();
+            word_ends.clear();
+            for t in 0..n {
+                words.push_str(norm.word(t).to_str());
+                word_ends.push(words.len() as u32);
+            }
+            starts.clear();
+            starts.resize(n, 0);
+            ends.clear();
+            ends.resize(n, 0);
+            for m in mentions.iter() {
+                if let Tag::Gram(g) = m.tag {
+                    starts[m.first as usize] |= 1 << g as u8;
+                    ends[m.last as usize] |= 1 << g as u8;
+                }
+            }
+            masked.clear();
+            masked.extend(masks.iter().filter(|m| matches!(m.tag, Tag::Actor(_))));
+
+            // 3. Readings, 4. frames, sentence by sentence.
+            let mut start = 0usize;
+            for (si, sentence) in norm.sentences.iter().enumerate() {
+                let end = start
+                    + mentions[start..]
+                        .iter()
+                        .take_while(|m| m.first < sentence.end)
+                        .count();
+                let ms = &mentions[start..end];
+                start = end;
+                if !ms.iter().any(|m| matches!(m.tag, Tag::Pred(..)))
+                    || ex.is_none() && !ms.iter().any(|m| matches!(m.tag, Tag::Object(_)))
+                {
+                    continue;
+                }
+                let s = Sent {
+                    words,
+                    word_ends,
+                    norm,
+                    text: field_text(title, summary, sentence.field),
+                    first: sentence.first,
+                    end: sentence.end,
+                    field: sentence.field,
+                    question: sentence.question,
+                    ms,
+                    masked,
+                    starts,
+                    ends,
+                };
+                let before = readings.len();
+                self.read_sentence(&s, si, &mut readings);
+                for r in &readings[before..] {
+                    self.frame_hits(&s, r, &item, &mut hits, ex.as_deref_mut(), title, summary);
+                }
+            }
+            if complete || !item.wanted.get() {
+                break;
             }
         }
 
@@ -839,16 +981,46 @@ impl Classifier {
         }
     }
 
+    /// Whether a sentence has the words of a stance and of an object family that may make a
+    /// signal together.
+    fn may_pair(
+        &self,
+        norm: &Normalized,
+        s: &Sentence,
+        objects: &WordGate,
+        stances: &WordGate,
+    ) -> bool {
+        let (mut stance_bits, mut family_bits) = (0u64, 0u64);
+        for t in &norm.tokens[s.first as usize..s.end as usize] {
+            if stances.may_contain(t.key, t.len) {
+                for (i, g) in self.stance_gates.iter().enumerate().take(64) {
+                    if g.may_contain(t.key, t.len) {
+                        stance_bits |= 1 << i;
+                    }
+                }
+            }
+            if objects.may_contain(t.key, t.len) {
+                for (i, g) in self.family_gates.iter().enumerate().take(64) {
+                    if g.may_contain(t.key, t.len) {
+                        family_bits |= 1 << i;
+                    }
+                }
+            }
+        }
+        (0..self.pairs.len().min(64))
+            .any(|f| family_bits & (1 << f) != 0 && self.pairs[f] & stance_bits != 0)
+    }
+
     /// Every phrase mention, sorted by position; actor and concept mentions inside masks
     /// kept aside in `masks` (an owner of a flow may still be one).
     fn find_mentions(
         &self,
         norm: &Normalized,
-        ids: &mut Vec<u32>,
-        stack: &mut Vec<(u32, usize)>,
+        (ids, stack): (&mut Vec<u32>, &mut Vec<(u32, usize)>),
         out: &mut Vec<M>,
         masks: &mut Vec<M>,
         [title, summary]: [&str; 2],
+        only: Option<&[bool]>,
     ) {
         out.clear();
         masks.clear();
@@ -868,7 +1040,20 @@ impl Classifier {
                     .is_none_or(|g| !g.contains([',', ':', ';', '(', ')']))
             })
         };
-        self.phrases.find(norm, ids, stack, |f| {
+        // Phrases come by first token; each token's group is put longest first as it ends,
+        // so the list needs no sort of its own.
+        let mut group = 0usize;
+        let longest_first = |out: &mut Vec<M>, from: usize| {
+            let g = &mut out[from..];
+            for i in 1..g.len() {
+                let mut j = i;
+                while j > 0 && g[j - 1].last < g[j].last {
+                    g.swap(j - 1, j);
+                    j -= 1;
+                }
+            }
+        };
+        let mut emit = |f: phrases::Found<Tag>| {
             let m = M {
                 tag: f.tag,
                 first: f.first,
@@ -880,9 +1065,26 @@ impl Classifier {
                         mask_spans.push(m)
                     }
                 }
-                _ => out.push(m),
+                _ => {
+                    if out.get(group).is_some_and(|g| g.first != m.first) {
+                        longest_first(out, group);
+                        group = out.len();
+                    }
+                    out.push(m)
+                }
             }
-        });
+        };
+        match only {
+            None => self.phrases.find(norm, ids, stack, &mut emit),
+            Some(read) => {
+                for (sentence, _) in norm.sentences.iter().zip(read).filter(|(_, r)| **r) {
+                    let range = sentence.first as usize..sentence.end as usize;
+                    self.phrases.find_in(norm, range, ids, stack, &mut emit);
+                }
+            }
+        }
+        longest_first(out, group);
+        let mut sorted = true;
         if self.year_history {
             for (i, t) in norm.tokens.iter().enumerate() {
                 let bytes = t.key.to_le_bytes();
@@ -895,6 +1097,7 @@ impl Classifier {
                         first: i as u32,
                         last: i as u32,
                     });
+                    sorted = false;
                 }
             }
         }
@@ -926,8 +1129,12 @@ impl Classifier {
         }
         if out.iter().any(|m| matches!(m.tag, Tag::SplitHead(..))) {
             self.join_splits(norm, out);
+            sorted = false;
         }
-        out.sort_unstable_by_key(|m| (m.first, std::cmp::Reverse(m.last)));
+        if !sorted {
+            out.sort_by_key(|m| (m.first, std::cmp::Reverse(m.last)));
+        }
+        debug_assert!(out.is_sorted_by_key(|m| (m.first, std::cmp::Reverse(m.last))));
     }
 
     /// A split phrase's verb is a predicate when its rest follows in the sentence within
@@ -1040,6 +1247,13 @@ impl Classifier {
         {
             return true;
         }
+        // "Russian demands", "American calls for": a people's adjective.
+        if matches!(form, Form::Present | Form::Base)
+            && self.lang.demonym_adjective(s.word(prev))
+            && s.sep(prev) == Sep::Space
+        {
+            return true;
+        }
         // "dismisses Western calls for", "rejects US offers of": a plural-looking form one or
         // two words after a finite verb, with no clause between, heads that verb's object.
         if !matches!(form, Form::Present | Form::Base) {
@@ -1140,7 +1354,15 @@ impl Classifier {
         // agreeing").
         if form == Form::Gerund && p.first > s.first {
             let prev = p.first - 1;
-            if s.has_end(prev, G::Prep) && s.word(prev) != "by" || s.has_end(prev, G::Background) {
+            // "thanks the US for unblocking aid", "blames Washington for halting it": the
+            // deed is taken as done, by the one named.
+            let credited = s.word(prev) == "for"
+                && prev > s.first
+                && self.actor_group_ending(s, prev - 1).is_some();
+            if !credited
+                && (s.has_end(prev, G::Prep) && s.word(prev) != "by"
+                    || s.has_end(prev, G::Background))
+            {
                 return Some(blocked("background"));
             }
         }
@@ -1224,6 +1446,38 @@ impl Classifier {
                 construction = Construction::ObjectSubject;
             }
         }
+        // A relative clause: "the 30-day cease-fire that Russia has rebuffed".
+        if objects.is_empty()
+            && construction == Construction::Active
+            && let Some(a) = self.subject_of(s, p).and_then(|a| a.mention)
+        {
+            let first = self
+                .actor_group_ending(s, a.last)
+                .map_or(a.first, |(_, _, f)| f);
+            if first > s.first + 1
+                && matches!(s.word(first - 1), "that" | "which")
+                && let Some(o) =
+                    s.ms.iter()
+                        .filter(|m| m.last + 2 == first && matches!(m.tag, Tag::Object(_)))
+                        .max_by_key(|m| m.last - m.first)
+            {
+                objects = vec![*o];
+            }
+        }
+        // Ending a pause is resuming: "US ends its pause on aid", "backs off hold on aid".
+        let mut stance = stance;
+        if construction == Construction::Active
+            && (stance == self.st.pause || stance == self.st.reject)
+            && let Some(o) = objects.first()
+            && o.first > p.last
+            && s.ms.iter().any(|m| {
+                m.first > p.last
+                    && m.last < o.first
+                    && matches!(m.tag, Tag::Pred(st, Form::Noun) if st == self.st.pause)
+            })
+        {
+            stance = self.st.resume;
+        }
         // "cease fire" / "halt fighting" read as one phrase: the object is inside it.
         if objects.is_empty() {
             return Some(Reading {
@@ -1242,7 +1496,13 @@ impl Classifier {
                 unreachable!()
             };
             if vs == self.st.accept {
-                governor_subject = self.subject_of(s, v).or_else(|| self.speaker(s, v));
+                // "Polish minister confirms resumption of U.S. arms deliveries": the noun's
+                // own agent first; "Putin announced a halt to strikes": the verb's subject.
+                governor_subject = self
+                    .noun_agent(s, p)
+                    .or_else(|| self.owner(s, &objects))
+                    .or_else(|| self.subject_of(s, v))
+                    .or_else(|| self.speaker(s, v));
             } else {
                 return Some(Reading {
                     objects,
@@ -1325,8 +1585,26 @@ impl Classifier {
                     .or_else(|| self.speaker(s, p))
             }
         };
-        let (modality, modal_word) = self.modality(s, p, construction, agent, &objects);
-        let conditioned = self.conditioned(s, p);
+        let conditioned = self.conditioned(s, p, &objects);
+        let (mut modality, mut modal_word) = self.modality(s, p, construction, agent, &objects);
+        // A conditional offer in the agent's own words: "Putin says Russia would cease fire
+        // if Kyiv withdraws", "could pause strikes if Ukraine holds an election".
+        if modality == Modality::Blocked("modal")
+            && conditioned == Cond::Strong
+            && modal_word
+                .is_some_and(|m| matches!(s.word(m.first), "would" | "could" | "can" | "will"))
+        {
+            let speaker = self.speaker(s, p);
+            let own_words = match (agent, speaker) {
+                (Some(a), Some(sp)) => a.sides & sp.sides != 0,
+                (Some(a), None) => a.by == AgentBy::Speaker || s.field == Field::Title,
+                _ => false,
+            };
+            if own_words {
+                modality = Modality::Open;
+                modal_word = None;
+            }
+        }
         Some(Reading {
             pred: p,
             stance,
@@ -1470,7 +1748,24 @@ impl Classifier {
                 if excluded {
                     return Vec::new();
                 }
-                return self.with_coordinated(s, *o);
+                let mut out = self.with_coordinated(s, *o);
+                // "military and intelligence aid": two modifiers share a head that is an
+                // object of its own.
+                let shared_head = t >= p.last + 3
+                    && s.word(t - 1) == "and"
+                    && !s.ms.iter().any(|m| {
+                        m.last == t - 2 && matches!(m.tag, Tag::Object(_) | Tag::Actor(_))
+                    });
+                if shared_head
+                    && s.sep(o.last) == Sep::Space
+                    && let Some(head) =
+                        s.ms.iter()
+                            .filter(|m| m.first == o.last + 1 && matches!(m.tag, Tag::Object(_)))
+                            .max_by_key(|m| m.last - m.first)
+                {
+                    out.push(*head);
+                }
+                return out;
             }
             // A new clause: a complementizer, a clause break, or another verb.
             if t > p.last + 1
@@ -1602,6 +1897,8 @@ impl Classifier {
                     s.word(t),
                     "after" | "before" | "since" | "once" | "until" | "unless"
                 )
+                // "despite the ceasefire, with seven people killed"
+                || s.word(t) == "with" && t > s.first && s.sep(t - 1) == Sep::Comma
             {
                 break;
             }
@@ -1967,7 +2264,7 @@ impl Classifier {
         // Owners may be masked as actors ("us weapons" hides "us"): look at every actor
         // mention, masked or not, through the item's full list.
         let lo = o.first.saturating_sub(3).max(s.first);
-        for m in s.ms.iter().rev() {
+        for m in s.ms.iter().chain(s.masked.iter()).rev() {
             if let Tag::Actor(side) = m.tag
                 && m.first >= lo
                 && m.last <= o.last
@@ -2144,7 +2441,21 @@ impl Classifier {
                     || s.word(t) == "not" && t > s.first && s.word(t - 1) == "did"
                     || s.word(t) == "never"
                         && matches!(p.tag, Tag::Pred(_, Form::Past | Form::PastOrParticiple)));
-            if past_denial {
+            // "did not order an extension of the truce": no extension is an answer.
+            let extension = objects.first().is_some_and(|o| {
+                (p.last + 1..o.first).any(|u| {
+                    matches!(
+                        s.word(u),
+                        "extension"
+                            | "extend"
+                            | "extending"
+                            | "prolongation"
+                            | "prolong"
+                            | "prolonging"
+                    )
+                })
+            });
+            if past_denial && !extension {
                 return (Modality::Blocked("denial"), at(t));
             }
             if here(G::Refusal) || here(G::Neg) && modality == Modality::Asserted {
@@ -2480,7 +2791,15 @@ impl Classifier {
     /// Whether the sentence puts a condition on the predicate: "only if", "unless", "but
     /// with conditions", "in exchange for", after it (or right before: "if Kyiv withdraws,
     /// Russia would ...").
-    fn conditioned(&self, s: &Sent<'_>, p: M) -> Cond {
+    fn conditioned(&self, s: &Sent<'_>, p: M, objects: &[M]) -> Cond {
+        // Reservations follow the object: "backs the US proposal for a 30-day ceasefire in
+        // principle".
+        let reach = objects
+            .iter()
+            .map(|o| o.last + 3)
+            .max()
+            .unwrap_or(0)
+            .max(p.last + 8);
         let mut found = Cond::None;
         for t in s.first..s.end {
             if s.word(t) == "until" && t > p.last {
@@ -2503,7 +2822,7 @@ impl Classifier {
                 return Cond::Strong;
             }
             // "backs the truce in principle": reservations after the object.
-            if s.has_start(t, G::Openness) && t > p.last && t <= p.last + 8 {
+            if s.has_start(t, G::Openness) && t > p.last && t <= reach {
                 return Cond::Strong;
             }
         }
@@ -2620,14 +2939,22 @@ impl Classifier {
                 let by_speaker = r.agent.is_some_and(|a| {
                     a.by == AgentBy::Speaker && recipient.is_some_and(|u| a.sides == 1 << u)
                 });
-                let context_agent = (r.agent.is_none() || by_speaker)
+                let context_eligible = (r.agent.is_none() || by_speaker)
                     && (stance == self.st.pause || stance == self.st.resume)
                     && family != self.st.ceasefire
                     && matches!(
                         r.construction,
                         Construction::Passive | Construction::ObjectSubject | Construction::Noun
-                    )
-                    && item.sides & (1 << frame.agent) != 0;
+                    );
+                let context_agent = context_eligible && item.sides & (1 << frame.agent) != 0;
+                // Facts from some sentences only: a frame they fail is decided on all of them.
+                if !item.complete
+                    && blocked.is_none()
+                    && (!agent_ok && context_agent != context_eligible
+                        || (agent_ok || context_agent) && frame.needs_ukraine && !item.ukraine)
+                {
+                    item.wanted.set(true);
+                }
                 let why = if let Some(b) = &blocked {
                     Some(b.clone())
                 } else if !agent_ok && !context_agent {
@@ -2689,7 +3016,12 @@ impl Classifier {
             matches!(m.tag, Tag::Pred(st, f) if st == self.st.pause && f != Form::Noun)
                 && m.last < object.first
                 && object.first - m.last <= 3
-                && (m.last + 1..object.first).all(|u| s.has_start(u, G::Det))
+                && (m.last + 1..object.first).all(|u| {
+                    s.has_start(u, G::Det)
+                        || s.ms
+                            .iter()
+                            .any(|a| a.first <= u && a.last >= u && matches!(a.tag, Tag::Actor(_)))
+                })
         })
     }
 
@@ -3006,6 +3338,10 @@ struct ItemFacts {
     /// Ukraine is named as a party (not only inside a compound like "Russia-Ukraine peace
     /// talks", nor by naming Russia).
     ukraine: bool,
+    /// Whether the facts come from every sentence, or only from those read first.
+    complete: bool,
+    /// Set when a frame failed on facts that were not complete: read the whole item.
+    wanted: std::cell::Cell<bool>,
 }
 
 impl ItemFacts {
@@ -3028,15 +3364,30 @@ impl ItemFacts {
                         && overlaps(a, m)
                 })
         });
-        ItemFacts { sides, ukraine }
+        ItemFacts {
+            sides,
+            ukraine,
+            complete: true,
+            wanted: std::cell::Cell::new(false),
+        }
     }
 }
 
-/// One word of a phrase to gate on: the longest, a prefix taken as it is.
-fn gate_word(words: &[String]) -> String {
+/// One word of a phrase to gate on: its least common, then longest; a prefix taken as it
+/// is.
+fn gate_word(language: Language, words: &[String]) -> String {
     words
         .iter()
-        .max_by_key(|w| w.trim_end_matches('*').len())
+        .max_by_key(|w| {
+            let bare = w.trim_end_matches('*');
+            // A prefix stands for words of unknown frequency: as rare as any.
+            let rank = if w.ends_with('*') {
+                u32::MAX
+            } else {
+                language.frequency_rank(bare)
+            };
+            (rank, bare.len())
+        })
         .cloned()
         .unwrap_or_default()
 }

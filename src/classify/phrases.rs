@@ -205,11 +205,25 @@ impl<T: Copy + PartialEq> PhraseSet<T> {
         norm: &Normalized,
         ids: &mut Vec<u32>,
         stack: &mut Vec<(u32, usize)>,
+        emit: impl FnMut(Found<T>),
+    ) {
+        self.find_in(norm, 0..norm.tokens.len(), ids, stack, emit)
+    }
+
+    /// [`Self::find`] over the tokens of `range` only (whole sentences: no phrase crosses
+    /// a sentence).
+    pub fn find_in(
+        &self,
+        norm: &Normalized,
+        range: std::ops::Range<usize>,
+        ids: &mut Vec<u32>,
+        stack: &mut Vec<(u32, usize)>,
         mut emit: impl FnMut(Found<T>),
     ) {
-        let tokens = &norm.tokens;
+        let tokens = &norm.tokens[..range.end];
+        let base = range.start;
         ids.clear();
-        ids.extend((0..tokens.len()).map(|i| {
+        ids.extend(range.clone().map(|i| {
             let t = &tokens[i];
             match t.len {
                 0..=8 => self.vocab_short.get(t.key),
@@ -219,9 +233,13 @@ impl<T: Copy + PartialEq> PhraseSet<T> {
         }));
         // Nodes reached by the words since the start position: (node, last token).
         stack.clear();
-        for i in 0..tokens.len() {
-            if ids[i] != NONE {
-                stack.extend(self.root_children[ids[i] as usize].iter().map(|&c| (c, i)));
+        for i in range {
+            if ids[i - base] != NONE {
+                stack.extend(
+                    self.root_children[ids[i - base] as usize]
+                        .iter()
+                        .map(|&c| (c, i)),
+                );
             } else {
                 stack.extend(
                     self.root_prefix_edges(tokens[i].key)
@@ -244,8 +262,8 @@ impl<T: Copy + PartialEq> PhraseSet<T> {
                 {
                     continue;
                 }
-                if ids[j] != NONE
-                    && let Some(c) = self.edges.get(edge_key(node, ids[j]))
+                if ids[j - base] != NONE
+                    && let Some(c) = self.edges.get(edge_key(node, ids[j - base]))
                 {
                     stack.push((c, j));
                 }
@@ -365,9 +383,13 @@ impl WordGate {
 
     /// Whether some word of the normalised text may be in the set.
     pub fn any(&self, norm: &Normalized) -> bool {
-        norm.tokens
-            .iter()
-            .any(|t| self.contains_exactly(t.key, t.len))
+        norm.tokens.iter().any(|t| self.contains(t.key, t.len))
+    }
+
+    /// Whether a normalised word (its key and length) may be in the set.
+    #[inline]
+    pub fn may_contain(&self, key: u64, len: u32) -> bool {
+        self.contains(key, len)
     }
 
     /// Whether the text, before normalisation, may hold a word of the set: [`Self::any`]
@@ -382,44 +404,69 @@ impl WordGate {
     /// is `us`) and the Kelvin sign (which lowercases to `k`). A word with other letters
     /// ("перемирие") is answered for by one of them: text with a character that lowercases
     /// to it may hold the word.
+    #[cfg(test)]
     pub fn any_raw(&self, text: &str) -> Option<bool> {
-        let triggers = self.raw.as_deref()?;
-        let b = text.as_bytes();
-        let mut i = 0;
-        while i < b.len() {
-            let c = b[i];
-            if c >= 0x80 {
-                let ch = text[i..].chars().next().unwrap_or(' ');
-                if ch == '\u{212A}'
-                    || (!triggers.is_empty() && ch.to_lowercase().any(|l| triggers.contains(&l)))
-                {
-                    return Some(true);
-                }
-                i += ch.len_utf8();
-                continue;
-            }
-            if !c.is_ascii_alphanumeric() {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            let key;
-            (i, key) = word_key(b, start);
-            let len = i - start;
-            if len == 1
-                && c.is_ascii_uppercase()
-                && b.get(i) == Some(&b'.')
-                && b.get(i + 1).is_some_and(u8::is_ascii_uppercase)
-                && b.get(i + 2) == Some(&b'.')
-            {
-                return Some(true);
-            }
-            if self.contains(key, len as u32) {
-                return Some(true);
-            }
-        }
-        Some(false)
+        any_raw_each([self], text).map(|[hit]| hit)
     }
+}
+
+/// [`WordGate::any_raw`] for several gates in one pass over the text: for each, whether the
+/// text may hold one of its words. `None` when one of them cannot be answered on raw text.
+pub fn any_raw_each<const N: usize>(gates: [&WordGate; N], text: &str) -> Option<[bool; N]> {
+    let mut triggers: [&[char]; N] = [&[]; N];
+    for (t, g) in triggers.iter_mut().zip(gates) {
+        *t = g.raw.as_deref()?;
+    }
+    let mut hit = [false; N];
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c >= 0x80 {
+            let ch = text[i..].chars().next().unwrap_or(' ');
+            for k in 0..N {
+                if !hit[k]
+                    && (ch == '\u{212A}'
+                        || (!triggers[k].is_empty()
+                            && ch.to_lowercase().any(|l| triggers[k].contains(&l))))
+                {
+                    hit[k] = true;
+                }
+            }
+            if hit.iter().all(|&h| h) {
+                return Some(hit);
+            }
+            i += ch.len_utf8();
+            continue;
+        }
+        if !c.is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let key;
+        (i, key) = word_key(b, start);
+        let len = i - start;
+        if len == 1
+            && c.is_ascii_uppercase()
+            && b.get(i) == Some(&b'.')
+            && b.get(i + 1).is_some_and(u8::is_ascii_uppercase)
+            && b.get(i + 2) == Some(&b'.')
+        {
+            return Some([true; N]);
+        }
+        let mut all = true;
+        for k in 0..N {
+            if !hit[k] && gates[k].contains(key, len as u32) {
+                hit[k] = true;
+            }
+            all &= hit[k];
+        }
+        if all {
+            return Some(hit);
+        }
+    }
+    Some(hit)
 }
 
 /// What [`WordGate::any_raw`] needs of a set of normalised words: for each word with a
