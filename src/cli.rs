@@ -80,6 +80,10 @@ pub enum Command {
         /// Exit 3 if more `none` items than this raise a signal.
         #[arg(long)]
         max_false_alarms: Option<u32>,
+        /// One JSON object (figures per signal and overall, every wrong item and why)
+        /// instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Send a marked test alert through every channel (or one) and report each result.
     TestAlert {
@@ -280,6 +284,7 @@ pub async fn execute(cli: Cli) -> ExitCode {
             min_f1,
             min_precision,
             max_false_alarms,
+            json,
         } => {
             let classifier = match optional_settings(&config_path, explicit) {
                 Ok(Some(s)) => s.classifier.clone(),
@@ -289,9 +294,8 @@ pub async fn execute(cli: Cli) -> ExitCode {
             eval(
                 &classifier,
                 &corpus,
-                min_f1,
-                min_precision,
-                max_false_alarms,
+                (min_f1, min_precision, max_false_alarms),
+                json,
             )
         }
     }
@@ -676,9 +680,8 @@ fn explain(classifier: &Classifier, title: &str, summary: &str, as_json: bool) -
 fn eval(
     classifier: &Classifier,
     corpus: &Path,
-    min_f1: Option<f64>,
-    min_precision: Option<f64>,
-    max_false_alarms: Option<u32>,
+    (min_f1, min_precision, max_false_alarms): (Option<f64>, Option<f64>, Option<u32>),
+    as_json: bool,
 ) -> ExitCode {
     let text = match std::fs::read_to_string(corpus) {
         Ok(t) => t,
@@ -702,7 +705,11 @@ fn eval(
         }
     }
     let report = evaluate(classifier, &items);
-    print!("{}", report.render());
+    if as_json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.render());
+    }
     let (p, _, f) = report.micro();
     let mut failed = Vec::new();
     if min_f1.is_some_and(|m| f < m) {

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::classify::Classifier;
 use crate::domain::SignalKind;
@@ -18,6 +18,21 @@ pub struct Labelled {
     #[serde(default)]
     pub summary: Option<String>,
     pub labels: Vec<String>,
+    /// A note starting "borderline:" keeps the item out of the figures (as the shared
+    /// `score-classifier` tool does).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// One item the rules got wrong, for `eval --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Wrong {
+    pub id: String,
+    pub want: Vec<&'static str>,
+    pub got: Vec<&'static str>,
+    pub title: String,
+    /// Why: the frame that fired on a false alarm, or what stopped the frame of a miss.
+    pub why: Vec<String>,
 }
 
 /// Counts for one signal.
@@ -34,8 +49,11 @@ pub struct Report {
     pub per_signal: [Counts; 7],
     pub none_items: u32,
     pub false_alarms_on_none: u32,
+    /// Items noted "borderline:", classified but not counted.
+    pub borderline: u32,
     /// Human-readable lines about each wrong item.
     pub misses: Vec<String>,
+    pub wrong: Vec<Wrong>,
 }
 
 fn ratio(a: u32, b: u32) -> f64 {
@@ -68,6 +86,40 @@ impl Report {
             "micro_precision={p:.3} micro_recall={r:.3} micro_f1={f:.3} false_alarms_on_none={}/{}",
             self.false_alarms_on_none, self.none_items
         )
+    }
+
+    /// The figures and the wrong items as one JSON object (`eval --json`).
+    pub fn to_json(&self) -> serde_json::Value {
+        let (p, r, f) = self.micro();
+        let per_signal: serde_json::Map<String, serde_json::Value> = SignalKind::ALL
+            .iter()
+            .map(|k| {
+                let c = self.per_signal[k.index()];
+                let (p, r) = (ratio(c.tp, c.tp + c.fp), ratio(c.tp, c.tp + c.fn_));
+                let f = if p + r > 0.0 {
+                    2.0 * p * r / (p + r)
+                } else {
+                    0.0
+                };
+                (
+                    k.as_str().to_owned(),
+                    serde_json::json!({
+                        "tp": c.tp, "fp": c.fp, "fn": c.fn_,
+                        "precision": p, "recall": r, "f1": f,
+                    }),
+                )
+            })
+            .collect();
+        serde_json::json!({
+            "micro_precision": p,
+            "micro_recall": r,
+            "micro_f1": f,
+            "none_items": self.none_items,
+            "false_alarms_on_none": self.false_alarms_on_none,
+            "borderline_not_counted": self.borderline,
+            "per_signal": per_signal,
+            "wrong": self.wrong,
+        })
     }
 
     pub fn render(&self) -> String {
@@ -118,6 +170,14 @@ pub fn evaluate(classifier: &Classifier, items: &[Labelled]) -> Report {
         let want: BTreeSet<SignalKind> =
             item.labels.iter().filter_map(|l| l.parse().ok()).collect();
         let ex = classifier.explain(title, summary);
+        if item
+            .note
+            .as_deref()
+            .is_some_and(|n| n.trim_start().starts_with("borderline:"))
+        {
+            report.borderline += 1;
+            continue;
+        }
         let got: BTreeSet<SignalKind> = ex.signals.iter().map(|s| s.kind).collect();
         for k in SignalKind::ALL {
             let c = &mut report.per_signal[k.index()];
@@ -198,6 +258,16 @@ pub fn evaluate(classifier: &Classifier, items: &[Labelled]) -> Report {
                 let _ = write!(m, "\n    missed {k}: no rule came close");
             }
         }
+        let mut lines = m.lines();
+        let headline = lines.next().unwrap_or("");
+        report.wrong.push(Wrong {
+            id: item.id.clone(),
+            want: want.iter().map(|k| k.as_str()).collect(),
+            got: got.iter().map(|k| k.as_str()).collect(),
+            title: short(if title.is_empty() { summary } else { title }, 200),
+            why: lines.map(|l| l.trim().to_owned()).collect(),
+        });
+        let _ = headline;
         report.misses.push(m);
     }
     report
@@ -222,18 +292,28 @@ mod tests {
                 title: Some("Kremlin rejects the truce plan".into()),
                 summary: None,
                 labels: vec!["russia_rejects".into()],
+                note: None,
             },
             Labelled {
                 id: "b".into(),
                 title: Some("Hamas accepts a ceasefire in Gaza".into()),
                 summary: None,
                 labels: vec!["none".into()],
+                note: None,
             },
             Labelled {
                 id: "c".into(),
                 title: Some("Weather".into()),
                 summary: None,
                 labels: vec!["us_aid_paused".into()],
+                note: None,
+            },
+            Labelled {
+                id: "d".into(),
+                title: Some("Kremlin rejects the truce plan".into()),
+                summary: None,
+                labels: vec!["none".into()],
+                note: Some("borderline: counted neither way".into()),
             },
         ];
         let r = evaluate(&Classifier::builtin(), &items);
@@ -254,7 +334,20 @@ mod tests {
             }
         );
         assert_eq!((r.none_items, r.false_alarms_on_none), (1, 0));
+        assert_eq!(r.borderline, 1);
         assert_eq!(r.misses.len(), 1);
+        let json = r.to_json();
+        assert_eq!(json["borderline_not_counted"], 1);
+        assert_eq!(json["per_signal"]["russia_rejects"]["tp"], 1);
+        assert_eq!(json["wrong"][0]["id"], "c");
+        assert_eq!(json["wrong"][0]["want"][0], "us_aid_paused");
+        assert!(
+            json["wrong"][0]["why"][0]
+                .as_str()
+                .unwrap()
+                .contains("no rule came close"),
+            "{json}"
+        );
         assert!(
             r.misses[0].contains("missed us_aid_paused: no rule came close"),
             "{:?}",

@@ -3,26 +3,21 @@
 //! This module does no I/O and cannot fail once a pack is compiled: `classify` takes plain
 //! text and returns signals with their evidence.
 //!
-//! # How a rule fires
+//! # How an item is read
 //! 1. Title and summary are normalised ([`text`]): lowercased, split into words and
 //!    sentences; `U.S.` becomes `us`, `Russia's` becomes `russia` (marked possessive).
-//! 2. One Aho-Corasick pass finds every phrase of every concept and actor side; phrases
-//!    inside a mask (`U.S.-brokered`, `humanitarian aid`) are dropped.
-//! 3. In each sentence, each rule whose slots are all present is tried. Slots match in order,
-//!    each within its gap of the one before and all within the rule's window. A leading
-//!    `@side` slot is the verb's subject: the nearest actor before it in the same clause that
-//!    can act (not a bare possessive), with actors joined by "and" counted together; a pronoun
-//!    or no actor means the sentence's speaker. A later `@side` slot is the agent after
-//!    "by".
-//! 4. Guards veto a match: negation or speculation just before the verb or the subject,
-//!    denial words inside it, modal words right after it, other conflicts in the sentence,
-//!    item-level requirements. Questions never fire.
-//! 5. A hit scores its rule's weight times the field's weight (the title weighs more). A
-//!    signal's score is the noisy-or of its rules' hits, one per rule and field; a signal at
-//!    or above the threshold is emitted, unless a rule of another emitted signal suppresses
-//!    it ("agrees, but only if" is conditional, not acceptance).
+//! 2. One pass of a word trie finds every phrase of the pack ([`pack`]): actors by side,
+//!    objects by family and scope, stance predicates by form, grammar and marker words;
+//!    phrases inside a mask (`U.S.-brokered`, `humanitarian aid`) do not count.
+//! 3. Each predicate of a sentence is read by its construction (active, passive, noun,
+//!    judgement, object as subject): its object, its agent (subject, "by", possessive,
+//!    adjunct, owner of a flow, speaker) and its modality (asserted, refused, open, or
+//!    blocked by a negation, modal, demand, question, denial, history, condition ...).
+//! 4. Frames turn (agent side, stance, object family) into signals; a hit scores the
+//!    frame's weight × how the agent was found × the field's weight. One stance per actor
+//!    and topic per item: the headline settles a conflict.
 //!
-//! Rule order in the pack does not matter; every rule is tried.
+//! ARCHITECTURE.md ("The reader") says how far this goes. `explain` shows every reading.
 
 mod engine;
 pub mod lang;

@@ -21,7 +21,8 @@
 //! Phrases are lowercase words. A trailing `*` makes the last word a prefix (`truce*`);
 //! `{a,b}` expands to alternatives (`{halt,stop} {the ,}fighting`); `<year>` matches a year
 //! from 1900 to 2099. A verb written `freeze|froze|frozen` gives its irregular past and
-//! participle; a verb of several words (`turn down`) is inflected on its first word.
+//! participle; a verb of several words (`turn down`) is inflected on its first word, and a
+//! `_` in it marks where the object may stand (`put _ on hold`).
 
 use std::collections::{BTreeMap, BTreeSet};
 

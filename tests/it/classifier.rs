@@ -23,6 +23,20 @@ async fn own_sentences_stay_right() {
         ])
         .await;
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    // The same figures for a script: one JSON object.
+    let out = app.cli(&["eval", corpus.to_str().unwrap(), "--json"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout(&out)).expect("eval --json prints JSON");
+    assert!(report["micro_f1"].as_f64().unwrap() >= 0.97, "{report}");
+    assert_eq!(report["false_alarms_on_none"], 0, "{report}");
+    assert!(
+        report["per_signal"]["russia_rejects"]["tp"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert!(report["wrong"].is_array());
 }
 
 #[tokio::test]
