@@ -118,6 +118,10 @@ struct RawFeed {
     adaptive: Option<bool>,
     min_interval: Option<String>,
     max_interval: Option<String>,
+    /// An official source (the Kremlin, a ministry): an event's first report from one is
+    /// recorded and shown.
+    #[serde(default)]
+    official: bool,
     #[serde(default = "yes")]
     enabled: bool,
 }
@@ -170,6 +174,8 @@ struct RawWebhook {
 #[serde(deny_unknown_fields)]
 struct RawStories {
     window: Option<String>,
+    open_for: Option<String>,
+    settle: Option<String>,
     similarity: Option<f64>,
     join: Option<String>,
     max_item_age: Option<String>,
@@ -275,6 +281,8 @@ pub struct FeedSettings {
     /// With adaptive polling: the bounds the interval moves within, following how often the
     /// feed publishes.
     pub adaptive: Option<(Duration, Duration)>,
+    /// An official source: see [`StorySettings::official`].
+    pub official: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -322,8 +330,14 @@ pub struct HttpSettings {
 /// How items join stories, and which are too old to alert.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StorySettings {
-    /// An item joins a story last reported within this window.
+    /// An item joins by its words a story last reported within this window.
     pub window: Duration,
+    /// An item about the same object, or one that only repeats the status, joins a story
+    /// whose status still holds and that was last reported within this long.
+    pub open_for: Duration,
+    /// A story of another signal about the same object ends a story's status only if it
+    /// started at least this long after it (sooner, it is the same news read two ways).
+    pub settle: Duration,
     /// Least similarity (weighted word overlap, 0–1) for an item to join a story.
     pub similarity: f32,
     /// What must agree besides the text.
@@ -335,17 +349,23 @@ pub struct StorySettings {
     pub max_wait: Duration,
     /// Stories not reported for this long are forgotten (statuses keep theirs).
     pub keep: Duration,
+    /// The feeds marked `official` (the Kremlin, a ministry): a story records the first of
+    /// them that reports it.
+    pub official: BTreeSet<FeedName>,
 }
 
 impl Default for StorySettings {
     fn default() -> Self {
         StorySettings {
             window: Duration::from_secs(48 * 3600),
+            open_for: Duration::from_secs(7 * 24 * 3600),
+            settle: Duration::from_secs(6 * 3600),
             similarity: 0.45,
             join: JoinBy::Signal,
             max_item_age: Duration::from_secs(48 * 3600),
             max_wait: Duration::from_secs(3600),
             keep: Duration::from_secs(30 * 24 * 3600),
+            official: BTreeSet::new(),
         }
     }
 }
@@ -903,6 +923,7 @@ fn build(
                 source,
                 interval,
                 adaptive,
+                official: raw.official,
             });
         }
     }
@@ -1112,7 +1133,12 @@ fn build(
     // [stories]
     let raw: RawStories =
         section(root.get("stories").cloned(), "stories", errors).unwrap_or_default();
-    let stories = story_settings(raw, errors);
+    let mut stories = story_settings(raw, errors);
+    stories.official = feeds
+        .iter()
+        .filter(|f| f.official)
+        .map(|f| f.name.clone())
+        .collect();
 
     // [http]
     let raw: RawHttp = section(root.get("http").cloned(), "http", errors).unwrap_or_default();
@@ -1292,13 +1318,41 @@ fn story_settings(raw: RawStories, errors: &mut Vec<ConfigError>) -> StorySettin
         }
     };
     let min = Duration::from_secs(1);
+    let window = duration(
+        raw.window.as_deref(),
+        "stories.window",
+        d.window,
+        min,
+        YEAR,
+        errors,
+    );
+    let open_for = duration(
+        raw.open_for.as_deref(),
+        "stories.open_for",
+        d.open_for.max(window),
+        min,
+        YEAR,
+        errors,
+    );
+    if open_for < window {
+        errors.push(ConfigError {
+            key: "stories.open_for".into(),
+            message: format!(
+                "{} is shorter than stories.window ({}): a report of the same event would join by its words and not by what it is about",
+                humantime::format_duration(open_for),
+                humantime::format_duration(window)
+            ),
+        });
+    }
     StorySettings {
-        window: duration(
-            raw.window.as_deref(),
-            "stories.window",
-            d.window,
-            min,
-            YEAR,
+        window,
+        open_for,
+        settle: duration(
+            raw.settle.as_deref(),
+            "stories.settle",
+            d.settle,
+            Duration::ZERO,
+            WEEK,
             errors,
         ),
         similarity,
@@ -1327,6 +1381,7 @@ fn story_settings(raw: RawStories, errors: &mut Vec<ConfigError>) -> StorySettin
             TEN_YEARS,
             errors,
         ),
+        official: BTreeSet::new(),
     }
 }
 
@@ -1719,6 +1774,8 @@ mod tests {
             "fetch.timeout",
             "delivery.give_up_after",
             "stories.window",
+            "stories.open_for",
+            "stories.settle",
             "stories.max_wait",
             "stories.keep",
             "http.failing_after",

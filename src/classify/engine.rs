@@ -21,7 +21,7 @@ use super::lang::{Form, Language};
 use super::pack::{self, RulePack};
 use super::phrases::{self, PhraseSet, WordGate};
 use super::text::{Normalized, Sentence, normalize_phrase};
-use crate::domain::{Evidence, Field, Signal, SignalKind};
+use crate::domain::{Evidence, Field, ObjectKey, Signal, SignalKind};
 
 /// The stances whose meaning the engine knows (transforms, conflicts).
 pub const BUILT_IN_STANCES: &[&str] = &["accept", "reject", "condition", "pause", "resume"];
@@ -326,7 +326,8 @@ struct Hit {
     sentence: usize,
     score: f32,
     words: Vec<M>,
-    scope: Option<String>,
+    /// The object's named scope and duration in hours, when the text gives them.
+    scope: (Option<String>, Option<u32>),
 }
 
 /// The parts of one sentence the readings look at.
@@ -944,13 +945,14 @@ impl Classifier {
                         600,
                     ),
                     field: h.field,
-                    object: Some(match &h.scope {
-                        Some(scope) => format!(
-                            "{}:{scope}",
-                            self.families[self.frames[h.frame].object as usize]
-                        ),
-                        None => self.families[self.frames[h.frame].object as usize].clone(),
-                    }),
+                    object: Some(
+                        ObjectKey {
+                            family: self.families[self.frames[h.frame].object as usize].clone(),
+                            scope: h.scope.0.clone(),
+                            hours: h.scope.1,
+                        }
+                        .to_string(),
+                    ),
                 },
             }
         };
@@ -3035,7 +3037,7 @@ impl Classifier {
 
     /// Which ceasefire or flow: a scope phrase in the object's phrase or right around it,
     /// or "N-day" / "N-hour" before it.
-    fn scope_of(&self, s: &Sent<'_>, pred: M, object: M) -> Option<String> {
+    fn scope_of(&self, s: &Sent<'_>, pred: M, object: M) -> (Option<String>, Option<u32>) {
         let lo = object
             .first
             .saturating_sub(4)
@@ -3043,17 +3045,22 @@ impl Classifier {
             .min(pred.first.max(s.first));
         let hi = (object.last + 4).min(s.end);
         let mut found: Option<String> = None;
+        let mut hours: Option<u32> = None;
         for t in lo..hi {
-            if let Some(next) = t.checked_add(1)
-                && next < s.end
-                && s.is_number(t)
-                && matches!(
-                    s.word(next),
-                    "day" | "days" | "hour" | "hours" | "month" | "week"
-                )
-            {
-                let unit = s.word(next).trim_end_matches('s');
-                return Some(format!("{}-{unit}", s.word(t)));
+            // "30-day", "three-day", "72-hour", "month-long".
+            if hours.is_none() && t + 1 < s.end {
+                let unit = match s.word(t + 1) {
+                    "day" | "days" => Some(24),
+                    "hour" | "hours" => Some(1),
+                    "week" | "weeks" => Some(168),
+                    "month" | "months" => Some(720),
+                    _ => None,
+                };
+                if let (Some(n), Some(unit)) = (number_value(s.word(t)), unit) {
+                    hours = Some(n * unit);
+                } else if s.word(t) == "month" && s.word(t + 1) == "long" {
+                    hours = Some(720);
+                }
             }
             if found.is_none()
                 && let Some(m) =
@@ -3065,14 +3072,15 @@ impl Classifier {
             }
         }
         // The object's own words name a scope too ("energy truce" as one phrase).
-        found.or_else(|| {
+        let found = found.or_else(|| {
             s.ms.iter()
                 .filter(|m| m.first >= object.first && m.last <= object.last)
                 .find_map(|m| match m.tag {
                     Tag::Scope(id) => Some(self.scopes[id as usize].clone()),
                     _ => None,
                 })
-        })
+        });
+        (found, hours)
     }
 
     /// Per signal, the noisy-or of its hits (the best per frame and field); then per topic
@@ -3126,16 +3134,23 @@ impl Classifier {
                 continue;
             }
             // Two stances about different ceasefires are two events: both stand.
-            let scopes: Vec<Option<&String>> = present
+            let scopes: Vec<Option<ObjectKey>> = present
                 .iter()
-                .map(|k| best[k.index()].and_then(|hi| hits[hi].scope.as_ref()))
+                .map(|k| {
+                    best[k.index()].map(|hi| ObjectKey {
+                        family: String::new(),
+                        scope: hits[hi].scope.0.clone(),
+                        hours: hits[hi].scope.1,
+                    })
+                })
                 .collect();
-            if scopes.iter().all(Option::is_some) && {
-                let mut v: Vec<&&String> = scopes.iter().flatten().collect();
-                v.sort();
-                v.dedup();
-                v.len() == present.len()
-            } {
+            let apart = scopes.iter().enumerate().all(|(i, a)| {
+                scopes.iter().skip(i + 1).all(|b| match (a, b) {
+                    (Some(a), Some(b)) => a.agrees(b) == Some(false),
+                    _ => false,
+                })
+            });
+            if apart {
                 continue;
             }
             let titled: Vec<SignalKind> =
@@ -3370,6 +3385,30 @@ impl ItemFacts {
             complete: true,
             wanted: std::cell::Cell::new(false),
         }
+    }
+}
+
+/// The value of a number written in digits or words ("30", "three"), if it is one.
+fn number_value(w: &str) -> Option<u32> {
+    if let Ok(n) = w.parse::<u32>() {
+        return Some(n).filter(|&n| n > 0 && n <= 10_000);
+    }
+    let words = [
+        "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+        "twelve", "thirteen", "fourteen", "fifteen",
+    ];
+    if let Some(i) = words.iter().position(|x| *x == w) {
+        return Some(i as u32 + 1);
+    }
+    match w {
+        "twenty" => Some(20),
+        "thirty" => Some(30),
+        "forty" => Some(40),
+        "sixty" => Some(60),
+        "seventy" => Some(70),
+        "ninety" => Some(90),
+        "hundred" => Some(100),
+        _ => None,
     }
 }
 

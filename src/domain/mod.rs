@@ -14,4 +14,4 @@ pub mod time;
 pub use alert::{Alert, AlertOn, Channel, Delivery, Lane, Route, StatusNote};
 pub use item::{Item, ItemKey};
 pub use names::{EmailAddress, FeedName, FeedSource, Mailbox};
-pub use signal::{Evidence, Field, Signal, SignalKind, Topic};
+pub use signal::{Evidence, Field, ObjectKey, Signal, SignalKind, Topic};

@@ -168,7 +168,8 @@ pub struct Evidence {
     pub sentence: String,
     pub field: Field,
     /// Which ceasefire or flow the signal is about: the object family, and its scope when
-    /// the text names one ("ceasefire:energy", "ceasefire:30-day", "aid:systems").
+    /// the text names one, and its duration in hours ("ceasefire:energy", "ceasefire:720h",
+    /// "aid:systems"): see [`ObjectKey`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
 }
@@ -194,5 +195,128 @@ mod tests {
         }
         let err = "russia_accept".parse::<SignalKind>().unwrap_err();
         assert!(err.contains("russia_accepts"), "{err}");
+    }
+}
+
+/// Which ceasefire or which flow a signal is about, as the classifier extracts it: the object
+/// family (`ceasefire`, `aid`, `intel`, `settlement`), a named scope when the text gives one
+/// (`energy`, `black_sea`, `easter`, `systems`), and a duration in hours when it gives one
+/// ("30-day" and "month-long" are 720, "three-day" and "72-hour" are 72). Written
+/// `family[:scope][:Nh]`: `ceasefire:easter`, `ceasefire:720h`, `ceasefire:victory_day:72h`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct ObjectKey {
+    pub family: String,
+    pub scope: Option<String>,
+    pub hours: Option<u32>,
+}
+
+impl ObjectKey {
+    pub fn parse(s: &str) -> Option<ObjectKey> {
+        let mut parts = s.split(':');
+        let family = parts.next().filter(|f| !f.is_empty())?.to_owned();
+        let mut key = ObjectKey {
+            family,
+            ..ObjectKey::default()
+        };
+        for part in parts {
+            match part.strip_suffix('h').and_then(|n| n.parse::<u32>().ok()) {
+                Some(h) => key.hours = Some(h),
+                None if !part.is_empty() => key.scope = Some(part.to_owned()),
+                None => {}
+            }
+        }
+        Some(key)
+    }
+
+    /// Whether the text said which one (a scope or a duration).
+    pub fn scoped(&self) -> bool {
+        self.scope.is_some() || self.hours.is_some()
+    }
+
+    /// Whether two scoped keys name the same thing: one family, at least one facet in common
+    /// and none in conflict ("victory_day:72h" and "72h" agree; "easter" and "720h" do not).
+    /// `None` when either is unscoped: the words must decide.
+    pub fn agrees(&self, other: &ObjectKey) -> Option<bool> {
+        if self.family != other.family {
+            return Some(false);
+        }
+        if !self.scoped() || !other.scoped() {
+            return None;
+        }
+        let facet = |a: &Option<String>, b: &Option<String>| match (a, b) {
+            (Some(a), Some(b)) => Some(a == b),
+            _ => None,
+        };
+        let hours = match (self.hours, other.hours) {
+            (Some(a), Some(b)) => Some(a == b),
+            _ => None,
+        };
+        let facets = [facet(&self.scope, &other.scope), hours];
+        Some(facets.contains(&Some(true)) && !facets.contains(&Some(false)))
+    }
+
+    /// This key with the facets of `other` it lacks.
+    pub fn refined_by(&self, other: &ObjectKey) -> ObjectKey {
+        ObjectKey {
+            family: self.family.clone(),
+            scope: self.scope.clone().or_else(|| other.scope.clone()),
+            hours: self.hours.or(other.hours),
+        }
+    }
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.family)?;
+        if let Some(s) = &self.scope {
+            write!(f, ":{s}")?;
+        }
+        if let Some(h) = self.hours {
+            write!(f, ":{h}h")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod object_key_tests {
+    use super::ObjectKey;
+
+    fn k(s: &str) -> ObjectKey {
+        ObjectKey::parse(s).unwrap()
+    }
+
+    #[test]
+    fn keys_round_trip_and_agree_on_shared_facets_only() {
+        for s in [
+            "ceasefire",
+            "ceasefire:easter",
+            "ceasefire:720h",
+            "ceasefire:victory_day:72h",
+        ] {
+            assert_eq!(k(s).to_string(), s);
+        }
+        assert_eq!(
+            k("ceasefire:victory_day:72h").agrees(&k("ceasefire:72h")),
+            Some(true)
+        );
+        assert_eq!(
+            k("ceasefire:easter").agrees(&k("ceasefire:720h")),
+            Some(false)
+        );
+        assert_eq!(
+            k("ceasefire:easter").agrees(&k("ceasefire:easter")),
+            Some(true)
+        );
+        assert_eq!(
+            k("ceasefire:energy:720h").agrees(&k("ceasefire:energy:72h")),
+            Some(false)
+        );
+        assert_eq!(k("ceasefire").agrees(&k("ceasefire:easter")), None);
+        assert_eq!(k("aid").agrees(&k("intel")), Some(false));
+        assert_eq!(
+            k("ceasefire").refined_by(&k("ceasefire:72h")),
+            k("ceasefire:72h")
+        );
     }
 }

@@ -24,7 +24,7 @@ use super::deferred::{Deferred, FeedRow, ItemRow, padded_with_last, push_padded_
 use super::retention::REFRESH_AFTER;
 use super::stories::{self, StoryCache};
 use super::{FeedUpdate, IngestReport, Result, StoreError, ms};
-use crate::config::{JoinBy, StorySettings};
+use crate::config::StorySettings;
 use crate::domain::{FeedName, Item, Route, Signal, time};
 use crate::stories::{Terms, normalize_link, text_hash};
 
@@ -267,10 +267,8 @@ async fn record(
             let earlier = earlier_reports(&mut tx, run, &fresh).await?;
             // The stories their signals may join, read before anything is held back (a read
             // of the store in the middle would flush what is held).
-            for join in [JoinBy::Signal, JoinBy::Topic] {
-                let wanted = recent_wanted(run, &fresh, join);
-                stories::read_recent(&mut tx, cache, &mut deferred, join, wanted).await?;
-            }
+            let wanted = recent_wanted(run, &fresh);
+            stories::read_recent(&mut tx, cache, &mut deferred, wanted).await?;
             for ((job, fresh), by_link) in run.iter().zip(fresh).zip(earlier) {
                 let report = ingest_one(&mut tx, cache, &mut deferred, job, fresh, by_link);
                 reports.push(report.await?);
@@ -287,24 +285,17 @@ async fn record(
 }
 
 /// The lists of recent stories (see [`stories::read_recent`]) that the fresh signal items of
-/// a run's jobs joining by `join` may be placed in.
-fn recent_wanted(
-    run: &[Job],
-    fresh: &[Vec<(&Prepared, bool)>],
-    join: JoinBy,
-) -> Vec<(&'static str, i64)> {
+/// a run's jobs may be placed in.
+fn recent_wanted(run: &[Job], fresh: &[Vec<(&Prepared, bool)>]) -> Vec<(&'static str, i64)> {
     let mut wanted = Vec::new();
     for (job, fresh) in run.iter().zip(fresh) {
-        if job.settings.join != join {
-            continue;
-        }
         let since = stories::join_since(job.now, &job.settings);
         for (p, _) in fresh {
             if p.signals.is_empty() || stories::is_stale(p.item.published, job.now, &job.settings) {
                 continue;
             }
             for s in &p.signals {
-                wanted.push((stories::recent_key(join, s.kind), since));
+                wanted.push((stories::recent_key(s.kind), since));
             }
         }
     }

@@ -9,8 +9,11 @@ use sqlx::{Row, Sqlite, Transaction};
 use super::deferred::{Deferred, Member};
 use super::{Result, Store, StoreError, from_ms, idempotency_key, ms};
 use crate::config::{JoinBy, StorySettings};
-use crate::domain::{AlertOn, Channel, Item, Route, Signal, SignalKind, StatusNote, Topic, time};
-use crate::stories::{Terms, best_match, story_id};
+use crate::domain::{
+    AlertOn, Channel, Item, ObjectKey, Route, Signal, SignalKind, StatusNote, Topic, time,
+};
+use crate::stories::placement::{self, Decision, Report, Same};
+use crate::stories::{Terms, story_id};
 
 type Tx<'a> = Transaction<'a, Sqlite>;
 
@@ -36,8 +39,8 @@ pub(super) enum Placement {
 #[derive(Debug, Default)]
 pub(super) struct StoryCache {
     stories: HashMap<String, CachedStory>,
-    /// For this transaction: by signal or topic (`stories.join`), the recent stories read
-    /// from the store, and the earliest `last_seen_at` that read asked for.
+    /// For this transaction: by topic, the recent stories read from the store, and the
+    /// earliest `last_seen_at` that read asked for.
     recent: HashMap<&'static str, (i64, Vec<String>)>,
 }
 
@@ -45,6 +48,10 @@ pub(super) struct StoryCache {
 struct CachedStory {
     /// The story's `items` when this was filled or last brought up to date.
     items: i64,
+    signal: SignalKind,
+    /// Which ceasefire or flow, when a report named it.
+    object: Option<ObjectKey>,
+    started_at: i64,
     last_seen_at: i64,
     /// The members' distinct words.
     terms: Vec<Terms>,
@@ -53,6 +60,8 @@ struct CachedStory {
     /// Whether it may have corroboration holds to release. Holds are made only when a story
     /// opens, so a story without any then never has one.
     holds: bool,
+    /// Whether an official source has reported it.
+    official: bool,
 }
 
 impl StoryCache {
@@ -93,15 +102,26 @@ impl StoryCache {
         }
     }
 
-    fn opened(&mut self, story: &str, terms: &Terms, feed: &str, holds: bool, at: i64) {
+    fn opened(&mut self, story: &str, opened: Opened<'_>, holds: bool, at: i64) {
+        let Opened {
+            signal,
+            object,
+            terms,
+            feed,
+            official,
+        } = opened;
         self.stories.insert(
             story.to_owned(),
             CachedStory {
                 items: 1,
+                signal,
+                object: object.cloned(),
+                started_at: at,
                 last_seen_at: at,
                 terms: vec![terms.clone()],
                 feeds: HashSet::from([feed.to_owned()]),
                 holds,
+                official,
             },
         );
     }
@@ -115,7 +135,17 @@ impl StoryCache {
     }
 }
 
-/// Puts one signal of a new item into a story: joins the closest recent one, or opens one
+/// A story just opened, for the cache.
+struct Opened<'a> {
+    signal: SignalKind,
+    object: Option<&'a ObjectKey>,
+    terms: &'a Terms,
+    feed: &'a str,
+    official: bool,
+}
+
+/// Puts one signal of a new item into a story, as [`placement::decide`] says: joins a recent
+/// one of its topic (silently, or releasing holds its new source satisfies), or opens one
 /// (with its alert, its status effect and its deliveries or holds).
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn place(
@@ -130,19 +160,63 @@ pub(super) async fn place(
     now: DateTime<Utc>,
 ) -> Result<Placement> {
     let since = join_since(now, settings);
-    let by = recent_key(settings.join, signal.kind);
+    let by = recent_key(signal.kind);
     if !cache.knows_recent(by, since) {
-        read_recent(tx, cache, deferred, settings.join, [(by, since)]).await?;
+        read_recent(tx, cache, deferred, [(by, since)]).await?;
     }
-    let ids = &cache.recent[by].1;
-    let candidates = ids
-        .iter()
-        .filter_map(|id| Some((id, cache.stories.get(id)?)))
-        .filter(|(_, c)| c.last_seen_at >= since)
-        .flat_map(|(id, c)| c.terms.iter().map(move |t| (id.as_str(), t)));
+    let object = signal.evidence.object.as_deref().and_then(ObjectKey::parse);
+    let decision = {
+        let events: Vec<placement::Event<'_>> = cache.recent[by]
+            .1
+            .iter()
+            .filter_map(|id| Some((id, cache.stories.get(id)?)))
+            .map(|(id, c)| placement::Event {
+                id,
+                signal: c.signal,
+                object: c.object.as_ref(),
+                started_at: c.started_at,
+                last_seen_at: c.last_seen_at,
+                terms: &c.terms,
+            })
+            .collect();
+        let report = Report {
+            signal: signal.kind,
+            object: object.as_ref(),
+            terms,
+            at: ms(now),
+        };
+        placement::decide(report, &events, &policy(settings))
+    };
     let at = ms(now);
-    if let Some((story, similarity)) = best_match(terms, candidates, settings.similarity) {
-        let story = story.to_owned();
+    let official = settings.official.contains(&item.feed);
+    if let Decision::Join {
+        event: story,
+        similarity,
+        refined,
+    } = decision
+    {
+        // What the report adds to the event besides a member: a facet of its object, its
+        // first official source. Rare, so written at once.
+        let first_official = official && !cache.stories[&story].official;
+        if refined.is_some() || first_official {
+            sqlx::query(
+                "UPDATE stories SET object = COALESCE($1, object),
+                   official_feed = COALESCE(official_feed, $2), official_at = COALESCE(official_at, $3)
+                 WHERE id = $4",
+            )
+            .bind(refined.as_ref().map(ToString::to_string))
+            .bind(first_official.then_some(item.feed.as_str()))
+            .bind(first_official.then_some(at))
+            .bind(&story)
+            .execute(&mut **tx)
+            .await?;
+            if let Some(c) = cache.stories.get_mut(&story) {
+                c.official |= first_official;
+                if let Some(refined) = refined {
+                    c.object = Some(refined);
+                }
+            }
+        }
         let c = &cache.stories[&story];
         let new_source = !c.feeds.contains(item.feed.as_str());
         let member = member(&story, item, terms, similarity, at);
@@ -160,9 +234,26 @@ pub(super) async fn place(
     }
     // The alert refers to the item's row.
     deferred.flush(tx).await?;
-    let (placed, holds) = open(tx, item, signal, terms, routes, settings, now).await?;
+    let (placed, holds) = open(
+        tx,
+        item,
+        signal,
+        object.as_ref(),
+        terms,
+        routes,
+        settings,
+        now,
+    )
+    .await?;
     if let Placement::Opened { story, .. } = &placed {
-        cache.opened(story, terms, item.feed.as_str(), holds, at);
+        let opened = Opened {
+            signal: signal.kind,
+            object: object.as_ref(),
+            terms,
+            feed: item.feed.as_str(),
+            official,
+        };
+        cache.opened(story, opened, holds, at);
         if let Some((_, ids)) = cache.recent.get_mut(by) {
             ids.push(story.clone());
         }
@@ -170,12 +261,10 @@ pub(super) async fn place(
     Ok(placed)
 }
 
-/// The list of recent stories a signal of `kind` may join: its signal's or its topic's.
-pub(super) fn recent_key(join: JoinBy, kind: SignalKind) -> &'static str {
-    match join {
-        JoinBy::Signal => kind.as_str(),
-        JoinBy::Topic => kind.topic().as_str(),
-    }
+/// The list of recent stories a signal of `kind` is placed among: its topic's (a later story
+/// of another signal of the topic may have changed the status an earlier one set).
+pub(super) fn recent_key(kind: SignalKind) -> &'static str {
+    kind.topic().as_str()
 }
 
 /// Reads into the cache the lists of recent stories `wanted` (by [`recent_key`], the earliest
@@ -188,7 +277,6 @@ pub(super) async fn read_recent(
     tx: &mut Tx<'_>,
     cache: &mut StoryCache,
     deferred: &mut Deferred,
-    join: JoinBy,
     wanted: impl IntoIterator<Item = (&'static str, i64)>,
 ) -> Result<()> {
     let mut lists: HashMap<&'static str, i64> = HashMap::new();
@@ -202,21 +290,36 @@ pub(super) async fn read_recent(
     };
     deferred.flush(tx).await?;
     let keys: Vec<&'static str> = lists.keys().copied().collect();
-    let mut q = sqlx::QueryBuilder::<Sqlite>::new(match join {
-        JoinBy::Signal => "SELECT id, items, last_seen_at, signal FROM stories WHERE signal IN (",
-        JoinBy::Topic => "SELECT id, items, last_seen_at, topic FROM stories WHERE topic IN (",
-    });
+    let mut q = sqlx::QueryBuilder::<Sqlite>::new(
+        "SELECT id, items, last_seen_at, topic, signal, object, started_at, official_feed FROM stories WHERE topic IN (",
+    );
     let mut list = q.separated(", ");
     for by in super::deferred::padded_with_last(&keys) {
         list.push_bind(*by);
     }
     q.push(") AND last_seen_at >= ").push_bind(since);
-    let recent: Vec<(String, i64, i64, String)> = q.build_query_as().fetch_all(&mut **tx).await?;
-    for (story, items, last_seen_at, _) in &recent {
+    type RecentRow = (
+        String,
+        i64,
+        i64,
+        String,
+        String,
+        Option<String>,
+        i64,
+        Option<String>,
+    );
+    let recent: Vec<RecentRow> = q.build_query_as().fetch_all(&mut **tx).await?;
+    for (story, items, last_seen_at, _, signal, object, started_at, official) in &recent {
         if let Some(c) = cache.stories.get_mut(story).filter(|c| c.items == *items) {
             c.last_seen_at = *last_seen_at;
+            c.object = object.as_deref().and_then(ObjectKey::parse);
+            c.official = official.is_some();
             continue;
         }
+        let signal: SignalKind = signal.parse().map_err(|message| StoreError::Corrupt {
+            table: "stories",
+            message,
+        })?;
         let stored: Vec<(String, String)> =
             sqlx::query_as("SELECT DISTINCT terms, feed FROM story_members WHERE story_id = $1")
                 .bind(story)
@@ -236,18 +339,22 @@ pub(super) async fn read_recent(
             story.clone(),
             CachedStory {
                 items: *items,
+                signal,
+                object: object.as_deref().and_then(ObjectKey::parse),
+                started_at: *started_at,
                 last_seen_at: *last_seen_at,
                 terms,
                 feeds: stored.into_iter().map(|(_, f)| f).collect(),
                 holds,
+                official: official.is_some(),
             },
         );
     }
     for (by, since) in lists {
         let ids = recent
             .iter()
-            .filter(|(_, _, seen, key)| key == by && *seen >= since)
-            .map(|(id, ..)| id.clone())
+            .filter(|r| r.3 == by && r.2 >= since)
+            .map(|r| r.0.clone())
             .collect();
         cache.recent.insert(by, (since, ids));
     }
@@ -300,9 +407,24 @@ fn member(story: &str, item: &Item, terms: &Terms, similarity: f32, at: i64) -> 
     }
 }
 
+/// How reports are placed, from `stories.*`.
+fn policy(settings: &StorySettings) -> placement::Policy {
+    let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    placement::Policy {
+        same: match settings.join {
+            JoinBy::Signal => Same::Signal,
+            JoinBy::Topic => Same::Topic,
+        },
+        similarity: settings.similarity,
+        window: ms(settings.window),
+        open_for: ms(settings.open_for),
+        settle: ms(settings.settle),
+    }
+}
+
 /// The earliest `last_seen_at` of a story that a signal seen at `now` may join.
 pub(super) fn join_since(now: DateTime<Utc>, settings: &StorySettings) -> i64 {
-    ms(time::earlier(now, settings.window))
+    policy(settings).since(ms(now))
 }
 
 /// Whether an item published at `published` and first seen at `now` is too old to alert
@@ -331,6 +453,7 @@ async fn open(
     tx: &mut Tx<'_>,
     item: &Item,
     signal: &Signal,
+    object: Option<&ObjectKey>,
     terms: &Terms,
     routes: &[Route],
     settings: &StorySettings,
@@ -338,9 +461,11 @@ async fn open(
 ) -> Result<(Placement, bool)> {
     let id = story_id(&item.key, signal.kind);
     let topic = signal.kind.topic();
+    let official = settings.official.contains(&item.feed);
     sqlx::query(
-        "INSERT INTO stories (id, signal, topic, title, link, first_item, sources, items, started_at, last_seen_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 1, 1, $7, $7)",
+        "INSERT INTO stories (id, signal, topic, title, link, first_item, sources, items, started_at, last_seen_at,
+                              object, official_feed, official_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, 1, $7, $7, $8, $9, $10)",
     )
     .bind(&id)
     .bind(signal.kind.as_str())
@@ -349,6 +474,9 @@ async fn open(
     .bind(item.link.as_deref())
     .bind(item.key.as_str())
     .bind(ms(now))
+    .bind(object.map(ToString::to_string))
+    .bind(official.then_some(item.feed.as_str()))
+    .bind(official.then_some(ms(now)))
     .execute(&mut **tx)
     .await?;
     insert_member(tx, &member(&id, item, terms, 1.0, ms(now))).await?;

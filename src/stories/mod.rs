@@ -1,11 +1,12 @@
 //! Stories: the same event from many outlets, told once. Pure functions; the store applies
 //! them inside its ingest transaction.
 //!
-//! An item with a signal joins the most similar story of the same signal (or topic, with
-//! `stories.join = "topic"`) reported within `stories.window`, when their content words are
-//! at least `stories.similarity` alike ([`Terms::similarity`]); otherwise it opens a story,
-//! which alerts. Joining is silent: it raises the story's source count (distinct feeds).
+//! An event is (actor, signal, object) within `stories.window`: [`placement::decide`] says
+//! whether a report opens one (and alerts) or joins one (silently: it raises the event's
+//! source count). The object the classifier extracts decides first; content words
+//! ([`Terms::similarity`]) decide only where the object is not named.
 
+pub mod placement;
 mod text;
 
 use sha2::{Digest, Sha256};

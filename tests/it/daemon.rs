@@ -398,15 +398,16 @@ async fn test_alert_goes_through_every_channel_and_reports_each() {
 
 /// `n` (up to 8) rejection stories for one feed, each a different event.
 fn rejections(n: usize) -> String {
+    // Each names its ceasefire: events of one signal are told apart by what they are about.
     const EVENTS: [&str; 8] = [
         "Kremlin rejects the Easter truce proposed by the Vatican",
         "Peskov rejects a Black Sea ceasefire drafted in Istanbul",
         "Lavrov rejects the 30-day energy ceasefire agreed in Riyadh",
         "Zakharova rejects Christmas truce floated by Hungary's Orban",
         "Moscow rejects Turkish plan for a Zaporizhzhia nuclear plant truce",
-        "Ushakov rejects Geneva framework for an Orthodox holiday ceasefire",
+        "Ushakov rejects Geneva proposal for a 72-hour ceasefire",
         "Kremlin rejects Brazilian-Chinese initiative for an immediate ceasefire",
-        "Russian foreign ministry rejects Finnish proposal for a May Day truce",
+        "Russian foreign ministry rejects Finnish proposal for an Olympic truce",
     ];
     let guids: Vec<String> = (1..=n).map(|i| format!("r{i}")).collect();
     let refs: Vec<(&str, &str, &str)> = guids
