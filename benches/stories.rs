@@ -1,5 +1,5 @@
 //! A day of news replayed through `run --once --now`: how many items came in, how many
-//! stories formed, how many alerts went out, and what the story matching costs per item.
+//! stories formed, how many alerts went out, and what placing a signal item costs.
 //!
 //!   cargo bench --bench stories
 //!
@@ -7,7 +7,7 @@
 //! benches/support/items.rs, 3 % of it syndicated signal stories), plus four events written
 //! for this bench, each reported by several feeds in its own words, spread over 24 hours.
 //! Prints one summary line:
-//!   stories: items=… new=… repeats=… stories=… joined=… alerts=… cycle=…s match=…µs/signal-item
+//!   stories: items=… new=… repeats=… stories=… joined=… alerts=… cycle=…s placement=…µs/signal-item
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -16,7 +16,10 @@ use std::time::Instant;
 use ceasefire_watch::app::{RunOptions, run};
 use ceasefire_watch::classify::Classifier;
 use ceasefire_watch::config::Settings;
-use ceasefire_watch::stories::{Terms, best_match};
+use ceasefire_watch::config::StorySettings;
+use ceasefire_watch::domain::{ObjectKey, SignalKind};
+use ceasefire_watch::stories::Terms;
+use ceasefire_watch::stories::placement::{Decision, Event, Policy, Report, Same, decide};
 use chrono::{Duration, TimeZone, Utc};
 use tokio_util::sync::CancellationToken;
 
@@ -189,38 +192,91 @@ fn main() {
         );
     }
 
-    // The matching itself, without the store: every signal item's words against every
-    // member of the stories formed so far (as the store would fetch them), in arrival order.
+    // Placement itself, without the store: every signal of every signal item placed among
+    // the events formed so far (as the store would hold them), in arrival order, with the
+    // classifier's objects and the default policy.
     let classifier = Classifier::builtin();
-    let mut signal_items: Vec<(i64, String, String)> = docs
+    let mut signal_items: Vec<(i64, String, String, Vec<ceasefire_watch::domain::Signal>)> = docs
         .iter()
         .flatten()
-        .filter(|(_, t, s, _)| !classifier.classify(t, s).signals.is_empty())
-        .map(|(_, t, s, m)| (*m, t.clone(), s.clone()))
+        .filter_map(|(_, t, s, m)| {
+            let signals = classifier.classify(t, s).signals;
+            (!signals.is_empty()).then(|| (*m, t.clone(), s.clone(), signals))
+        })
         .collect();
-    signal_items.sort();
+    signal_items.sort_by_key(|i| i.0);
+    let defaults = StorySettings::default();
+    let ms = |d: std::time::Duration| d.as_millis() as i64;
+    let policy = Policy {
+        same: Same::Signal,
+        similarity: defaults.similarity,
+        window: ms(defaults.window),
+        open_for: ms(defaults.open_for),
+        settle: ms(defaults.settle),
+    };
+    struct Ev {
+        id: String,
+        signal: SignalKind,
+        object: Option<ObjectKey>,
+        started: i64,
+        seen: i64,
+        terms: Vec<Terms>,
+    }
     let rounds = 20;
+    let mut placements = 0usize;
     let t0 = Instant::now();
     let mut stories = 0;
     for _ in 0..rounds {
-        let mut members: Vec<(String, Terms)> = Vec::new();
-        stories = 0;
-        for (_, title, summary) in &signal_items {
+        let mut events: Vec<Ev> = Vec::new();
+        for (minute, title, summary, signals) in &signal_items {
+            let at = minute * 60_000;
             let terms = Terms::of(title, summary);
-            let id = match best_match(&terms, members.iter().map(|(id, t)| (id.as_str(), t)), 0.45)
-            {
-                Some((id, _)) => id.to_owned(),
-                None => {
-                    stories += 1;
-                    format!("s{stories}")
+            for signal in signals {
+                let object = signal.evidence.object.as_deref().and_then(ObjectKey::parse);
+                let views: Vec<Event<'_>> = events
+                    .iter()
+                    .map(|e| Event {
+                        id: &e.id,
+                        signal: e.signal,
+                        object: e.object.as_ref(),
+                        started_at: e.started,
+                        last_seen_at: e.seen,
+                        terms: &e.terms,
+                    })
+                    .collect();
+                let report = Report {
+                    signal: signal.kind,
+                    object: object.as_ref(),
+                    terms: &terms,
+                    at,
+                };
+                placements += 1;
+                match decide(report, &views, &policy) {
+                    Decision::Join { event, refined, .. } => {
+                        let e = events.iter_mut().find(|e| e.id == event).unwrap();
+                        e.seen = at;
+                        e.terms.push(terms.clone());
+                        if refined.is_some() {
+                            e.object = refined;
+                        }
+                    }
+                    Decision::Open => events.push(Ev {
+                        id: format!("s{}", events.len()),
+                        signal: signal.kind,
+                        object,
+                        started: at,
+                        seen: at,
+                        terms: vec![terms.clone()],
+                    }),
                 }
-            };
-            members.push((id, terms));
+            }
         }
+        stories = events.len();
     }
     let per_item = t0.elapsed().as_secs_f64() * 1e6 / (rounds * signal_items.len()) as f64;
+    let per_placement = t0.elapsed().as_secs_f64() * 1e6 / placements as f64;
     println!(
-        "stories: items={} new={} repeats={} stories={} joined={} stale={} alerts={} event_reports={reports} signal_items={} cycle={:.2}s match={per_item:.1}µs/signal-item (in-memory stories={stories})",
+        "stories: items={} new={} repeats={} stories={} joined={} stale={} alerts={} event_reports={reports} signal_items={} cycle={:.2}s placement={per_item:.1}µs/signal-item ({per_placement:.1}µs/placement, words included; in-memory events={stories})",
         summary.items,
         summary.new_items,
         summary.repeats,

@@ -402,8 +402,19 @@ async fn status(settings: &Settings, as_json: bool) -> anyhow::Result<ExitCode> 
                         "sources": s.sources,
                         "items": s.items,
                         "feeds": s.feeds,
+                        "object": s.object,
+                        "first_official": s.official.as_ref().map(|(feed, at)| json!({
+                            "feed": feed,
+                            "at": time(*at),
+                        })),
                         "first_seen": time(s.started_at),
                         "last_seen": time(s.last_seen_at),
+                        "reports": s.reports.iter().map(|r| json!({
+                            "feed": r.feed,
+                            "title": r.title,
+                            "link": r.link,
+                            "at": time(r.at),
+                        })).collect::<Vec<_>>(),
                     })),
                 }),
             );
@@ -419,6 +430,9 @@ async fn status(settings: &Settings, as_json: bool) -> anyhow::Result<ExitCode> 
                 println!("{label:<26}{}  since {}", r.value, time(*since));
                 if let Some(s) = story {
                     println!("{:26}{} \"{}\"", "", s.id, s.title);
+                    if let Some(object) = &s.object {
+                        println!("{:26}about {object}", "");
+                    }
                     println!(
                         "{:26}{} source{} ({}), {} item{}",
                         "",
@@ -428,6 +442,9 @@ async fn status(settings: &Settings, as_json: bool) -> anyhow::Result<ExitCode> 
                         s.items,
                         if s.items == 1 { "" } else { "s" }
                     );
+                    if let Some((feed, at)) = &s.official {
+                        println!("{:26}first official source: {feed} at {}", "", time(*at));
+                    }
                     if let Some(link) = &s.link {
                         println!("{:26}{link}", "");
                     }

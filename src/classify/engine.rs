@@ -1249,6 +1249,17 @@ impl Classifier {
         {
             return true;
         }
+        // "a thirty-day halt", "the 72-hour pause", "a month-long freeze": after a duration.
+        if matches!(form, Form::Present | Form::Base)
+            && matches!(
+                s.word(prev),
+                "day" | "days" | "hour" | "week" | "month" | "long" | "year"
+            )
+            && prev > s.first
+            && (s.is_number(prev - 1) || s.sep(prev - 1) == Sep::Hyphen)
+        {
+            return true;
+        }
         // "Russian demands", "American calls for": a people's adjective.
         if matches!(form, Form::Present | Form::Base)
             && self.lang.demonym_adjective(s.word(prev))

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
-use super::{FeedName, ItemKey, Signal, SignalKind, Topic};
+use super::{FeedName, ItemKey, ObjectKey, Signal, SignalKind, Topic};
 
 /// A way of telling someone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -168,6 +168,10 @@ pub struct Delivery {
     pub attempts: u32,
     /// Distinct feeds carrying the story when the row was claimed.
     pub sources: u32,
+    /// Those feeds, first first (empty for an alert without a story).
+    pub feeds: Vec<String>,
+    /// Which ceasefire or flow the story is about, when a report named it.
+    pub object: Option<ObjectKey>,
     /// Sent before the route's `min_sources` was reached (after `stories.max_wait`).
     pub unconfirmed: bool,
     /// A follow-up: the story, sent unconfirmed earlier, is now carried by enough feeds.

@@ -255,12 +255,68 @@ impl ObjectKey {
         Some(facets.contains(&Some(true)) && !facets.contains(&Some(false)))
     }
 
+    /// Whether the object is a flow (military aid, intelligence): one thing with parts, whose
+    /// status a report about any part repeats while the whole is paused or resumed. A
+    /// ceasefire is not: each named one is a proposal of its own.
+    pub fn is_flow(&self) -> bool {
+        matches!(self.family.as_str(), "aid" | "intel")
+    }
+
     /// This key with the facets of `other` it lacks.
     pub fn refined_by(&self, other: &ObjectKey) -> ObjectKey {
         ObjectKey {
             family: self.family.clone(),
             scope: self.scope.clone().or_else(|| other.scope.clone()),
             hours: self.hours.or(other.hours),
+        }
+    }
+}
+
+impl ObjectKey {
+    /// In words, for people: "the 30-day energy-strike ceasefire", "US military aid (named
+    /// weapons systems)". A scope the built-in pack does not know is shown by its name.
+    pub fn describe(&self) -> String {
+        let duration = self.hours.map(|h| match h {
+            720 => "30-day".to_owned(),
+            h if h % 720 == 0 && h > 0 => format!("{}-month", h / 720),
+            h if h % 24 == 0 && h > 0 => format!("{}-day", h / 24),
+            h => format!("{h}-hour"),
+        });
+        let scope = self.scope.as_deref().map(|s| match s {
+            "energy" => "energy-strike".to_owned(),
+            "black_sea" => "Black Sea".to_owned(),
+            "easter" => "Easter".to_owned(),
+            "christmas" => "Christmas".to_owned(),
+            "victory_day" => "Victory Day".to_owned(),
+            "olympic" => "Olympic".to_owned(),
+            "general" => "full".to_owned(),
+            "systems" => "named weapons systems".to_owned(),
+            "imagery" => "satellite imagery".to_owned(),
+            other => other.replace('_', " "),
+        });
+        match self.family.as_str() {
+            "aid" | "intel" => {
+                let flow = if self.family == "aid" {
+                    "US military aid"
+                } else {
+                    "US intelligence sharing"
+                };
+                match (scope, duration) {
+                    (None, None) => flow.to_owned(),
+                    (s, d) => {
+                        let facets: Vec<String> = s.into_iter().chain(d).collect();
+                        format!("{flow} ({})", facets.join(", "))
+                    }
+                }
+            }
+            family => {
+                let noun = match family {
+                    "settlement" => "peace settlement".to_owned(),
+                    other => other.replace('_', " "),
+                };
+                let words: Vec<String> = duration.into_iter().chain(scope).chain([noun]).collect();
+                format!("the {}", words.join(" "))
+            }
         }
     }
 }
@@ -284,6 +340,30 @@ mod object_key_tests {
 
     fn k(s: &str) -> ObjectKey {
         ObjectKey::parse(s).unwrap()
+    }
+
+    #[test]
+    fn objects_are_described_in_words() {
+        assert_eq!(
+            k("ceasefire:energy:720h").describe(),
+            "the 30-day energy-strike ceasefire"
+        );
+        assert_eq!(
+            k("ceasefire:victory_day:72h").describe(),
+            "the 3-day Victory Day ceasefire"
+        );
+        assert_eq!(k("ceasefire:30h").describe(), "the 30-hour ceasefire");
+        assert_eq!(k("ceasefire:7920h").describe(), "the 11-month ceasefire");
+        assert_eq!(k("ceasefire").describe(), "the ceasefire");
+        assert_eq!(
+            k("aid:systems").describe(),
+            "US military aid (named weapons systems)"
+        );
+        assert_eq!(k("intel").describe(), "US intelligence sharing");
+        assert_eq!(
+            k("ceasefire:grain_deal").describe(),
+            "the grain deal ceasefire"
+        );
     }
 
     #[test]

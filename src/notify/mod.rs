@@ -157,6 +157,8 @@ pub async fn test_alert(
             idempotency_key: format!("test-{}-{}", now.timestamp_millis(), route.target),
             attempts: 0,
             sources: 1,
+            feeds: Vec::new(),
+            object: None,
             unconfirmed: false,
             follow_up: false,
             thread: None,
@@ -539,9 +541,17 @@ pub(crate) fn story_lines(d: &Delivery) -> Vec<String> {
             lines.push(format!("Status: {}", st.line()));
         }
     }
+    if let Some(object) = &d.object {
+        lines.push(format!("About: {} ({object})", object.describe()));
+    }
     if let Some(story) = &a.story {
+        let feeds = if d.feeds.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", one_line(&d.feeds.join(", "), 300))
+        };
         lines.push(format!(
-            "Story {story}: {} source{}",
+            "Story {story}: {} source{}{feeds}",
             d.sources,
             if d.sources == 1 { "" } else { "s" }
         ));
@@ -614,6 +624,8 @@ pub(crate) fn test_delivery(title: &str, summary: &str, link: Option<&str>) -> D
         idempotency_key: "abc123".into(),
         attempts: 0,
         sources: 1,
+        feeds: Vec::new(),
+        object: None,
         unconfirmed: false,
         follow_up: false,
         thread: None,

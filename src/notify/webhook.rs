@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::{Notifier, SendError, safe_link};
 use crate::config::{WebhookFormat, WebhookSettings};
-use crate::domain::{Delivery, Field};
+use crate::domain::{Delivery, Field, ObjectKey};
 
 #[derive(Debug)]
 pub struct WebhookNotifier {
@@ -89,6 +89,12 @@ struct Payload<'a> {
 struct Story<'a> {
     id: &'a str,
     sources: u32,
+    /// The feeds carrying it, first first.
+    feeds: &'a [String],
+    /// Which ceasefire or flow it is about (`ceasefire:energy:720h`), when a report named it.
+    object: Option<String>,
+    /// The same in words ("the 30-day energy-strike ceasefire").
+    about: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -180,6 +186,9 @@ impl WebhookNotifier {
             story: a.story.as_deref().map(|id| Story {
                 id,
                 sources: d.sources,
+                feeds: &d.feeds,
+                object: d.object.as_ref().map(ToString::to_string),
+                about: d.object.as_ref().map(ObjectKey::describe),
             }),
             status: a.status.as_ref().map(|st| Status {
                 topic: st.topic.as_str(),

@@ -27,8 +27,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::config::StorySettings;
 use crate::domain::{
-    Alert, Channel, Delivery, Evidence, FeedName, Field, Item, ItemKey, Lane, Route, Signal,
-    SignalKind, StatusNote,
+    Alert, Channel, Delivery, Evidence, FeedName, Field, Item, ItemKey, Lane, ObjectKey, Route,
+    Signal, SignalKind, StatusNote,
 };
 use crate::fetch::Validators;
 
@@ -39,7 +39,7 @@ mod stories;
 
 pub use ingest::Prepared;
 pub use retention::{Pruned, Retention};
-pub use stories::{Housekeeping, StatusRow, StoryRow};
+pub use stories::{Housekeeping, MAX_REPORTS, ReportRow, StatusRow, StoryRow};
 
 /// File name of the database inside `state_dir`.
 pub const DB_FILE: &str = "ceasefire-watch.db";
@@ -520,7 +520,7 @@ impl Store {
                         a.id AS alert_id, a.item_key, a.signal, a.score, a.rule, a.words, a.sentence, a.field,
                         a.feed, a.title, a.summary, a.link, a.published_at, a.created_at,
                         a.story_id, a.status_topic, a.status_before, a.status_after,
-                        COALESCE(s.sources, 1) AS sources
+                        COALESCE(s.sources, 1) AS sources, s.object AS story_object
                  FROM deliveries d JOIN alerts a ON a.id = d.alert_id
                  LEFT JOIN stories s ON s.id = a.story_id
                  WHERE d.id = $1",
@@ -528,7 +528,16 @@ impl Store {
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
-            out.push(delivery_from_row(&row)?);
+            let mut d = delivery_from_row(&row)?;
+            if let Some(story) = &d.alert.story {
+                d.feeds = sqlx::query_scalar(
+                    "SELECT feed FROM story_members WHERE story_id = $1 GROUP BY feed ORDER BY MIN(joined_at), feed",
+                )
+                .bind(story)
+                .fetch_all(&mut *tx)
+                .await?;
+            }
+            out.push(d);
         }
         tx.commit().await?;
         out.sort_by_key(|d| d.id);
@@ -880,6 +889,11 @@ fn delivery_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Delivery> {
             },
         },
         sources: row.try_get::<i64, _>("sources")?.max(1) as u32,
+        feeds: Vec::new(),
+        object: row
+            .try_get::<Option<String>, _>("story_object")?
+            .as_deref()
+            .and_then(ObjectKey::parse),
         unconfirmed: row.try_get::<i64, _>("unconfirmed")? != 0,
         follow_up: row.try_get::<i64, _>("follow_up")? != 0,
         thread: row.try_get("thread_key")?,

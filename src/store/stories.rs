@@ -728,7 +728,25 @@ pub struct StoryRow {
     pub last_seen_at: DateTime<Utc>,
     /// The feeds that carried it, first first.
     pub feeds: Vec<String>,
+    /// Which ceasefire or flow it is about (an [`ObjectKey`]), when a report named it.
+    pub object: Option<String>,
+    /// The first feed marked `official` that reported it, and when.
+    pub official: Option<(String, DateTime<Utc>)>,
+    /// Its reports, first first (at most [`MAX_REPORTS`]; `items` counts them all).
+    pub reports: Vec<ReportRow>,
 }
+
+/// One report of a story.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRow {
+    pub feed: String,
+    pub title: String,
+    pub link: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// The most reports a [`StoryRow`] lists.
+pub const MAX_REPORTS: i64 = 100;
 
 /// What housekeeping did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -839,7 +857,8 @@ impl Store {
     /// One story with its feeds, if it is still kept.
     pub async fn story(&self, id: &str) -> Result<Option<StoryRow>> {
         let Some(r) = sqlx::query(
-            "SELECT id, signal, title, link, sources, items, started_at, last_seen_at FROM stories WHERE id = $1",
+            "SELECT id, signal, title, link, sources, items, started_at, last_seen_at, object, official_feed, official_at
+             FROM stories WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -853,6 +872,22 @@ impl Store {
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
+        let reports: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT m.feed, m.title, i.link, m.joined_at
+             FROM story_members m LEFT JOIN items i ON i.key = m.item_key
+             WHERE m.story_id = $1 ORDER BY m.joined_at, m.feed, m.item_key LIMIT $2",
+        )
+        .bind(id)
+        .bind(MAX_REPORTS)
+        .fetch_all(&self.pool)
+        .await?;
+        let official = match (
+            r.try_get::<Option<String>, _>("official_feed")?,
+            r.try_get::<Option<i64>, _>("official_at")?,
+        ) {
+            (Some(feed), Some(at)) => Some((feed, from_ms(at))),
+            _ => None,
+        };
         Ok(Some(StoryRow {
             id: r.try_get("id")?,
             signal: r.try_get("signal")?,
@@ -863,6 +898,17 @@ impl Store {
             started_at: from_ms(r.try_get("started_at")?),
             last_seen_at: from_ms(r.try_get("last_seen_at")?),
             feeds,
+            object: r.try_get("object")?,
+            official,
+            reports: reports
+                .into_iter()
+                .map(|(feed, title, link, at)| ReportRow {
+                    feed,
+                    title,
+                    link,
+                    at: from_ms(at),
+                })
+                .collect(),
         }))
     }
 

@@ -10,8 +10,9 @@
 //! - the event is still its object's current status: no later event of the topic about the
 //!   same object says otherwise (so paused → resumed → paused opens three events), and
 //! - it is about the same object: when both name one (a scope or a duration), those agree;
-//!   when the report names only the family (a ceasefire, military aid), it repeats the
-//!   current status and joins the event whatever its words (the follow-ups of a pause); when
+//!   when the report names only the family (a ceasefire, military aid) or a part of a flow
+//!   (Patriots, while military aid is paused), it repeats the current status and joins the
+//!   event whatever its words (the follow-ups of a pause); when
 //!   only the report names one, or it has no object at all, the words decide
 //!   (`stories.similarity`), so a named Easter truce does not vanish into an earlier,
 //!   unnamed rejection.
@@ -112,10 +113,10 @@ pub fn decide(report: Report<'_>, events: &[Event<'_>], policy: &Policy) -> Deci
             (Some(r), Some(o)) => r.agrees(o),
             _ => None,
         };
-        // Whether the report names its object's family and nothing more: it repeats the
-        // status. (A report with no object at all, from a rule that extracts none, has only
-        // its words.)
-        let repeats = report.object.is_some_and(|o| !o.scoped());
+        // Whether the report repeats the status: it names its object's family and nothing
+        // more, or a part of a flow ("Patriot deliveries" while military aid is paused). (A
+        // report with no object at all, from a rule that extracts none, has only its words.)
+        let repeats = report.object.is_some_and(|o| !o.scoped() || o.is_flow());
         let open = age <= policy.open_for;
         let by_words = age <= policy.window && words >= policy.similarity;
         // 2: the objects agree; 1: the report repeats the status, or its words fit the
@@ -518,5 +519,41 @@ mod tests {
         let title = "Pentagon pauses weapons shipments to Kyiv";
         assert_eq!(at(1, None, title), Some("p".into()));
         assert_eq!(at(3, None, title), None);
+    }
+
+    #[test]
+    fn a_part_of_a_paused_flow_repeats_the_pause_but_a_named_truce_is_news() {
+        let events = [ev(
+            "p",
+            UsAidPaused,
+            "aid",
+            1,
+            "Pentagon pauses weapons shipments",
+        )];
+        assert_eq!(
+            joined(&place(
+                UsAidPaused,
+                "aid:systems",
+                "Kyiv scrambles for Patriots as the freeze drags on",
+                &events
+            )),
+            Some("p")
+        );
+        let events = [ev(
+            "r",
+            RussiaRejects,
+            "ceasefire",
+            1,
+            "Kremlin rejects truce calls",
+        )];
+        assert_eq!(
+            place(
+                RussiaRejects,
+                "ceasefire:olympic",
+                "Lavrov dismisses Olympic truce",
+                &events
+            ),
+            Decision::Open
+        );
     }
 }

@@ -4,6 +4,7 @@
 mod classifier;
 mod cli;
 mod daemon;
+mod events;
 mod faults;
 mod helpers;
 mod hostile;
