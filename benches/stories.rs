@@ -212,6 +212,7 @@ fn main() {
         similarity: defaults.similarity,
         window: ms(defaults.window),
         open_for: ms(defaults.open_for),
+        statement: ms(defaults.statement),
         settle: ms(defaults.settle),
     };
     struct Ev {

@@ -175,6 +175,7 @@ struct RawWebhook {
 struct RawStories {
     window: Option<String>,
     open_for: Option<String>,
+    statement: Option<String>,
     settle: Option<String>,
     similarity: Option<f64>,
     join: Option<String>,
@@ -332,9 +333,12 @@ pub struct HttpSettings {
 pub struct StorySettings {
     /// An item joins by its words a story last reported within this window.
     pub window: Duration,
-    /// An item about the same object, or one that only repeats the status, joins a story
-    /// whose status still holds and that was last reported within this long.
+    /// An item about the same flow (military aid, intelligence) joins a story whose status
+    /// still holds and that was last reported within this long.
     pub open_for: Duration,
+    /// An item that names only "a ceasefire" repeats a Russian answer within this long of
+    /// its story's first report (the outlets' reports of one statement); later it is news.
+    pub statement: Duration,
     /// A story of another signal about the same object ends a story's status only if it
     /// started at least this long after it (sooner, it is the same news read two ways).
     pub settle: Duration,
@@ -359,6 +363,7 @@ impl Default for StorySettings {
         StorySettings {
             window: Duration::from_secs(48 * 3600),
             open_for: Duration::from_secs(7 * 24 * 3600),
+            statement: Duration::from_secs(24 * 3600),
             settle: Duration::from_secs(6 * 3600),
             similarity: 0.45,
             join: JoinBy::Signal,
@@ -1347,6 +1352,14 @@ fn story_settings(raw: RawStories, errors: &mut Vec<ConfigError>) -> StorySettin
     StorySettings {
         window,
         open_for,
+        statement: duration(
+            raw.statement.as_deref(),
+            "stories.statement",
+            d.statement,
+            Duration::ZERO,
+            YEAR,
+            errors,
+        ),
         settle: duration(
             raw.settle.as_deref(),
             "stories.settle",
@@ -1775,6 +1788,7 @@ mod tests {
             "delivery.give_up_after",
             "stories.window",
             "stories.open_for",
+            "stories.statement",
             "stories.settle",
             "stories.max_wait",
             "stories.keep",

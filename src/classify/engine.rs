@@ -379,6 +379,19 @@ impl Sent<'_> {
     }
 
     /// What separates token `t` from token `t + 1` in the original text.
+    /// The original text between tokens `a` and `b` (empty when they touch).
+    fn text_between(&self, a: u32, b: u32) -> &str {
+        let (Some(x), Some(y)) = (
+            self.norm.tokens.get(a as usize),
+            self.norm.tokens.get(b as usize),
+        ) else {
+            return "";
+        };
+        self.text
+            .get(x.orig_end as usize..y.orig_start as usize)
+            .unwrap_or("")
+    }
+
     fn sep(&self, t: u32) -> Sep {
         if t + 1 >= self.end || t < self.first {
             return Sep::End;
@@ -3054,10 +3067,20 @@ impl Classifier {
             .saturating_sub(4)
             .max(s.first)
             .min(pred.first.max(s.first));
-        let hi = (object.last + 4).min(s.end);
+        // After the object, as far as its phrase goes ("ceasefire in Ukraine over Orthodox
+        // Easter"), and not past a comma, colon or dash into another clause.
+        let hi = (object.last + 6).min(s.end);
         let mut found: Option<String> = None;
         let mut hours: Option<u32> = None;
         for t in lo..hi {
+            if t > object.last
+                && matches!(
+                    s.sep(t - 1),
+                    Sep::Comma | Sep::Colon | Sep::Semicolon | Sep::Dash | Sep::End
+                )
+            {
+                break;
+            }
             // "30-day", "three-day", "72-hour", "month-long".
             if hours.is_none() && t + 1 < s.end {
                 let unit = match s.word(t + 1) {
@@ -3067,7 +3090,15 @@ impl Classifier {
                     "month" | "months" => Some(720),
                     _ => None,
                 };
-                if let (Some(n), Some(unit)) = (number_value(s.word(t)), unit) {
+                // "1.5 days": the tenths after a point.
+                let decimal = t > s.first
+                    && s.is_number(t - 1)
+                    && s.text_between(t - 1, t) == "."
+                    && s.word(t).len() == 1;
+                if let (Some(n), Some(unit), true) = (number_value(s.word(t)), unit, decimal) {
+                    let whole = number_value(s.word(t - 1)).unwrap_or(0);
+                    hours = Some(whole * unit + n * unit / 10).filter(|_| (n * unit) % 10 == 0);
+                } else if let (Some(n), Some(unit)) = (number_value(s.word(t)), unit) {
                     hours = Some(n * unit);
                 } else if s.word(t) == "month" && s.word(t + 1) == "long" {
                     hours = Some(720);

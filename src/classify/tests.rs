@@ -573,3 +573,44 @@ mod properties {
         }
     }
 }
+
+/// The object each signal is about: which ceasefire or which flow, as the text names it.
+#[test]
+fn objects_name_the_ceasefire_or_flow() {
+    let c = Classifier::builtin();
+    let object = |title: &str| -> Vec<String> {
+        c.classify(title, "")
+            .signals
+            .iter()
+            .map(|s| s.evidence.object.clone().unwrap_or_default())
+            .collect()
+    };
+    for (title, want) in [
+        (
+            "Moscow turns down the US-backed 30-day truce",
+            "ceasefire:720h",
+        ),
+        ("Putin rejects month-long ceasefire", "ceasefire:720h"),
+        (
+            "Putin declares a three-day Victory Day truce",
+            "ceasefire:victory_day:72h",
+        ),
+        (
+            "Putin orders a pause in fighting for 1.5 days",
+            "ceasefire:36h",
+        ),
+        (
+            "Moscow rejects UN calls for a truce in Ukraine over Orthodox Easter",
+            "ceasefire:easter",
+        ),
+        // Not past a comma into another clause.
+        (
+            "Kremlin rejects the truce, says strikes on power plants go on",
+            "ceasefire",
+        ),
+        ("Pentagon pauses Patriot deliveries to Kyiv", "aid:systems"),
+        ("US halts intelligence sharing with Ukraine", "intel"),
+    ] {
+        assert_eq!(object(title), [want], "{title}");
+    }
+}

@@ -234,8 +234,9 @@ impl ObjectKey {
     }
 
     /// Whether two scoped keys name the same thing: one family, at least one facet in common
-    /// and none in conflict ("victory_day:72h" and "72h" agree; "easter" and "720h" do not).
-    /// `None` when either is unscoped: the words must decide.
+    /// and none in conflict ("victory_day:72h" and "72h" agree; "easter" and "black_sea" do
+    /// not). `None` when either is unscoped, or when they name different facets ("easter"
+    /// and "720h"): the words must decide.
     pub fn agrees(&self, other: &ObjectKey) -> Option<bool> {
         if self.family != other.family {
             return Some(false);
@@ -252,14 +253,28 @@ impl ObjectKey {
             _ => None,
         };
         let facets = [facet(&self.scope, &other.scope), hours];
-        Some(facets.contains(&Some(true)) && !facets.contains(&Some(false)))
+        if facets.contains(&Some(false)) {
+            Some(false)
+        } else if facets.contains(&Some(true)) {
+            Some(true)
+        } else {
+            // Each names a different facet ("36-hour" and "Christmas"): nothing to compare.
+            None
+        }
     }
 
-    /// Whether the object is a flow (military aid, intelligence): one thing with parts, whose
-    /// status a report about any part repeats while the whole is paused or resumed. A
-    /// ceasefire is not: each named one is a proposal of its own.
+    /// Whether the object is a flow (military aid, intelligence): a state that holds until
+    /// it flips, where a ceasefire answer is a statement.
     pub fn is_flow(&self) -> bool {
         matches!(self.family.as_str(), "aid" | "intel")
+    }
+
+    /// Whether it names a part of a flow that a pause or resumption of the whole covers: named
+    /// weapons systems within military aid ("Patriot deliveries" while aid is paused). Not
+    /// satellite imagery, which is a channel of its own (cut and restored by its own
+    /// decisions).
+    pub fn is_flow_part(&self) -> bool {
+        self.is_flow() && self.hours.is_none() && self.scope.as_deref() == Some("systems")
     }
 
     /// This key with the facets of `other` it lacks.
@@ -380,8 +395,9 @@ mod object_key_tests {
             k("ceasefire:victory_day:72h").agrees(&k("ceasefire:72h")),
             Some(true)
         );
+        assert_eq!(k("ceasefire:easter").agrees(&k("ceasefire:720h")), None);
         assert_eq!(
-            k("ceasefire:easter").agrees(&k("ceasefire:720h")),
+            k("ceasefire:easter").agrees(&k("ceasefire:black_sea")),
             Some(false)
         );
         assert_eq!(

@@ -418,6 +418,7 @@ fn policy(settings: &StorySettings) -> placement::Policy {
         similarity: settings.similarity,
         window: ms(settings.window),
         open_for: ms(settings.open_for),
+        statement: ms(settings.statement),
         settle: ms(settings.settle),
     }
 }

@@ -12,7 +12,10 @@
 //! - it is about the same object: when both name one (a scope or a duration), those agree;
 //!   when the report names only the family (a ceasefire, military aid) or a part of a flow
 //!   (Patriots, while military aid is paused), it repeats the current status and joins the
-//!   event whatever its words (the follow-ups of a pause); when
+//!   event whatever its words (the follow-ups of a pause): within `stories.open_for` of the
+//!   event's last report for a flow, whose pause is a state that holds until it flips, and
+//!   within `stories.window` for a ceasefire, where Russia's answer is a statement and one made
+//!   again days later is news; when
 //!   only the report names one, or it has no object at all, the words decide
 //!   (`stories.similarity`), so a named Easter truce does not vanish into an earlier,
 //!   unnamed rejection.
@@ -60,9 +63,14 @@ pub struct Policy {
     pub similarity: f32,
     /// A report joins by its words an event reported within this long (ms).
     pub window: i64,
-    /// A report of the same object, or one that only repeats the status, joins an event whose
-    /// status still holds and that was reported within this long (ms; at least `window`).
+    /// A report about the same flow (military aid, intelligence) joins an event whose status
+    /// still holds and that was reported within this long (ms; at least `window`). Reports
+    /// about a ceasefire join within `statement`.
     pub open_for: i64,
+    /// A report that names only "a ceasefire" repeats a Russian answer within this long of
+    /// its first report (ms): the outlets' reports of one statement. Later, the same answer
+    /// is a new statement, unless the words or a named ceasefire tie it to this one.
+    pub statement: i64,
     /// A later event of another signal about the same object ends an event only if it
     /// started at least this long after it (ms): reports of one moment read two ways are
     /// two events, not a status flipping back and forth.
@@ -116,15 +124,25 @@ pub fn decide(report: Report<'_>, events: &[Event<'_>], policy: &Policy) -> Deci
         // Whether the report repeats the status: it names its object's family and nothing
         // more, or a part of a flow ("Patriot deliveries" while military aid is paused). (A
         // report with no object at all, from a rule that extracts none, has only its words.)
-        let repeats = report.object.is_some_and(|o| !o.scoped() || o.is_flow());
-        let open = age <= policy.open_for;
+        let repeats = report
+            .object
+            .is_some_and(|o| !o.scoped() || o.is_flow_part());
+        // A flow's pause or resumption is a state that holds until it flips: its repeats join
+        // for `open_for`. A Russian answer is a statement: said again days later, it is news.
+        let flow = e.object.or(report.object).is_some_and(ObjectKey::is_flow);
+        let (same_object, repeat) = if flow {
+            (age <= policy.open_for, age <= policy.open_for)
+        } else {
+            let first_told = report.at.saturating_sub(e.started_at) <= policy.statement;
+            (age <= policy.window, age <= policy.window && first_told)
+        };
         let by_words = age <= policy.window && words >= policy.similarity;
         // 2: the objects agree; 1: the report repeats the status, or its words fit the
         // event; otherwise it is another event.
         let rank = match agree {
             Some(false) => continue,
-            Some(true) if open => 2,
-            None if repeats && open => 1,
+            Some(true) if same_object => 2,
+            None if repeats && repeat => 1,
             _ if by_words => 1,
             _ => continue,
         };
@@ -160,6 +178,8 @@ fn superseded(e: &Event<'_>, events: &[Event<'_>], policy: &Policy) -> bool {
             later.signal != e.signal
                 && later.started_at >= e.started_at.saturating_add(policy.settle)
                 && match (e.object, later.object) {
+                    // Two named ceasefires are one only when their names agree.
+                    (Some(a), Some(b)) if a.scoped() && b.scoped() => a.agrees(b) == Some(true),
                     (Some(a), Some(b)) => a.agrees(b) != Some(false),
                     _ => true,
                 }
@@ -180,6 +200,7 @@ mod tests {
             similarity: 0.45,
             window: 2 * DAY,
             open_for: 7 * DAY,
+            statement: DAY,
             settle: 6 * HOUR,
         }
     }
@@ -555,5 +576,39 @@ mod tests {
             ),
             Decision::Open
         );
+    }
+
+    #[test]
+    fn a_russian_answer_given_again_days_later_is_news() {
+        let events = [ev(
+            "r",
+            RussiaRejects,
+            "ceasefire",
+            0,
+            "Kremlin rejects truce",
+        )];
+        let views = [Event {
+            id: "r",
+            signal: RussiaRejects,
+            object: Some(&events[0].object),
+            started_at: 0,
+            last_seen_at: 0,
+            terms: &events[0].terms,
+        }];
+        let at = |hours: i64| {
+            let terms = Terms::of("Putin says no to a pause in fighting", "");
+            let object = key("ceasefire");
+            let report = Report {
+                signal: RussiaRejects,
+                object: Some(&object),
+                terms: &terms,
+                at: hours * HOUR,
+            };
+            joined(&decide(report, &views, &policy(Same::Signal))).map(str::to_owned)
+        };
+        // The same day: a report of the same answer.
+        assert_eq!(at(6), Some("r".into()));
+        // Three days on: said again, and news again.
+        assert_eq!(at(72), None);
     }
 }
