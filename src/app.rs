@@ -438,10 +438,10 @@ async fn start_generation(
                 match store.release_lane_in_flight(&lane, Utc::now()).await {
                     Ok(0) => {}
                     Ok(n) => warn!(lane = %lane, deliveries = n, "deliveries left in flight by this lane's last worker are pending again, with their keys"),
-                    Err(e) => error!(lane = %lane, error = %crate::fetch::error_chain(&e), "cannot release this lane's deliveries in flight"),
+                    Err(e) => error!(lane = %lane, error = %crate::net::error_chain(&e), "cannot release this lane's deliveries in flight"),
                 }
                 if let Err(e) = run_lane(&store, &notifiers, &delivery, &metrics, lane, mode).await {
-                    error!(error = %crate::fetch::error_chain(&e), "delivery worker stopped");
+                    error!(error = %crate::net::error_chain(&e), "delivery worker stopped");
                 }
             }
         });
@@ -621,7 +621,7 @@ async fn feed_loop(
                 next_delay(interval, &outcome, ctx.freshness_cap)
             }
             Err(e) => {
-                error!(feed = %feed.name, error = %crate::fetch::error_chain(&e), "cannot record the poll in the store; retrying");
+                error!(feed = %feed.name, error = %crate::net::error_chain(&e), "cannot record the poll in the store; retrying");
                 feed.interval.min(Duration::from_secs(60))
             }
         };
@@ -653,7 +653,7 @@ async fn housekeeping_loop(
                 ),
                 Ok(_) => {}
                 Err(e) => {
-                    error!(error = %crate::fetch::error_chain(&e), "pruning the store failed; retrying")
+                    error!(error = %crate::net::error_chain(&e), "pruning the store failed; retrying")
                 }
             }
         }
@@ -674,7 +674,7 @@ async fn housekeeping_loop(
                 }
             }
             Err(e) => {
-                error!(error = %crate::fetch::error_chain(&e), "story housekeeping failed; retrying")
+                error!(error = %crate::net::error_chain(&e), "story housekeeping failed; retrying")
             }
         }
     }

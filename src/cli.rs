@@ -1,4 +1,5 @@
-//! The command line: `run`, `check-config`, `inspect`, `classify`, `eval`.
+//! The command line: `run`, `check-config`, `inspect`, `classify`, `explain`, `eval`,
+//! `test-alert`, `status`, `outbox`.
 //!
 //! Exit codes: 0 success; 1 a runtime failure (the store cannot be opened, the input is not
 //! a feed); 2 an invalid config or command line; 3 `eval` below a `--min-*` bar.
@@ -361,8 +362,8 @@ fn signals_json(signals: &[Signal]) -> serde_json::Value {
         .collect()
 }
 
-/// `outbox`: lists undelivered or dead rows, or retries a dead one. Safe beside a running
-/// daemon (SQLite in WAL mode); a retried row is sent at the daemon's next delivery round.
+/// `status`: the three statuses, each with the event that set it (its object, sources,
+/// first official source and reports with `--json`). Safe beside a running daemon.
 async fn status(settings: &Settings, as_json: bool) -> anyhow::Result<ExitCode> {
     let path = &settings.daemon.state_dir;
     let rows = if path.join(crate::store::DB_FILE).exists() {
@@ -455,6 +456,8 @@ async fn status(settings: &Settings, as_json: bool) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
+/// `outbox`: lists undelivered or dead rows, or retries a dead one. Safe beside a running
+/// daemon (SQLite in WAL mode); a retried row is sent at the daemon's next delivery round.
 async fn outbox(settings: &Settings, dead: bool, retry: Option<i64>) -> anyhow::Result<ExitCode> {
     let path = &settings.daemon.state_dir;
     if !path.join(crate::store::DB_FILE).exists() {

@@ -14,6 +14,7 @@ pub mod eval;
 pub mod fetch;
 pub mod http;
 pub mod metrics;
+pub mod net;
 pub mod notify;
 pub mod parse;
 pub mod poll;

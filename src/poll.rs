@@ -168,8 +168,8 @@ pub async fn poll_feed_once(
 /// parallel and the ingest writer is not: every poll waits for the writer, and on a busy
 /// host the writer's round trips to its database thread queued behind parse threads for
 /// the CPU. With parsing niced, the writer runs as soon as it can and parsing takes what is
-/// left (a cold start of a thousand feeds, measured while the writer was still a task:
-/// 3.0 -> 2.6 s). Linux only: there `nice` is a thread's own.
+/// left (the cycle bench's cold start measures it). Linux only: there `nice` is a thread's
+/// own.
 fn yield_cpu_to_the_writer() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

@@ -78,6 +78,14 @@ pub struct Item {
     pub published: Option<DateTime<Utc>>,
 }
 
+/// What a feed's server said about the version we hold (HTTP validators), to send back
+/// next time for a conditional GET.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,6 @@ mod signal;
 pub mod time;
 
 pub use alert::{Alert, AlertOn, Channel, Delivery, Lane, Route, StatusNote};
-pub use item::{Item, ItemKey};
-pub use names::{EmailAddress, FeedName, FeedSource, Mailbox};
+pub use item::{Item, ItemKey, Validators};
+pub use names::{EmailAddress, FeedName, FeedSource, Mailbox, normalize_lexically};
 pub use signal::{Evidence, Field, ObjectKey, Signal, SignalKind, Topic};

@@ -83,9 +83,7 @@ impl FeedSource {
         }
         if s.starts_with("./") || s.starts_with("../") {
             return match base_dir {
-                Some(dir) => Ok(FeedSource::File(crate::config::normalize_lexically(
-                    &dir.join(s),
-                ))),
+                Some(dir) => Ok(FeedSource::File(normalize_lexically(&dir.join(s)))),
                 None => Err("relative path without a base directory".into()),
             };
         }
@@ -231,6 +229,25 @@ impl fmt::Display for Mailbox {
             None => write!(f, "{}", self.address),
         }
     }
+}
+
+/// Removes `.` and `..` components without touching the file system, so logs show
+/// `/srv/cw/state` rather than `/srv/cw/config/../state`.
+pub fn normalize_lexically(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -222,7 +222,7 @@ impl Notifier for EmailNotifier {
             ))),
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => {
-                let text = crate::fetch::error_chain(&e);
+                let text = crate::net::error_chain(&e);
                 if e.is_permanent() {
                     Err(SendError::Permanent(format!(
                         "SMTP server rejected the message: {text}"

@@ -333,7 +333,7 @@ pub async fn run_lane(
                 }
                 Err(e) if matches!(mode, LaneMode::Drain { .. }) => return Err(e),
                 Err(e) => {
-                    error!(error = %crate::fetch::error_chain(&e), "cannot claim deliveries; retrying in 5 s");
+                    error!(error = %crate::net::error_chain(&e), "cannot claim deliveries; retrying in 5 s");
                     tokio::time::sleep(Duration::from_secs(5)).await;
                 }
             }
@@ -362,7 +362,7 @@ pub async fn run_lane(
                     .clamp(Duration::from_millis(50), Duration::from_secs(60)),
                 Ok(None) => Duration::from_secs(60),
                 Err(e) => {
-                    error!(error = %crate::fetch::error_chain(&e), "cannot read the outbox; retrying in 5 s");
+                    error!(error = %crate::net::error_chain(&e), "cannot read the outbox; retrying in 5 s");
                     Duration::from_secs(5)
                 }
             }
@@ -370,7 +370,7 @@ pub async fn run_lane(
         tokio::select! {
             Some((d, result)) = inflight.next(), if !inflight.is_empty() => {
                 if let Err(e) = record_guarded(store, settings, metrics, &d, result, &mut report).await {
-                    error!(delivery = d.id, error = %crate::fetch::error_chain(&e), "cannot record the outcome; the row is sent again after a restart");
+                    error!(delivery = d.id, error = %crate::net::error_chain(&e), "cannot record the outcome; the row is sent again after a restart");
                 }
             }
             _ = stop.cancelled(), if !stopping => {

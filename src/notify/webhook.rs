@@ -115,7 +115,7 @@ struct Evidence<'a> {
 
 impl WebhookNotifier {
     pub fn new(hooks: &[WebhookSettings], user_agent: &str) -> anyhow::Result<WebhookNotifier> {
-        crate::fetch::install_crypto_provider();
+        crate::net::install_crypto_provider();
         let client = reqwest::Client::builder()
             .user_agent(user_agent)
             .redirect(reqwest::redirect::Policy::none())
@@ -380,7 +380,7 @@ impl Notifier for WebhookNotifier {
             Err(e) => {
                 return Err(SendError::transient(format!(
                     "webhook: {}",
-                    crate::fetch::error_chain(&e.without_url())
+                    crate::net::error_chain(&e.without_url())
                 )));
             }
         };
@@ -388,7 +388,7 @@ impl Notifier for WebhookNotifier {
         if status.is_success() {
             return Ok(());
         }
-        let retry_after = crate::fetch::retry_after(resp.headers(), Utc::now());
+        let retry_after = crate::net::retry_after(resp.headers(), Utc::now());
         let body = error_body(resp).await;
         let message = format!("webhook answered {status}: {}", body.trim());
         if status == StatusCode::REQUEST_TIMEOUT

@@ -24,8 +24,8 @@ use super::deferred::{Deferred, FeedRow, ItemRow, padded_with_last, push_padded_
 use super::retention::REFRESH_AFTER;
 use super::stories::{self, StoryCache};
 use super::{FeedUpdate, IngestReport, Result, StoreError, ms};
-use crate::config::StorySettings;
 use crate::domain::{FeedName, Item, Route, Signal, time};
+use crate::stories::StorySettings;
 use crate::stories::{Terms, normalize_link, text_hash};
 
 type Tx<'a> = Transaction<'a, Sqlite>;
@@ -37,10 +37,9 @@ const MAX_GROUP_ITEMS: usize = 10_000;
 /// While a group has fewer than [`GATHER_FEEDS`] feeds, the writer waits up to
 /// [`GATHER_FOR`] after the first for more. In a burst (a cold start) groups grow from one or
 /// two feeds to about a dozen, and since a group is read in a few statements for all its
-/// feeds, the statements and commits per feed shrink with them (a cold start of a thousand
-/// feeds: about 5,400 statements before, 730 now); a lone poll's alert waits 5 ms. Longer
-/// waits (20 ms, 64 feeds) made the cold start slower: the polls waiting on the writer hold
-/// their fetch slots.
+/// feeds, the statements and commits per feed shrink with them; a lone poll's alert waits
+/// 5 ms. Longer waits made the cold start slower: the polls waiting on the writer hold their
+/// fetch slots.
 const GATHER_FEEDS: usize = 16;
 const GATHER_FOR: std::time::Duration = std::time::Duration::from_millis(5);
 
@@ -152,8 +151,7 @@ pub(super) struct Job {
 ///
 /// Its own thread and runtime, because every poll waits for it and it cannot be parallel:
 /// as a task among the daemon's others, each of its round trips to the database thread
-/// waited behind fetches and timers for a worker (a cold start of a thousand feeds:
-/// 2.15 -> 1.8 s).
+/// waited behind fetches and timers for a worker.
 pub(super) fn spawn_writer(pool: SqlitePool) -> std::io::Result<mpsc::Sender<Job>> {
     let (tx, rx) = mpsc::channel(MAX_GROUP_FEEDS * 2);
     let rt = tokio::runtime::Builder::new_current_thread()

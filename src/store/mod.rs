@@ -25,12 +25,11 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::config::StorySettings;
 use crate::domain::{
     Alert, Channel, Delivery, Evidence, FeedName, Field, Item, ItemKey, Lane, ObjectKey, Route,
-    Signal, SignalKind, StatusNote,
+    Signal, SignalKind, StatusNote, Validators,
 };
-use crate::fetch::Validators;
+use crate::stories::StorySettings;
 
 mod deferred;
 mod ingest;
@@ -207,8 +206,6 @@ fn from_ms(v: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(v).single().unwrap_or_default()
 }
 
-/// The idempotency key of a delivery: stable across retries and restarts, unique per
-/// (item, signal, channel, recipient).
 /// One outbox row, for `outbox`.
 #[derive(Debug, Clone)]
 pub struct OutboxRow {
@@ -224,6 +221,8 @@ pub struct OutboxRow {
     pub title: String,
 }
 
+/// The idempotency key of a delivery: stable across retries and restarts, unique per
+/// (item, signal, channel, recipient).
 pub fn idempotency_key(
     item: &ItemKey,
     signal: SignalKind,

@@ -8,12 +8,11 @@ use sqlx::{Row, Sqlite, Transaction};
 
 use super::deferred::{Deferred, Member};
 use super::{Result, Store, StoreError, from_ms, idempotency_key, ms};
-use crate::config::{JoinBy, StorySettings};
 use crate::domain::{
     AlertOn, Channel, Item, ObjectKey, Route, Signal, SignalKind, StatusNote, Topic, time,
 };
-use crate::stories::placement::{self, Decision, Report, Same};
-use crate::stories::{Terms, story_id};
+use crate::stories::placement::{self, Decision, Report};
+use crate::stories::{StorySettings, Terms, story_id};
 
 type Tx<'a> = Transaction<'a, Sqlite>;
 
@@ -185,7 +184,7 @@ pub(super) async fn place(
             terms,
             at: ms(now),
         };
-        placement::decide(report, &events, &policy(settings))
+        placement::decide(report, &events, &settings.policy())
     };
     let at = ms(now);
     let official = settings.official.contains(&item.feed);
@@ -407,25 +406,9 @@ fn member(story: &str, item: &Item, terms: &Terms, similarity: f32, at: i64) -> 
     }
 }
 
-/// How reports are placed, from `stories.*`.
-fn policy(settings: &StorySettings) -> placement::Policy {
-    let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-    placement::Policy {
-        same: match settings.join {
-            JoinBy::Signal => Same::Signal,
-            JoinBy::Topic => Same::Topic,
-        },
-        similarity: settings.similarity,
-        window: ms(settings.window),
-        open_for: ms(settings.open_for),
-        statement: ms(settings.statement),
-        settle: ms(settings.settle),
-    }
-}
-
 /// The earliest `last_seen_at` of a story that a signal seen at `now` may join.
 pub(super) fn join_since(now: DateTime<Utc>, settings: &StorySettings) -> i64 {
-    policy(settings).since(ms(now))
+    settings.policy().since(ms(now))
 }
 
 /// Whether an item published at `published` and first seen at `now` is too old to alert
@@ -937,6 +920,7 @@ mod tests {
     use crate::domain::FeedName;
     use crate::store::tests::{ingest, item, signal};
     use crate::store::{FeedUpdate, IngestReport};
+    use crate::stories::JoinBy;
 
     #[tokio::test]
     async fn a_story_joins_only_within_its_window_and_is_forgotten_after_keep() {

@@ -7,11 +7,13 @@
 //! ([`Terms::similarity`]) decide only where the object is not named.
 
 pub mod placement;
+mod settings;
 mod text;
 
 use sha2::{Digest, Sha256};
 
 use crate::domain::{ItemKey, SignalKind};
+pub use settings::{JoinBy, StorySettings};
 pub use text::{Terms, normalize_link, text_hash};
 
 /// A story's stable id: its first item and its signal.

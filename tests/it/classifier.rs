@@ -43,8 +43,14 @@ async fn own_sentences_stay_right() {
 async fn shared_dev_corpus_meets_the_issue_figures() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/dev.jsonl");
     if !corpus.exists() {
+        // Skipped only when asked to, loudly: .ci/run asks when the clone has no ../shared.
+        assert!(
+            std::env::var_os("CEASEFIRE_SKIP_SHARED").is_some(),
+            "{} is missing; set CEASEFIRE_SKIP_SHARED=1 to run without the shared corpus",
+            corpus.display()
+        );
         eprintln!(
-            "{} is not here; the shared-corpus figures are not checked",
+            "SKIPPED: {} is not here (CEASEFIRE_SKIP_SHARED is set)",
             corpus.display()
         );
         return;

@@ -158,7 +158,7 @@ url = "{}"
 
 /// `GET path` on the daemon's listener: (status, body).
 pub async fn http_get(port: u16, path: &str) -> (u16, String) {
-    ceasefire_watch::fetch::install_crypto_provider();
+    ceasefire_watch::net::install_crypto_provider();
     let r = reqwest::Client::new()
         .get(format!("http://127.0.0.1:{port}{path}"))
         .timeout(Duration::from_secs(10))
@@ -250,7 +250,7 @@ format = "slack"
         stdout(&test)
     );
 
-    ceasefire_watch::fetch::install_crypto_provider();
+    ceasefire_watch::net::install_crypto_provider();
     let daemon = app.spawn_daemon();
     let mut health = String::new();
     let listed = {

@@ -31,7 +31,7 @@ fn feed(name: &str, url: &str) -> String {
 }
 
 async fn get(port: u16, path: &str) -> (u16, String) {
-    ceasefire_watch::fetch::install_crypto_provider();
+    ceasefire_watch::net::install_crypto_provider();
     let r = reqwest::get(format!("http://127.0.0.1:{port}{path}"))
         .await
         .expect("the HTTP listener answers");
@@ -466,5 +466,5 @@ async fn a_websub_hub_is_logged_once_and_the_feed_still_polled() {
         "{}",
         hub_lines[0]
     );
-    assert!(hub_lines[0].contains("h"), "{}", hub_lines[0]);
+    assert!(hub_lines[0].contains("feed=h"), "{}", hub_lines[0]);
 }
