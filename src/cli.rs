@@ -137,169 +137,149 @@ pub async fn execute(cli: Cli) -> ExitCode {
     let config_path = cli
         .config
         .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
-    match cli.command {
-        Command::Run { once, now } => {
-            let settings = match load(&config_path) {
-                Ok(s) => s,
-                Err(code) => return code,
-            };
-            let shutdown = CancellationToken::new();
-            spawn_signal_handler(shutdown.clone());
-            match run(settings, RunOptions { once, now }, shutdown).await {
-                Ok(_) => ExitCode::SUCCESS,
-                Err(e) => {
-                    tracing::error!("{e:#}");
-                    eprintln!("error: {e:#}");
-                    ExitCode::from(1)
-                }
-            }
-        }
-        Command::CheckConfig => match config::load(&config_path) {
-            Ok(s) => {
-                println!("{}: OK", config_path.display());
-                println!(
-                    "  {} feeds, {} subscribers, {} webhooks, SMTP {}, state in {}",
-                    s.feeds.len(),
-                    s.subscribers.len(),
-                    s.webhooks.len(),
-                    s.smtp
-                        .as_ref()
-                        .map(|m| format!("{}:{}", m.host, m.port))
-                        .unwrap_or_else(|| "not configured".into()),
-                    s.daemon.state_dir.display()
-                );
-                if s.subscribers.is_empty() && s.webhooks.is_empty() {
-                    println!("  no subscribers or webhooks: alerts will be written to the log");
-                }
-                for w in &s.warnings {
-                    println!("warning: {w}");
-                }
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                println!("{e}");
-                ExitCode::from(2)
-            }
-        },
-        Command::Inspect { source } => {
-            let (classifier, fetch, limits) = match optional_settings(&config_path, explicit) {
-                Ok(Some(s)) => (s.classifier.clone(), s.fetch.clone(), s.parse),
-                Ok(None) => (
-                    Classifier::builtin(),
-                    default_fetch_settings(),
-                    ParseLimits::default(),
-                ),
-                Err(code) => return code,
-            };
-            match inspect(&source, classifier, &fetch, limits).await {
-                Ok(json) => {
-                    let mut out = std::io::stdout().lock();
-                    let _ = serde_json::to_writer(&mut out, &json);
-                    let _ = writeln!(out);
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {}", format!("{e:#}").replace(['\n', '\r'], " "));
-                    ExitCode::from(1)
-                }
-            }
-        }
-        Command::Classify => {
-            let classifier = match optional_settings(&config_path, explicit) {
-                Ok(Some(s)) => s.classifier.clone(),
-                Ok(None) => Classifier::builtin(),
-                Err(code) => return code,
-            };
-            classify_stdin(&classifier)
-        }
+    let path = config_path.as_path();
+    let outcome = match cli.command {
+        Command::Run { once, now } => run_command(path, RunOptions { once, now }).await,
+        Command::CheckConfig => check_config(path),
+        Command::Inspect { source } => inspect_command(path, explicit, &source).await,
+        Command::Classify => rules(path, explicit).map(|c| classify_stdin(&c)),
         Command::Explain {
             title,
             summary,
             json,
-        } => {
-            let classifier = match optional_settings(&config_path, explicit) {
-                Ok(Some(s)) => s.classifier.clone(),
-                Ok(None) => Classifier::builtin(),
-                Err(code) => return code,
-            };
-            explain(&classifier, &title, &summary, json)
-        }
-        Command::TestAlert { channel } => {
-            let settings = match load(&config_path) {
-                Ok(s) => s,
-                Err(code) => return code,
-            };
-            match crate::notify::test_alert(&settings, channel.as_deref()).await {
-                Ok(results) => {
-                    let mut ok = true;
-                    for r in &results {
-                        let name = format!("{}:{}", r.route.channel, r.route.target);
-                        match &r.result {
-                            Ok(()) => println!("ok      {name} ({})", r.route.address),
-                            Err(e) => {
-                                ok = false;
-                                println!("FAILED  {name} ({}): {e}", r.route.address);
-                            }
-                        }
-                    }
-                    if ok {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::from(1)
-                    }
-                }
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    ExitCode::from(1)
-                }
-            }
-        }
-        Command::Status { json } => {
-            let settings = match load(&config_path) {
-                Ok(s) => s,
-                Err(code) => return code,
-            };
-            match status(&settings, json).await {
-                Ok(code) => code,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    ExitCode::from(1)
-                }
-            }
-        }
-        Command::Outbox { dead, retry } => {
-            let settings = match load(&config_path) {
-                Ok(s) => s,
-                Err(code) => return code,
-            };
-            match outbox(&settings, dead, retry).await {
-                Ok(code) => code,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    ExitCode::from(1)
-                }
-            }
-        }
+        } => rules(path, explicit).map(|c| explain(&c, &title, &summary, json)),
+        Command::TestAlert { channel } => test_alert(path, channel.as_deref()).await,
+        Command::Status { json } => match load(path) {
+            Ok(s) => status(&s, json).await.map_err(Failure::from),
+            Err(code) => Err(Failure::Reported(code)),
+        },
+        Command::Outbox { dead, retry } => match load(path) {
+            Ok(s) => outbox(&s, dead, retry).await.map_err(Failure::from),
+            Err(code) => Err(Failure::Reported(code)),
+        },
         Command::Eval {
             corpus,
             min_f1,
             min_precision,
             max_false_alarms,
             json,
-        } => {
-            let classifier = match optional_settings(&config_path, explicit) {
-                Ok(Some(s)) => s.classifier.clone(),
-                Ok(None) => Classifier::builtin(),
-                Err(code) => return code,
-            };
-            eval(
-                &classifier,
-                &corpus,
-                (min_f1, min_precision, max_false_alarms),
-                json,
-            )
+        } => rules(path, explicit)
+            .map(|c| eval(&c, &corpus, (min_f1, min_precision, max_false_alarms), json)),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(Failure::Reported(code)) => code,
+        Err(Failure::Runtime(e)) => {
+            eprintln!("error: {}", format!("{e:#}").replace(['\n', '\r'], " "));
+            ExitCode::from(1)
         }
     }
+}
+
+/// Why a command failed, and so its exit code.
+#[derive(Debug)]
+enum Failure {
+    /// Already told to the user (an invalid config: exit 2).
+    Reported(ExitCode),
+    /// A runtime failure, told on stderr in one line: exit 1.
+    Runtime(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Runtime(e)
+    }
+}
+
+impl From<ExitCode> for Failure {
+    fn from(code: ExitCode) -> Self {
+        Failure::Reported(code)
+    }
+}
+
+async fn run_command(path: &Path, options: RunOptions) -> Result<ExitCode, Failure> {
+    let settings = load(path)?;
+    let shutdown = CancellationToken::new();
+    spawn_signal_handler(shutdown.clone());
+    run(settings, options, shutdown).await.map_err(|e| {
+        tracing::error!("{e:#}");
+        Failure::Runtime(e)
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check_config(path: &Path) -> Result<ExitCode, Failure> {
+    let s = match config::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            println!("{e}");
+            return Err(Failure::Reported(ExitCode::from(2)));
+        }
+    };
+    println!("{}: OK", path.display());
+    println!(
+        "  {} feeds, {} subscribers, {} webhooks, SMTP {}, state in {}",
+        s.feeds.len(),
+        s.subscribers.len(),
+        s.webhooks.len(),
+        s.smtp
+            .as_ref()
+            .map(|m| format!("{}:{}", m.host, m.port))
+            .unwrap_or_else(|| "not configured".into()),
+        s.daemon.state_dir.display()
+    );
+    if s.subscribers.is_empty() && s.webhooks.is_empty() {
+        println!("  no subscribers or webhooks: alerts will be written to the log");
+    }
+    for w in &s.warnings {
+        println!("warning: {w}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn inspect_command(path: &Path, explicit: bool, source: &str) -> Result<ExitCode, Failure> {
+    let (classifier, fetch, limits) = match optional_settings(path, explicit)? {
+        Some(s) => (s.classifier.clone(), s.fetch.clone(), s.parse),
+        None => (
+            Classifier::builtin(),
+            default_fetch_settings(),
+            ParseLimits::default(),
+        ),
+    };
+    let json = inspect(source, classifier, &fetch, limits).await?;
+    let mut out = std::io::stdout().lock();
+    let _ = serde_json::to_writer(&mut out, &json);
+    let _ = writeln!(out);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The rules of the config if there is one, else the built-in pack.
+fn rules(path: &Path, explicit: bool) -> Result<Arc<Classifier>, Failure> {
+    Ok(match optional_settings(path, explicit)? {
+        Some(s) => s.classifier.clone(),
+        None => Classifier::builtin(),
+    })
+}
+
+async fn test_alert(path: &Path, channel: Option<&str>) -> Result<ExitCode, Failure> {
+    let settings = load(path)?;
+    let results = crate::notify::test_alert(&settings, channel).await?;
+    let mut ok = true;
+    for r in &results {
+        let name = format!("{}:{}", r.route.channel, r.route.target);
+        match &r.result {
+            Ok(()) => println!("ok      {name} ({})", r.route.address),
+            Err(e) => {
+                ok = false;
+                println!("FAILED  {name} ({}): {e}", r.route.address);
+            }
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn load(path: &Path) -> Result<Settings, ExitCode> {

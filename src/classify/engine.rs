@@ -18,13 +18,10 @@
 use std::cell::RefCell;
 
 use super::lang::{Form, Language};
-use super::pack::{self, RulePack};
+use super::pack::{self, BUILT_IN_STANCES, RulePack};
 use super::phrases::{self, PhraseSet, WordGate};
 use super::text::{Normalized, Sentence, normalize_phrase};
 use crate::domain::{Evidence, Field, ObjectKey, Signal, SignalKind};
-
-/// The stances whose meaning the engine knows (transforms, conflicts).
-pub const BUILT_IN_STANCES: &[&str] = &["accept", "reject", "condition", "pause", "resume"];
 
 /// Grammar classes and markers: what a phrase of `[grammar]` or `[markers]` is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

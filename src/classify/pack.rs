@@ -30,6 +30,10 @@ use serde::Deserialize;
 
 use crate::domain::SignalKind;
 
+/// The stances whose meaning the engine knows (transforms, conflicts); a pack may add others,
+/// which frames use as they are.
+pub const BUILT_IN_STANCES: &[&str] = &["accept", "reject", "condition", "pause", "resume"];
+
 /// Maximum number of actor sides, object families, scopes and stances each (they are kept
 /// as small integers in the engine).
 pub const MAX_NAMES: usize = 64;
@@ -552,9 +556,7 @@ pub fn validate(pack: &RulePack) -> Vec<String> {
         if !pack.actors.contains_key(&f.agent) {
             errors.push(format!("{label}.agent: unknown actor side {:?}", f.agent));
         }
-        if !pack.stances.contains_key(&f.stance)
-            && !super::engine::BUILT_IN_STANCES.contains(&f.stance.as_str())
-        {
+        if !pack.stances.contains_key(&f.stance) && !BUILT_IN_STANCES.contains(&f.stance.as_str()) {
             errors.push(format!("{label}.stance: unknown stance {:?}", f.stance));
         }
         if !pack.objects.contains_key(&f.object) {

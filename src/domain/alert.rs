@@ -63,6 +63,21 @@ pub struct Route {
     pub min_sources: u32,
 }
 
+impl Route {
+    /// Whether an event that opened with `signal` goes this way: a signal it asked for, at
+    /// its `min_score` or above, and a change of status if it asked only for changes.
+    pub fn wants(&self, signal: &Signal, changed: bool) -> bool {
+        self.signals.contains(&signal.kind)
+            && signal.score >= self.min_score
+            && (self.alert_on == AlertOn::Story || changed)
+    }
+
+    /// Whether its alert waits for more sources (`min_sources`) before it is sent.
+    pub fn holds(&self) -> bool {
+        self.min_sources > 1
+    }
+}
+
 /// Which stories a route is told about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AlertOn {
@@ -179,4 +194,47 @@ pub struct Delivery {
     /// The idempotency key of the story's first message to this recipient, which a follow-up
     /// answers (the email's In-Reply-To).
     pub thread: Option<String>,
+}
+
+#[cfg(test)]
+mod route_tests {
+    use super::*;
+    use crate::domain::{Evidence, Field};
+
+    fn signal(kind: SignalKind, score: f32) -> Signal {
+        Signal {
+            kind,
+            score,
+            evidence: Evidence {
+                rule: "r".into(),
+                words: Vec::new(),
+                sentence: String::new(),
+                field: Field::Title,
+                object: None,
+            },
+        }
+    }
+
+    #[test]
+    fn a_route_wants_its_signals_at_its_score_and_changes_if_it_asked_only_for_those() {
+        let route = Route {
+            channel: Channel::Email,
+            target: "desk".into(),
+            address: "desk@example.org".into(),
+            signals: [SignalKind::RussiaRejects].into(),
+            min_score: 0.8,
+            alert_on: AlertOn::Change,
+            min_sources: 1,
+        };
+        assert!(route.wants(&signal(SignalKind::RussiaRejects, 0.9), true));
+        assert!(!route.wants(&signal(SignalKind::RussiaRejects, 0.9), false));
+        assert!(!route.wants(&signal(SignalKind::RussiaRejects, 0.7), true));
+        assert!(!route.wants(&signal(SignalKind::RussiaAccepts, 0.9), true));
+        let every = Route {
+            alert_on: AlertOn::Story,
+            ..route
+        };
+        assert!(every.wants(&signal(SignalKind::RussiaRejects, 0.9), false));
+        assert!(!every.holds());
+    }
 }

@@ -8,9 +8,7 @@ use sqlx::{Row, Sqlite, Transaction};
 
 use super::deferred::{Deferred, Member};
 use super::{Result, Store, StoreError, from_ms, idempotency_key, ms};
-use crate::domain::{
-    AlertOn, Channel, Item, ObjectKey, Route, Signal, SignalKind, StatusNote, Topic, time,
-};
+use crate::domain::{Channel, Item, ObjectKey, Route, Signal, SignalKind, StatusNote, Topic, time};
 use crate::stories::placement::{self, Decision, Report};
 use crate::stories::{StorySettings, Terms, story_id};
 
@@ -471,12 +469,8 @@ async fn open(
     let mut deliveries = 0;
     // Whether the story has corroboration holds.
     let mut holds = false;
-    for route in routes.iter().filter(|r| {
-        r.signals.contains(&signal.kind)
-            && signal.score >= r.min_score
-            && (r.alert_on == AlertOn::Story || changed)
-    }) {
-        if route.min_sources <= 1 {
+    for route in routes.iter().filter(|r| r.wants(signal, changed)) {
+        if !route.holds() {
             let key = idempotency_key(&item.key, signal.kind, route.channel, &route.target);
             deliveries += insert_delivery(
                 tx,
@@ -917,6 +911,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::AlertOn;
     use crate::domain::FeedName;
     use crate::store::tests::{ingest, item, signal};
     use crate::store::{FeedUpdate, IngestReport};
