@@ -191,130 +191,51 @@ fn cpu_slots() -> &'static tokio::sync::Semaphore {
     })
 }
 
+/// One poll: fetch (conditionally), skip an unchanged body, read it (parse and classify,
+/// off the async threads), record it. Each way it can end is one [`PollOutcome`].
 async fn poll(
     ctx: &PollContext,
     feed: &FeedSettings,
     now: DateTime<Utc>,
 ) -> Result<PollOutcome, StoreError> {
     let state = ctx.memos.get(&ctx.store, &feed.name).await?;
-    let was_failing = state.failing;
     let fetched = match ctx.fetcher.fetch(&feed.source, &state.validators).await {
         Ok(FetchOutcome::NotModified { max_age }) => {
             debug!("not modified");
-            ctx.store
-                .record_feed_unchanged(&feed.name, was_failing, now)
-                .await?;
-            ctx.memos.set(&feed.name, state.now_failing(false));
+            record_unchanged(ctx, feed, &state, now).await?;
             return Ok(PollOutcome::NotModified { fresh_for: max_age });
         }
         Ok(FetchOutcome::Fetched(f)) => f,
         Err(e) => {
-            let error = e.to_string();
-            let failures = ctx
-                .store
-                .record_feed_failure(&feed.name, &error, now)
-                .await?;
-            ctx.memos.set(&feed.name, state.now_failing(true));
-            debug!(url = %feed.source, failures, kind = e.kind(), error = %error, "poll failed");
-            return Ok(PollOutcome::Failed {
+            let failed = Failed {
                 kind: e.kind(),
-                error,
-                failures,
+                error: e.to_string(),
                 retry_after: e.retry_after(),
-            });
+            };
+            return record_failure(ctx, feed, &state, failed, now).await;
         }
     };
     let hash = hex::encode(Sha256::digest(&fetched.body));
     if state.body_hash.as_deref() == Some(hash.as_str()) {
         debug!("body unchanged");
-        ctx.store
-            .record_feed_unchanged(&feed.name, was_failing, now)
-            .await?;
-        ctx.memos.set(&feed.name, state.now_failing(false));
+        record_unchanged(ctx, feed, &state, now).await?;
         return Ok(PollOutcome::Unchanged {
             fresh_for: fetched.max_age,
         });
     }
-
-    // Parsing and classifying are CPU work: off the async threads, and no more at a time
-    // than there are cores (more cannot run at once anyway, and each waiting parse would
-    // hold its document in memory).
-    let cpu = cpu_slots().acquire().await;
-    let classifier = ctx.classifier.clone();
-    let limits = ctx.limits;
-    let name = feed.name.clone();
-    let base = fetched.url.clone();
     let max_age = fetched.max_age;
-    let body = fetched.body;
-    let content_type = fetched.content_type;
-    let parsed = tokio::task::spawn_blocking(move || {
-        yield_cpu_to_the_writer();
-        let parsed = parse_feed(&body, content_type.as_deref(), base.as_ref(), limits)?;
-        let overflow = (
-            parsed.dropped_entries,
-            parsed.truncated_fields,
-            parsed.too_deep,
-            parsed.ttl_minutes,
-            parsed.hub,
-        );
-        let items: Vec<Prepared> = parsed
-            .entries
-            .into_iter()
-            .map(|e| {
-                let item = e.into_item(&name);
-                let signals = classifier.classify(&item.title, &item.summary).signals;
-                Prepared::new(item, signals)
-            })
-            .collect();
-        Ok::<_, crate::parse::ParseError>((items, overflow))
-    })
-    .await;
-    drop(cpu);
-    let parsed = match parsed {
-        Ok(result) => result.map_err(|e| e.to_string()),
-        Err(join) => Err(format!("parsing stopped unexpectedly: {join}")),
-    };
-    let (items, (dropped, truncated_fields, too_deep, ttl_minutes, hub)) = match parsed {
-        Ok(v) => v,
+    let read = match read_body(ctx, feed, fetched.body, fetched.content_type, fetched.url).await {
+        Ok(read) => read,
         Err(error) => {
-            let failures = ctx
-                .store
-                .record_feed_failure(&feed.name, &error, now)
-                .await?;
-            ctx.memos.set(&feed.name, state.now_failing(true));
-            debug!(url = %feed.source, failures, error = %error, "feed could not be parsed");
-            return Ok(PollOutcome::Failed {
+            let failed = Failed {
                 kind: "parse",
                 error,
-                failures,
                 retry_after: None,
-            });
+            };
+            return record_failure(ctx, feed, &state, failed, now).await;
         }
     };
-    if let Some(hub) = hub.filter(|h| ctx.metrics.hub_is_new(feed.name.as_str(), h)) {
-        info!(%hub, "feed advertises a WebSub hub; it is polled all the same (WebSub is not supported yet)");
-    }
-    if dropped > 0 {
-        warn!(
-            dropped,
-            limit = ctx.limits.max_entries,
-            "feed has more entries than parse.max_items; the rest were ignored"
-        );
-    }
-    if truncated_fields > 0 {
-        warn!(
-            fields = truncated_fields,
-            limit = ctx.limits.max_field_chars,
-            "text fields longer than parse.max_field_chars were cut"
-        );
-    }
-    if too_deep > 0 {
-        warn!(
-            subtrees = too_deep,
-            limit = ctx.limits.max_depth,
-            "elements nested deeper than parse.max_depth were dropped"
-        );
-    }
+    log_what_was_cut(ctx, feed, &read);
     let update = FeedUpdate {
         validators: fetched.validators,
         body_hash: Some(hash),
@@ -325,7 +246,7 @@ async fn poll(
         body_hash: update.body_hash.clone(),
         failing: false,
     };
-    for p in &items {
+    for p in &read.items {
         for s in &p.signals {
             debug!(signal = %s.kind, score = s.score, rule = %s.evidence.rule, title = %p.item.title, "signal");
         }
@@ -335,7 +256,7 @@ async fn poll(
         .ingest(
             &feed.name,
             update,
-            items,
+            read.items,
             ctx.routes.clone(),
             ctx.stories.clone(),
             now,
@@ -353,7 +274,146 @@ async fn poll(
         "polled"
     );
     // The server's own word on freshness: Cache-Control max-age, else RSS <ttl>.
-    let fresh_for =
-        max_age.or(ttl_minutes.map(|m| Duration::from_secs(u64::from(m).saturating_mul(60))));
-    Ok(PollOutcome::Ingested { report, fresh_for })
+    let ttl = read
+        .ttl_minutes
+        .map(|m| Duration::from_secs(u64::from(m).saturating_mul(60)));
+    Ok(PollOutcome::Ingested {
+        report,
+        fresh_for: max_age.or(ttl),
+    })
+}
+
+/// A body read: its items with their signals, and what the limits cut from it.
+struct Read {
+    items: Vec<Prepared>,
+    dropped: usize,
+    truncated_fields: usize,
+    too_deep: usize,
+    ttl_minutes: Option<u32>,
+    hub: Option<String>,
+}
+
+/// Parses and classifies a body on a blocking thread. Parsing and classifying are CPU work:
+/// off the async threads, and no more at a time than there are cores (more cannot run at
+/// once anyway, and each waiting parse would hold its document in memory).
+async fn read_body(
+    ctx: &PollContext,
+    feed: &FeedSettings,
+    body: Vec<u8>,
+    content_type: Option<String>,
+    base: Option<url::Url>,
+) -> Result<Read, String> {
+    let cpu = cpu_slots().acquire().await;
+    let classifier = ctx.classifier.clone();
+    let limits = ctx.limits;
+    let name = feed.name.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        yield_cpu_to_the_writer();
+        let parsed = parse_feed(&body, content_type.as_deref(), base.as_ref(), limits)?;
+        let items = parsed
+            .entries
+            .into_iter()
+            .map(|e| {
+                let item = e.into_item(&name);
+                let signals = classifier.classify(&item.title, &item.summary).signals;
+                Prepared::new(item, signals)
+            })
+            .collect();
+        Ok::<_, crate::parse::ParseError>(Read {
+            items,
+            dropped: parsed.dropped_entries,
+            truncated_fields: parsed.truncated_fields,
+            too_deep: parsed.too_deep,
+            ttl_minutes: parsed.ttl_minutes,
+            hub: parsed.hub,
+        })
+    })
+    .await;
+    drop(cpu);
+    match read {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(join) => Err(format!("parsing stopped unexpectedly: {join}")),
+    }
+}
+
+/// Tells the operator what the parse limits cut, and of a WebSub hub (once per hub).
+fn log_what_was_cut(ctx: &PollContext, feed: &FeedSettings, read: &Read) {
+    if let Some(hub) = read
+        .hub
+        .as_deref()
+        .filter(|h| ctx.metrics.hub_is_new(feed.name.as_str(), h))
+    {
+        info!(%hub, "feed advertises a WebSub hub; it is polled all the same (WebSub is not supported yet)");
+    }
+    if read.dropped > 0 {
+        warn!(
+            dropped = read.dropped,
+            limit = ctx.limits.max_entries,
+            "feed has more entries than parse.max_items; the rest were ignored"
+        );
+    }
+    if read.truncated_fields > 0 {
+        warn!(
+            fields = read.truncated_fields,
+            limit = ctx.limits.max_field_chars,
+            "text fields longer than parse.max_field_chars were cut"
+        );
+    }
+    if read.too_deep > 0 {
+        warn!(
+            subtrees = read.too_deep,
+            limit = ctx.limits.max_depth,
+            "elements nested deeper than parse.max_depth were dropped"
+        );
+    }
+}
+
+/// Why a poll failed.
+struct Failed {
+    kind: &'static str,
+    error: String,
+    retry_after: Option<Duration>,
+}
+
+async fn record_failure(
+    ctx: &PollContext,
+    feed: &FeedSettings,
+    state: &Memo,
+    failed: Failed,
+    now: DateTime<Utc>,
+) -> Result<PollOutcome, StoreError> {
+    let Failed {
+        kind,
+        error,
+        retry_after,
+    } = failed;
+    let failures = ctx
+        .store
+        .record_feed_failure(&feed.name, &error, now)
+        .await?;
+    ctx.memos.set(&feed.name, state.now_failing(true));
+    if kind == "parse" {
+        debug!(url = %feed.source, failures, error = %error, "feed could not be parsed");
+    } else {
+        debug!(url = %feed.source, failures, kind, error = %error, "poll failed");
+    }
+    Ok(PollOutcome::Failed {
+        kind,
+        error,
+        failures,
+        retry_after,
+    })
+}
+
+async fn record_unchanged(
+    ctx: &PollContext,
+    feed: &FeedSettings,
+    state: &Memo,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    ctx.store
+        .record_feed_unchanged(&feed.name, state.failing, now)
+        .await?;
+    ctx.memos.set(&feed.name, state.now_failing(false));
+    Ok(())
 }
