@@ -613,9 +613,6 @@ fn build(
             });
         }
     }
-    let err = |errors: &mut Vec<ConfigError>, key: String, message: String| {
-        errors.push(ConfigError { key, message })
-    };
     let list = |name: &str, errors: &mut Vec<ConfigError>| -> Vec<config::Value> {
         match root.get(name).cloned() {
             None => Vec::new(),
@@ -632,8 +629,405 @@ fn build(
         }
     };
 
-    // [daemon]
     let raw: RawDaemon = section(root.get("daemon").cloned(), "daemon", errors).unwrap_or_default();
+    let (daemon, default_adaptive) = daemon_settings(raw, base_dir, errors);
+    let default_interval = daemon.default_interval;
+
+    let raw: RawFetch = section(root.get("fetch").cloned(), "fetch", errors).unwrap_or_default();
+    let fetch = fetch_settings(raw, errors);
+
+    let raw: RawParse = section(root.get("parse").cloned(), "parse", errors).unwrap_or_default();
+    let parse = parse_limits(raw, errors);
+
+    // [[feeds]]
+    let mut feeds = Vec::new();
+    let mut feed_names = BTreeSet::new();
+    for (i, v) in list("feeds", errors).into_iter().enumerate() {
+        let key = format!("feeds[{i}]");
+        let Some(raw) = section::<RawFeed>(Some(v), &key, errors) else {
+            continue;
+        };
+        let defaults = (default_interval, default_adaptive);
+        feeds.extend(feed_settings(
+            raw,
+            &key,
+            &mut feed_names,
+            defaults,
+            base_dir,
+            errors,
+        ));
+    }
+
+    // [smtp]
+    let smtp = root.get("smtp").cloned().map(|v| {
+        section::<RawSmtp>(Some(v), "smtp", errors)
+            .and_then(|raw| smtp_settings(raw, base_dir, errors))
+    });
+    let smtp = smtp.flatten();
+
+    // [[subscribers]]
+    let mut subscribers = Vec::new();
+    let mut names = BTreeSet::new();
+    let raw_subscribers = list("subscribers", errors);
+    if !raw_subscribers.is_empty() && !root.contains_key("smtp") {
+        err(
+            errors,
+            "subscribers".into(),
+            "email subscribers need an [smtp] section to send through".into(),
+        );
+    }
+    for (i, v) in raw_subscribers.into_iter().enumerate() {
+        let key = format!("subscribers[{i}]");
+        let Some(raw) = section::<RawSubscriber>(Some(v), &key, errors) else {
+            continue;
+        };
+        subscribers.extend(subscriber(raw, &key, &mut names, errors));
+    }
+
+    // [[webhooks]]
+    let mut webhooks = Vec::new();
+    let mut hook_names = BTreeSet::new();
+    for (i, v) in list("webhooks", errors).into_iter().enumerate() {
+        let key = format!("webhooks[{i}]");
+        let Some(raw) = section::<RawWebhook>(Some(v), &key, errors) else {
+            continue;
+        };
+        webhooks.extend(webhook(raw, &key, &mut hook_names, base_dir, errors));
+    }
+
+    let raw: RawDelivery =
+        section(root.get("delivery").cloned(), "delivery", errors).unwrap_or_default();
+    let delivery = delivery_settings(raw, errors);
+
+    // [stories]
+    let raw: RawStories =
+        section(root.get("stories").cloned(), "stories", errors).unwrap_or_default();
+    let mut stories = story_settings(raw, errors);
+    stories.official = feeds
+        .iter()
+        .filter(|f| f.official)
+        .map(|f| f.name.clone())
+        .collect();
+
+    let raw: RawHttp = section(root.get("http").cloned(), "http", errors).unwrap_or_default();
+    let http = http_settings(raw, errors);
+
+    let raw: RawStore = section(root.get("store").cloned(), "store", errors).unwrap_or_default();
+    let store = retention(raw, errors);
+
+    let classifier = classifier(root.get("rules").cloned(), errors);
+
+    if !errors.is_empty() {
+        return None;
+    }
+    Some(Settings {
+        config_path: path.to_owned(),
+        daemon,
+        fetch,
+        parse,
+        feeds,
+        smtp,
+        subscribers,
+        webhooks,
+        delivery,
+        stories,
+        warnings: warnings(&http),
+        http,
+        store,
+        classifier: classifier?,
+    })
+}
+
+/// What a valid config allows that is probably a mistake.
+fn warnings(http: &HttpSettings) -> Vec<ConfigError> {
+    let mut w = Vec::new();
+    if let Some(addr) = http.listen
+        && !addr.ip().is_loopback()
+    {
+        w.push(ConfigError {
+            key: "http.listen".into(),
+            message: format!(
+                "{addr} is reachable from other hosts: /healthz and /metrics need no credentials; prefer 127.0.0.1 behind a proxy or a firewall"
+            ),
+        });
+    }
+    w
+}
+
+fn alert_on(v: Option<&str>, key: &str, errors: &mut Vec<ConfigError>) -> AlertOn {
+    match v {
+        None | Some("story") => AlertOn::Story,
+        Some("change") => AlertOn::Change,
+        Some(other) => {
+            errors.push(ConfigError {
+                key: format!("{key}.alert_on"),
+                message: format!("{other:?} is not \"story\" or \"change\""),
+            });
+            AlertOn::Story
+        }
+    }
+}
+
+fn min_sources(v: Option<u32>, key: &str, errors: &mut Vec<ConfigError>) -> u32 {
+    match v {
+        None => 1,
+        Some(0) => {
+            errors.push(ConfigError {
+                key: format!("{key}.min_sources"),
+                message: "must be at least 1".into(),
+            });
+            1
+        }
+        Some(n) => n,
+    }
+}
+
+/// Records a problem with the value at `key`.
+fn err(errors: &mut Vec<ConfigError>, key: String, message: String) {
+    errors.push(ConfigError { key, message })
+}
+
+/// One `[[feeds]]` table, checked (`None` when it has errors or is disabled).
+fn feed_settings(
+    raw: RawFeed,
+    key: &str,
+    feed_names: &mut BTreeSet<FeedName>,
+    (default_interval, default_adaptive): (Duration, AdaptiveDefault),
+    base_dir: Option<&Path>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<FeedSettings> {
+    let name = match raw.name.as_deref() {
+        None => {
+            err(errors, format!("{key}.name"), "is missing".into());
+            None
+        }
+        Some(n) => match FeedName::parse(n) {
+            Ok(n) => {
+                if !feed_names.insert(n.clone()) {
+                    err(
+                        errors,
+                        format!("{key}.name"),
+                        format!("\"{n}\" is used by an earlier feed"),
+                    );
+                }
+                Some(n)
+            }
+            Err(e) => {
+                err(errors, format!("{key}.name"), e);
+                None
+            }
+        },
+    };
+    let source = match raw.url.as_deref() {
+        None => {
+            err(errors, format!("{key}.url"), "is missing".into());
+            None
+        }
+        Some(u) => match FeedSource::parse(u, base_dir) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                err(errors, format!("{key}.url"), e);
+                None
+            }
+        },
+    };
+    let interval = duration(
+        raw.interval.as_deref(),
+        &format!("{key}.interval"),
+        default_interval,
+        Duration::from_secs(1),
+        WEEK,
+        errors,
+    );
+    let adaptive = if raw.adaptive.unwrap_or(default_adaptive.0) {
+        let min = duration(
+            raw.min_interval.as_deref(),
+            &format!("{key}.min_interval"),
+            default_adaptive.1,
+            Duration::from_secs(1),
+            WEEK,
+            errors,
+        );
+        let max = duration(
+            raw.max_interval.as_deref(),
+            &format!("{key}.max_interval"),
+            default_adaptive.2,
+            Duration::from_secs(1),
+            WEEK,
+            errors,
+        );
+        if min > max {
+            err(
+                errors,
+                format!("{key}.min_interval"),
+                "is longer than max_interval".into(),
+            );
+        }
+        Some((min, max))
+    } else {
+        None
+    };
+    if let (Some(name), Some(source), true) = (name, source, raw.enabled) {
+        return Some(FeedSettings {
+            name,
+            source,
+            interval,
+            adaptive,
+            official: raw.official,
+        });
+    }
+    None
+}
+
+/// One `[[subscribers]]` table, checked.
+fn subscriber(
+    raw: RawSubscriber,
+    key: &str,
+    names: &mut BTreeSet<String>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<Subscriber> {
+    let name = required_name(raw.name, key, names, errors);
+    let email = match raw.email.as_deref() {
+        None => {
+            err(errors, format!("{key}.email"), "is missing".into());
+            None
+        }
+        Some(e) => EmailAddress::parse(e)
+            .map_err(|e| err(errors, format!("{key}.email"), e))
+            .ok(),
+    };
+    let signals = signal_set(raw.signals, &format!("{key}.signals"), errors);
+    let min_score = score_floor(raw.min_score, &format!("{key}.min_score"), errors);
+    let alert_on = alert_on(raw.alert_on.as_deref(), key, errors);
+    let min_sources = min_sources(raw.min_sources, key, errors);
+    if let (Some(name), Some(email)) = (name, email) {
+        return Some(Subscriber {
+            name,
+            email,
+            signals,
+            min_score,
+            alert_on,
+            min_sources,
+        });
+    }
+    None
+}
+
+/// One `[[webhooks]]` table, checked.
+fn webhook(
+    raw: RawWebhook,
+    key: &str,
+    names: &mut BTreeSet<String>,
+    base_dir: Option<&Path>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<WebhookSettings> {
+    let name = required_name(raw.name, key, names, errors);
+    // A chat webhook's URL is its credential: it may come from a file or credential.
+    let url = secret_value(
+        raw.url,
+        raw.url_file,
+        key,
+        ("url", "url_file"),
+        base_dir,
+        errors,
+    );
+    let url = match url.as_deref() {
+        None => {
+            if !errors
+                .iter()
+                .any(|e| e.key.starts_with(&format!("{key}.url")))
+            {
+                err(
+                    errors,
+                    format!("{key}.url"),
+                    "is missing (or set url_file)".into(),
+                );
+            }
+            None
+        }
+        Some(u) => match Url::parse(u.trim()) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
+                Some(url)
+            }
+            Ok(url) => {
+                err(
+                    errors,
+                    format!("{key}.url"),
+                    format!("scheme {:?} is not http or https", url.scheme()),
+                );
+                None
+            }
+            Err(e) => {
+                err(errors, format!("{key}.url"), e.to_string());
+                None
+            }
+        },
+    };
+    let signals = signal_set(raw.signals, &format!("{key}.signals"), errors);
+    let timeout = duration(
+        raw.timeout.as_deref(),
+        &format!("{key}.timeout"),
+        Duration::from_secs(10),
+        Duration::from_millis(100),
+        HOUR,
+        errors,
+    );
+    let format = match raw.format.as_deref() {
+        None | Some("json") => WebhookFormat::Json,
+        Some("slack") => WebhookFormat::Slack,
+        Some("discord") => WebhookFormat::Discord,
+        Some(other) => {
+            err(
+                errors,
+                format!("{key}.format"),
+                format!("{other:?} is not one of \"json\", \"slack\", \"discord\""),
+            );
+            WebhookFormat::Json
+        }
+    };
+    let min_score = score_floor(raw.min_score, &format!("{key}.min_score"), errors);
+    let secret = match secret_value(
+        raw.secret,
+        raw.secret_file,
+        key,
+        ("secret", "secret_file"),
+        base_dir,
+        errors,
+    ) {
+        Some(s) if s.trim().is_empty() => {
+            err(errors, format!("{key}.secret"), "must not be empty".into());
+            None
+        }
+        s => s.map(SecretString::from),
+    };
+    let alert_on = alert_on(raw.alert_on.as_deref(), key, errors);
+    let min_sources = min_sources(raw.min_sources, key, errors);
+    if let (Some(name), Some(url)) = (name, url) {
+        return Some(WebhookSettings {
+            name,
+            url,
+            signals,
+            timeout,
+            format,
+            min_score,
+            secret,
+            alert_on,
+            min_sources,
+        });
+    }
+    None
+}
+
+/// Every feed's polling unless it sets its own: adaptive or not, and the bounds an adaptive
+/// interval moves within.
+type AdaptiveDefault = (bool, Duration, Duration);
+
+/// `[daemon]`, checked, with what `[[feeds]]` inherit from it.
+fn daemon_settings(
+    raw: RawDaemon,
+    base_dir: Option<&Path>,
+    errors: &mut Vec<ConfigError>,
+) -> (DaemonSettings, AdaptiveDefault) {
     let state_dir = match raw.state_dir.as_deref().map(str::trim) {
         None => PathBuf::from("/var/lib/ceasefire-watch"),
         Some("") => {
@@ -692,10 +1086,20 @@ fn build(
             errors,
         ),
     );
+    (
+        DaemonSettings {
+            state_dir,
+            default_interval,
+            shutdown_grace,
+            stalled_after,
+        },
+        default_adaptive,
+    )
+}
 
-    // [fetch]
-    let raw: RawFetch = section(root.get("fetch").cloned(), "fetch", errors).unwrap_or_default();
-    let fetch = FetchSettings {
+/// `[fetch]`, checked.
+fn fetch_settings(raw: RawFetch, errors: &mut Vec<ConfigError>) -> FetchSettings {
+    FetchSettings {
         timeout: duration(
             raw.timeout.as_deref(),
             "fetch.timeout",
@@ -765,10 +1169,11 @@ fn build(
             Some(ua) => ua,
             None => default_user_agent(),
         },
-    };
+    }
+}
 
-    // [parse]
-    let raw: RawParse = section(root.get("parse").cloned(), "parse", errors).unwrap_or_default();
+/// `[parse]`, checked.
+fn parse_limits(raw: RawParse, errors: &mut Vec<ConfigError>) -> ParseLimits {
     let defaults = ParseLimits::default();
     let mut positive = |v: Option<u64>, key: &str, default: usize| match v {
         Some(0) => {
@@ -778,7 +1183,7 @@ fn build(
         Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
         None => default,
     };
-    let parse = ParseLimits {
+    ParseLimits {
         max_entries: positive(raw.max_items, "parse.max_items", defaults.max_entries),
         max_field_chars: positive(
             raw.max_field_chars,
@@ -786,254 +1191,11 @@ fn build(
             defaults.max_field_chars,
         ),
         max_depth: positive(raw.max_depth, "parse.max_depth", defaults.max_depth),
-    };
-
-    // [[feeds]]
-    let mut feeds = Vec::new();
-    let mut feed_names = BTreeSet::new();
-    for (i, v) in list("feeds", errors).into_iter().enumerate() {
-        let key = format!("feeds[{i}]");
-        let Some(raw) = section::<RawFeed>(Some(v), &key, errors) else {
-            continue;
-        };
-        let name = match raw.name.as_deref() {
-            None => {
-                err(errors, format!("{key}.name"), "is missing".into());
-                None
-            }
-            Some(n) => match FeedName::parse(n) {
-                Ok(n) => {
-                    if !feed_names.insert(n.clone()) {
-                        err(
-                            errors,
-                            format!("{key}.name"),
-                            format!("\"{n}\" is used by an earlier feed"),
-                        );
-                    }
-                    Some(n)
-                }
-                Err(e) => {
-                    err(errors, format!("{key}.name"), e);
-                    None
-                }
-            },
-        };
-        let source = match raw.url.as_deref() {
-            None => {
-                err(errors, format!("{key}.url"), "is missing".into());
-                None
-            }
-            Some(u) => match FeedSource::parse(u, base_dir) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    err(errors, format!("{key}.url"), e);
-                    None
-                }
-            },
-        };
-        let interval = duration(
-            raw.interval.as_deref(),
-            &format!("{key}.interval"),
-            default_interval,
-            Duration::from_secs(1),
-            WEEK,
-            errors,
-        );
-        let adaptive = if raw.adaptive.unwrap_or(default_adaptive.0) {
-            let min = duration(
-                raw.min_interval.as_deref(),
-                &format!("{key}.min_interval"),
-                default_adaptive.1,
-                Duration::from_secs(1),
-                WEEK,
-                errors,
-            );
-            let max = duration(
-                raw.max_interval.as_deref(),
-                &format!("{key}.max_interval"),
-                default_adaptive.2,
-                Duration::from_secs(1),
-                WEEK,
-                errors,
-            );
-            if min > max {
-                err(
-                    errors,
-                    format!("{key}.min_interval"),
-                    "is longer than max_interval".into(),
-                );
-            }
-            Some((min, max))
-        } else {
-            None
-        };
-        if let (Some(name), Some(source), true) = (name, source, raw.enabled) {
-            feeds.push(FeedSettings {
-                name,
-                source,
-                interval,
-                adaptive,
-                official: raw.official,
-            });
-        }
     }
+}
 
-    // [smtp]
-    let smtp = root.get("smtp").cloned().map(|v| {
-        section::<RawSmtp>(Some(v), "smtp", errors)
-            .and_then(|raw| smtp_settings(raw, base_dir, errors))
-    });
-    let smtp = smtp.flatten();
-
-    // [[subscribers]]
-    let mut subscribers = Vec::new();
-    let mut names = BTreeSet::new();
-    let raw_subscribers = list("subscribers", errors);
-    if !raw_subscribers.is_empty() && !root.contains_key("smtp") {
-        err(
-            errors,
-            "subscribers".into(),
-            "email subscribers need an [smtp] section to send through".into(),
-        );
-    }
-    for (i, v) in raw_subscribers.into_iter().enumerate() {
-        let key = format!("subscribers[{i}]");
-        let Some(raw) = section::<RawSubscriber>(Some(v), &key, errors) else {
-            continue;
-        };
-        let name = required_name(raw.name, &key, &mut names, errors);
-        let email = match raw.email.as_deref() {
-            None => {
-                err(errors, format!("{key}.email"), "is missing".into());
-                None
-            }
-            Some(e) => EmailAddress::parse(e)
-                .map_err(|e| err(errors, format!("{key}.email"), e))
-                .ok(),
-        };
-        let signals = signal_set(raw.signals, &format!("{key}.signals"), errors);
-        let min_score = score_floor(raw.min_score, &format!("{key}.min_score"), errors);
-        let alert_on = alert_on(raw.alert_on.as_deref(), &key, errors);
-        let min_sources = min_sources(raw.min_sources, &key, errors);
-        if let (Some(name), Some(email)) = (name, email) {
-            subscribers.push(Subscriber {
-                name,
-                email,
-                signals,
-                min_score,
-                alert_on,
-                min_sources,
-            });
-        }
-    }
-
-    // [[webhooks]]
-    let mut webhooks = Vec::new();
-    let mut hook_names = BTreeSet::new();
-    for (i, v) in list("webhooks", errors).into_iter().enumerate() {
-        let key = format!("webhooks[{i}]");
-        let Some(raw) = section::<RawWebhook>(Some(v), &key, errors) else {
-            continue;
-        };
-        let name = required_name(raw.name, &key, &mut hook_names, errors);
-        // A chat webhook's URL is its credential: it may come from a file or credential.
-        let url = secret_value(
-            raw.url,
-            raw.url_file,
-            &key,
-            ("url", "url_file"),
-            base_dir,
-            errors,
-        );
-        let url = match url.as_deref() {
-            None => {
-                if !errors
-                    .iter()
-                    .any(|e| e.key.starts_with(&format!("{key}.url")))
-                {
-                    err(
-                        errors,
-                        format!("{key}.url"),
-                        "is missing (or set url_file)".into(),
-                    );
-                }
-                None
-            }
-            Some(u) => match Url::parse(u.trim()) {
-                Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
-                    Some(url)
-                }
-                Ok(url) => {
-                    err(
-                        errors,
-                        format!("{key}.url"),
-                        format!("scheme {:?} is not http or https", url.scheme()),
-                    );
-                    None
-                }
-                Err(e) => {
-                    err(errors, format!("{key}.url"), e.to_string());
-                    None
-                }
-            },
-        };
-        let signals = signal_set(raw.signals, &format!("{key}.signals"), errors);
-        let timeout = duration(
-            raw.timeout.as_deref(),
-            &format!("{key}.timeout"),
-            Duration::from_secs(10),
-            Duration::from_millis(100),
-            HOUR,
-            errors,
-        );
-        let format = match raw.format.as_deref() {
-            None | Some("json") => WebhookFormat::Json,
-            Some("slack") => WebhookFormat::Slack,
-            Some("discord") => WebhookFormat::Discord,
-            Some(other) => {
-                err(
-                    errors,
-                    format!("{key}.format"),
-                    format!("{other:?} is not one of \"json\", \"slack\", \"discord\""),
-                );
-                WebhookFormat::Json
-            }
-        };
-        let min_score = score_floor(raw.min_score, &format!("{key}.min_score"), errors);
-        let secret = match secret_value(
-            raw.secret,
-            raw.secret_file,
-            &key,
-            ("secret", "secret_file"),
-            base_dir,
-            errors,
-        ) {
-            Some(s) if s.trim().is_empty() => {
-                err(errors, format!("{key}.secret"), "must not be empty".into());
-                None
-            }
-            s => s.map(SecretString::from),
-        };
-        let alert_on = alert_on(raw.alert_on.as_deref(), &key, errors);
-        let min_sources = min_sources(raw.min_sources, &key, errors);
-        if let (Some(name), Some(url)) = (name, url) {
-            webhooks.push(WebhookSettings {
-                name,
-                url,
-                signals,
-                timeout,
-                format,
-                min_score,
-                secret,
-                alert_on,
-                min_sources,
-            });
-        }
-    }
-
-    // [delivery]
-    let raw: RawDelivery =
-        section(root.get("delivery").cloned(), "delivery", errors).unwrap_or_default();
+/// `[delivery]`, checked.
+fn delivery_settings(raw: RawDelivery, errors: &mut Vec<ConfigError>) -> DeliverySettings {
     let delivery = DeliverySettings {
         retry_initial: duration(
             raw.retry_initial.as_deref(),
@@ -1079,20 +1241,12 @@ fn build(
             "is longer than delivery.retry_max".into(),
         );
     }
+    delivery
+}
 
-    // [stories]
-    let raw: RawStories =
-        section(root.get("stories").cloned(), "stories", errors).unwrap_or_default();
-    let mut stories = story_settings(raw, errors);
-    stories.official = feeds
-        .iter()
-        .filter(|f| f.official)
-        .map(|f| f.name.clone())
-        .collect();
-
-    // [http]
-    let raw: RawHttp = section(root.get("http").cloned(), "http", errors).unwrap_or_default();
-    let http = HttpSettings {
+/// `[http]`, checked.
+fn http_settings(raw: RawHttp, errors: &mut Vec<ConfigError>) -> HttpSettings {
+    HttpSettings {
         listen: raw.listen.as_deref().and_then(|l| {
             l.trim()
                 .parse()
@@ -1113,12 +1267,13 @@ fn build(
             MONTH,
             errors,
         ),
-    };
+    }
+}
 
-    // [store]
-    let raw: RawStore = section(root.get("store").cloned(), "store", errors).unwrap_or_default();
+/// `[store]`, checked.
+fn retention(raw: RawStore, errors: &mut Vec<ConfigError>) -> Retention {
     let kept = Retention::default();
-    let store = Retention {
+    Retention {
         // Above the weekly refresh of fingerprints still in their feeds, with room.
         keep_seen: duration(
             raw.keep_seen.as_deref(),
@@ -1136,10 +1291,15 @@ fn build(
             TEN_YEARS,
             errors,
         ),
-    };
+    }
+}
 
-    // [rules]
-    let overlay: Option<RuleOverlay> = match root.get("rules").cloned() {
+/// `[rules]`: the built-in pack with the overlay applied, compiled (`None` after errors).
+fn classifier(
+    rules: Option<config::Value>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<Arc<Classifier>> {
+    let overlay: Option<RuleOverlay> = match rules {
         None => None,
         Some(v) => match v.try_deserialize::<RuleOverlay>() {
             Ok(o) => Some(o),
@@ -1149,7 +1309,7 @@ fn build(
             }
         },
     };
-    let classifier = match overlay {
+    match overlay {
         None => Some(Classifier::builtin()),
         Some(o) if o == RuleOverlay::default() => Some(Classifier::builtin()),
         Some(o) => match Classifier::with_overlay(&o) {
@@ -1171,75 +1331,6 @@ fn build(
                 None
             }
         },
-    };
-
-    if !errors.is_empty() {
-        return None;
-    }
-    Some(Settings {
-        config_path: path.to_owned(),
-        daemon: DaemonSettings {
-            state_dir,
-            default_interval,
-            shutdown_grace,
-            stalled_after,
-        },
-        fetch,
-        parse,
-        feeds,
-        smtp,
-        subscribers,
-        webhooks,
-        delivery,
-        stories,
-        warnings: warnings(&http),
-        http,
-        store,
-        classifier: classifier?,
-    })
-}
-
-/// What a valid config allows that is probably a mistake.
-fn warnings(http: &HttpSettings) -> Vec<ConfigError> {
-    let mut w = Vec::new();
-    if let Some(addr) = http.listen
-        && !addr.ip().is_loopback()
-    {
-        w.push(ConfigError {
-            key: "http.listen".into(),
-            message: format!(
-                "{addr} is reachable from other hosts: /healthz and /metrics need no credentials; prefer 127.0.0.1 behind a proxy or a firewall"
-            ),
-        });
-    }
-    w
-}
-
-fn alert_on(v: Option<&str>, key: &str, errors: &mut Vec<ConfigError>) -> AlertOn {
-    match v {
-        None | Some("story") => AlertOn::Story,
-        Some("change") => AlertOn::Change,
-        Some(other) => {
-            errors.push(ConfigError {
-                key: format!("{key}.alert_on"),
-                message: format!("{other:?} is not \"story\" or \"change\""),
-            });
-            AlertOn::Story
-        }
-    }
-}
-
-fn min_sources(v: Option<u32>, key: &str, errors: &mut Vec<ConfigError>) -> u32 {
-    match v {
-        None => 1,
-        Some(0) => {
-            errors.push(ConfigError {
-                key: format!("{key}.min_sources"),
-                message: "must be at least 1".into(),
-            });
-            1
-        }
-        Some(n) => n,
     }
 }
 
