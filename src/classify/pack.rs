@@ -410,7 +410,13 @@ pub fn expand_braces(phrase: &str) -> Result<Vec<String>, String> {
 /// formed, collecting every problem with its key so `check-config` can show them all.
 pub fn validate(pack: &RulePack) -> Vec<String> {
     let mut errors = Vec::new();
-    let s = &pack.settings;
+    check_settings(&pack.settings, &mut errors);
+    check_lexicon(pack, &mut errors);
+    check_frames(pack, &mut errors);
+    errors
+}
+
+fn check_settings(s: &PackSettings, errors: &mut Vec<String>) {
     if !(s.threshold > 0.0 && s.threshold <= 1.0) {
         errors.push(format!(
             "settings.threshold: {} is not in (0, 1]",
@@ -431,65 +437,30 @@ pub fn validate(pack: &RulePack) -> Vec<String> {
             s.language
         ));
     }
-    let check_phrases = |errors: &mut Vec<String>,
-                         section: &str,
-                         name: &str,
-                         phrases: &[String],
-                         may_be_empty: bool| {
-        if phrases.is_empty() && !may_be_empty {
-            errors.push(format!("{section}.{name}: the list is empty"));
-        }
-        for p in phrases {
-            match expand_braces(p) {
-                Ok(list) => {
-                    if p.split_whitespace()
-                        .any(|w| w.trim_end_matches('*').contains('*'))
-                    {
-                        errors.push(format!("{section}.{name}: {p:?}: '*' may only end a word"));
-                    }
-                    for e in list {
-                        let bare = e.trim_end_matches('*').replace('|', " ");
-                        if super::text::normalize_phrase(&bare).is_empty() && e != "<year>" {
-                            errors.push(format!("{section}.{name}: {p:?} has no words"));
-                        }
-                    }
-                }
-                Err(e) => errors.push(format!("{section}.{name}: {e}")),
-            }
-        }
-    };
+}
+
+/// Every phrase list of the lexicon: well-formed phrases, and not too many names.
+fn check_lexicon(pack: &RulePack, errors: &mut Vec<String>) {
     for (name, list) in pack.grammar.lists() {
-        check_phrases(&mut errors, "grammar", name, list, true);
+        check_phrases(errors, "grammar", name, list, true);
     }
     for (name, list) in pack.markers.lists() {
-        check_phrases(&mut errors, "markers", name, list, true);
+        check_phrases(errors, "markers", name, list, true);
     }
     for (name, list) in &pack.actors {
-        check_phrases(&mut errors, "actors", name, list, false);
+        check_phrases(errors, "actors", name, list, false);
     }
     for (name, list) in &pack.objects {
-        check_phrases(&mut errors, "objects", name, list, false);
+        check_phrases(errors, "objects", name, list, false);
     }
     for (name, list) in &pack.scopes {
-        check_phrases(&mut errors, "scopes", name, list, false);
+        check_phrases(errors, "scopes", name, list, false);
     }
     for (name, s) in &pack.stances {
+        check_phrases(errors, &format!("stances.{name}"), "verbs", &s.verbs, true);
+        check_phrases(errors, &format!("stances.{name}"), "nouns", &s.nouns, true);
         check_phrases(
-            &mut errors,
-            &format!("stances.{name}"),
-            "verbs",
-            &s.verbs,
-            true,
-        );
-        check_phrases(
-            &mut errors,
-            &format!("stances.{name}"),
-            "nouns",
-            &s.nouns,
-            true,
-        );
-        check_phrases(
-            &mut errors,
+            errors,
             &format!("stances.{name}"),
             "judgements",
             &s.judgements,
@@ -521,7 +492,7 @@ pub fn validate(pack: &RulePack) -> Vec<String> {
         ("not_actor", &pack.masks.not_actor),
         ("not_concept", &pack.masks.not_concept),
     ] {
-        check_phrases(&mut errors, "masks", name, list, true);
+        check_phrases(errors, "masks", name, list, true);
     }
     for (what, n) in [
         ("actors", pack.actors.len()),
@@ -535,6 +506,41 @@ pub fn validate(pack: &RulePack) -> Vec<String> {
             ));
         }
     }
+}
+
+/// One list of phrases: brace expansion, `*` only at a word's end, some words in each.
+fn check_phrases(
+    errors: &mut Vec<String>,
+    section: &str,
+    name: &str,
+    phrases: &[String],
+    may_be_empty: bool,
+) {
+    if phrases.is_empty() && !may_be_empty {
+        errors.push(format!("{section}.{name}: the list is empty"));
+    }
+    for p in phrases {
+        match expand_braces(p) {
+            Ok(list) => {
+                if p.split_whitespace()
+                    .any(|w| w.trim_end_matches('*').contains('*'))
+                {
+                    errors.push(format!("{section}.{name}: {p:?}: '*' may only end a word"));
+                }
+                for e in list {
+                    let bare = e.trim_end_matches('*').replace('|', " ");
+                    if super::text::normalize_phrase(&bare).is_empty() && e != "<year>" {
+                        errors.push(format!("{section}.{name}: {p:?} has no words"));
+                    }
+                }
+            }
+            Err(e) => errors.push(format!("{section}.{name}: {e}")),
+        }
+    }
+}
+
+/// Every frame: a unique name, a known signal, agent side, stance and object family.
+fn check_frames(pack: &RulePack, errors: &mut Vec<String>) {
     let mut names = BTreeSet::new();
     for (i, f) in pack.frames.iter().enumerate() {
         let label = if f.name.is_empty() {
@@ -566,7 +572,6 @@ pub fn validate(pack: &RulePack) -> Vec<String> {
             ));
         }
     }
-    errors
 }
 
 #[cfg(test)]
