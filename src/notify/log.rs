@@ -22,6 +22,7 @@ impl Notifier for LogNotifier {
             rule = %a.signal.evidence.rule,
             words = ?a.signal.evidence.words,
             story = a.story.as_deref().unwrap_or("-"),
+            object = d.object.as_ref().map(ToString::to_string).unwrap_or_default(),
             sources = d.sources,
             status = a.status.as_ref().map(|s| s.line()).unwrap_or_default(),
             "ALERT {}",
