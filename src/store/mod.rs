@@ -173,7 +173,7 @@ pub struct IngestReport {
     pub repeats: usize,
     /// Signal items older than `stories.max_item_age`: recorded, not alerted.
     pub stale: usize,
-    /// Signals found in new items, by [`SignalKind::index`].
+    /// Signals found in new items, by [`SignalKind::index`](crate::domain::SignalKind::index).
     pub signals: [u32; 7],
 }
 

@@ -57,7 +57,7 @@ pub fn idempotency_key(
 
 impl Store {
     /// Puts rows left `sending` by a process that died back to `pending`. Safe only while
-    /// holding the [`StateLock`].
+    /// holding the [`StateLock`](super::StateLock).
     pub async fn release_in_flight(&self, now: DateTime<Utc>) -> Result<u64> {
         Ok(sqlx::query(
             "UPDATE deliveries SET state = 'pending', updated_at = $1 WHERE state = 'sending'",
