@@ -26,16 +26,18 @@ use tokio::sync::{mpsc, oneshot};
 use crate::domain::{FeedName, Field, Item, Route, Signal, StatusNote, Validators};
 use crate::stories::StorySettings;
 
+mod board;
 mod deferred;
 mod ingest;
 mod outbox;
 mod retention;
 mod stories;
 
+pub use board::{MAX_REPORTS, ReportRow, StatusRow, StoryRow};
 pub use ingest::Prepared;
 pub use outbox::{OutboxCounts, OutboxRow, idempotency_key};
 pub use retention::{Pruned, Retention};
-pub use stories::{Housekeeping, MAX_REPORTS, ReportRow, StatusRow, StoryRow};
+pub use stories::Housekeeping;
 
 /// File name of the database inside `state_dir`.
 pub const DB_FILE: &str = "ceasefire-watch.db";
