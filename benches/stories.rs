@@ -18,8 +18,9 @@ use ceasefire_watch::classify::Classifier;
 use ceasefire_watch::config::Settings;
 use ceasefire_watch::config::StorySettings;
 use ceasefire_watch::domain::{ObjectKey, SignalKind};
+use ceasefire_watch::stories::JoinBy;
 use ceasefire_watch::stories::Terms;
-use ceasefire_watch::stories::placement::{Decision, Event, Policy, Report, Same, decide};
+use ceasefire_watch::stories::placement::{Decision, Event, Policy, Report, decide};
 use chrono::{Duration, TimeZone, Utc};
 use tokio_util::sync::CancellationToken;
 
@@ -208,7 +209,7 @@ fn main() {
     let defaults = StorySettings::default();
     let ms = |d: std::time::Duration| d.as_millis() as i64;
     let policy = Policy {
-        same: Same::Signal,
+        same: JoinBy::Signal,
         similarity: defaults.similarity,
         window: ms(defaults.window),
         open_for: ms(defaults.open_for),

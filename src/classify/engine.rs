@@ -599,6 +599,7 @@ impl Classifier {
         let mut splits: Vec<u8> = Vec::new();
         for (name, stance) in &p.stances {
             let sid = id(&stances, name);
+            let mut forms: Vec<(String, Form)> = Vec::new();
             for verb in &stance.verbs {
                 for expanded in pack::expand_braces(verb).unwrap_or_default() {
                     // "put _ on hold": the object may stand between the verb and its rest;
@@ -619,33 +620,25 @@ impl Classifier {
                     } else {
                         expanded
                     };
-                    for (form_text, form) in language.verb_forms(&expanded) {
-                        let words = phrase_words(&form_text);
-                        if !words.is_empty() {
-                            stance_words[sid as usize].push(gate_word(language, &words));
-                            phrases.push((words, Tag::Pred(sid, form)));
-                        }
-                    }
+                    forms.extend(language.verb_forms(&expanded));
                 }
             }
             for noun in &stance.nouns {
                 for expanded in pack::expand_braces(noun).unwrap_or_default() {
-                    for (form_text, form) in language.noun_forms(&expanded) {
-                        let words = phrase_words(&form_text);
-                        if !words.is_empty() {
-                            stance_words[sid as usize].push(gate_word(language, &words));
-                            phrases.push((words, Tag::Pred(sid, form)));
-                        }
-                    }
+                    forms.extend(language.noun_forms(&expanded));
                 }
             }
             for judgement in &stance.judgements {
                 for expanded in pack::expand_braces(judgement).unwrap_or_default() {
-                    let words = phrase_words(&expanded);
-                    if !words.is_empty() {
-                        stance_words[sid as usize].push(gate_word(language, &words));
-                        phrases.push((words, Tag::Pred(sid, Form::Judgement)));
-                    }
+                    forms.push((expanded, Form::Judgement));
+                }
+            }
+            // Every form of every predicate of the stance, gated on its least common word.
+            for (form_text, form) in forms {
+                let words = phrase_words(&form_text);
+                if !words.is_empty() {
+                    stance_words[sid as usize].push(gate_word(language, &words));
+                    phrases.push((words, Tag::Pred(sid, form)));
                 }
             }
         }

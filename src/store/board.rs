@@ -92,12 +92,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        let feeds: Vec<String> = sqlx::query_scalar(
-            "SELECT feed FROM story_members WHERE story_id = $1 GROUP BY feed ORDER BY MIN(joined_at), feed",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
+        let feeds = story_feeds(&self.pool, id).await?;
         let reports: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
             "SELECT m.feed, m.title, i.link, m.joined_at
              FROM story_members m LEFT JOIN items i ON i.key = m.item_key
@@ -154,4 +149,17 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The feeds that carried a story, first first.
+pub(super) async fn story_feeds<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    story: &str,
+) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT feed FROM story_members WHERE story_id = $1 GROUP BY feed ORDER BY MIN(joined_at), feed",
+    )
+    .bind(story)
+    .fetch_all(db)
+    .await?)
 }

@@ -125,12 +125,7 @@ impl Store {
             .await?;
             let mut d = delivery_from_row(&row)?;
             if let Some(story) = &d.alert.story {
-                d.feeds = sqlx::query_scalar(
-                    "SELECT feed FROM story_members WHERE story_id = $1 GROUP BY feed ORDER BY MIN(joined_at), feed",
-                )
-                .bind(story)
-                .fetch_all(&mut *tx)
-                .await?;
+                d.feeds = super::board::story_feeds(&mut *tx, story).await?;
             }
             out.push(d);
         }

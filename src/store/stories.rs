@@ -161,6 +161,7 @@ pub(super) async fn place(
     if !cache.knows_recent(by, since) {
         read_recent(tx, cache, deferred, [(by, since)]).await?;
     }
+    let at = ms(now);
     let object = signal.evidence.object.as_deref().and_then(ObjectKey::parse);
     let decision = {
         let events: Vec<placement::Event<'_>> = cache.recent[by]
@@ -180,11 +181,10 @@ pub(super) async fn place(
             signal: signal.kind,
             object: object.as_ref(),
             terms,
-            at: ms(now),
+            at,
         };
         placement::decide(report, &events, &settings.policy())
     };
-    let at = ms(now);
     let official = settings.official.contains(&item.feed);
     if let Decision::Join {
         event: story,

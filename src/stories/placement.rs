@@ -23,7 +23,7 @@
 //! Among several events it may join, the one whose object agrees wins, then the most similar,
 //! then the most recent.
 
-use super::Terms;
+use super::{JoinBy, Terms};
 use crate::domain::{ObjectKey, SignalKind};
 
 /// A new report of one signal.
@@ -48,17 +48,10 @@ pub struct Event<'a> {
     pub terms: &'a [Terms],
 }
 
-/// What must agree besides the object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Same {
-    Signal,
-    Topic,
-}
-
 /// How reports are placed: `stories.*` in the config.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Policy {
-    pub same: Same,
+    pub same: JoinBy,
     /// Least word similarity for a report to join an event by its words.
     pub similarity: f32,
     /// A report joins by its words an event reported within this long (ms).
@@ -102,8 +95,8 @@ pub fn decide(report: Report<'_>, events: &[Event<'_>], policy: &Policy) -> Deci
     let mut best: Option<(u8, f32, i64, &Event<'_>)> = None;
     for e in events {
         let same_kind = match policy.same {
-            Same::Signal => e.signal == report.signal,
-            Same::Topic => e.signal.topic() == report.signal.topic(),
+            JoinBy::Signal => e.signal == report.signal,
+            JoinBy::Topic => e.signal.topic() == report.signal.topic(),
         };
         let age = report.at.saturating_sub(e.last_seen_at);
         if !same_kind || age > policy.window.max(policy.open_for) {
@@ -112,15 +105,18 @@ pub fn decide(report: Report<'_>, events: &[Event<'_>], policy: &Policy) -> Deci
         if superseded(e, events, policy) {
             continue;
         }
+        let agree = match (report.object, e.object) {
+            (Some(r), Some(o)) => r.agrees(o),
+            _ => None,
+        };
+        if agree == Some(false) {
+            continue;
+        }
         let words = e
             .terms
             .iter()
             .map(|t| report.terms.similarity(t))
             .fold(0f32, f32::max);
-        let agree = match (report.object, e.object) {
-            (Some(r), Some(o)) => r.agrees(o),
-            _ => None,
-        };
         // Whether the report repeats the status: it names its object's family and nothing
         // more, or a part of a flow ("Patriot deliveries" while military aid is paused). (A
         // report with no object at all, from a rule that extracts none, has only its words.)
@@ -140,7 +136,6 @@ pub fn decide(report: Report<'_>, events: &[Event<'_>], policy: &Policy) -> Deci
         // 2: the objects agree; 1: the report repeats the status, or its words fit the
         // event; otherwise it is another event.
         let rank = match agree {
-            Some(false) => continue,
             Some(true) if same_object => 2,
             None if repeats && repeat => 1,
             _ if by_words => 1,
@@ -173,7 +168,7 @@ pub fn decide(report: Report<'_>, events: &[Event<'_>], policy: &Policy) -> Deci
 /// came late enough to be a change rather than another reading of the same news: then `e` is
 /// no longer its object's status, and a report like it is news again.
 fn superseded(e: &Event<'_>, events: &[Event<'_>], policy: &Policy) -> bool {
-    policy.same == Same::Signal
+    policy.same == JoinBy::Signal
         && events.iter().any(|later| {
             later.signal != e.signal
                 && later.started_at >= e.started_at.saturating_add(policy.settle)
@@ -194,7 +189,7 @@ mod tests {
     const HOUR: i64 = 3_600_000;
     const DAY: i64 = 24 * HOUR;
 
-    fn policy(same: Same) -> Policy {
+    fn policy(same: JoinBy) -> Policy {
         Policy {
             same,
             similarity: 0.45,
@@ -249,7 +244,7 @@ mod tests {
                 at: events.iter().map(|e| e.started).max().unwrap_or(0) + HOUR,
             },
             &views,
-            &policy(Same::Signal),
+            &policy(JoinBy::Signal),
         )
     }
 
@@ -467,7 +462,7 @@ mod tests {
                 at: 2 * DAY,
             },
             &views,
-            &policy(Same::Topic),
+            &policy(JoinBy::Topic),
         );
         assert_eq!(joined(&d), Some("a"));
     }
@@ -529,7 +524,7 @@ mod tests {
                 terms: &terms,
                 at: days * DAY,
             };
-            joined(&decide(report, &views, &policy(Same::Signal))).map(str::to_owned)
+            joined(&decide(report, &views, &policy(JoinBy::Signal))).map(str::to_owned)
         };
         let aid = key("aid");
         // Five quiet days later, a follow-up that repeats the pause is still its report...
@@ -604,7 +599,7 @@ mod tests {
                 terms: &terms,
                 at: hours * HOUR,
             };
-            joined(&decide(report, &views, &policy(Same::Signal))).map(str::to_owned)
+            joined(&decide(report, &views, &policy(JoinBy::Signal))).map(str::to_owned)
         };
         // The same day: a report of the same answer.
         assert_eq!(at(6), Some("r".into()));

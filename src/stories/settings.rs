@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use super::placement::{Policy, Same};
+use super::placement::Policy;
 use crate::domain::FeedName;
 
 /// How items join stories, and which are too old to alert.
@@ -69,10 +69,7 @@ impl StorySettings {
     pub fn policy(&self) -> Policy {
         let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         Policy {
-            same: match self.join {
-                JoinBy::Signal => Same::Signal,
-                JoinBy::Topic => Same::Topic,
-            },
+            same: self.join,
             similarity: self.similarity,
             window: ms(self.window),
             open_for: ms(self.open_for),
