@@ -1,0 +1,397 @@
+//! Step 3, continued: the agent of a predicate (subject, "by" phrase, possessive, owner of a flow, speaker).
+
+use super::*;
+
+impl Classifier {
+    /// The actor group that ends at `t`, if one does (longest mention; "Russia and Ukraine"
+    /// coordinated into one group).
+    pub(super) fn actor_group_ending(&self, s: &Sent<'_>, t: u32) -> Option<(u64, M, u32)> {
+        let m =
+            s.ms.iter()
+                .filter(|m| m.last == t && matches!(m.tag, Tag::Actor(_)))
+                .min_by_key(|m| m.first)?;
+        let mut sides = 0u64;
+        // Every actor mention over the same words: "Russian President Vladimir Putin".
+        for o in s
+            .ms
+            .iter()
+            .filter(|o| matches!(o.tag, Tag::Actor(_)) && o.first >= m.first && o.last <= m.last)
+        {
+            if let Tag::Actor(side) = o.tag {
+                sides |= 1 << side;
+            }
+        }
+        let mut group_first = m.first;
+        // Adjacent actor mentions are one name: "Russian President" + "Vladimir Putin".
+        while group_first > s.first {
+            let Some(prev) =
+                s.ms.iter()
+                    .filter(|o| o.last == group_first - 1 && matches!(o.tag, Tag::Actor(_)))
+                    .min_by_key(|o| o.first)
+            else {
+                break;
+            };
+            if s.possessive(prev.last) && !s.has_start(group_first, G::Role) {
+                break;
+            }
+            if let Tag::Actor(side) = prev.tag {
+                sides |= 1 << side;
+            }
+            group_first = prev.first;
+        }
+        // Back over "X and", "X, Y and".
+        loop {
+            if group_first <= s.first {
+                break;
+            }
+            let prev = group_first - 1;
+            // "Russia and Ukraine", and in headlines "Russia, Ukraine agree".
+            let coord = s.has_end(prev, G::Coord)
+                || (s.sep(prev) == Sep::Comma
+                    && s.ms
+                        .iter()
+                        .any(|o| o.last == prev && matches!(o.tag, Tag::Actor(_)))
+                    && s.ms
+                        .iter()
+                        .filter(|o| o.last == prev && matches!(o.tag, Tag::Actor(_)))
+                        .all(|o| o.first <= s.first + 1));
+            if !coord || prev <= s.first {
+                break;
+            }
+            let before = if s.has_end(prev, G::Coord) {
+                prev - 1
+            } else {
+                prev
+            };
+            let Some(pm) =
+                s.ms.iter()
+                    .filter(|o| o.last == before && matches!(o.tag, Tag::Actor(_)))
+                    .min_by_key(|o| o.first)
+            else {
+                break;
+            };
+            for o in s.ms.iter().filter(|o| {
+                matches!(o.tag, Tag::Actor(_)) && o.first >= pm.first && o.last <= pm.last
+            }) {
+                if let Tag::Actor(side) = o.tag {
+                    sides |= 1 << side;
+                }
+            }
+            group_first = pm.first;
+        }
+        Some((sides, *m, group_first))
+    }
+
+    /// The subject of a verb at `p`: the nearest actor group before its verb group in the
+    /// same clause that is not governed by a preposition and not a bare possessive ("Russia's
+    /// proposal"), or a pronoun's referent (the speaker). `None` when the clause names no
+    /// subject.
+    pub(super) fn subject_of(&self, s: &Sent<'_>, p: M) -> Option<Agent> {
+        let mut t = p.first;
+        let lo = p.first.saturating_sub(16).max(s.first);
+        // An object right before the verb group is the subject ("Moscow says the truce will
+        // take effect"; "the truce with Ukraine expires").
+        let object_ends = |t: u32| {
+            s.ms.iter().any(|m| {
+                m.last == t
+                    && matches!(m.tag, Tag::Object(_))
+                    && !(m.first > s.first && s.has_end(m.first - 1, G::Prep))
+            })
+        };
+        let mut in_group = true;
+        while t > lo {
+            t -= 1;
+            if in_group {
+                let verb_group = [
+                    G::Modal,
+                    G::Future,
+                    G::Be,
+                    G::Have,
+                    G::Do,
+                    G::Neg,
+                    G::NotYet,
+                ]
+                .into_iter()
+                .any(|g| s.has_end(t, g));
+                if verb_group {
+                    continue;
+                }
+                in_group = false;
+                if object_ends(t) {
+                    return None;
+                }
+            }
+            // "Putin: Cease-fire deal reached": the actor before a colon is the speaker.
+            if s.sep(t) == Sep::Colon {
+                break;
+            }
+            if let Some((sides, m, group_first)) = self.actor_group_ending(s, t) {
+                let possessive = s.possessive(m.last);
+                let governed = group_first > s.first
+                    && (s.has_end(group_first - 1, G::Prep) || s.has_end(group_first - 1, G::By))
+                    && s.word(group_first - 1) != "as";
+                // "Putin tells Trump a truce is possible": the one told is not the subject.
+                let addressee = group_first > s.first
+                    && s.has_end(group_first - 1, G::Speech)
+                    && matches!(
+                        s.word(group_first - 1),
+                        "tells" | "told" | "tell" | "telling"
+                    );
+                if addressee {
+                    t = group_first;
+                    continue;
+                }
+                let role_follows =
+                    (m.last + 1..(m.last + 4).min(p.first)).any(|u| s.has_start(u, G::Role));
+                // "the US proposal", "US weapons": an actor before a noun modifies it.
+                let next = m.last + 1;
+                let adjunct = next <= p.first
+                    && s.ms.iter().any(|o| {
+                        o.first == next
+                            && (matches!(o.tag, Tag::Object(_)) || o.tag == Tag::Gram(G::Proposal))
+                    })
+                    && !s
+                        .ms
+                        .iter()
+                        .any(|o| o.first == next && matches!(o.tag, Tag::Pred(_, f) if f.finite()));
+                if (possessive && !role_follows) || governed || adjunct {
+                    if governed && group_first >= s.first + 2 && object_ends(group_first - 2) {
+                        return None;
+                    }
+                    t = group_first;
+                    continue;
+                }
+                return Some(Agent {
+                    sides,
+                    mention: Some(M {
+                        first: group_first,
+                        ..m
+                    }),
+                    by: AgentBy::Subject,
+                });
+            }
+            if s.has_end(t, G::Pronoun) {
+                return self.speaker(s, p).map(|a| Agent {
+                    by: AgentBy::Speaker,
+                    ..a
+                });
+            }
+
+            if s.has_end(t, G::Break)
+                || (s.has_end(t, G::Comp) && s.word(t) != "that")
+                || s.sep(t) == Sep::Semicolon
+                || s.has_end(t, G::Speech) && t + 1 < p.first && s.word(t + 1) == "that"
+            {
+                break;
+            }
+        }
+        None
+    }
+
+    /// "by X" right after `last` (within two words: "by the Kremlin").
+    pub(super) fn by_agent(&self, s: &Sent<'_>, last: u32) -> Option<Agent> {
+        for t in last + 1..(last + 3).min(s.end) {
+            if s.has_start(t, G::By) {
+                // "by Moscow", "by the Kremlin", "by Foreign Minister Sergei Lavrov".
+                for u in t + 1..(t + 6).min(s.end) {
+                    if let Some(m) =
+                        s.ms.iter()
+                            .filter(|m| m.first == u && matches!(m.tag, Tag::Actor(_)))
+                            .max_by_key(|m| m.last - m.first)
+                    {
+                        let end =
+                            s.ms.iter()
+                                .filter(|o| {
+                                    matches!(o.tag, Tag::Actor(_))
+                                        && o.first >= m.first
+                                        && o.first <= m.last + 1
+                                })
+                                .map(|o| o.last)
+                                .max()
+                                .unwrap_or(m.last);
+                        let (sides, m, _) =
+                            self.actor_group_ending(s, end).unwrap_or((0, *m, m.first));
+                        return Some(Agent {
+                            sides,
+                            mention: Some(m),
+                            by: AgentBy::ByPhrase,
+                        });
+                    }
+                    let title_word = !s.ms.iter().any(|m| {
+                        m.first == u
+                            && matches!(
+                                m.tag,
+                                Tag::Pred(..)
+                                    | Tag::Object(_)
+                                    | Tag::Gram(G::Prep | G::Comp | G::Break | G::Speech)
+                            )
+                    });
+                    if !title_word {
+                        break;
+                    }
+                }
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The agent of a noun: a possessive ("Russia's rejection"), an adjunct right before
+    /// it ("U.S. pause", "Russian refusal"), with at most an adjective between.
+    pub(super) fn noun_agent(&self, s: &Sent<'_>, p: M) -> Option<Agent> {
+        let lo = p.first.saturating_sub(3).max(s.first);
+        let mut t = p.first;
+        while t > lo {
+            t -= 1;
+            if let Some((sides, m, _)) = self.actor_group_ending(s, t) {
+                return Some(Agent {
+                    sides,
+                    mention: Some(m),
+                    by: AgentBy::Possessive,
+                });
+            }
+            if s.has_end(t, G::Det)
+                || s.has_end(t, G::Prep)
+                || s.has_end(t, G::Comp)
+                || s.has_end(t, G::Be)
+                || s.has_end(t, G::Speech)
+                || s.ms
+                    .iter()
+                    .any(|m| m.last == t && matches!(m.tag, Tag::Pred(..)))
+            {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The owner of a flow: an actor inside the object's phrase ("US weapons", "American
+    /// arms deliveries", "Washington's military aid") or right after it ("aid from the US").
+    pub(super) fn owner(&self, s: &Sent<'_>, objects: &[M]) -> Option<Agent> {
+        let o = objects.first()?;
+        // Owners may be masked as actors ("us weapons" hides "us"): look at every actor
+        // mention, masked or not, through the item's full list.
+        let lo = o.first.saturating_sub(3).max(s.first);
+        for m in s.ms.iter().chain(s.masked.iter()).rev() {
+            if let Tag::Actor(side) = m.tag
+                && m.first >= lo
+                && m.last <= o.last
+                && m.last >= lo
+            {
+                let between_ok = (m.last + 1..o.first)
+                    .all(|t| !s.has_start(t, G::Det) && !s.has_start(t, G::Prep));
+                if between_ok || m.first >= o.first {
+                    return Some(Agent {
+                        sides: 1 << side,
+                        mention: Some(*m),
+                        by: AgentBy::Owner,
+                    });
+                }
+            }
+        }
+        let after = o.last + 1;
+        if after + 1 < s.end && s.word(after) == "from" {
+            for u in after + 1..(after + 4).min(s.end) {
+                if let Some(m) =
+                    s.ms.iter()
+                        .find(|m| m.first == u && matches!(m.tag, Tag::Actor(_)))
+                    && let Tag::Actor(side) = m.tag
+                {
+                    return Some(Agent {
+                        sides: 1 << side,
+                        mention: Some(*m),
+                        by: AgentBy::Owner,
+                    });
+                }
+                if !s.has_start(u, G::Det) {
+                    break;
+                }
+            }
+        }
+        None
+    }
+
+    /// The sentence's speaker: an actor next to a speech verb ("..., Peskov said",
+    /// "said Lavrov", "according to the Kremlin"), or one opening a headline before a colon
+    /// ("Peskov: ..."), or the actor opening the sentence.
+    pub(super) fn speaker(&self, s: &Sent<'_>, p: M) -> Option<Agent> {
+        let subject_capable = |m: &M| {
+            matches!(m.tag, Tag::Actor(_))
+                && (m.first == s.first
+                    || !s.has_end(m.first - 1, G::Prep)
+                    || s.word(m.first - 1) == "to"
+                        && m.first >= 2
+                        && s.word(m.first - 2) == "according")
+        };
+        let mut best: Option<(u32, M)> = None;
+        for t in s.first..s.end {
+            if !s.has_start(t, G::Speech) {
+                continue;
+            }
+            let speech = s.gram_starting(t, G::Speech).unwrap_or(M {
+                tag: Tag::Gram(G::Speech),
+                first: t,
+                last: t,
+            });
+            for a in s.ms.iter().filter(|m| subject_capable(m)) {
+                let distance = if a.last < speech.first {
+                    speech.first - a.last - 1
+                } else if a.first > speech.last {
+                    a.first - speech.last - 1
+                } else {
+                    continue;
+                };
+                let limit = 3;
+                if distance <= limit
+                    && best.is_none_or(|(d, b)| {
+                        distance < d || (distance == d && a.last - a.first > b.last - b.first)
+                    })
+                {
+                    best = Some((distance, *a));
+                }
+            }
+        }
+        if let Some((_, a)) = best {
+            let (sides, m, _) = self
+                .actor_group_ending(s, a.last)
+                .unwrap_or((0, a, a.first));
+            return Some(Agent {
+                sides,
+                mention: Some(m),
+                by: AgentBy::Speaker,
+            });
+        }
+        self.colon_speaker(s, p)
+    }
+
+    /// The one who speaks before a colon: "Peskov: no truce before ...", "Putin after call
+    /// with Trump: ceasefire possible ...", "the Kremlin responds: 'It is unacceptable'".
+    /// The actor nearest the colon that no preposition governs.
+    pub(super) fn colon_speaker(&self, s: &Sent<'_>, p: M) -> Option<Agent> {
+        let colon = (s.first..p.first.min(s.end))
+            .rev()
+            .find(|&t| s.sep(t) == Sep::Colon)?;
+        let segment_first = (s.first..colon)
+            .rev()
+            .find(|&t| s.sep(t) == Sep::Colon)
+            .map_or(s.first, |c| c + 1);
+        let mut t = colon + 1;
+        while t > segment_first {
+            t -= 1;
+            if let Some((sides, m, first)) = self.actor_group_ending(s, t) {
+                let governed = first > s.first
+                    && (s.has_end(first - 1, G::Prep) || s.has_end(first - 1, G::By));
+                if governed || s.possessive(m.last) {
+                    t = first;
+                    continue;
+                }
+                return Some(Agent {
+                    sides,
+                    mention: Some(m),
+                    by: AgentBy::Speaker,
+                });
+            }
+        }
+        None
+    }
+}

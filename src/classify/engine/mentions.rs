@@ -1,0 +1,203 @@
+//! Step 2: mentions. Every phrase of the pack found in the text, masks applied, split phrases joined.
+
+use super::*;
+
+impl Classifier {
+    /// Whether a sentence has the words of a stance and of an object family that may make a
+    /// signal together.
+    pub(super) fn may_pair(
+        &self,
+        norm: &Normalized,
+        s: &Sentence,
+        objects: &WordGate,
+        stances: &WordGate,
+    ) -> bool {
+        let (mut stance_bits, mut family_bits) = (0u64, 0u64);
+        for t in &norm.tokens[s.first as usize..s.end as usize] {
+            if stances.may_contain(t.key, t.len) {
+                for (i, g) in self.stance_gates.iter().enumerate().take(64) {
+                    if g.may_contain(t.key, t.len) {
+                        stance_bits |= 1 << i;
+                    }
+                }
+            }
+            if objects.may_contain(t.key, t.len) {
+                for (i, g) in self.family_gates.iter().enumerate().take(64) {
+                    if g.may_contain(t.key, t.len) {
+                        family_bits |= 1 << i;
+                    }
+                }
+            }
+        }
+        (0..self.pairs.len().min(64))
+            .any(|f| family_bits & (1 << f) != 0 && self.pairs[f] & stance_bits != 0)
+    }
+
+    /// Every phrase mention, sorted by position; actor and concept mentions inside masks
+    /// kept aside in `masks` (an owner of a flow may still be one).
+    pub(super) fn find_mentions(
+        &self,
+        norm: &Normalized,
+        (ids, stack): (&mut Vec<u32>, &mut Vec<(u32, usize)>),
+        out: &mut Vec<M>,
+        masks: &mut Vec<M>,
+        [title, summary]: [&str; 2],
+        only: Option<&[bool]>,
+    ) {
+        out.clear();
+        masks.clear();
+        let mut mask_spans: Vec<M> = Vec::new();
+        // A mask is a compound ("Russia-Ukraine war", "US-brokered"): punctuation between
+        // its words ("Russia, Ukraine agree") breaks it.
+        let joined = |first: u32, last: u32| {
+            (first..last).all(|t| {
+                let a = &norm.tokens[t as usize];
+                let b = &norm.tokens[t as usize + 1];
+                let text = if norm.sentences[a.sentence as usize].field == Field::Title {
+                    title
+                } else {
+                    summary
+                };
+                text.get(a.orig_end as usize..b.orig_start as usize)
+                    .is_none_or(|g| !g.contains([',', ':', ';', '(', ')']))
+            })
+        };
+        // Phrases come by first token; each token's group is put longest first as it ends,
+        // so the list needs no sort of its own.
+        let mut group = 0usize;
+        let longest_first = |out: &mut Vec<M>, from: usize| {
+            let g = &mut out[from..];
+            for i in 1..g.len() {
+                let mut j = i;
+                while j > 0 && g[j - 1].last < g[j].last {
+                    g.swap(j - 1, j);
+                    j -= 1;
+                }
+            }
+        };
+        let mut emit = |f: phrases::Found<Tag>| {
+            let m = M {
+                tag: f.tag,
+                first: f.first,
+                last: f.last,
+            };
+            match f.tag {
+                Tag::MaskActor | Tag::MaskConcept => {
+                    if joined(f.first, f.last) {
+                        mask_spans.push(m)
+                    }
+                }
+                _ => {
+                    if out.get(group).is_some_and(|g| g.first != m.first) {
+                        longest_first(out, group);
+                        group = out.len();
+                    }
+                    out.push(m)
+                }
+            }
+        };
+        match only {
+            None => self.phrases.find(norm, ids, stack, &mut emit),
+            Some(read) => {
+                for (sentence, _) in norm.sentences.iter().zip(read).filter(|(_, r)| **r) {
+                    let range = sentence.first as usize..sentence.end as usize;
+                    self.phrases.find_in(norm, range, ids, stack, &mut emit);
+                }
+            }
+        }
+        longest_first(out, group);
+        let mut sorted = true;
+        if self.year_history {
+            for (i, t) in norm.tokens.iter().enumerate() {
+                let bytes = t.key.to_le_bytes();
+                if t.len == 4
+                    && (bytes.starts_with(b"19") || bytes.starts_with(b"20"))
+                    && bytes[2..4].iter().all(u8::is_ascii_digit)
+                {
+                    out.push(M {
+                        tag: Tag::Gram(G::History),
+                        first: i as u32,
+                        last: i as u32,
+                    });
+                    sorted = false;
+                }
+            }
+        }
+        if !mask_spans.is_empty() {
+            let inside = |m: &M, kind: Tag| {
+                mask_spans.iter().any(|k| {
+                    k.tag == kind
+                        && m.first <= k.last
+                        && k.first <= m.last
+                        && !(m.first <= k.first
+                            && m.last >= k.last
+                            && m.last - m.first > k.last - k.first)
+                })
+            };
+            let mut kept = Vec::with_capacity(out.len());
+            for m in out.drain(..) {
+                let masked = match m.tag {
+                    Tag::Actor(_) => inside(&m, Tag::MaskActor),
+                    Tag::Object(_) | Tag::Pred(..) => inside(&m, Tag::MaskConcept),
+                    _ => false,
+                };
+                if masked {
+                    masks.push(m);
+                } else {
+                    kept.push(m);
+                }
+            }
+            *out = kept;
+        }
+        if out.iter().any(|m| matches!(m.tag, Tag::SplitHead(..))) {
+            self.join_splits(norm, out);
+            sorted = false;
+        }
+        if !sorted {
+            out.sort_by_key(|m| (m.first, std::cmp::Reverse(m.last)));
+        }
+        debug_assert!(out.is_sorted_by_key(|m| (m.first, std::cmp::Reverse(m.last))));
+    }
+
+    /// A split phrase's verb is a predicate when its rest follows in the sentence within
+    /// eight words ("puts weapons deliveries to Ukraine on hold"); the rest's own words
+    /// ("hold") are then no predicate of their own.
+    pub(super) fn join_splits(&self, norm: &Normalized, out: &mut Vec<M>) {
+        let mut joined: Vec<(M, M)> = Vec::new();
+        for h in out.iter() {
+            let Tag::SplitHead(id, form) = h.tag else {
+                continue;
+            };
+            let sentence = norm.tokens[h.first as usize].sentence;
+            if let Some(t) = out
+                .iter()
+                .filter(|t| {
+                    t.tag == Tag::SplitTail(id)
+                        && t.first > h.last
+                        && t.first <= h.last + 8
+                        && norm.tokens[t.first as usize].sentence == sentence
+                })
+                .min_by_key(|t| t.first)
+            {
+                let stance = self.splits[id as usize];
+                joined.push((
+                    M {
+                        tag: Tag::Pred(stance, form),
+                        first: h.first,
+                        last: h.last,
+                    },
+                    *t,
+                ));
+            }
+        }
+        out.retain(|m| {
+            let split = matches!(m.tag, Tag::SplitHead(..) | Tag::SplitTail(_));
+            let inside_tail = matches!(m.tag, Tag::Pred(..))
+                && joined
+                    .iter()
+                    .any(|(_, t)| m.first >= t.first && m.last <= t.last);
+            !split && !inside_tail
+        });
+        out.extend(joined.into_iter().map(|(p, _)| p));
+    }
+}

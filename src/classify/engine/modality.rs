@@ -1,0 +1,447 @@
+//! Step 3, continued: the modality of a predicate (asserted, refused, open, or blocked by negation, modal, demand, question, denial, history, condition).
+
+use super::*;
+
+impl Classifier {
+    /// How the predicate is meant, and the word that says so.
+    pub(super) fn modality(
+        &self,
+        s: &Sent<'_>,
+        p: M,
+        construction: Construction,
+        agent: Option<Agent>,
+        objects: &[M],
+    ) -> (Modality, Option<M>) {
+        let at = |t: u32| {
+            Some(M {
+                tag: Tag::Gram(G::Det),
+                first: t,
+                last: t,
+            })
+        };
+        // Questions: a question mark, or a headline opening with "Will", "What", "Why".
+        if s.question {
+            return (Modality::Blocked("question"), None);
+        }
+        if s.field == Field::Title
+            && s.has_start(s.first, G::QOpen)
+            && s.first + 1 < s.end
+            && !s
+                .ms
+                .iter()
+                .any(|m| m.first == s.first && matches!(m.tag, Tag::Actor(_)))
+            && s.sep(s.first) != Sep::Colon
+        {
+            return (Modality::Blocked("question"), at(s.first));
+        }
+        // The verb group: from the subject (or a few words back) to the predicate.
+        let subject_end = agent
+            .and_then(|a| a.mention)
+            .filter(|m| m.last < p.first && a_is_subject(agent))
+            .map(|m| m.last + 1);
+        let lo = subject_end
+            .unwrap_or_else(|| p.first.saturating_sub(4))
+            .max(s.first)
+            .max(p.first.saturating_sub(8));
+        let mut modality = Modality::Asserted;
+        let mut word = None;
+        let reported = (s.first..p.first).any(|t| s.has_start(t, G::Speech));
+        for t in lo..p.first {
+            let here = |g| s.has_start(t, g);
+            if here(G::NotYet) {
+                return (Modality::Blocked("not_yet"), at(t));
+            }
+            // "did not agree", "never agreed": a past deed denied, not a refusal.
+            let past_denial = here(G::Neg)
+                && (s.word(t) == "didn't"
+                    || s.word(t) == "not" && t > s.first && s.word(t - 1) == "did"
+                    || s.word(t) == "never"
+                        && matches!(p.tag, Tag::Pred(_, Form::Past | Form::PastOrParticiple)));
+            // "did not order an extension of the truce": no extension is an answer.
+            let extension = objects.first().is_some_and(|o| {
+                (p.last + 1..o.first).any(|u| {
+                    matches!(
+                        s.word(u),
+                        "extension"
+                            | "extend"
+                            | "extending"
+                            | "prolongation"
+                            | "prolong"
+                            | "prolonging"
+                    )
+                })
+            });
+            if past_denial && !extension {
+                return (Modality::Blocked("denial"), at(t));
+            }
+            if here(G::Refusal) || here(G::Neg) && modality == Modality::Asserted {
+                modality = Modality::Refused;
+                word = at(t);
+            } else if here(G::Modal) {
+                let w = s.word(t);
+                // "said Russia would observe it": a reported commitment; "a truce would be a
+                // trap": a judgement.
+                if !(w == "would" && reported || construction == Construction::Judgement) {
+                    return (Modality::Blocked("modal"), at(t));
+                }
+            } else if here(G::Irrealis) && !here(G::Speech) {
+                return (Modality::Blocked("irrealis"), at(t));
+            } else if here(G::Openness) {
+                modality = if modality == Modality::Refused {
+                    Modality::Refused
+                } else {
+                    Modality::Open
+                };
+                word = at(t);
+            } else if here(G::Denial) {
+                return (Modality::Blocked("denial"), at(t));
+            } else if (s.history_at(t) || s.word(t) == "had" && !reported)
+                && construction != Construction::Noun
+            {
+                return (Modality::Blocked("history"), at(t));
+            }
+        }
+        // A time put first: "In 2024, the US ran out of money for Ukraine."
+        for t in s.first..(s.first + 3).min(p.first) {
+            if s.history_at(t) && (t..p.first).any(|u| s.sep(u) == Sep::Comma) {
+                return (Modality::Blocked("history"), at(t));
+            }
+        }
+        // A clause that places the news in time recalls an earlier deed: "days after he froze
+        // military assistance", "since Moscow rejected the truce".
+        if matches!(
+            construction,
+            Construction::Active | Construction::Passive | Construction::ObjectSubject
+        ) {
+            // Where the clause's subject starts: the agent's name, an object standing as the
+            // subject ("whether the moratorium will be extended"), or a pronoun.
+            let object_subject = objects.first().filter(|o| o.last < p.first).map(|o| {
+                let mut k = o.first;
+                for _ in 0..3 {
+                    let np = k > s.first
+                        && matches!(s.sep(k - 1), Sep::Space | Sep::Hyphen)
+                        && (s.has_end(k - 1, G::Det)
+                            || s.is_number(k - 1)
+                            || s.ms.iter().any(|m| {
+                                m.last == k - 1 && matches!(m.tag, Tag::Scope(_) | Tag::Actor(_))
+                            }));
+                    if !np {
+                        break;
+                    }
+                    k -= 1;
+                }
+                k
+            });
+            let subject_first = agent
+                .filter(|a| a.by == AgentBy::Subject)
+                .and_then(|a| a.mention)
+                .filter(|m| m.last < p.first)
+                .map(|m| m.first)
+                .or(object_subject)
+                .or_else(|| {
+                    let mut k = p.first;
+                    while k > s.first
+                        && [G::Modal, G::Future, G::Be, G::Have, G::Do, G::Neg]
+                            .into_iter()
+                            .any(|g| s.has_end(k - 1, g))
+                    {
+                        k -= 1;
+                    }
+                    (k > s.first && s.has_end(k - 1, G::Pronoun)).then(|| k - 1)
+                });
+            if let Some(mut k) = subject_first {
+                if k > s.first && s.has_end(k - 1, G::Det) {
+                    k -= 1;
+                }
+                if k > s.first {
+                    match s.word(k - 1) {
+                        "after" | "since" | "before" | "when" => {
+                            return (Modality::Blocked("background"), at(k - 1));
+                        }
+                        // "should Russia agree to a truce", "had Moscow accepted".
+                        "if" | "unless" | "whether" | "should" | "were" | "had" => {
+                            return (Modality::Blocked("hypothetical"), at(k - 1));
+                        }
+                        // "Trump claimed Putin kept his word on a truce".
+                        "claimed" | "claims" | "claiming" | "alleged" | "alleges" | "falsely" => {
+                            return (Modality::Blocked("claims"), at(k - 1));
+                        }
+                        // "EU leaders demand Russia accept the truce": a subjunctive.
+                        _ if s.has_end(k - 1, G::Demand)
+                            && matches!(p.tag, Tag::Pred(_, Form::Base)) =>
+                        {
+                            return (Modality::Blocked("demand"), at(k - 1));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        // An infinitive: "to" before the predicate and what governs it.
+        if construction == Construction::Active && p.first > s.first && s.word(p.first - 1) == "to"
+        {
+            let to = p.first - 1;
+            // The content of a proposal, an appeal, a call: "a proposal by the UN to declare
+            // a truce", "calls for Moscow to halt strikes".
+            let mut u = to;
+            for _ in 0..8 {
+                if u <= s.first {
+                    break;
+                }
+                u -= 1;
+                if s.has_end(u, G::Proposal)
+                    && !s
+                        .ms
+                        .iter()
+                        .any(|m| m.last == u && matches!(m.tag, Tag::Pred(_, f) if f.finite()))
+                {
+                    return (Modality::Blocked("proposal"), at(u));
+                }
+                let inside = s.has_end(u, G::Det)
+                    || s.has_end(u, G::By)
+                    || s.has_end(u, G::Role)
+                    || s.word(u) == "of"
+                    || !s.ms.iter().any(|m| {
+                        m.first <= u
+                            && m.last >= u
+                            && matches!(
+                                m.tag,
+                                Tag::Pred(..)
+                                    | Tag::Gram(
+                                        G::Prep | G::Comp | G::Break | G::Speech | G::Pronoun
+                                    )
+                            )
+                    });
+                if !inside {
+                    break;
+                }
+            }
+            if to > s.first {
+                let before = to - 1;
+                // The infinitive's subject: named right before "to", or found further back
+                // ("Russia's defence ministry to").
+                let subject_first = self
+                    .actor_group_ending(s, before)
+                    .map(|(_, _, f)| f)
+                    .or_else(|| {
+                        agent
+                            .filter(|a| a.by == AgentBy::Subject)
+                            .and_then(|a| a.mention)
+                            .filter(|m| m.last < to && to - m.last <= 4)
+                            .map(|m| {
+                                self.actor_group_ending(s, m.last)
+                                    .map_or(m.first, |(_, _, f)| f)
+                            })
+                    });
+                if let Some(group_first) = subject_first {
+                    // "urge Russia to accept", "up to Washington to persuade", "for Moscow
+                    // to agree", "tell Russian President Vladimir Putin to": a demand.
+                    let mut g = group_first;
+                    for _ in 0..6 {
+                        if g <= s.first {
+                            break;
+                        }
+                        g -= 1;
+                        if s.has_end(g, G::Demand) || s.has_end(g, G::Obligation) {
+                            return (Modality::Blocked("demand"), at(g));
+                        }
+                        // Names and titles: "Foreign Minister Sergei Lavrov".
+                        let name_part = s.has_end(g, G::Det)
+                            || s.has_end(g, G::Role)
+                            || s.word(g) == "of"
+                            || !s.ms.iter().any(|m| {
+                                m.last == g
+                                    && matches!(
+                                        m.tag,
+                                        Tag::Pred(..)
+                                            | Tag::Object(_)
+                                            | Tag::Gram(
+                                                G::Prep
+                                                    | G::Comp
+                                                    | G::Break
+                                                    | G::Speech
+                                                    | G::Pronoun
+                                            )
+                                    )
+                            });
+                        if !name_part {
+                            break;
+                        }
+                    }
+                } else if s.has_end(before, G::Irrealis) || s.has_end(before, G::Demand) {
+                    return (Modality::Blocked("irrealis"), at(before));
+                } else if s.has_end(before, G::Openness) {
+                    if modality != Modality::Refused {
+                        modality = Modality::Open;
+                        word = at(before);
+                    }
+                } else if s.has_end(before, G::Refusal) {
+                    modality = Modality::Refused;
+                    word = at(before);
+                } else if s.has_end(before, G::Obligation) || s.has_end(before, G::Modal) {
+                    return (Modality::Blocked("demand"), at(before));
+                }
+            }
+        }
+        // Obligations right before the subject's verb: "Russia must accept".
+        // (Covered by modals above.) Denials anywhere before in the clause: "denies that
+        // it agreed", "rejects claims that Russia agreed".
+        let clause_lo = p.first.saturating_sub(14).max(s.first);
+        for t in clause_lo..p.first {
+            // A judgement judges the talk itself: "talk of a truce is premature".
+            if s.has_start(t, G::Claims)
+                && (t + 1..p.first).any(|u| {
+                    s.has_start(u, G::Comp)
+                        || s.word(u) == "of" && construction != Construction::Judgement
+                })
+            {
+                return (Modality::Blocked("claims"), at(t));
+            }
+            // "Kremlin denies Poroshenko and Putin agreed on a ceasefire", "Russia denies
+            // rejecting the truce"; but not across "and" or a comma ("denied the report and
+            // rejected the truce").
+            if s.has_start(t, G::Denial) {
+                let interrupted = (t + 1..p.first).any(|u| {
+                    matches!(s.sep(u - 1), Sep::Comma | Sep::Semicolon | Sep::Dash)
+                        || s.has_start(u, G::Break)
+                        || s.has_start(u, G::Coord)
+                            && !s
+                                .ms
+                                .iter()
+                                .any(|m| matches!(m.tag, Tag::Actor(_)) && m.last + 1 == u)
+                });
+                if !interrupted {
+                    return (Modality::Blocked("denial"), at(t));
+                }
+            }
+        }
+        // A time in the past after the predicate: "paused aid in 2019", "rejected it last
+        // year".
+        let hi = (objects.iter().map(|o| o.last).max().unwrap_or(p.last) + 9).min(s.end);
+        for t in p.last + 1..hi {
+            if s.history_at(t) {
+                return (Modality::Blocked("history"), at(t));
+            }
+            if s.has_start(t, G::Break) || s.has_start(t, G::Comp) {
+                break;
+            }
+        }
+        // Noun predicates recalled as background: "after the aid pause", "since Russia's
+        // rejection", "amid a US freeze on weapons".
+        if construction == Construction::Noun {
+            let lo = p.first.saturating_sub(5).max(s.first);
+            let mut t = p.first;
+            while t > lo {
+                t -= 1;
+                if s.has_end(t, G::Background) {
+                    return (Modality::Blocked("background"), at(t));
+                }
+                if let Some(m) =
+                    s.ms.iter()
+                        .filter(|m| {
+                            m.last == t
+                                && matches!(m.tag, Tag::Actor(_) | Tag::Object(_) | Tag::Scope(_))
+                        })
+                        .min_by_key(|m| m.first)
+                {
+                    t = m.first;
+                    continue;
+                }
+                // Determiners, numbers, titles and adjectives stay in the noun phrase.
+                let np = s.has_end(t, G::Det)
+                    || s.has_end(t, G::Role)
+                    || s.is_number(t)
+                    || s.sep(t) == Sep::Hyphen
+                    || !s.ms.iter().any(|m| m.first <= t && m.last >= t);
+                if !np {
+                    break;
+                }
+            }
+            // The noun is the subject of a look back: "the pause in intelligence sharing
+            // has not had an effect", "the aid freeze had no impact".
+            let np_end = objects
+                .iter()
+                .map(|o| o.last)
+                .max()
+                .unwrap_or(p.last)
+                .max(p.last);
+            for t in np_end + 1..(np_end + 7).min(s.end) {
+                if s.word(t) == "had" {
+                    return (Modality::Blocked("history"), at(t));
+                }
+                if s.has_start(t, G::Comp) || s.has_start(t, G::Break) || s.sep(t - 1) == Sep::Comma
+                {
+                    break;
+                }
+            }
+            // "the pause last week", "the 2019 hold".
+            let hi = (p.last + 4).min(s.end);
+            for t in p.first.saturating_sub(3).max(s.first)..hi {
+                if s.history_at(t) {
+                    return (Modality::Blocked("history"), at(t));
+                }
+            }
+        }
+        // A reduced relative clause is background: "the truce declared by Putin was
+        // broken", unless the object opens a headline ("Truce declared by Putin").
+        if construction == Construction::Passive && !self.passive_aux(s, p) {
+            let o = objects.iter().map(|o| o.first).min().unwrap_or(p.first);
+            let opens = (s.first..o).all(|t| {
+                s.has_start(t, G::Det)
+                    || s.ms.iter().any(|m| {
+                        m.first <= t
+                            && m.last >= t
+                            && matches!(m.tag, Tag::Actor(_) | Tag::Scope(_))
+                    })
+                    || s.is_number(t)
+                    || s.sep(t) == Sep::Hyphen
+                    || s.sep(t) == Sep::Colon
+            });
+            if !opens && s.field == Field::Summary {
+                return (Modality::Blocked("background"), None);
+            }
+        }
+        (modality, word)
+    }
+
+    /// Whether the sentence puts a condition on the predicate: "only if", "unless", "but
+    /// with conditions", "in exchange for", after it (or right before: "if Kyiv withdraws,
+    /// Russia would ...").
+    pub(super) fn conditioned(&self, s: &Sent<'_>, p: M, objects: &[M]) -> Cond {
+        // Reservations follow the object: "backs the US proposal for a 30-day ceasefire in
+        // principle".
+        let reach = objects
+            .iter()
+            .map(|o| o.last + 3)
+            .max()
+            .unwrap_or(0)
+            .max(p.last + 8);
+        let mut found = Cond::None;
+        for t in s.first..s.end {
+            if s.word(t) == "until" && t > p.last {
+                found = Cond::Until;
+            }
+            if s.has_start(t, G::Condition) {
+                let c = s.gram_starting(t, G::Condition).unwrap_or(M {
+                    tag: Tag::Gram(G::Condition),
+                    first: t,
+                    last: t,
+                });
+                let bare_if = c.first == c.last && s.word(t) == "if";
+                // A bare "if" conditions only what follows it closely or a clause it opens.
+                if bare_if && (t < p.first && p.first - t > 10 || t > p.last + 12) {
+                    continue;
+                }
+                return Cond::Strong;
+            }
+            if s.has_start(t, G::ConditionNoun) && t > p.last {
+                return Cond::Strong;
+            }
+            // "backs the truce in principle": reservations after the object.
+            if s.has_start(t, G::Openness) && t > p.last && t <= reach {
+                return Cond::Strong;
+            }
+        }
+        found
+    }
+}

@@ -1,0 +1,290 @@
+//! Step 3, continued: the objects of a predicate (after it, before it, of a noun), with coordination and noun-phrase heads.
+
+use super::*;
+
+impl Classifier {
+    /// Objects after a verb: the first object phrase in its clause within reach, through
+    /// determiners, adjectives and a proposal head ("rejected Zelensky's proposal for a
+    /// 30-day ceasefire"), and any objects coordinated with it.
+    pub(super) fn objects_after(&self, s: &Sent<'_>, p: M) -> Vec<M> {
+        let mut limit = (p.last + 12).min(s.end);
+        let mut t = p.last + 1;
+        let mut proposal = false;
+        while t < limit {
+            // A proposal's content may be long: "the proposal of the UN Secretary-General to
+            // introduce a humanitarian ceasefire".
+            if !proposal && s.has_start(t, G::Proposal) {
+                proposal = true;
+                limit = (t + 16).min(s.end);
+            }
+            // A claim is reported, not judged: "rejects claims that ...".
+            if s.has_start(t, G::Claims) {
+                return Vec::new();
+            }
+            if let Some(o) =
+                s.ms.iter()
+                    .filter(|m| m.first == t && matches!(m.tag, Tag::Object(_)))
+                    .max_by_key(|m| m.last - m.first)
+            {
+                // "agreed on peace moves, not a ceasefire": the object is set aside.
+                let mut b = t;
+                while b > p.last + 1 && s.has_end(b - 1, G::Det) {
+                    b -= 1;
+                }
+                let excluded = b > p.last + 1
+                    && (s.word(b - 1) == "not"
+                        || b > p.last + 2
+                            && matches!(
+                                (s.word(b - 2), s.word(b - 1)),
+                                ("rather", "than") | ("instead", "of")
+                            ));
+                if excluded {
+                    return Vec::new();
+                }
+                let mut out = self.with_coordinated(s, *o);
+                // "military and intelligence aid": two modifiers share a head that is an
+                // object of its own.
+                let shared_head = t >= p.last + 3
+                    && s.word(t - 1) == "and"
+                    && !s.ms.iter().any(|m| {
+                        m.last == t - 2 && matches!(m.tag, Tag::Object(_) | Tag::Actor(_))
+                    });
+                if shared_head
+                    && s.sep(o.last) == Sep::Space
+                    && let Some(head) =
+                        s.ms.iter()
+                            .filter(|m| m.first == o.last + 1 && matches!(m.tag, Tag::Object(_)))
+                            .max_by_key(|m| m.last - m.first)
+                {
+                    out.push(*head);
+                }
+                return out;
+            }
+            // A new clause: a complementizer, a clause break, or another verb.
+            if t > p.last + 1
+                && (s.has_start(t, G::Comp)
+                    || s.has_start(t, G::Break)
+                    || s.sep(t - 1) == Sep::Semicolon)
+            {
+                break;
+            }
+            // What comes without, after or despite the deed is not its object ("summit ends
+            // without a ceasefire", "talks end with no truce").
+            if !proposal
+                && (matches!(
+                    s.word(t),
+                    "without" | "despite" | "amid" | "after" | "before" | "since" | "following"
+                ) || s.word(t) == "with" && t + 1 < s.end && s.word(t + 1) == "no")
+            {
+                break;
+            }
+            // An object of talk belongs to the talk: "agree to continue negotiating a
+            // ceasefire", "agree to discuss a truce".
+            // Refusing to discuss one is rejecting it ("refused to consider the truce").
+            let rejecting = matches!(p.tag, Tag::Pred(st, _) if st == self.st.reject);
+            if t > p.last
+                && !rejecting
+                && s.has_start(t, G::Irrealis)
+                && (s.word(t).ends_with("ing") || s.word(t - 1) == "to")
+            {
+                break;
+            }
+            // A proposal's content: "a proposal to declare a truce", "a resolution calling for
+            // a ceasefire".
+            let infinitive_in_proposal = proposal
+                && (t > s.first && s.word(t - 1) == "to"
+                    || s.ms
+                        .iter()
+                        .any(|m| m.first == t && matches!(m.tag, Tag::Pred(_, Form::Gerund))));
+            if s.ms.iter().any(|m| {
+                m.first == t
+                    && matches!(m.tag, Tag::Pred(_, f) if f.finite() || f == Form::Gerund)
+                    && !self.attributive(s, *m)
+                    && !self.noun_use(s, *m)
+            }) && t > p.last + 1
+                && !infinitive_in_proposal
+            {
+                break;
+            }
+            // A subject of its own starts a clause: "suggests Ukraine would use ...".
+            if s.ms
+                .iter()
+                .any(|m| m.first == t && matches!(m.tag, Tag::Actor(_)))
+                && self.clause_follows(s, t)
+            {
+                break;
+            }
+            t += 1;
+        }
+        Vec::new()
+    }
+
+    /// Whether an actor starting at `t` is followed by a verb group (a modal, an auxiliary,
+    /// a speech verb): then it is the subject of a clause of its own.
+    pub(super) fn clause_follows(&self, s: &Sent<'_>, t: u32) -> bool {
+        let Some(a) =
+            s.ms.iter()
+                .filter(|m| m.first == t && matches!(m.tag, Tag::Actor(_)))
+                .max_by_key(|m| m.last - m.first)
+        else {
+            return false;
+        };
+        let n = a.last + 1;
+        n < s.end
+            && (s.has_start(n, G::Modal)
+                || s.has_start(n, G::Future)
+                || s.has_start(n, G::Be)
+                || s.has_start(n, G::Have)
+                || s.has_start(n, G::Do)
+                || s.has_start(n, G::Speech))
+    }
+
+    pub(super) fn with_coordinated(&self, s: &Sent<'_>, first: M) -> Vec<M> {
+        let mut out = vec![first];
+        let mut cur = first;
+        loop {
+            let mut t = cur.last + 1;
+            if t >= s.end {
+                break;
+            }
+            let comma = s.sep(cur.last) == Sep::Comma;
+            if let Some(c) = s.gram_starting(t, G::Coord) {
+                t = c.last + 1;
+            } else if !comma {
+                break;
+            }
+            while t < s.end && s.has_start(t, G::Det) {
+                t += 1;
+            }
+            // "military aid", "US intelligence": an adjunct or adjective may come first.
+            let next =
+                s.ms.iter()
+                    .filter(|m| matches!(m.tag, Tag::Object(_)) && m.first >= t && m.first <= t + 1)
+                    .max_by_key(|m| m.last - m.first);
+            match next {
+                Some(n) => {
+                    out.push(*n);
+                    cur = *n;
+                }
+                None => break,
+            }
+        }
+        out
+    }
+
+    /// Objects before a predicate in its clause: the subject of a passive ("the truce was
+    /// rejected") or of an intransitive ("arms deliveries resume").
+    pub(super) fn objects_before(&self, s: &Sent<'_>, p: M) -> Vec<M> {
+        self.objects_before_in_clause(s, p, 8)
+    }
+
+    pub(super) fn objects_before_in_clause(&self, s: &Sent<'_>, p: M, reach: u32) -> Vec<M> {
+        let lo = p.first.saturating_sub(reach).max(s.first);
+        let mut t = p.first;
+        while t > lo {
+            t -= 1;
+            if s.has_end(t, G::Break)
+                || s.has_end(t, G::Comp)
+                || s.sep(t) == Sep::Semicolon
+                || matches!(
+                    s.word(t),
+                    "after" | "before" | "since" | "once" | "until" | "unless"
+                )
+                // "despite the ceasefire, with seven people killed"
+                || s.word(t) == "with" && t > s.first && s.sep(t - 1) == Sep::Comma
+            {
+                break;
+            }
+            if let Some(o) =
+                s.ms.iter()
+                    .filter(|m| m.last == t && matches!(m.tag, Tag::Object(_)))
+                    .max_by_key(|m| m.last - m.first)
+            {
+                // The head of the phrase: "a moratorium on strikes", "a halt to attacks".
+                let o = &self.np_head(s, *o);
+                // Back over objects coordinated before it.
+                let mut first = *o;
+                let mut objs = vec![*o];
+                while let Some(prev) = s.ms.iter().find(|m| {
+                    matches!(m.tag, Tag::Object(_))
+                        && m.last + 1 < first.first
+                        && (m.last + 1..first.first)
+                            .all(|u| s.has_start(u, G::Coord) || s.has_start(u, G::Det))
+                }) {
+                    objs.insert(0, *prev);
+                    first = *prev;
+                }
+                return objs;
+            }
+        }
+        Vec::new()
+    }
+
+    /// The head of the noun phrase an object ends: an object it is the complement of ("a
+    /// moratorium on strikes" is a moratorium).
+    pub(super) fn np_head(&self, s: &Sent<'_>, o: M) -> M {
+        let mut head = o;
+        loop {
+            let found = s.ms.iter().find(|m| {
+                matches!(m.tag, Tag::Object(_))
+                    && m.last < head.first
+                    && head.first - m.last <= 3
+                    && s.has_start(m.last + 1, G::Prep)
+                    && (m.last + 2..head.first).all(|u| s.has_start(u, G::Det))
+            });
+            match found {
+                Some(m) => head = *m,
+                None => return head,
+            }
+        }
+    }
+
+    /// The objects of a noun: after it through "of", "on", "to", "in", "for", "over"
+    /// ("rejection of the truce", "pause in aid"), or a compound before it ("aid freeze",
+    /// "the intelligence-sharing pause").
+    pub(super) fn noun_objects(&self, s: &Sent<'_>, p: M) -> Vec<M> {
+        let mut t = p.last + 1;
+        let mut through_prep = false;
+        if t < s.end && s.has_start(t, G::Prep) {
+            through_prep = true;
+        }
+        // Phrases like "rejection of" carry their preposition.
+        let ends_with_prep = s.has_end(p.last, G::Prep);
+        if through_prep || ends_with_prep {
+            if through_prep {
+                t += 1;
+            }
+            let limit = (t + 10).min(s.end);
+            while t < limit {
+                if let Some(o) =
+                    s.ms.iter()
+                        .filter(|m| m.first == t && matches!(m.tag, Tag::Object(_)))
+                        .max_by_key(|m| m.last - m.first)
+                {
+                    return self.with_coordinated(s, *o);
+                }
+                if s.has_start(t, G::Comp) || s.has_start(t, G::Break) {
+                    break;
+                }
+                t += 1;
+            }
+        }
+        // A compound: the object right before the noun, an adjunct or two apart.
+        let lo = p.first.saturating_sub(3).max(s.first);
+        let mut u = p.first;
+        while u > lo {
+            u -= 1;
+            if let Some(o) =
+                s.ms.iter()
+                    .filter(|m| m.last == u && matches!(m.tag, Tag::Object(_)))
+                    .max_by_key(|m| m.last - m.first)
+            {
+                return vec![*o];
+            }
+            if s.has_end(u, G::Det) || s.has_end(u, G::Prep) || s.has_end(u, G::Comp) {
+                break;
+            }
+        }
+        Vec::new()
+    }
+}

@@ -1,0 +1,554 @@
+//! Step 3: readings. Each predicate of a sentence read by its construction (active, passive, noun, judgement, attributive use).
+
+use super::*;
+
+impl Classifier {
+    /// Reads every predicate of a sentence.
+    pub(super) fn read_sentence(&self, s: &Sent<'_>, si: usize, out: &mut Vec<Reading>) {
+        let preds: Vec<M> =
+            s.ms.iter()
+                .filter(|m| matches!(m.tag, Tag::Pred(..)))
+                .copied()
+                .collect();
+        for (i, p) in preds.iter().enumerate() {
+            let Tag::Pred(stance, form) = p.tag else {
+                continue;
+            };
+            // A shorter predicate inside a longer one of the same stance is the same word
+            // ("agree" inside "agree to").
+            // ("agree" inside "agree to"), and so is one inside a longer phrase of another
+            // stance ("ready for" inside "not ready for").
+            if preds.iter().enumerate().any(|(j, q)| {
+                j != i
+                    && q.first <= p.first
+                    && q.last >= p.last
+                    && q.last - q.first > p.last - p.first
+            }) {
+                continue;
+            }
+            // "pause" is both a verb and a noun: after a determiner only the noun is read.
+            if form != Form::Noun
+                && self.noun_use(s, *p)
+                && preds.iter().any(|q| {
+                    q.first == p.first
+                        && q.last == p.last
+                        && matches!(q.tag, Tag::Pred(st, Form::Noun) if st == stance)
+                })
+            {
+                continue;
+            }
+            if let Some(r) = self.read(s, si, *p, stance, form) {
+                out.push(r);
+            }
+        }
+    }
+
+    /// A word a determiner or a possessive stands before is a noun: "its pause", "the
+    /// halting of aid", "Russia's refusal".
+    pub(super) fn noun_use(&self, s: &Sent<'_>, p: M) -> bool {
+        if p.first <= s.first {
+            return false;
+        }
+        let prev = p.first - 1;
+        let Tag::Pred(_, form) = p.tag else {
+            return false;
+        };
+        // "amid calls for a ceasefire", "over offers of a truce": after a preposition.
+        if matches!(form, Form::Present | Form::Base)
+            && s.has_end(prev, G::Prep)
+            && !matches!(s.word(prev), "to" | "as")
+            && !s
+                .ms
+                .iter()
+                .any(|m| m.last == prev && matches!(m.tag, Tag::Pred(..)))
+        {
+            return true;
+        }
+        if s.has_end(prev, G::Det)
+            || s.ms
+                .iter()
+                .any(|m| m.last == prev && matches!(m.tag, Tag::Actor(_)) && s.possessive(m.last))
+        {
+            return true;
+        }
+        // "a thirty-day halt", "the 72-hour pause", "a month-long freeze": after a duration.
+        if matches!(form, Form::Present | Form::Base)
+            && matches!(
+                s.word(prev),
+                "day" | "days" | "hour" | "week" | "month" | "long" | "year"
+            )
+            && prev > s.first
+            && (s.is_number(prev - 1) || s.sep(prev - 1) == Sep::Hyphen)
+        {
+            return true;
+        }
+        // "Russian demands", "American calls for": a people's adjective.
+        if matches!(form, Form::Present | Form::Base)
+            && self.lang.demonym_adjective(s.word(prev))
+            && s.sep(prev) == Sep::Space
+        {
+            return true;
+        }
+        // "dismisses Western calls for", "rejects US offers of": a plural-looking form one or
+        // two words after a finite verb, with no clause between, heads that verb's object.
+        if !matches!(form, Form::Present | Form::Base) {
+            return false;
+        }
+        let lo = p.first.saturating_sub(3).max(s.first);
+        s.ms.iter().any(|v| {
+            matches!(v.tag, Tag::Pred(_, f) if matches!(f, Form::Present | Form::Past | Form::PastOrParticiple))
+                && v.last >= lo
+                && v.last < p.first
+                && s.word(v.last) != "to"
+                && (v.last..p.first).all(|u| matches!(s.sep(u), Sep::Space | Sep::Hyphen))
+                && (v.last + 1..p.first).all(|u| {
+                    !s.has_start(u, G::Coord)
+                        && !s.has_start(u, G::Comp)
+                        && !s.has_start(u, G::Modal)
+                        && !s.has_start(u, G::Neg)
+                        && !s.has_start(u, G::Prep)
+                })
+        })
+    }
+
+    /// The verb predicate a noun predicate is the object of ("lifts its pause", "announced
+    /// a halt"): the nearest verb-form predicate before it, with only its determiner,
+    /// possessive or adjuncts between.
+    pub(super) fn governing_verb(&self, s: &Sent<'_>, p: M) -> Option<M> {
+        let lo = p.first.saturating_sub(5).max(s.first);
+        let mut t = p.first;
+        while t > lo {
+            t -= 1;
+            if let Some(v) = s.ms.iter().find(|m| {
+                m.last == t
+                    && matches!(m.tag, Tag::Pred(_, f) if f != Form::Noun && f != Form::Judgement)
+                    && !self.noun_use(s, **m)
+            }) {
+                return Some(*v);
+            }
+            if let Some(m) = s.ms.iter().find(|m| {
+                m.last == t && matches!(m.tag, Tag::Actor(_) | Tag::Object(_) | Tag::Scope(_))
+            }) {
+                t = m.first;
+                continue;
+            }
+            // Determiners, numbers, and up to two adjectives: "dismisses Western calls for".
+            let np = s.has_end(t, G::Det)
+                || s.is_number(t)
+                || s.sep(t) == Sep::Hyphen
+                || p.first - t <= 2
+                    && matches!(s.sep(t), Sep::Space)
+                    && !s
+                        .ms
+                        .iter()
+                        .any(|m| m.last == t && matches!(m.tag, Tag::Gram(_)));
+            if !np {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// Reads one predicate: construction, objects, agent, modality.
+    pub(super) fn read(
+        &self,
+        s: &Sent<'_>,
+        si: usize,
+        p: M,
+        stance: u8,
+        form: Form,
+    ) -> Option<Reading> {
+        // After a determiner or a possessive, a verb form is used as a noun.
+        let form = if form != Form::Noun && form != Form::Judgement && self.noun_use(s, p) {
+            if form.participle() {
+                return None;
+            }
+            Form::Noun
+        } else {
+            form
+        };
+        let blocked = |why: &'static str| Reading {
+            pred: p,
+            stance,
+            construction: Construction::Active,
+            objects: Vec::new(),
+            agent: None,
+            modality: Modality::Blocked(why),
+            modal_word: None,
+            conditioned: Cond::None,
+            sentence: si,
+        };
+        // A participle joined to a word before it ("US-backed", "Kremlin-sponsored") or
+        // standing before the noun it describes ("the proposed truce") is no predicate.
+        if form.participle() || form == Form::Past {
+            if p.first > s.first && s.sep(p.first - 1) == Sep::Hyphen {
+                return Some(blocked("modifier"));
+            }
+            if self.attributive(s, p) {
+                return Some(blocked("modifier"));
+            }
+        }
+        // A verb joined to the next word is part of a compound noun: "Cease-fire Talks".
+        if form != Form::Noun && form != Form::Judgement && s.sep(p.last) == Sep::Hyphen {
+            return Some(blocked("compound"));
+        }
+        // A gerund after a preposition is a topic, not a deed ("after halting", "over
+        // agreeing").
+        if form == Form::Gerund && p.first > s.first {
+            let prev = p.first - 1;
+            // "thanks the US for unblocking aid", "blames Washington for halting it": the
+            // deed is taken as done, by the one named.
+            let credited = s.word(prev) == "for"
+                && prev > s.first
+                && self.actor_group_ending(s, prev - 1).is_some();
+            if !credited
+                && (s.has_end(prev, G::Prep) && s.word(prev) != "by"
+                    || s.has_end(prev, G::Background))
+            {
+                return Some(blocked("background"));
+            }
+        }
+        let construction = if form == Form::Judgement {
+            Construction::Judgement
+        } else if form == Form::Noun {
+            Construction::Noun
+        } else if form.participle() && (self.passive_aux(s, p) || self.headline_passive(s, p)) {
+            Construction::Passive
+        } else {
+            Construction::Active
+        };
+        let mut construction = construction;
+        let mut objects = match construction {
+            Construction::Active => self.objects_after(s, p),
+            Construction::Passive => {
+                // "Truce rejected", "the truce was rejected"; a headline may invert it
+                // ("Rejected: the truce"), a passive with its auxiliary may not.
+                let before = self.objects_before(s, p);
+                // "an agreement has been reached on a cease-fire": a prepositional object.
+                let prep_object = p.last + 1 < s.end
+                    && matches!(s.word(p.last + 1), "on" | "upon" | "to" | "over");
+                if before.is_empty() && (prep_object || !self.passive_aux(s, p)) {
+                    self.objects_after(s, p)
+                } else {
+                    before
+                }
+            }
+            Construction::Noun => self.noun_objects(s, p),
+            Construction::Judgement => {
+                // "not ready for a truce", "no to a truce": the object follows; "the truce is
+                // premature", "sees the truce as a road to nowhere": it comes before.
+                let after = self.objects_after(s, p);
+                let opens_clause = matches!(
+                    s.word(p.first),
+                    "but"
+                        | "not"
+                        | "no"
+                        | "will"
+                        | "won't"
+                        | "would"
+                        | "does"
+                        | "doesn't"
+                        | "do"
+                        | "don't"
+                        | "did"
+                        | "there"
+                        | "sees"
+                        | "see"
+                        | "against"
+                ) || s.has_start(p.first, G::Neg);
+                if !after.is_empty() || opens_clause {
+                    after
+                } else {
+                    self.objects_before_in_clause(s, p, 14)
+                }
+            }
+            Construction::ObjectSubject => Vec::new(),
+        };
+        // An intransitive use: the object is the subject ("Arms deliveries resume", "US aid
+        // to Ukraine halted", "the truce takes effect", "the Easter truce expires").
+        if objects.is_empty()
+            && construction == Construction::Active
+            && stance != self.st.condition
+            && form.finite()
+        {
+            let before = self.objects_before(s, p);
+            // A base form agrees with a plural subject only: "arms deliveries resume", but
+            // "the intelligence-sharing pause" is a noun.
+            let after_aux = p.first > s.first
+                && [G::Future, G::Modal, G::Do, G::Neg]
+                    .into_iter()
+                    .any(|g| s.has_end(p.first - 1, g));
+            let agrees = form != Form::Base
+                || after_aux
+                || before
+                    .last()
+                    .is_some_and(|o| self.lang.plural_looking(s.word(o.last)));
+            if !before.is_empty() && agrees && self.subject_of(s, p).is_none() {
+                objects = before;
+                construction = Construction::ObjectSubject;
+            }
+        }
+        // A relative clause: "the 30-day cease-fire that Russia has rebuffed".
+        if objects.is_empty()
+            && construction == Construction::Active
+            && let Some(a) = self.subject_of(s, p).and_then(|a| a.mention)
+        {
+            let first = self
+                .actor_group_ending(s, a.last)
+                .map_or(a.first, |(_, _, f)| f);
+            if first > s.first + 1
+                && matches!(s.word(first - 1), "that" | "which")
+                && let Some(o) =
+                    s.ms.iter()
+                        .filter(|m| m.last + 2 == first && matches!(m.tag, Tag::Object(_)))
+                        .max_by_key(|m| m.last - m.first)
+            {
+                objects = vec![*o];
+            }
+        }
+        // Ending a pause is resuming: "US ends its pause on aid", "backs off hold on aid".
+        let mut stance = stance;
+        if construction == Construction::Active
+            && (stance == self.st.pause || stance == self.st.reject)
+            && let Some(o) = objects.first()
+            && o.first > p.last
+            && s.ms.iter().any(|m| {
+                m.first > p.last
+                    && m.last < o.first
+                    && matches!(m.tag, Tag::Pred(st, Form::Noun) if st == self.st.pause)
+            })
+        {
+            stance = self.st.resume;
+        }
+        // "cease fire" / "halt fighting" read as one phrase: the object is inside it.
+        if objects.is_empty() {
+            return Some(Reading {
+                objects,
+                construction,
+                ..blocked("object")
+            });
+        }
+        // A noun that is the object of a verb predicate: announced, ordered, declared, it is
+        // asserted with the verb's subject; lifted, rejected, ended, it is not.
+        let mut governor_subject: Option<Agent> = None;
+        if construction == Construction::Noun
+            && let Some(v) = self.governing_verb(s, p)
+        {
+            let Tag::Pred(vs, _) = v.tag else {
+                unreachable!()
+            };
+            if vs == self.st.accept {
+                // "Polish minister confirms resumption of U.S. arms deliveries": the noun's
+                // own agent first; "Putin announced a halt to strikes": the verb's subject.
+                governor_subject = self
+                    .noun_agent(s, p)
+                    .or_else(|| self.owner(s, &objects))
+                    .or_else(|| self.subject_of(s, v))
+                    .or_else(|| self.speaker(s, v));
+            } else {
+                return Some(Reading {
+                    objects,
+                    construction,
+                    ..blocked("object of another predicate")
+                });
+            }
+        }
+        // A noun that is the subject of another predicate's passive: "Russia's proposal for
+        // a ceasefire was rejected by Kyiv".
+        if construction == Construction::Noun && governor_subject.is_none() {
+            let np_end = objects
+                .iter()
+                .map(|o| o.last)
+                .max()
+                .unwrap_or(p.last)
+                .max(p.last);
+            let passive_follows = s.ms.iter().any(|m| {
+                matches!(m.tag, Tag::Pred(_, f) if f.participle())
+                    && m.first > np_end
+                    && m.first - np_end <= 4
+                    && (np_end + 1..m.first).all(|u| {
+                        [G::Be, G::Have, G::Modal, G::Future, G::Neg]
+                            .into_iter()
+                            .any(|g| s.has_start(u, g))
+                            || s.ms.iter().any(|a| {
+                                a.first <= u
+                                    && a.last >= u
+                                    && matches!(
+                                        a.tag,
+                                        Tag::Gram(G::Be | G::Have | G::Modal | G::Future | G::Neg)
+                                    )
+                            })
+                    })
+                    && self.passive_aux(s, *m)
+            });
+            if passive_follows {
+                return Some(Reading {
+                    objects,
+                    construction,
+                    ..blocked("subject of another predicate")
+                });
+            }
+        }
+        let agent = match construction {
+            Construction::Noun if governor_subject.is_some() => governor_subject,
+            Construction::Active => self.subject_of(s, p).or_else(|| self.speaker(s, p)),
+            Construction::Passive => self
+                .by_agent(s, p.last)
+                .or_else(|| self.owner(s, &objects))
+                .or_else(|| self.speaker(s, p)),
+            Construction::Noun => self
+                .noun_agent(s, p)
+                .or_else(|| {
+                    self.by_agent(s, objects.iter().map(|o| o.last).max().unwrap_or(p.last))
+                })
+                .or_else(|| self.owner(s, &objects))
+                .or_else(|| self.speaker(s, p)),
+            Construction::ObjectSubject => self.owner(s, &objects).or_else(|| self.speaker(s, p)),
+            Construction::Judgement => {
+                let o = objects[0];
+                // "the EU calls for a truce and the Kremlin responds: 'It is unacceptable'".
+                let colon_between =
+                    o.last < p.first && (o.last..p.first).any(|t| s.sep(t) == Sep::Colon);
+                let by_colon = if colon_between {
+                    self.colon_speaker(s, p)
+                } else {
+                    None
+                };
+                by_colon
+                    .or_else(|| {
+                        self.subject_of(
+                            s,
+                            M {
+                                first: o.first.min(p.first),
+                                ..p
+                            },
+                        )
+                    })
+                    .or_else(|| self.speaker(s, p))
+            }
+        };
+        let conditioned = self.conditioned(s, p, &objects);
+        let (mut modality, mut modal_word) = self.modality(s, p, construction, agent, &objects);
+        // A conditional offer in the agent's own words: "Putin says Russia would cease fire
+        // if Kyiv withdraws", "could pause strikes if Ukraine holds an election".
+        if modality == Modality::Blocked("modal")
+            && conditioned == Cond::Strong
+            && modal_word
+                .is_some_and(|m| matches!(s.word(m.first), "would" | "could" | "can" | "will"))
+        {
+            let speaker = self.speaker(s, p);
+            let own_words = match (agent, speaker) {
+                (Some(a), Some(sp)) => a.sides & sp.sides != 0,
+                (Some(a), None) => a.by == AgentBy::Speaker || s.field == Field::Title,
+                _ => false,
+            };
+            if own_words {
+                modality = Modality::Open;
+                modal_word = None;
+            }
+        }
+        Some(Reading {
+            pred: p,
+            stance,
+            construction,
+            objects,
+            agent,
+            modality,
+            modal_word,
+            conditioned,
+            sentence: si,
+        })
+    }
+
+    /// A participle before the noun it describes: "the proposed truce", "discuss proposed
+    /// Ukraine truce", "a declared ceasefire". Not after an actor, a pronoun or an auxiliary
+    /// ("Putin proposed truce", "has declared a truce").
+    pub(super) fn attributive(&self, s: &Sent<'_>, p: M) -> bool {
+        let next_noun = (p.last + 1..(p.last + 4).min(s.end)).find(|&t| {
+            s.ms.iter().any(|m| {
+                m.first == t && (matches!(m.tag, Tag::Object(_)) || m.tag == Tag::Gram(G::Proposal))
+            })
+        });
+        let Some(noun) = next_noun else { return false };
+        // Only words that can sit inside a noun phrase between them: numbers, actors used
+        // as adjuncts ("Ukraine truce"), scope words, other untagged words.
+        let inside_np = (p.last + 1..noun).all(|t| {
+            !s.ms.iter().any(|m| {
+                m.first == t
+                    && matches!(
+                        m.tag,
+                        Tag::Pred(..)
+                            | Tag::Gram(
+                                G::Det | G::Prep | G::Be | G::Have | G::Comp | G::Break | G::Coord
+                            )
+                    )
+            }) && s.sep(t - 1) != Sep::Comma
+        });
+        if !inside_np {
+            return false;
+        }
+        if p.first == s.first {
+            return true;
+        }
+        let prev = p.first - 1;
+        let verbal_before = s.has_end(prev, G::Be)
+            || s.has_end(prev, G::Have)
+            || s.has_end(prev, G::Modal)
+            || s.has_end(prev, G::Future)
+            || s.has_end(prev, G::Neg)
+            || s.has_end(prev, G::Pronoun)
+            || s.has_end(prev, G::Do)
+            || s.ms
+                .iter()
+                .any(|m| m.last == prev && matches!(m.tag, Tag::Actor(_)) && !s.possessive(m.last))
+            || s.sep(prev) == Sep::Colon;
+        !verbal_before
+    }
+
+    /// "was rejected", "has been halted", "will be resumed", "is being restored".
+    pub(super) fn passive_aux(&self, s: &Sent<'_>, p: M) -> bool {
+        let mut t = p.first;
+        for _ in 0..4 {
+            if t <= s.first {
+                return false;
+            }
+            t -= 1;
+            if s.has_end(t, G::Be) {
+                return true;
+            }
+            let w = s.word(t);
+            let skippable = s.has_end(t, G::Neg)
+                || s.has_end(t, G::NotYet)
+                || matches!(
+                    w,
+                    "also"
+                        | "now"
+                        | "reportedly"
+                        | "officially"
+                        | "effectively"
+                        | "temporarily"
+                        | "again"
+                        | "already"
+                        | "formally"
+                        | "largely"
+                        | "fully"
+                        | "partially"
+                        | "quietly"
+                );
+            if !skippable {
+                return false;
+            }
+        }
+        false
+    }
+
+    /// A participle without "be" read as passive: "Truce rejected by Moscow", "US aid to
+    /// Ukraine halted" (the object before it, no subject of its own), "the truce declared by
+    /// Putin" (a reduced relative clause: also passive, its assertion judged later).
+    pub(super) fn headline_passive(&self, s: &Sent<'_>, p: M) -> bool {
+        if self.by_agent(s, p.last).is_some() {
+            return true;
+        }
+        !self.objects_before(s, p).is_empty() && self.subject_of(s, p).is_none()
+    }
+}
