@@ -2,8 +2,30 @@
 
 use super::*;
 
+/// Why a reading is blocked, and the word that says so.
+type Block = (&'static str, Option<M>);
+
+/// The predicate whose modality is read.
+#[derive(Clone, Copy)]
+struct Pred<'a> {
+    p: M,
+    construction: Construction,
+    agent: Option<Agent>,
+    objects: &'a [M],
+}
+
+/// A word as the one that says how a predicate is meant.
+fn at(t: u32) -> Option<M> {
+    Some(M {
+        tag: Tag::Gram(G::Det),
+        first: t,
+        last: t,
+    })
+}
+
 impl Classifier {
-    /// How the predicate is meant, and the word that says so.
+    /// How the predicate is meant, and the word that says so. Each check below may block
+    /// the reading; the verb group and an infinitive may also make it refused or open.
     pub(super) fn modality(
         &self,
         s: &Sent<'_>,
@@ -12,16 +34,38 @@ impl Classifier {
         agent: Option<Agent>,
         objects: &[M],
     ) -> (Modality, Option<M>) {
-        let at = |t: u32| {
-            Some(M {
-                tag: Tag::Gram(G::Det),
-                first: t,
-                last: t,
-            })
+        let q = Pred {
+            p,
+            construction,
+            agent,
+            objects,
         };
-        // Questions: a question mark, or a headline opening with "Will", "What", "Why".
+        let blocked = |(reason, word): Block| (Modality::Blocked(reason), word);
+        if let Some(b) = self.question(s) {
+            return blocked(b);
+        }
+        let mut state = match self.verb_group(s, &q) {
+            Ok(state) => state,
+            Err(b) => return blocked(b),
+        };
+        let block = self
+            .fronted_time(s, &q)
+            .or_else(|| self.placing_clause(s, &q))
+            .or_else(|| self.infinitive(s, &q, &mut state))
+            .or_else(|| self.claim_or_denial_before(s, &q))
+            .or_else(|| self.time_after(s, &q))
+            .or_else(|| self.noun_background(s, &q))
+            .or_else(|| self.reduced_relative(s, &q));
+        match block {
+            Some(b) => blocked(b),
+            None => state,
+        }
+    }
+
+    /// Questions: a question mark, or a headline opening with "Will", "What", "Why".
+    fn question(&self, s: &Sent<'_>) -> Option<Block> {
         if s.question {
-            return (Modality::Blocked("question"), None);
+            return Some(("question", None));
         }
         if s.field == Field::Title
             && s.has_start(s.first, G::QOpen)
@@ -32,9 +76,20 @@ impl Classifier {
                 .any(|m| m.first == s.first && matches!(m.tag, Tag::Actor(_)))
             && s.sep(s.first) != Sep::Colon
         {
-            return (Modality::Blocked("question"), at(s.first));
+            return Some(("question", at(s.first)));
         }
-        // The verb group: from the subject (or a few words back) to the predicate.
+        None
+    }
+
+    /// The verb group, from the subject (or a few words back) to the predicate: negations,
+    /// refusals, modals, openness, denials and history markers.
+    fn verb_group(&self, s: &Sent<'_>, q: &Pred<'_>) -> Result<(Modality, Option<M>), Block> {
+        let Pred {
+            p,
+            construction,
+            agent,
+            objects,
+        } = *q;
         let subject_end = agent
             .and_then(|a| a.mention)
             .filter(|m| m.last < p.first && a_is_subject(agent))
@@ -49,7 +104,7 @@ impl Classifier {
         for t in lo..p.first {
             let here = |g| s.has_start(t, g);
             if here(G::NotYet) {
-                return (Modality::Blocked("not_yet"), at(t));
+                return Err(("not_yet", at(t)));
             }
             // "did not agree", "never agreed": a past deed denied, not a refusal.
             let past_denial = here(G::Neg)
@@ -72,7 +127,7 @@ impl Classifier {
                 })
             });
             if past_denial && !extension {
-                return (Modality::Blocked("denial"), at(t));
+                return Err(("denial", at(t)));
             }
             if here(G::Refusal) || here(G::Neg) && modality == Modality::Asserted {
                 modality = Modality::Refused;
@@ -82,10 +137,10 @@ impl Classifier {
                 // "said Russia would observe it": a reported commitment; "a truce would be a
                 // trap": a judgement.
                 if !(w == "would" && reported || construction == Construction::Judgement) {
-                    return (Modality::Blocked("modal"), at(t));
+                    return Err(("modal", at(t)));
                 }
             } else if here(G::Irrealis) && !here(G::Speech) {
-                return (Modality::Blocked("irrealis"), at(t));
+                return Err(("irrealis", at(t)));
             } else if here(G::Openness) {
                 modality = if modality == Modality::Refused {
                     Modality::Refused
@@ -94,21 +149,36 @@ impl Classifier {
                 };
                 word = at(t);
             } else if here(G::Denial) {
-                return (Modality::Blocked("denial"), at(t));
+                return Err(("denial", at(t)));
             } else if (s.history_at(t) || s.word(t) == "had" && !reported)
                 && construction != Construction::Noun
             {
-                return (Modality::Blocked("history"), at(t));
+                return Err(("history", at(t)));
             }
         }
-        // A time put first: "In 2024, the US ran out of money for Ukraine."
+        Ok((modality, word))
+    }
+
+    /// A time put first: "In 2024, the US ran out of money for Ukraine."
+    fn fronted_time(&self, s: &Sent<'_>, q: &Pred<'_>) -> Option<Block> {
+        let Pred { p, .. } = *q;
         for t in s.first..(s.first + 3).min(p.first) {
             if s.history_at(t) && (t..p.first).any(|u| s.sep(u) == Sep::Comma) {
-                return (Modality::Blocked("history"), at(t));
+                return Some(("history", at(t)));
             }
         }
-        // A clause that places the news in time recalls an earlier deed: "days after he froze
-        // military assistance", "since Moscow rejected the truce".
+        None
+    }
+
+    /// A clause that places the news in time recalls an earlier deed: "days after he froze
+    /// military assistance", "since Moscow rejected the truce"; so do "if", "should", "claimed".
+    fn placing_clause(&self, s: &Sent<'_>, q: &Pred<'_>) -> Option<Block> {
+        let Pred {
+            p,
+            construction,
+            agent,
+            objects,
+        } = *q;
         if matches!(
             construction,
             Construction::Active | Construction::Passive | Construction::ObjectSubject
@@ -156,28 +226,45 @@ impl Classifier {
                 if k > s.first {
                     match s.word(k - 1) {
                         "after" | "since" | "before" | "when" => {
-                            return (Modality::Blocked("background"), at(k - 1));
+                            return Some(("background", at(k - 1)));
                         }
                         // "should Russia agree to a truce", "had Moscow accepted".
                         "if" | "unless" | "whether" | "should" | "were" | "had" => {
-                            return (Modality::Blocked("hypothetical"), at(k - 1));
+                            return Some(("hypothetical", at(k - 1)));
                         }
                         // "Trump claimed Putin kept his word on a truce".
                         "claimed" | "claims" | "claiming" | "alleged" | "alleges" | "falsely" => {
-                            return (Modality::Blocked("claims"), at(k - 1));
+                            return Some(("claims", at(k - 1)));
                         }
                         // "EU leaders demand Russia accept the truce": a subjunctive.
                         _ if s.has_end(k - 1, G::Demand)
                             && matches!(p.tag, Tag::Pred(_, Form::Base)) =>
                         {
-                            return (Modality::Blocked("demand"), at(k - 1));
+                            return Some(("demand", at(k - 1)));
                         }
                         _ => {}
                     }
                 }
             }
         }
-        // An infinitive: "to" before the predicate and what governs it.
+        None
+    }
+
+    /// An infinitive: "to" before the predicate and what governs it (a proposal, a demand,
+    /// openness or a refusal).
+    fn infinitive(
+        &self,
+        s: &Sent<'_>,
+        q: &Pred<'_>,
+        state: &mut (Modality, Option<M>),
+    ) -> Option<Block> {
+        let Pred {
+            p,
+            construction,
+            agent,
+            ..
+        } = *q;
+        let (modality, word) = (&mut state.0, &mut state.1);
         if construction == Construction::Active && p.first > s.first && s.word(p.first - 1) == "to"
         {
             let to = p.first - 1;
@@ -195,7 +282,7 @@ impl Classifier {
                         .iter()
                         .any(|m| m.last == u && matches!(m.tag, Tag::Pred(_, f) if f.finite()))
                 {
-                    return (Modality::Blocked("proposal"), at(u));
+                    return Some(("proposal", at(u)));
                 }
                 let inside = s.has_end(u, G::Det)
                     || s.has_end(u, G::By)
@@ -243,7 +330,7 @@ impl Classifier {
                         }
                         g -= 1;
                         if s.has_end(g, G::Demand) || s.has_end(g, G::Obligation) {
-                            return (Modality::Blocked("demand"), at(g));
+                            return Some(("demand", at(g)));
                         }
                         // Names and titles: "Foreign Minister Sergei Lavrov".
                         let name_part = s.has_end(g, G::Det)
@@ -269,23 +356,29 @@ impl Classifier {
                         }
                     }
                 } else if s.has_end(before, G::Irrealis) || s.has_end(before, G::Demand) {
-                    return (Modality::Blocked("irrealis"), at(before));
+                    return Some(("irrealis", at(before)));
                 } else if s.has_end(before, G::Openness) {
-                    if modality != Modality::Refused {
-                        modality = Modality::Open;
-                        word = at(before);
+                    if *modality != Modality::Refused {
+                        *modality = Modality::Open;
+                        *word = at(before);
                     }
                 } else if s.has_end(before, G::Refusal) {
-                    modality = Modality::Refused;
-                    word = at(before);
+                    *modality = Modality::Refused;
+                    *word = at(before);
                 } else if s.has_end(before, G::Obligation) || s.has_end(before, G::Modal) {
-                    return (Modality::Blocked("demand"), at(before));
+                    return Some(("demand", at(before)));
                 }
             }
         }
-        // Obligations right before the subject's verb: "Russia must accept".
-        // (Covered by modals above.) Denials anywhere before in the clause: "denies that
-        // it agreed", "rejects claims that Russia agreed".
+        None
+    }
+
+    /// Claims and denials before the predicate in its clause: "denies that it agreed",
+    /// "rejects claims that Russia agreed".
+    fn claim_or_denial_before(&self, s: &Sent<'_>, q: &Pred<'_>) -> Option<Block> {
+        let Pred {
+            p, construction, ..
+        } = *q;
         let clause_lo = p.first.saturating_sub(14).max(s.first);
         for t in clause_lo..p.first {
             // A judgement judges the talk itself: "talk of a truce is premature".
@@ -295,7 +388,7 @@ impl Classifier {
                         || s.word(u) == "of" && construction != Construction::Judgement
                 })
             {
-                return (Modality::Blocked("claims"), at(t));
+                return Some(("claims", at(t)));
             }
             // "Kremlin denies Poroshenko and Putin agreed on a ceasefire", "Russia denies
             // rejecting the truce"; but not across "and" or a comma ("denied the report and
@@ -311,30 +404,44 @@ impl Classifier {
                                 .any(|m| matches!(m.tag, Tag::Actor(_)) && m.last + 1 == u)
                 });
                 if !interrupted {
-                    return (Modality::Blocked("denial"), at(t));
+                    return Some(("denial", at(t)));
                 }
             }
         }
-        // A time in the past after the predicate: "paused aid in 2019", "rejected it last
-        // year".
+        None
+    }
+
+    /// A time in the past after the predicate: "paused aid in 2019", "rejected it last year".
+    fn time_after(&self, s: &Sent<'_>, q: &Pred<'_>) -> Option<Block> {
+        let Pred { p, objects, .. } = *q;
         let hi = (objects.iter().map(|o| o.last).max().unwrap_or(p.last) + 9).min(s.end);
         for t in p.last + 1..hi {
             if s.history_at(t) {
-                return (Modality::Blocked("history"), at(t));
+                return Some(("history", at(t)));
             }
             if s.has_start(t, G::Break) || s.has_start(t, G::Comp) {
                 break;
             }
         }
-        // Noun predicates recalled as background: "after the aid pause", "since Russia's
-        // rejection", "amid a US freeze on weapons".
+        None
+    }
+
+    /// Noun predicates recalled as background: "after the aid pause", "since Russia's
+    /// rejection", "amid a US freeze on weapons".
+    fn noun_background(&self, s: &Sent<'_>, q: &Pred<'_>) -> Option<Block> {
+        let Pred {
+            p,
+            construction,
+            objects,
+            ..
+        } = *q;
         if construction == Construction::Noun {
             let lo = p.first.saturating_sub(5).max(s.first);
             let mut t = p.first;
             while t > lo {
                 t -= 1;
                 if s.has_end(t, G::Background) {
-                    return (Modality::Blocked("background"), at(t));
+                    return Some(("background", at(t)));
                 }
                 if let Some(m) =
                     s.ms.iter()
@@ -367,7 +474,7 @@ impl Classifier {
                 .max(p.last);
             for t in np_end + 1..(np_end + 7).min(s.end) {
                 if s.word(t) == "had" {
-                    return (Modality::Blocked("history"), at(t));
+                    return Some(("history", at(t)));
                 }
                 if s.has_start(t, G::Comp) || s.has_start(t, G::Break) || s.sep(t - 1) == Sep::Comma
                 {
@@ -378,12 +485,22 @@ impl Classifier {
             let hi = (p.last + 4).min(s.end);
             for t in p.first.saturating_sub(3).max(s.first)..hi {
                 if s.history_at(t) {
-                    return (Modality::Blocked("history"), at(t));
+                    return Some(("history", at(t)));
                 }
             }
         }
-        // A reduced relative clause is background: "the truce declared by Putin was
-        // broken", unless the object opens a headline ("Truce declared by Putin").
+        None
+    }
+
+    /// A reduced relative clause is background: "the truce declared by Putin was broken",
+    /// unless the object opens a headline ("Truce declared by Putin").
+    fn reduced_relative(&self, s: &Sent<'_>, q: &Pred<'_>) -> Option<Block> {
+        let Pred {
+            p,
+            construction,
+            objects,
+            ..
+        } = *q;
         if construction == Construction::Passive && !self.passive_aux(s, p) {
             let o = objects.iter().map(|o| o.first).min().unwrap_or(p.first);
             let opens = (s.first..o).all(|t| {
@@ -398,10 +515,10 @@ impl Classifier {
                     || s.sep(t) == Sep::Colon
             });
             if !opens && s.field == Field::Summary {
-                return (Modality::Blocked("background"), None);
+                return Some(("background", None));
             }
         }
-        (modality, word)
+        None
     }
 
     /// Whether the sentence puts a condition on the predicate: "only if", "unless", "but
