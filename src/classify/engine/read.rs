@@ -149,7 +149,8 @@ impl Classifier {
         None
     }
 
-    /// Reads one predicate: construction, objects, agent, modality.
+    /// Reads one predicate: construction, objects, agent, modality. A reading that is no
+    /// asserted deed is still returned, blocked with the reason, for `explain`.
     pub(super) fn read(
         &self,
         s: &Sent<'_>,
@@ -178,19 +179,75 @@ impl Classifier {
             conditioned: Cond::None,
             sentence: si,
         };
+        if let Some(why) = self.not_a_predicate(s, p, form) {
+            return Some(blocked(why));
+        }
+        let mut construction = self.construction_of(s, p, form);
+        let mut objects = self.objects_of(s, p, construction);
+        if objects.is_empty()
+            && construction == Construction::Active
+            && let Some((found, c)) = self.object_elsewhere(s, p, stance, form)
+        {
+            objects = found;
+            construction = c;
+        }
+        // "cease fire" / "halt fighting" read as one phrase: the object is inside it.
+        if objects.is_empty() {
+            return Some(Reading {
+                objects,
+                construction,
+                ..blocked("object")
+            });
+        }
+        let stance = self.turned_stance(s, p, stance, construction, &objects);
+        let governor_subject = if construction == Construction::Noun {
+            match self.noun_governed(s, p, &objects) {
+                Ok(agent) => agent,
+                Err(why) => {
+                    return Some(Reading {
+                        objects,
+                        construction,
+                        ..blocked(why)
+                    });
+                }
+            }
+        } else {
+            None
+        };
+        let agent = self.agent_of(s, p, construction, &objects, governor_subject);
+        let conditioned = self.conditioned(s, p, &objects);
+        let (modality, modal_word) = self.modality(s, p, construction, agent, &objects);
+        let (modality, modal_word) =
+            self.conditional_offer(s, p, agent, conditioned, (modality, modal_word));
+        Some(Reading {
+            pred: p,
+            stance,
+            construction,
+            objects,
+            agent,
+            modality,
+            modal_word,
+            conditioned,
+            sentence: si,
+        })
+    }
+
+    /// Why a predicate phrase is no predicate here: a modifier, part of a compound noun,
+    /// or a gerund that is a topic.
+    fn not_a_predicate(&self, s: &Sent<'_>, p: M, form: Form) -> Option<&'static str> {
         // A participle joined to a word before it ("US-backed", "Kremlin-sponsored") or
         // standing before the noun it describes ("the proposed truce") is no predicate.
         if form.participle() || form == Form::Past {
             if p.first > s.first && s.sep(p.first - 1) == Sep::Hyphen {
-                return Some(blocked("modifier"));
+                return Some("modifier");
             }
             if self.attributive(s, p) {
-                return Some(blocked("modifier"));
+                return Some("modifier");
             }
         }
         // A verb joined to the next word is part of a compound noun: "Cease-fire Talks".
         if form != Form::Noun && form != Form::Judgement && s.sep(p.last) == Sep::Hyphen {
-            return Some(blocked("compound"));
+            return Some("compound");
         }
         // A gerund after a preposition is a topic, not a deed ("after halting", "over
         // agreeing").
@@ -205,10 +262,14 @@ impl Classifier {
                 && (s.has_end(prev, G::Prep) && s.word(prev) != "by"
                     || s.has_end(prev, G::Background))
             {
-                return Some(blocked("background"));
+                return Some("background");
             }
         }
-        let construction = if form == Form::Judgement {
+        None
+    }
+
+    fn construction_of(&self, s: &Sent<'_>, p: M, form: Form) -> Construction {
+        if form == Form::Judgement {
             Construction::Judgement
         } else if form == Form::Noun {
             Construction::Noun
@@ -216,9 +277,12 @@ impl Classifier {
             Construction::Passive
         } else {
             Construction::Active
-        };
-        let mut construction = construction;
-        let mut objects = match construction {
+        }
+    }
+
+    /// The objects where the construction puts them.
+    fn objects_of(&self, s: &Sent<'_>, p: M, construction: Construction) -> Vec<M> {
+        match construction {
             Construction::Active => self.objects_after(s, p),
             Construction::Passive => {
                 // "Truce rejected", "the truce was rejected"; a headline may invert it
@@ -263,14 +327,21 @@ impl Classifier {
                 }
             }
             Construction::ObjectSubject => Vec::new(),
-        };
+        }
+    }
+
+    /// An active verb with no object after it: the object may be its subject, or stand
+    /// before a relative clause.
+    fn object_elsewhere(
+        &self,
+        s: &Sent<'_>,
+        p: M,
+        stance: u8,
+        form: Form,
+    ) -> Option<(Vec<M>, Construction)> {
         // An intransitive use: the object is the subject ("Arms deliveries resume", "US aid
         // to Ukraine halted", "the truce takes effect", "the Easter truce expires").
-        if objects.is_empty()
-            && construction == Construction::Active
-            && stance != self.st.condition
-            && form.finite()
-        {
+        if stance != self.st.condition && form.finite() {
             let before = self.objects_before(s, p);
             // A base form agrees with a plural subject only: "arms deliveries resume", but
             // "the intelligence-sharing pause" is a noun.
@@ -284,15 +355,11 @@ impl Classifier {
                     .last()
                     .is_some_and(|o| self.lang.plural_looking(s.word(o.last)));
             if !before.is_empty() && agrees && self.subject_of(s, p).is_none() {
-                objects = before;
-                construction = Construction::ObjectSubject;
+                return Some((before, Construction::ObjectSubject));
             }
         }
         // A relative clause: "the 30-day cease-fire that Russia has rebuffed".
-        if objects.is_empty()
-            && construction == Construction::Active
-            && let Some(a) = self.subject_of(s, p).and_then(|a| a.mention)
-        {
+        if let Some(a) = self.subject_of(s, p).and_then(|a| a.mention) {
             let first = self
                 .actor_group_ending(s, a.last)
                 .map_or(a.first, |(_, _, f)| f);
@@ -303,11 +370,21 @@ impl Classifier {
                         .filter(|m| m.last + 2 == first && matches!(m.tag, Tag::Object(_)))
                         .max_by_key(|m| m.last - m.first)
             {
-                objects = vec![*o];
+                return Some((vec![*o], Construction::Active));
             }
         }
-        // Ending a pause is resuming: "US ends its pause on aid", "backs off hold on aid".
-        let mut stance = stance;
+        None
+    }
+
+    /// Ending a pause is resuming: "US ends its pause on aid", "backs off hold on aid".
+    fn turned_stance(
+        &self,
+        s: &Sent<'_>,
+        p: M,
+        stance: u8,
+        construction: Construction,
+        objects: &[M],
+    ) -> u8 {
         if construction == Construction::Active
             && (stance == self.st.pause || stance == self.st.reject)
             && let Some(o) = objects.first()
@@ -318,22 +395,24 @@ impl Classifier {
                     && matches!(m.tag, Tag::Pred(st, Form::Noun) if st == self.st.pause)
             })
         {
-            stance = self.st.resume;
+            return self.st.resume;
         }
-        // "cease fire" / "halt fighting" read as one phrase: the object is inside it.
-        if objects.is_empty() {
-            return Some(Reading {
-                objects,
-                construction,
-                ..blocked("object")
-            });
-        }
+        stance
+    }
+
+    /// A noun predicate governed by another predicate: the object of a verb (asserted with
+    /// the verb's subject when the verb accepts it, otherwise not read), or the subject of
+    /// a passive. `Ok` carries the governing verb's agent, if any.
+    fn noun_governed(
+        &self,
+        s: &Sent<'_>,
+        p: M,
+        objects: &[M],
+    ) -> Result<Option<Agent>, &'static str> {
         // A noun that is the object of a verb predicate: announced, ordered, declared, it is
         // asserted with the verb's subject; lifted, rejected, ended, it is not.
         let mut governor_subject: Option<Agent> = None;
-        if construction == Construction::Noun
-            && let Some(v) = self.governing_verb(s, p)
-        {
+        if let Some(v) = self.governing_verb(s, p) {
             let Tag::Pred(vs, _) = v.tag else {
                 unreachable!()
             };
@@ -342,20 +421,16 @@ impl Classifier {
                 // own agent first; "Putin announced a halt to strikes": the verb's subject.
                 governor_subject = self
                     .noun_agent(s, p)
-                    .or_else(|| self.owner(s, &objects))
+                    .or_else(|| self.owner(s, objects))
                     .or_else(|| self.subject_of(s, v))
                     .or_else(|| self.speaker(s, v));
             } else {
-                return Some(Reading {
-                    objects,
-                    construction,
-                    ..blocked("object of another predicate")
-                });
+                return Err("object of another predicate");
             }
         }
         // A noun that is the subject of another predicate's passive: "Russia's proposal for
         // a ceasefire was rejected by Kyiv".
-        if construction == Construction::Noun && governor_subject.is_none() {
+        if governor_subject.is_none() {
             let np_end = objects
                 .iter()
                 .map(|o| o.last)
@@ -382,28 +457,36 @@ impl Classifier {
                     && self.passive_aux(s, *m)
             });
             if passive_follows {
-                return Some(Reading {
-                    objects,
-                    construction,
-                    ..blocked("subject of another predicate")
-                });
+                return Err("subject of another predicate");
             }
         }
-        let agent = match construction {
+        Ok(governor_subject)
+    }
+
+    /// The agent, found where the construction puts it.
+    fn agent_of(
+        &self,
+        s: &Sent<'_>,
+        p: M,
+        construction: Construction,
+        objects: &[M],
+        governor_subject: Option<Agent>,
+    ) -> Option<Agent> {
+        match construction {
             Construction::Noun if governor_subject.is_some() => governor_subject,
             Construction::Active => self.subject_of(s, p).or_else(|| self.speaker(s, p)),
             Construction::Passive => self
                 .by_agent(s, p.last)
-                .or_else(|| self.owner(s, &objects))
+                .or_else(|| self.owner(s, objects))
                 .or_else(|| self.speaker(s, p)),
             Construction::Noun => self
                 .noun_agent(s, p)
                 .or_else(|| {
                     self.by_agent(s, objects.iter().map(|o| o.last).max().unwrap_or(p.last))
                 })
-                .or_else(|| self.owner(s, &objects))
+                .or_else(|| self.owner(s, objects))
                 .or_else(|| self.speaker(s, p)),
-            Construction::ObjectSubject => self.owner(s, &objects).or_else(|| self.speaker(s, p)),
+            Construction::ObjectSubject => self.owner(s, objects).or_else(|| self.speaker(s, p)),
             Construction::Judgement => {
                 let o = objects[0];
                 // "the EU calls for a truce and the Kremlin responds: 'It is unacceptable'".
@@ -426,11 +509,20 @@ impl Classifier {
                     })
                     .or_else(|| self.speaker(s, p))
             }
-        };
-        let conditioned = self.conditioned(s, p, &objects);
-        let (mut modality, mut modal_word) = self.modality(s, p, construction, agent, &objects);
-        // A conditional offer in the agent's own words: "Putin says Russia would cease fire
-        // if Kyiv withdraws", "could pause strikes if Ukraine holds an election".
+        }
+    }
+
+    /// A conditional offer in the agent's own words is open, not blocked by its modal:
+    /// "Putin says Russia would cease fire if Kyiv withdraws", "could pause strikes if
+    /// Ukraine holds an election".
+    fn conditional_offer(
+        &self,
+        s: &Sent<'_>,
+        p: M,
+        agent: Option<Agent>,
+        conditioned: Cond,
+        (modality, modal_word): (Modality, Option<M>),
+    ) -> (Modality, Option<M>) {
         if modality == Modality::Blocked("modal")
             && conditioned == Cond::Strong
             && modal_word
@@ -443,21 +535,10 @@ impl Classifier {
                 _ => false,
             };
             if own_words {
-                modality = Modality::Open;
-                modal_word = None;
+                return (Modality::Open, None);
             }
         }
-        Some(Reading {
-            pred: p,
-            stance,
-            construction,
-            objects,
-            agent,
-            modality,
-            modal_word,
-            conditioned,
-            sentence: si,
-        })
+        (modality, modal_word)
     }
 
     /// A participle before the noun it describes: "the proposed truce", "discuss proposed
