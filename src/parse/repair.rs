@@ -136,6 +136,16 @@ enum AtomText {
     Decoded(String, usize),
 }
 
+/// A start tag as read, before the dialect fixes write it.
+struct StartTag {
+    name: String,
+    attrs: Vec<(String, String)>,
+    is_root: bool,
+    self_closing: bool,
+    /// Whether markup inside it is text (a title, a description).
+    text_element: bool,
+}
+
 /// What the pass changed, for the feed's debug log.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Repairs {
@@ -415,75 +425,86 @@ impl Repairer<'_> {
 
     /// Markup starting with `<` at `i`; returns where it ends.
     fn markup(&mut self, i: usize) -> usize {
+        let rest = &self.src[i..];
+        if rest.starts_with("<!--") {
+            self.delimited(i, "<!--", "-->")
+        } else if rest.starts_with("<![CDATA[") {
+            self.delimited(i, "<![CDATA[", "]]>")
+        } else if rest.starts_with("<!") {
+            self.declaration(i)
+        } else if rest.starts_with("<?") {
+            self.instruction(i)
+        } else {
+            self.tag(i)
+        }
+    }
+
+    /// A comment or CDATA section: passed through inside the root element. A truncated
+    /// CDATA section keeps what arrived of it, closed.
+    fn delimited(&mut self, i: usize, open: &str, close: &str) -> usize {
         let src = self.src;
         let rest = &src[i..];
-        if let Some(body) = rest.strip_prefix("<!--") {
-            return match body.find("-->") {
-                Some(e) => {
-                    let end = i + 4 + e + 3;
-                    if !self.stack.is_empty() {
-                        self.push(&src[i..end]);
-                    }
-                    end
+        match rest[open.len()..].find(close) {
+            Some(e) => {
+                let end = i + open.len() + e + close.len();
+                if !self.stack.is_empty() {
+                    self.push(&src[i..end]);
                 }
-                None => {
-                    self.repairs.truncated = true;
-                    src.len()
-                }
-            };
-        }
-        if let Some(body) = rest.strip_prefix("<![CDATA[") {
-            return match body.find("]]>") {
-                Some(e) => {
-                    let end = i + 9 + e + 3;
-                    if !self.stack.is_empty() {
-                        self.push(&src[i..end]);
-                    }
-                    end
-                }
-                None => {
-                    self.repairs.truncated = true;
-                    if !self.stack.is_empty() {
-                        // Keep what arrived of the section, closed. A forbidden character
-                        // cannot be escaped in CDATA, so it goes.
-                        let body: String = rest.chars().filter(|c| !forbidden(*c)).collect();
-                        self.push(&body);
-                        self.push("]]>");
-                    }
-                    src.len()
-                }
-            };
-        }
-        if rest.starts_with("<!") {
-            // DOCTYPE (with an internal subset in brackets) or other declaration: dropped.
-            let mut depth = 0i32;
-            for (j, c) in rest.char_indices().skip(2) {
-                match c {
-                    '[' => depth += 1,
-                    ']' => depth -= 1,
-                    '>' if depth <= 0 => {
-                        if rest
-                            .get(2..9)
-                            .is_some_and(|d| d.eq_ignore_ascii_case("DOCTYPE"))
-                        {
-                            self.declare_entities(&rest[..j]);
-                        }
-                        return i + j + 1;
-                    }
-                    _ => {}
-                }
+                end
             }
-            self.repairs.truncated = true;
-            return src.len();
-        }
-        if rest.starts_with("<?") {
-            let Some(e) = rest.find("?>") else {
+            None => {
                 self.repairs.truncated = true;
-                return src.len();
-            };
-            // The declaration was written at the start; other instructions are of no use.
-            return i + e + 2;
+                if close == "]]>" && !self.stack.is_empty() {
+                    // A forbidden character cannot be escaped in CDATA, so it goes.
+                    let body: String = rest.chars().filter(|c| !forbidden(*c)).collect();
+                    self.push(&body);
+                    self.push("]]>");
+                }
+                src.len()
+            }
         }
+    }
+
+    /// A DOCTYPE (with an internal subset in brackets) or other declaration: dropped, the
+    /// DOCTYPE's entities noted.
+    fn declaration(&mut self, i: usize) -> usize {
+        let rest = &self.src[i..];
+        let mut depth = 0i32;
+        for (j, c) in rest.char_indices().skip(2) {
+            match c {
+                '[' => depth += 1,
+                ']' => depth -= 1,
+                '>' if depth <= 0 => {
+                    if rest
+                        .get(2..9)
+                        .is_some_and(|d| d.eq_ignore_ascii_case("DOCTYPE"))
+                    {
+                        self.declare_entities(&rest[..j]);
+                    }
+                    return i + j + 1;
+                }
+                _ => {}
+            }
+        }
+        self.repairs.truncated = true;
+        self.src.len()
+    }
+
+    /// A processing instruction: dropped (the declaration was written at the start).
+    fn instruction(&mut self, i: usize) -> usize {
+        match self.src[i..].find("?>") {
+            Some(e) => i + e + 2,
+            None => {
+                self.repairs.truncated = true;
+                self.src.len()
+            }
+        }
+    }
+
+    /// A start or end tag, or a `<` that starts none.
+    fn tag(&mut self, i: usize) -> usize {
+        let src = self.src;
+        let rest = &src[i..];
         let closing = rest.starts_with("</");
         if closing && let Some(end) = self.closes_innermost(rest) {
             return i + end;
@@ -552,51 +573,9 @@ impl Repairer<'_> {
         }
         let is_root = self.stack.is_empty();
         if is_root {
-            self.seen_root = true;
-            self.kind = match local(&name) {
-                "feed" => Kind::Atom,
-                "rss" | "RDF" => Kind::Rss,
-                n if n.eq_ignore_ascii_case("channel") => {
-                    // Microsoft's Channel Definition Format: a channel of items, read as
-                    // the RSS 2.0 it resembles.
-                    self.cdf = true;
-                    self.push("<rss version=\"2.0\">");
-                    self.stack.push(Open::new("rss".into()));
-                    Kind::Rss
-                }
-                _ => Kind::Other,
-            };
+            self.open_root(&name);
         }
-        let core_name = self.userland_local(&name).unwrap_or(&name);
-        let unused_person = self.kind == Kind::Rss
-            && matches!(
-                core_name,
-                "author" | "managingEditor" | "webMaster" | "itunes:author" | "itunes:owner"
-            )
-            || local(&name) == "creator";
-        if self.stack.len() >= self.max_depth && self.skip_depth.is_none() {
-            self.repairs.too_deep += 1;
-        }
-        let entry = match self.kind {
-            Kind::Rss => local(&name) == "item",
-            Kind::Atom => local(&name) == "entry",
-            Kind::Other => false,
-        };
-        let surplus_entry = entry && self.skip_depth.is_none() && {
-            self.entries += 1;
-            self.entries > self.max_entries
-        };
-        if surplus_entry {
-            self.repairs.dropped_entries += 1;
-        }
-        if (self.stack.len() >= self.max_depth || unused_person || surplus_entry)
-            && self.skip_depth.is_none()
-        {
-            // Too deep; an entry past the limit; or an RSS person field, which we do not use
-            // and whose parser in feed-rs 3.0 panics on a non-ASCII character next to an
-            // e-mail address.
-            self.skip_depth = Some(self.stack.len());
-        }
+        self.limit(&name);
         let mut attrs = self.parse_attributes(attrs_src);
         for (k, v) in &attrs {
             if let Some(p) = k.strip_prefix("xmlns:") {
@@ -606,7 +585,6 @@ impl Repairer<'_> {
         }
         let mut name = name.into_owned();
         let mut source = None;
-        let mut text_element = false;
         // Elements written just inside this one (CDF attributes as RSS elements).
         let mut inside = String::new();
         if self.kind == Kind::Rss {
@@ -617,116 +595,28 @@ impl Repairer<'_> {
                 self.cdf_element(&mut name, &mut attrs, &mut inside);
             }
         }
-        let local_name = local(&name);
+        let mut start = StartTag {
+            name,
+            attrs,
+            is_root,
+            self_closing,
+            text_element: false,
+        };
         match self.kind {
             Kind::Atom => {
-                if is_root {
-                    // Atom 0.3, or a feed in a namespace of its own, read as Atom 1.0.
-                    let ns = attrs.iter_mut().find(|(k, _)| k == "xmlns");
-                    match ns {
-                        Some((_, v)) if v != ATOM10_NS => {
-                            *v = ATOM10_NS.to_owned();
-                            self.atom03 = true;
-                        }
-                        Some(_) => {}
-                        None if !name.contains(':') => {
-                            attrs.push(("xmlns".into(), ATOM10_NS.into()));
-                            self.atom03 = true;
-                        }
-                        None => {}
-                    }
-                }
-                let atom_element = !name.contains(':') || name.starts_with("atom:");
-                if atom_element
-                    && matches!(
-                        local_name,
-                        "title" | "subtitle" | "summary" | "content" | "rights"
-                    )
-                {
-                    match self.atom_text(&mut attrs, &rest[end - i..]) {
-                        AtomText::Escape => text_element = true,
-                        AtomText::Markup => {}
-                        AtomText::Decoded(text, len) => {
-                            let mut tag = format!("<{name}");
-                            write_attributes(&attrs, &mut tag);
-                            tag.push('>');
-                            self.push(&tag);
-                            self.text(&text);
-                            let close = format!("</{name}>");
-                            self.push(&close);
-                            return end + len;
-                        }
-                    }
-                }
-                if atom_element
-                    && local_name == "link"
-                    && !attrs.iter().any(|(k, _)| k == "href")
-                    && !self_closing
-                    && let Some((href, len)) = element_text(&rest[end - i..], &name)
-                {
-                    // As some wrote Atom (0.3 or 1.0): the address as the link's text.
-                    attrs.push(("href".into(), href.trim().to_owned()));
-                    let mut tag = format!("<{name}");
-                    write_attributes(&attrs, &mut tag);
-                    tag.push_str("/>");
-                    self.push(&tag);
+                if let Some(len) = self.atom_start(&mut start, &rest[end - i..]) {
                     return end + len;
                 }
             }
-            Kind::Rss => {
-                if self.stack.len() == 1
-                    && self.stack[0].name == "rss"
-                    && matches!(local_name, "item" | "title" | "link" | "description")
-                {
-                    // `<rss>` holding items with no `<channel>` around them.
-                    self.push("<channel>");
-                    self.stack.push(Open::new("channel".into()));
-                    self.repairs.closed += 1;
-                }
-                if is_root && local_name == "rss" {
-                    if !attrs.iter().any(|(k, _)| k == "version") {
-                        attrs.push(("version".into(), "2.0".into()));
-                    }
-                    // RSS 2.0 elements have no namespace; a default one (Userland's
-                    // "http://backend.userland.com/rss2") would hide every element.
-                    attrs.retain(|(k, _)| k != "xmlns");
-                }
-                if is_root && local_name == "RDF" {
-                    // RSS 0.90 is read as RSS 1.0, its successor with the same elements.
-                    for (k, v) in attrs.iter_mut() {
-                        if k == "xmlns" && v == RSS090_NS {
-                            *v = RSS10_NS.into();
-                        }
-                    }
-                }
-                if self.stack.first().is_some_and(|r| local(&r.name) == "RDF") {
-                    if local_name == "item" && self.stack.len() == 1 && self.emitting() {
-                        let about = attrs
-                            .iter()
-                            .find(|(k, _)| k == "rdf:about")
-                            .map(|(_, v)| v.clone())
-                            .unwrap_or_default();
-                        self.rdf_ids.push(about.clone());
-                        self.rdf_item = Some((about, false));
-                    } else if local_name == "link"
-                        && let Some((_, seen)) = self.rdf_item.as_mut()
-                    {
-                        *seen = true;
-                    }
-                }
-                let in_item = self.stack.iter().any(|n| n.item);
-                if in_item && (local_name == "body" || local_name == "fullitem") {
-                    // XHTML bodies and `fullitem`: the item's content.
-                    name = "content:encoded".into();
-                    attrs.clear();
-                    attrs.push(("xmlns:content".into(), CONTENT_NS.into()));
-                    text_element = true;
-                } else if matches!(name.as_str(), "title" | "description" | "content:encoded") {
-                    text_element = true;
-                }
-            }
+            Kind::Rss => self.rss_start(&mut start),
             Kind::Other => {}
         }
+        let StartTag {
+            name,
+            attrs,
+            text_element,
+            ..
+        } = start;
         if let Some(parent) = self.stack.last_mut()
             && parent.container
         {
@@ -767,6 +657,175 @@ impl Repairer<'_> {
             self.skip_depth = None;
         }
         end
+    }
+
+    /// Atom as it was written: 0.3 and feeds in a namespace of their own read as 1.0, text
+    /// constructs decoded by their mode, a link's address given as its text. `Some` when
+    /// the element was written whole here: how much of `after` it took.
+    fn atom_start(&mut self, t: &mut StartTag, after: &str) -> Option<usize> {
+        let local_name = local(&t.name).to_owned();
+        let local_name = local_name.as_str();
+        if t.is_root {
+            // Atom 0.3, or a feed in a namespace of its own, read as Atom 1.0.
+            let ns = t.attrs.iter_mut().find(|(k, _)| k == "xmlns");
+            match ns {
+                Some((_, v)) if v != ATOM10_NS => {
+                    *v = ATOM10_NS.to_owned();
+                    self.atom03 = true;
+                }
+                Some(_) => {}
+                None if !t.name.contains(':') => {
+                    t.attrs.push(("xmlns".into(), ATOM10_NS.into()));
+                    self.atom03 = true;
+                }
+                None => {}
+            }
+        }
+        let atom_element = !t.name.contains(':') || t.name.starts_with("atom:");
+        if atom_element
+            && matches!(
+                local_name,
+                "title" | "subtitle" | "summary" | "content" | "rights"
+            )
+        {
+            match self.atom_text(&mut t.attrs, after) {
+                AtomText::Escape => t.text_element = true,
+                AtomText::Markup => {}
+                AtomText::Decoded(text, len) => {
+                    let mut tag = format!("<{}", t.name);
+                    write_attributes(&t.attrs, &mut tag);
+                    tag.push('>');
+                    self.push(&tag);
+                    self.text(&text);
+                    let close = format!("</{}>", t.name);
+                    self.push(&close);
+                    return Some(len);
+                }
+            }
+        }
+        if atom_element
+            && local_name == "link"
+            && !t.attrs.iter().any(|(k, _)| k == "href")
+            && !t.self_closing
+            && let Some((href, len)) = element_text(after, &t.name)
+        {
+            // As some wrote Atom (0.3 or 1.0): the address as the link's text.
+            t.attrs.push(("href".into(), href.trim().to_owned()));
+            let mut tag = format!("<{}", t.name);
+            write_attributes(&t.attrs, &mut tag);
+            tag.push_str("/>");
+            self.push(&tag);
+            return Some(len);
+        }
+        None
+    }
+
+    /// RSS as it was written: a missing `<channel>` or `version`, Userland's namespace,
+    /// RSS 0.90, RDF item ids, XHTML bodies as content.
+    fn rss_start(&mut self, t: &mut StartTag) {
+        let local_name = local(&t.name).to_owned();
+        let local_name = local_name.as_str();
+        if self.stack.len() == 1
+            && self.stack[0].name == "rss"
+            && matches!(local_name, "item" | "title" | "link" | "description")
+        {
+            // `<rss>` holding items with no `<channel>` around them.
+            self.push("<channel>");
+            self.stack.push(Open::new("channel".into()));
+            self.repairs.closed += 1;
+        }
+        if t.is_root && local_name == "rss" {
+            if !t.attrs.iter().any(|(k, _)| k == "version") {
+                t.attrs.push(("version".into(), "2.0".into()));
+            }
+            // RSS 2.0 elements have no namespace; a default one (Userland's
+            // "http://backend.userland.com/rss2") would hide every element.
+            t.attrs.retain(|(k, _)| k != "xmlns");
+        }
+        if t.is_root && local_name == "RDF" {
+            // RSS 0.90 is read as RSS 1.0, its successor with the same elements.
+            for (k, v) in t.attrs.iter_mut() {
+                if k == "xmlns" && v == RSS090_NS {
+                    *v = RSS10_NS.into();
+                }
+            }
+        }
+        if self.stack.first().is_some_and(|r| local(&r.name) == "RDF") {
+            if local_name == "item" && self.stack.len() == 1 && self.emitting() {
+                let about = t.attrs
+                    .iter()
+                    .find(|(k, _)| k == "rdf:about")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                self.rdf_ids.push(about.clone());
+                self.rdf_item = Some((about, false));
+            } else if local_name == "link"
+                && let Some((_, seen)) = self.rdf_item.as_mut()
+            {
+                *seen = true;
+            }
+        }
+        let in_item = self.stack.iter().any(|n| n.item);
+        if in_item && (local_name == "body" || local_name == "fullitem") {
+            // XHTML bodies and `fullitem`: the item's content.
+            t.name = "content:encoded".into();
+            t.attrs.clear();
+            t.attrs.push(("xmlns:content".into(), CONTENT_NS.into()));
+            t.text_element = true;
+        } else if matches!(t.name.as_str(), "title" | "description" | "content:encoded") {
+            t.text_element = true;
+        }
+    }
+
+    /// The root element says what the document is; a CDF channel is read as RSS 2.0.
+    fn open_root(&mut self, name: &str) {
+        self.seen_root = true;
+        self.kind = match local(name) {
+            "feed" => Kind::Atom,
+            "rss" | "RDF" => Kind::Rss,
+            n if n.eq_ignore_ascii_case("channel") => {
+                // Microsoft's Channel Definition Format: a channel of items, read as
+                // the RSS 2.0 it resembles.
+                self.cdf = true;
+                self.push("<rss version=\"2.0\">");
+                self.stack.push(Open::new("rss".into()));
+                Kind::Rss
+            }
+            _ => Kind::Other,
+        };
+    }
+
+    /// Whether this element and what it holds are skipped: too deep, an entry past the
+    /// limit, or an RSS person field (which we do not use, and whose parser in feed-rs 3.0
+    /// panics on a non-ASCII character next to an e-mail address).
+    fn limit(&mut self, name: &str) {
+        let core_name = self.userland_local(name).unwrap_or(name);
+        let unused_person = self.kind == Kind::Rss
+            && matches!(
+                core_name,
+                "author" | "managingEditor" | "webMaster" | "itunes:author" | "itunes:owner"
+            )
+            || local(name) == "creator";
+        if self.stack.len() >= self.max_depth && self.skip_depth.is_none() {
+            self.repairs.too_deep += 1;
+        }
+        let entry = match self.kind {
+            Kind::Rss => local(name) == "item",
+            Kind::Atom => local(name) == "entry",
+            Kind::Other => false,
+        };
+        let surplus_entry = entry && self.skip_depth.is_none() && {
+            self.entries += 1;
+            self.entries > self.max_entries
+        };
+        if surplus_entry {
+            self.repairs.dropped_entries += 1;
+        }
+        if (self.stack.len() >= self.max_depth || unused_person || surplus_entry)
+            && self.skip_depth.is_none()
+        {
+            self.skip_depth = Some(self.stack.len());
+        }
     }
 
     /// How an Atom text element (title, summary, content...) is to be read; its `type` and
