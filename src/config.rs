@@ -605,30 +605,7 @@ fn build(
             return None;
         }
     };
-    for key in root.keys() {
-        if !SECTIONS.contains(&key.as_str()) {
-            errors.push(ConfigError {
-                key: key.clone(),
-                message: format!("unknown section (expected one of {})", SECTIONS.join(", ")),
-            });
-        }
-    }
-    let list = |name: &str, errors: &mut Vec<ConfigError>| -> Vec<config::Value> {
-        match root.get(name).cloned() {
-            None => Vec::new(),
-            Some(v) => match v.into_array() {
-                Ok(a) => a,
-                Err(_) => {
-                    errors.push(ConfigError {
-                        key: name.to_owned(),
-                        message: format!("must be an array of tables ([[{name}]])"),
-                    });
-                    Vec::new()
-                }
-            },
-        }
-    };
-
+    check_sections(&root, errors);
     let raw: RawDaemon = section(root.get("daemon").cloned(), "daemon", errors).unwrap_or_default();
     let (daemon, default_adaptive) = daemon_settings(raw, base_dir, errors);
     let default_interval = daemon.default_interval;
@@ -639,24 +616,11 @@ fn build(
     let raw: RawParse = section(root.get("parse").cloned(), "parse", errors).unwrap_or_default();
     let parse = parse_limits(raw, errors);
 
-    // [[feeds]]
-    let mut feeds = Vec::new();
     let mut feed_names = BTreeSet::new();
-    for (i, v) in list("feeds", errors).into_iter().enumerate() {
-        let key = format!("feeds[{i}]");
-        let Some(raw) = section::<RawFeed>(Some(v), &key, errors) else {
-            continue;
-        };
-        let defaults = (default_interval, default_adaptive);
-        feeds.extend(feed_settings(
-            raw,
-            &key,
-            &mut feed_names,
-            defaults,
-            base_dir,
-            errors,
-        ));
-    }
+    let defaults = (default_interval, default_adaptive);
+    let feeds = tables(&root, "feeds", errors, |raw: RawFeed, key, errors| {
+        feed_settings(raw, key, &mut feed_names, defaults, base_dir, errors)
+    });
 
     // [smtp]
     let smtp = root.get("smtp").cloned().map(|v| {
@@ -665,35 +629,28 @@ fn build(
     });
     let smtp = smtp.flatten();
 
-    // [[subscribers]]
-    let mut subscribers = Vec::new();
-    let mut names = BTreeSet::new();
-    let raw_subscribers = list("subscribers", errors);
-    if !raw_subscribers.is_empty() && !root.contains_key("smtp") {
+    let any_subscriber = root
+        .get("subscribers")
+        .and_then(|v| v.clone().into_array().ok())
+        .is_some_and(|a| !a.is_empty());
+    if any_subscriber && !root.contains_key("smtp") {
         err(
             errors,
             "subscribers".into(),
             "email subscribers need an [smtp] section to send through".into(),
         );
     }
-    for (i, v) in raw_subscribers.into_iter().enumerate() {
-        let key = format!("subscribers[{i}]");
-        let Some(raw) = section::<RawSubscriber>(Some(v), &key, errors) else {
-            continue;
-        };
-        subscribers.extend(subscriber(raw, &key, &mut names, errors));
-    }
-
-    // [[webhooks]]
-    let mut webhooks = Vec::new();
+    let mut names = BTreeSet::new();
+    let subscribers = tables(
+        &root,
+        "subscribers",
+        errors,
+        |raw: RawSubscriber, key, errors| subscriber(raw, key, &mut names, errors),
+    );
     let mut hook_names = BTreeSet::new();
-    for (i, v) in list("webhooks", errors).into_iter().enumerate() {
-        let key = format!("webhooks[{i}]");
-        let Some(raw) = section::<RawWebhook>(Some(v), &key, errors) else {
-            continue;
-        };
-        webhooks.extend(webhook(raw, &key, &mut hook_names, base_dir, errors));
-    }
+    let webhooks = tables(&root, "webhooks", errors, |raw: RawWebhook, key, errors| {
+        webhook(raw, key, &mut hook_names, base_dir, errors)
+    });
 
     let raw: RawDelivery =
         section(root.get("delivery").cloned(), "delivery", errors).unwrap_or_default();
@@ -736,6 +693,50 @@ fn build(
         store,
         classifier: classifier?,
     })
+}
+
+/// Every top-level key names a known section.
+fn check_sections(root: &BTreeMap<String, config::Value>, errors: &mut Vec<ConfigError>) {
+    for key in root.keys() {
+        if !SECTIONS.contains(&key.as_str()) {
+            errors.push(ConfigError {
+                key: key.clone(),
+                message: format!("unknown section (expected one of {})", SECTIONS.join(", ")),
+            });
+        }
+    }
+}
+
+/// An array of tables (`[[feeds]]`), each read and checked by `check`; a table with
+/// errors is left out, its errors kept.
+fn tables<R, T>(
+    root: &BTreeMap<String, config::Value>,
+    name: &str,
+    errors: &mut Vec<ConfigError>,
+    mut check: impl FnMut(R, &str, &mut Vec<ConfigError>) -> Option<T>,
+) -> Vec<T>
+where
+    R: for<'de> Deserialize<'de> + Default,
+{
+    let Some(value) = root.get(name).cloned() else {
+        return Vec::new();
+    };
+    let Ok(array) = value.into_array() else {
+        err(
+            errors,
+            name.to_owned(),
+            format!("must be an array of tables ([[{name}]])"),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, v) in array.into_iter().enumerate() {
+        let key = format!("{name}[{i}]");
+        if let Some(raw) = section::<R>(Some(v), &key, errors) {
+            out.extend(check(raw, &key, errors));
+        }
+    }
+    out
 }
 
 /// What a valid config allows that is probably a mistake.

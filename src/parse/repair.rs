@@ -752,7 +752,8 @@ impl Repairer<'_> {
         }
         if self.stack.first().is_some_and(|r| local(&r.name) == "RDF") {
             if local_name == "item" && self.stack.len() == 1 && self.emitting() {
-                let about = t.attrs
+                let about = t
+                    .attrs
                     .iter()
                     .find(|(k, _)| k == "rdf:about")
                     .map(|(_, v)| v.clone())
