@@ -234,6 +234,9 @@ async fn run_once(
 /// a valid one replaces the running generation (its polls and sends finish within the grace
 /// period, state stays in the store, so nothing is alerted twice), an invalid one is refused
 /// with its errors and the running one stays in force.
+///
+/// One function because it is the daemon's one select loop (shutdown, a failed task,
+/// supervisor, watchdog); each arm is a call.
 async fn run_daemon(
     mut settings: Settings,
     store: Store,
@@ -361,6 +364,8 @@ fn stalled_after(settings: &Settings) -> Duration {
 
 /// Spawns the feed loops, lane workers and housekeeping of one configuration, each under
 /// the supervisor's watch.
+///
+/// The spawn list of one generation in one place, so what runs is read top to bottom.
 async fn start_generation(
     settings: &Settings,
     ctx: &PollContext,

@@ -915,6 +915,8 @@ fn subscriber(
 }
 
 /// One `[[webhooks]]` table, checked.
+///
+/// One section's fields checked in the order the reference lists them.
 fn webhook(
     raw: RawWebhook,
     key: &str,
@@ -1450,6 +1452,9 @@ fn score_floor(v: Option<f64>, key: &str, errors: &mut Vec<ConfigError>) -> f32 
     }
 }
 
+///
+/// One section's fields checked in the order the reference lists them; a checker per
+/// field would scatter one section over many functions.
 fn smtp_settings(
     raw: RawSmtp,
     base_dir: Option<&Path>,

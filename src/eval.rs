@@ -162,6 +162,9 @@ impl Report {
 }
 
 /// Evaluates `items` with `classifier`.
+///
+/// One pass over the items filling the confusion counts, per signal and overall, and
+/// the lists of misses; the report is that pass's output.
 pub fn evaluate(classifier: &Classifier, items: &[Labelled]) -> Report {
     let mut report = Report::default();
     for item in items {

@@ -286,6 +286,9 @@ pub async fn deliver_once(
 /// soon as a slot is free, and records each outcome as soon as it is known (a crash between
 /// a confirmation and its record would send that row again). In daemon mode store errors are
 /// logged and retried; in drain mode they are returned.
+///
+/// One select loop whose state (the sends in flight, the next claim, the stop and abort
+/// tokens) every arm touches.
 #[instrument(skip_all, fields(lane = %lane))]
 pub async fn run_lane(
     store: &Store,

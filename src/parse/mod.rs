@@ -162,41 +162,12 @@ pub fn parse_feed(
     base: Option<&Url>,
     limits: ParseLimits,
 ) -> Result<ParsedFeed, ParseError> {
-    let decoded = decode::decode(bytes, content_type);
-    let text = decoded
-        .text
-        .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
-    if text.is_empty() {
-        return Err(ParseError::NotAFeed("the document is empty".into()));
-    }
-    let mut too_deep = 0;
-    let dropped_early;
-    let mut rdf_ids = Vec::new();
-    let feed = if text.starts_with('{') {
-        let bounded = bounded_json(text, limits)?;
-        dropped_early = bounded.dropped;
-        feed_rs_parse(bounded.text.as_bytes(), base)?
-    } else {
-        if !text.starts_with('<') {
-            return Err(ParseError::NotAFeed(
-                "neither XML nor JSON (the document does not start with '<' or '{')".into(),
-            ));
-        }
-        let repaired = repair::repair_xml(text, limits.max_depth, limits.max_entries);
-        too_deep = repaired.repairs.too_deep;
-        dropped_early = repaired.repairs.dropped_entries;
-        rdf_ids = repaired.rdf_ids;
-        if repaired.repairs.any() {
-            tracing::debug!(encoding = decoded.encoding, repairs = ?repaired.repairs, "feed repaired before parsing");
-        }
-        match feed_rs_parse(repaired.text.as_bytes(), base) {
-            Ok(feed) => feed,
-            // The original gets its own chance, unless it holds more entries than the
-            // limit: that work is what the repair pass bounded.
-            Err(e) if dropped_early > 0 => return Err(e),
-            Err(e) => feed_rs_parse(bytes, base).map_err(|_| e)?,
-        }
-    };
+    let Document {
+        feed,
+        too_deep,
+        dropped_early,
+        rdf_ids,
+    } = read_document(bytes, content_type, base, limits)?;
     let truncated = std::cell::Cell::new(0usize);
     let cap = |s: String| {
         let n = s.len();
@@ -275,6 +246,65 @@ pub fn parse_feed(
         dropped_entries: dropped_early + total.saturating_sub(limits.max_entries),
         truncated_fields: truncated.get(),
         too_deep,
+    })
+}
+
+/// A document as feed-rs read it, with what the bounding and repair passes counted.
+struct Document {
+    feed: feed_rs::model::Feed,
+    too_deep: usize,
+    dropped_early: usize,
+    rdf_ids: Vec<String>,
+}
+
+/// Decodes the bytes and hands them to feed-rs: JSON bounded to `max_entries` first, XML
+/// repaired first; if feed-rs refuses the repaired text, the original bytes get a chance.
+fn read_document(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    base: Option<&Url>,
+    limits: ParseLimits,
+) -> Result<Document, ParseError> {
+    let decoded = decode::decode(bytes, content_type);
+    let text = decoded
+        .text
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+    if text.is_empty() {
+        return Err(ParseError::NotAFeed("the document is empty".into()));
+    }
+    let mut too_deep = 0;
+    let dropped_early;
+    let mut rdf_ids = Vec::new();
+    let feed = if text.starts_with('{') {
+        let bounded = bounded_json(text, limits)?;
+        dropped_early = bounded.dropped;
+        feed_rs_parse(bounded.text.as_bytes(), base)?
+    } else {
+        if !text.starts_with('<') {
+            return Err(ParseError::NotAFeed(
+                "neither XML nor JSON (the document does not start with '<' or '{')".into(),
+            ));
+        }
+        let repaired = repair::repair_xml(text, limits.max_depth, limits.max_entries);
+        too_deep = repaired.repairs.too_deep;
+        dropped_early = repaired.repairs.dropped_entries;
+        rdf_ids = repaired.rdf_ids;
+        if repaired.repairs.any() {
+            tracing::debug!(encoding = decoded.encoding, repairs = ?repaired.repairs, "feed repaired before parsing");
+        }
+        match feed_rs_parse(repaired.text.as_bytes(), base) {
+            Ok(feed) => feed,
+            // The original gets its own chance, unless it holds more entries than the
+            // limit: that work is what the repair pass bounded.
+            Err(e) if dropped_early > 0 => return Err(e),
+            Err(e) => feed_rs_parse(bytes, base).map_err(|_| e)?,
+        }
+    };
+    Ok(Document {
+        feed,
+        too_deep,
+        dropped_early,
+        rdf_ids,
     })
 }
 

@@ -529,6 +529,9 @@ struct NewRow<'a> {
 /// Records one feed's fetch inside `tx`: see [`super::Store::ingest`]. `fresh` are its items
 /// new to the seen set ([`fresh_items`]), `by_link` the earlier reports at their links
 /// ([`earlier_reports`]).
+///
+/// One function because it is one transaction's steps in order (seen set, items,
+/// repeats, placement, feed state); each step is a call, the order is the invariant.
 async fn ingest_one(
     tx: &mut Tx<'_>,
     cache: &mut StoryCache,

@@ -144,6 +144,9 @@ struct Opened<'a> {
 /// Puts one signal of a new item into a story, as [`placement::decide`] says: joins a recent
 /// one of its topic (silently, or releasing holds its new source satisfies), or opens one
 /// (with its alert, its status effect and its deliveries or holds).
+///
+/// One function because the decision and its writes must happen in one order inside
+/// the caller's transaction; the decision itself is `placement::decide`.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn place(
     tx: &mut Tx<'_>,

@@ -86,6 +86,8 @@ impl Classifier {
     /// same clause that is not governed by a preposition and not a bare possessive ("Russia's
     /// proposal"), or a pronoun's referent (the speaker). `None` when the clause names no
     /// subject.
+    ///
+    /// One leftward scan from the verb group, its stop rules reading the state it carries.
     pub(super) fn subject_of(&self, s: &Sent<'_>, p: M) -> Option<Agent> {
         let mut t = p.first;
         let lo = p.first.saturating_sub(16).max(s.first);

@@ -24,103 +24,13 @@ impl Classifier {
             let Tag::Object(family) = object.tag else {
                 continue;
             };
-            // Halting hostilities is accepting a ceasefire; resuming them, rejecting one.
-            let (mut stance, family) = if family == self.st.hostilities && r.stance == self.st.pause
-            {
-                (self.st.accept, self.st.ceasefire)
-            } else if family == self.st.hostilities && r.stance == self.st.resume {
-                (self.st.reject, self.st.ceasefire)
-            } else if family == self.st.hostilities && r.stance == self.st.condition {
-                (self.st.condition, self.st.ceasefire)
-            } else if family == self.st.hostilities && self.halted(s, object) {
-                // "agreed with the proposal to cease hostilities": the halt is a ceasefire.
-                (r.stance, self.st.ceasefire)
-            } else {
-                (r.stance, family)
-            };
-            let mut blocked: Option<(&'static str, String)> = None;
-            match r.modality {
-                Modality::Asserted => {}
-                Modality::Refused => {
-                    if stance == self.st.accept {
-                        stance = self.st.reject;
-                    } else {
-                        blocked = Some(("negation", self.word_text(s, r.modal_word)));
-                    }
-                }
-                Modality::Open => {
-                    if stance == self.st.accept {
-                        stance = self.st.condition;
-                    } else {
-                        blocked = Some(("irrealis", self.word_text(s, r.modal_word)));
-                    }
-                }
-                Modality::Blocked(why) => blocked = Some((why, self.word_text(s, r.modal_word))),
-            }
-            match r.conditioned {
-                Cond::Strong if stance == self.st.accept => stance = self.st.condition,
-                // "a truce is impossible unless Kyiv withdraws": a judgement with a way out.
-                Cond::Strong
-                    if stance == self.st.reject && r.construction == Construction::Judgement =>
-                {
-                    stance = self.st.condition
-                }
-                Cond::Strong | Cond::Until
-                    if stance == self.st.reject && r.modality == Modality::Refused =>
-                {
-                    stance = self.st.condition
-                }
-                // A pause or resumption on a condition has not happened: "will resume aid
-                // after Congress approves".
-                Cond::Strong if stance == self.st.pause || stance == self.st.resume => {
-                    blocked = blocked.or(Some(("condition", String::new())));
-                }
-                _ => {}
-            }
-            // A judgement in the same clause overrides an acceptance verb: "calls the truce
-            // premature".
-            if stance == self.st.accept && self.judged_after(s, object) {
-                blocked = blocked.or(Some((
-                    "judgement",
-                    "a judgement of the object follows".into(),
-                )));
-            }
-            // Ceasefires of other wars.
-            {
-                let other = s.ms.iter().find(|m| m.tag == Tag::Gram(G::OtherConflict));
-                let ukraine_here = s.ms.iter().any(|m| {
-                    m.tag == Tag::Gram(G::Ukraine)
-                        && !matches!(
-                            s.word(m.first),
-                            "russia" | "russian" | "kremlin" | "moscow" | "putin"
-                        )
-                });
-                if let Some(o) = other
-                    && !ukraine_here
-                {
-                    blocked = blocked.or(Some(("other_conflict", self.word_text(s, Some(*o)))));
-                }
-            }
+            let (stance, family, blocked) = self.stance_on(s, r, object, family);
             for (fi, frame) in self.frames.iter().enumerate() {
                 if frame.stance != stance || frame.object != family {
                     continue;
                 }
-                let agent_ok = r.agent.is_some_and(|a| a.sides & (1 << frame.agent) != 0);
-                // An agentless pause or resumption of a flow is the item's actor's, also when
-                // the other side tells of it ("intelligence sharing has been restored,
-                // Ukrainian officials said").
-                let recipient = self.sides.iter().position(|n| n == "ukraine");
-                let by_speaker = r.agent.is_some_and(|a| {
-                    a.by == AgentBy::Speaker && recipient.is_some_and(|u| a.sides == 1 << u)
-                });
-                let context_eligible = (r.agent.is_none() || by_speaker)
-                    && (stance == self.st.pause || stance == self.st.resume)
-                    && family != self.st.ceasefire
-                    && matches!(
-                        r.construction,
-                        Construction::Passive | Construction::ObjectSubject | Construction::Noun
-                    );
-                let context_agent = context_eligible && item.sides & (1 << frame.agent) != 0;
+                let (agent_ok, context_agent, context_eligible) =
+                    self.frame_agent(r, frame, stance, family, item);
                 // Facts from some sentences only: a frame they fail is decided on all of them.
                 if !item.complete
                     && blocked.is_none()
@@ -182,7 +92,124 @@ impl Classifier {
         }
     }
 
-    /// A reject judgement after the object in its clause ("calls the truce premature").
+    /// The stance a reading takes on one object, and what blocks it: hostilities halted
+    /// are a ceasefire accepted; a refused acceptance is a rejection, an open one a
+    /// condition; a condition turns an acceptance into a proposal; a judgement that follows
+    /// or another war's name blocks it.
+    fn stance_on(
+        &self,
+        s: &Sent<'_>,
+        r: &Reading,
+        object: M,
+        family: u8,
+    ) -> (u8, u8, Option<(&'static str, String)>) {
+        // Halting hostilities is accepting a ceasefire; resuming them, rejecting one.
+        let (mut stance, family) = if family == self.st.hostilities && r.stance == self.st.pause {
+            (self.st.accept, self.st.ceasefire)
+        } else if family == self.st.hostilities && r.stance == self.st.resume {
+            (self.st.reject, self.st.ceasefire)
+        } else if family == self.st.hostilities && r.stance == self.st.condition {
+            (self.st.condition, self.st.ceasefire)
+        } else if family == self.st.hostilities && self.halted(s, object) {
+            // "agreed with the proposal to cease hostilities": the halt is a ceasefire.
+            (r.stance, self.st.ceasefire)
+        } else {
+            (r.stance, family)
+        };
+        let mut blocked: Option<(&'static str, String)> = None;
+        match r.modality {
+            Modality::Asserted => {}
+            Modality::Refused => {
+                if stance == self.st.accept {
+                    stance = self.st.reject;
+                } else {
+                    blocked = Some(("negation", self.word_text(s, r.modal_word)));
+                }
+            }
+            Modality::Open => {
+                if stance == self.st.accept {
+                    stance = self.st.condition;
+                } else {
+                    blocked = Some(("irrealis", self.word_text(s, r.modal_word)));
+                }
+            }
+            Modality::Blocked(why) => blocked = Some((why, self.word_text(s, r.modal_word))),
+        }
+        match r.conditioned {
+            Cond::Strong if stance == self.st.accept => stance = self.st.condition,
+            // "a truce is impossible unless Kyiv withdraws": a judgement with a way out.
+            Cond::Strong
+                if stance == self.st.reject && r.construction == Construction::Judgement =>
+            {
+                stance = self.st.condition
+            }
+            Cond::Strong | Cond::Until
+                if stance == self.st.reject && r.modality == Modality::Refused =>
+            {
+                stance = self.st.condition
+            }
+            // A pause or resumption on a condition has not happened: "will resume aid
+            // after Congress approves".
+            Cond::Strong if stance == self.st.pause || stance == self.st.resume => {
+                blocked = blocked.or(Some(("condition", String::new())));
+            }
+            _ => {}
+        }
+        // A judgement in the same clause overrides an acceptance verb: "calls the truce
+        // premature".
+        if stance == self.st.accept && self.judged_after(s, object) {
+            blocked = blocked.or(Some((
+                "judgement",
+                "a judgement of the object follows".into(),
+            )));
+        }
+        // Ceasefires of other wars.
+        let other = s.ms.iter().find(|m| m.tag == Tag::Gram(G::OtherConflict));
+        let ukraine_here = s.ms.iter().any(|m| {
+            m.tag == Tag::Gram(G::Ukraine)
+                && !matches!(
+                    s.word(m.first),
+                    "russia" | "russian" | "kremlin" | "moscow" | "putin"
+                )
+        });
+        if let Some(o) = other
+            && !ukraine_here
+        {
+            blocked = blocked.or(Some(("other_conflict", self.word_text(s, Some(*o)))));
+        }
+        (stance, family, blocked)
+    }
+
+    /// Whether a frame's agent side did it: named as the agent (`.0`), or, for an
+    /// agentless pause or resumption of a flow, the item's actor (`.1`, when `.2` says the
+    /// reading may take it from the item).
+    fn frame_agent(
+        &self,
+        r: &Reading,
+        frame: &Frame,
+        stance: u8,
+        family: u8,
+        item: &ItemFacts,
+    ) -> (bool, bool, bool) {
+        let agent_ok = r.agent.is_some_and(|a| a.sides & (1 << frame.agent) != 0);
+        // An agentless pause or resumption of a flow is the item's actor's, also when
+        // the other side tells of it ("intelligence sharing has been restored,
+        // Ukrainian officials said").
+        let recipient = self.sides.iter().position(|n| n == "ukraine");
+        let by_speaker = r.agent.is_some_and(|a| {
+            a.by == AgentBy::Speaker && recipient.is_some_and(|u| a.sides == 1 << u)
+        });
+        let context_eligible = (r.agent.is_none() || by_speaker)
+            && (stance == self.st.pause || stance == self.st.resume)
+            && family != self.st.ceasefire
+            && matches!(
+                r.construction,
+                Construction::Passive | Construction::ObjectSubject | Construction::Noun
+            );
+        let context_agent = context_eligible && item.sides & (1 << frame.agent) != 0;
+        (agent_ok, context_agent, context_eligible)
+    }
+
     /// Whether a pause predicate governs hostilities right before them: "to cease
     /// hostilities", "halting strikes on energy".
     pub(super) fn halted(&self, s: &Sent<'_>, object: M) -> bool {
@@ -199,6 +226,7 @@ impl Classifier {
         })
     }
 
+    /// A reject judgement after the object in its clause ("calls the truce premature").
     pub(super) fn judged_after(&self, s: &Sent<'_>, object: M) -> bool {
         s.ms.iter().any(|m| {
             matches!(m.tag, Tag::Pred(st, Form::Judgement) if st == self.st.reject)

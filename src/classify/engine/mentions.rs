@@ -35,6 +35,9 @@ impl Classifier {
 
     /// Every phrase mention, sorted by position; actor and concept mentions inside masks
     /// kept aside in `masks` (an owner of a flow may still be one).
+    ///
+    /// One scan of the trie's matches with its state (open masks, the longest match per
+    /// start) carried along; split, the state would travel through every part.
     pub(super) fn find_mentions(
         &self,
         norm: &Normalized,

@@ -252,6 +252,9 @@ impl Classifier {
 
     /// An infinitive: "to" before the predicate and what governs it (a proposal, a demand,
     /// openness or a refusal).
+    ///
+    /// One function: the proposal, demand and governing-word checks read the same words
+    /// left of "to" in order, and the first that decides wins.
     fn infinitive(
         &self,
         s: &Sent<'_>,

@@ -6,6 +6,9 @@ impl Classifier {
     /// Objects after a verb: the first object phrase in its clause within reach, through
     /// determiners, adjectives and a proposal head ("rejected Zelensky's proposal for a
     /// 30-day ceasefire"), and any objects coordinated with it.
+    ///
+    /// One scan to the right of the verb with its state (the noun phrase being crossed, a
+    /// proposal head, coordination); the stop rules read that state.
     pub(super) fn objects_after(&self, s: &Sent<'_>, p: M) -> Vec<M> {
         let mut limit = (p.last + 12).min(s.end);
         let mut t = p.last + 1;

@@ -6,6 +6,9 @@ impl Classifier {
     /// Per signal, the noisy-or of its hits (the best per frame and field); then per topic
     /// one stance: a title hit beats a summary one, conditional beats acceptance, and a tie
     /// goes to the stronger score.
+    ///
+    /// One function: the per-signal scores and the per-topic conflict pass share the same
+    /// best-hit table.
     pub(super) fn resolve(
         &self,
         hits: &[Hit],
