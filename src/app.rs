@@ -236,7 +236,7 @@ async fn run_once(
 /// with its errors and the running one stays in force.
 ///
 /// One function because it is the daemon's one select loop (shutdown, a failed task,
-/// supervisor, watchdog); each arm is a call.
+/// SIGHUP reload) around one generation; each arm is a few lines.
 async fn run_daemon(
     mut settings: Settings,
     store: Store,
