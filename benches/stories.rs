@@ -17,10 +17,10 @@ use ceasefire_watch::app::{RunOptions, run};
 use ceasefire_watch::classify::Classifier;
 use ceasefire_watch::config::Settings;
 use ceasefire_watch::config::StorySettings;
+use ceasefire_watch::dedupe::JoinBy;
+use ceasefire_watch::dedupe::Terms;
+use ceasefire_watch::dedupe::placement::{Decision, Event, Policy, Report, decide};
 use ceasefire_watch::domain::{ObjectKey, SignalKind};
-use ceasefire_watch::stories::JoinBy;
-use ceasefire_watch::stories::Terms;
-use ceasefire_watch::stories::placement::{Decision, Event, Policy, Report, decide};
 use chrono::{Duration, TimeZone, Utc};
 use tokio_util::sync::CancellationToken;
 

@@ -1,4 +1,4 @@
-use ceasefire_watch::stories::Terms;
+use ceasefire_watch::dedupe::Terms;
 use std::io::BufRead;
 fn main() {
     let lines: Vec<(String, String)> = std::io::stdin()

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use crate::stories::{JoinBy, StorySettings};
+pub use crate::dedupe::{JoinBy, StorySettings};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

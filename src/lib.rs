@@ -1,14 +1,15 @@
 //! ceasefire-watch: watches news feeds for changes in the status of a Russia–Ukraine ceasefire
 //! and of US military aid and intelligence sharing, and alerts subscribers.
 //!
-//! The pipeline, in module order: [`fetch`] → [`parse`] → [`classify`] → [`store`] (which
-//! items are new, the outbox) → [`notify`]. [`app`] wires them into the daemon; [`cli`] is the
-//! command line. See ARCHITECTURE.md for the map and its invariants.
+//! The pipeline, in module order: [`fetch`] → [`parse`] → [`classify`] → [`dedupe`] (repeats
+//! and events, decided) → [`store`] (what was decided, the outbox) → [`notify`]. [`app`]
+//! wires them into the daemon; [`cli`] is the command line. See ARCHITECTURE.md for the map and its invariants.
 
 pub mod app;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod dedupe;
 pub mod domain;
 pub mod eval;
 pub mod fetch;
@@ -19,6 +20,5 @@ pub mod notify;
 pub mod parse;
 pub mod poll;
 pub mod store;
-pub mod stories;
 pub mod supervise;
 pub mod telemetry;

@@ -14,7 +14,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use sqlx::sqlite::SqlitePool;
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use tokio::sync::{mpsc, oneshot};
@@ -24,9 +23,12 @@ use super::deferred::{Deferred, FeedRow, ItemRow, padded_with_last, push_padded_
 use super::retention::REFRESH_AFTER;
 use super::stories::{self, StoryCache};
 use super::{FeedUpdate, IngestReport, Result, StoreError, ms};
-use crate::domain::{FeedName, Item, Route, Signal, time};
-use crate::stories::StorySettings;
-use crate::stories::{Terms, normalize_link, text_hash};
+use crate::dedupe::StorySettings;
+use crate::dedupe::Terms;
+use crate::dedupe::repeats::{
+    ByLink, Fingerprint, FpKind, Prepared, Repeats, Signalled, fresh_items,
+};
+use crate::domain::{FeedName, Route, time};
 
 type Tx<'a> = Transaction<'a, Sqlite>;
 
@@ -42,98 +44,6 @@ const MAX_GROUP_ITEMS: usize = 10_000;
 /// fetch slots.
 const GATHER_FEEDS: usize = 16;
 const GATHER_FOR: std::time::Duration = std::time::Duration::from_millis(5);
-
-/// An item with its signals and what identifies it beyond its key: computed by the caller,
-/// off the writer (it is CPU work, and the writer is the one thing that cannot be parallel).
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    pub item: Item,
-    pub signals: Vec<Signal>,
-    /// What the item leaves in the seen set: its key, scoped to the feed.
-    key_fp: Fingerprint,
-    /// For items with signals only (an item without a signal can never alert, so its
-    /// repeats cost nothing but a classification): what tells a repeat under a fresh GUID
-    /// or an edited report from a new one.
-    signalled: Option<Signalled>,
-}
-
-#[derive(Debug, Clone)]
-struct Signalled {
-    /// Content words: stories, and telling an edited report at the same link from a new one.
-    terms: Terms,
-    link: Option<String>,
-    hash: String,
-    text_fp: Fingerprint,
-}
-
-impl Prepared {
-    pub fn new(item: Item, signals: Vec<Signal>) -> Prepared {
-        let feed = item.feed.as_str();
-        let signalled = (!signals.is_empty()).then(|| {
-            let hash = text_hash(&item.title, &item.summary);
-            Signalled {
-                terms: Terms::of(&item.title, &item.summary),
-                link: item.link.as_deref().and_then(normalize_link),
-                text_fp: fingerprint(FpKind::Text, feed, &hash),
-                hash,
-            }
-        });
-        Prepared {
-            key_fp: fingerprint(FpKind::Key, feed, item.key.as_str()),
-            signalled,
-            item,
-            signals,
-        }
-    }
-}
-
-/// A row of the seen set (see `migrations/0004_seen.sql`): 4 bytes of SHA-256 of the feed's
-/// name, then 12 of SHA-256 of (kind, feed, value). The feed's prefix keeps a feed's
-/// fingerprints together in the table's B-tree, so an ingest reads and rewrites a few pages
-/// of its own instead of one random page per item (which made every group commit write most
-/// of the table to the WAL again); within a feed, 96 bits keep values apart.
-pub(super) type Fingerprint = [u8; 16];
-
-/// What a fingerprint stands for (the `kind` column of `seen`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum FpKind {
-    /// An item's key: every item.
-    Key = 0,
-    /// The text hash of an item with a signal.
-    Text = 1,
-}
-
-/// The fingerprint of `value` (an item key or a text hash) in `feed`.
-pub(super) fn fingerprint(kind: FpKind, feed: &str, value: &str) -> Fingerprint {
-    let mut fp = [0; 16];
-    fp[..4].copy_from_slice(&feed_prefix(feed));
-    let mut h = Sha256::new();
-    h.update([kind as u8]);
-    h.update(feed.as_bytes());
-    h.update([0]);
-    h.update(value.as_bytes());
-    fp[4..].copy_from_slice(&h.finalize()[..12]);
-    fp
-}
-
-/// The first 4 bytes of SHA-256 of `feed`'s name, remembered for the last feed asked about
-/// on this thread: a feed's items are prepared one after another.
-fn feed_prefix(feed: &str) -> [u8; 4] {
-    thread_local! {
-        static LAST: std::cell::RefCell<(String, [u8; 4])> =
-            const { std::cell::RefCell::new((String::new(), [0; 4])) };
-    }
-    LAST.with_borrow_mut(|(name, prefix)| {
-        if name.as_str() != feed || name.is_empty() {
-            *prefix = Sha256::digest(feed.as_bytes())[..4]
-                .try_into()
-                .expect("4 bytes");
-            name.clear();
-            name.push_str(feed);
-        }
-        *prefix
-    })
-}
 
 /// One feed's ingest, waiting for the writer.
 pub(super) struct Job {
@@ -327,13 +237,7 @@ fn fingerprints(job: &Job) -> Vec<(Fingerprint, FpKind, i64)> {
     let at = ms(job.now);
     job.items
         .iter()
-        .flat_map(|p| {
-            [
-                Some((p.key_fp, FpKind::Key, at)),
-                p.signalled.as_ref().map(|s| (s.text_fp, FpKind::Text, at)),
-            ]
-        })
-        .flatten()
+        .flat_map(|p| p.fingerprints().map(|(fp, kind)| (fp, kind, at)))
         .collect()
 }
 
@@ -450,31 +354,6 @@ pub(super) async fn insert_rows(
     Ok(inserted)
 }
 
-/// The items of a fetch that brought a fingerprint `added` to the seen set, each with
-/// whether its text is new too.
-///
-/// In document order, the first item to bring a fingerprint claims it: a later item of the
-/// same document with the same key is the same item, with the same text a repeat.
-fn fresh_items<'a>(
-    items: &'a [Prepared],
-    added: &HashSet<Fingerprint>,
-) -> Vec<(&'a Prepared, bool)> {
-    let mut claimed: HashSet<Fingerprint> = HashSet::new();
-    let mut claim = |fp: Fingerprint| added.contains(&fp) && claimed.insert(fp);
-    let mut fresh = Vec::new();
-    for p in items {
-        let key = claim(p.key_fp);
-        let new_text = p.signalled.as_ref().is_none_or(|s| claim(s.text_fp));
-        if key {
-            fresh.push((p, new_text));
-        }
-    }
-    fresh
-}
-
-/// Earlier reports at a link.
-type ByLink = HashMap<String, Vec<Option<Terms>>>;
-
 /// For each job of a run, the earlier reports of its feed at the links of its fresh signal
 /// items, with their words: a new signal item at a link seen before repeats it only when
 /// the texts are alike (only items with a signal have rows). A statement for the whole run.
@@ -538,7 +417,7 @@ async fn ingest_one(
     deferred: &mut Deferred,
     job: &Job,
     fresh: Vec<(&Prepared, bool)>,
-    mut by_link: ByLink,
+    by_link: ByLink,
 ) -> Result<IngestReport> {
     let Job {
         feed,
@@ -556,31 +435,14 @@ async fn ingest_one(
     };
     let at = ms(now);
     // Repeats of earlier signal items, or of items earlier in this document; then the rows.
-    let mut rows: Vec<NewRow<'_>> = Vec::with_capacity(fresh.len());
-    for (f, new_text) in fresh {
-        let repeat = f.signalled.as_ref().is_some_and(|s| {
-            let alike = |earlier: &Vec<Option<Terms>>| {
-                earlier
-                    .iter()
-                    .flatten()
-                    .any(|t| s.terms.similarity(t) >= settings.similarity)
-            };
-            // The same text, or a known link with alike text.
-            let repeat = !new_text
-                || s.link
-                    .as_ref()
-                    .and_then(|l| by_link.get(l))
-                    .is_some_and(alike);
-            if let (false, Some(l)) = (repeat, &s.link) {
-                by_link
-                    .entry(l.clone())
-                    .or_default()
-                    .push(Some(s.terms.clone()));
-            }
-            repeat
-        });
-        rows.push(NewRow { new: f, repeat });
-    }
+    let mut repeats = Repeats::new(by_link, settings.similarity);
+    let rows: Vec<NewRow<'_>> = fresh
+        .into_iter()
+        .map(|(f, new_text)| NewRow {
+            new: f,
+            repeat: repeats.is_repeat(f, new_text),
+        })
+        .collect();
     // Full rows for new signal items only: a repeat's fingerprints are enough to know it
     // again, and the report it repeats already has its row.
     let signalled: Vec<(&Prepared, &Signalled)> = rows
@@ -650,43 +512,4 @@ async fn ingest_one(
         },
     );
     Ok(report)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_fingerprint_starts_with_its_feeds_hash_whatever_came_before() {
-        let sha = |s: &str| Sha256::digest(s.as_bytes());
-        let expected = |feed: &str, value: &str| {
-            let mut tail = Sha256::new();
-            tail.update([FpKind::Key as u8]);
-            tail.update(feed.as_bytes());
-            tail.update([0]);
-            tail.update(value.as_bytes());
-            let mut fp = [0u8; 16];
-            fp[..4].copy_from_slice(&sha(feed)[..4]);
-            fp[4..].copy_from_slice(&tail.finalize()[..12]);
-            fp
-        };
-        // Feeds in turn, and again, on one thread: the remembered prefix never leaks.
-        for feed in [
-            "kyiv-independent",
-            "meduza",
-            "kyiv-independent",
-            "tass",
-            "tass",
-            "a",
-        ] {
-            assert_eq!(
-                fingerprint(FpKind::Key, feed, "guid-1"),
-                expected(feed, "guid-1")
-            );
-        }
-        assert_ne!(
-            fingerprint(FpKind::Key, "meduza", "x"),
-            fingerprint(FpKind::Text, "meduza", "x")
-        );
-    }
 }

@@ -23,8 +23,8 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::dedupe::StorySettings;
 use crate::domain::{FeedName, Field, Item, Route, Signal, StatusNote, Validators};
-use crate::stories::StorySettings;
 
 mod board;
 mod deferred;
@@ -33,8 +33,8 @@ mod outbox;
 mod retention;
 mod stories;
 
+pub use crate::dedupe::repeats::Prepared;
 pub use board::{MAX_REPORTS, ReportRow, StatusRow, StoryRow};
-pub use ingest::Prepared;
 pub use outbox::{OutboxCounts, OutboxRow, idempotency_key};
 pub use retention::{Pruned, Retention};
 pub use stories::Housekeeping;
@@ -465,7 +465,7 @@ impl Store {
 /// Fills the seen set of a database from before version 4 (`migrations/0004_seen.sql`) from
 /// its item rows, once, in one transaction: the fingerprints are SHA-256, which SQL lacks.
 async fn backfill_seen(pool: &SqlitePool) -> Result<()> {
-    use ingest::{FpKind, fingerprint};
+    use crate::dedupe::repeats::{FpKind, fingerprint};
     let pending: Option<i64> = sqlx::query_scalar("SELECT pending FROM seen_backfill LIMIT 1")
         .fetch_optional(pool)
         .await?;
@@ -974,7 +974,7 @@ mod migration_tests {
     /// fresh GUID is a repeat, and adaptive polling still counts the day's arrivals.
     #[tokio::test]
     async fn a_version_3_database_knows_its_items() {
-        use crate::stories::{Terms, normalize_link, text_hash};
+        use crate::dedupe::{Terms, normalize_link, text_hash};
         let dir = tempfile::tempdir().unwrap();
         let (state, pool) = database_at(
             dir.path(),

@@ -158,10 +158,10 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dedupe::StorySettings;
     use crate::domain::{FeedName, SignalKind};
     use crate::store::FeedUpdate;
     use crate::store::tests::{ingest, item, routes, signal};
-    use crate::stories::StorySettings;
 
     const DAY: i64 = 24 * 3600;
 

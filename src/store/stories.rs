@@ -8,9 +8,9 @@ use sqlx::{Row, Sqlite, Transaction};
 
 use super::deferred::{Deferred, Member};
 use super::{Result, Store, StoreError, from_ms, idempotency_key, ms};
+use crate::dedupe::placement::{self, Decision, Report};
+use crate::dedupe::{StorySettings, Terms, story_id};
 use crate::domain::{Channel, Item, ObjectKey, Route, Signal, SignalKind, StatusNote, Topic, time};
-use crate::stories::placement::{self, Decision, Report};
-use crate::stories::{StorySettings, Terms, story_id};
 
 type Tx<'a> = Transaction<'a, Sqlite>;
 
@@ -768,11 +768,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dedupe::JoinBy;
     use crate::domain::AlertOn;
     use crate::domain::FeedName;
     use crate::store::tests::{ingest, item, signal};
     use crate::store::{FeedUpdate, IngestReport};
-    use crate::stories::JoinBy;
 
     #[tokio::test]
     async fn a_story_joins_only_within_its_window_and_is_forgotten_after_keep() {

@@ -1,12 +1,16 @@
-//! Stories: the same event from many outlets, told once. Pure functions; the store applies
-//! them inside its ingest transaction.
+//! The dedupe stage, pure: the same report seen again ([`repeats`]), and the same event from
+//! many outlets, told once ([`placement`]). The store keeps what they decide, inside its
+//! ingest transaction; nothing here does I/O.
 //!
-//! An event is (actor, signal, object) within `stories.window`: [`placement::decide`] says
-//! whether a report opens one (and alerts) or joins one (silently: it raises the event's
-//! source count). The object the classifier extracts decides first; content words
-//! ([`Terms::similarity`]) decide only where the object is not named.
+//! A report is a repeat when its key, its text, or its link with alike words was seen in its
+//! feed before. An event is (actor, signal, object) within `stories.window`:
+//! [`placement::decide`] says whether a report opens one (and alerts) or joins one
+//! (silently: it raises the event's source count). The object the classifier extracts
+//! decides first; content words ([`Terms::similarity`]) decide only where the object is not
+//! named.
 
 pub mod placement;
+pub mod repeats;
 mod settings;
 mod text;
 
