@@ -37,6 +37,9 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
 /// How long a write probe's answer stands for.
 pub const PROBE_EVERY: Duration = Duration::from_secs(10);
+/// How long a write probe may wait (for the write lock, for the disk) before the store
+/// counts as not taking writes. Longer than any ingest transaction of a healthy daemon.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The last write probe: when, and what it found.
 pub type ProbeCache = Arc<tokio::sync::Mutex<Option<(DateTime<Utc>, Result<(), String>)>>>;
@@ -67,7 +70,13 @@ async fn store_writable(h: &HealthState, now: DateTime<Utc>) -> Result<(), Strin
     {
         return result.clone();
     }
-    let result = h.store.probe(now).await.map_err(|e| e.to_string());
+    let result = match tokio::time::timeout(PROBE_TIMEOUT, h.store.probe(now)).await {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err(format!(
+            "a one-row write took longer than {} (the database is locked or the disk stalls)",
+            humantime::format_duration(PROBE_TIMEOUT)
+        )),
+    };
     *last = Some((now, result.clone()));
     result
 }

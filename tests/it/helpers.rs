@@ -547,7 +547,7 @@ pub struct SmtpServer {
     child: std::process::Child,
 }
 
-fn python() -> String {
+pub fn python() -> String {
     std::env::var("CEASEFIRE_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 

@@ -405,26 +405,36 @@ async fn healthz_turns_503_when_the_store_takes_no_writes() {
     let daemon = app.spawn_daemon();
     assert!(wait_for(Duration::from_secs(20), || feeds.requests("a").len() >= 2).await);
     assert_eq!(get(http, "/healthz").await.0, 200);
-    // Make the write-ahead log immutable: every write fails, as on a broken disk. (Root
-    // ignores file modes, hence chattr; without it, or on a file system without the flag,
-    // this check cannot be made here.)
-    let wal = app.state_dir.join("ceasefire-watch.db-wal");
-    let immutable = std::process::Command::new("chattr")
-        .arg("+i")
-        .arg(&wal)
-        .status()
-        .is_ok_and(|s| s.success());
-    if !immutable {
-        eprintln!("healthz store test skipped: chattr +i is not available here");
-        signal(&daemon, "TERM");
-        return;
-    }
+    // Another process takes the database's write lock and keeps it, as a stuck backup job
+    // or a hung writer would: every write of the daemon waits and fails.
+    let db = app.state_dir.join("ceasefire-watch.db");
+    let mut holder = tokio::process::Command::new(python())
+        .arg("-c")
+        .arg(
+            "import sqlite3, sys\n\
+             c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)\n\
+             c.execute('BEGIN EXCLUSIVE')\n\
+             print('locked', flush=True)\n\
+             sys.stdin.read()\n",
+        )
+        .arg(&db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    let mut line = String::new();
+    tokio::io::AsyncBufReadExt::read_line(
+        &mut tokio::io::BufReader::new(holder.stdout.take().unwrap()),
+        &mut line,
+    )
+    .await
+    .unwrap();
+    assert_eq!(line.trim(), "locked");
     // The write probe's answer stands for up to 10 s: the next probe after it fails.
     let (status, body) = healthz_until(http, 503).await;
-    let _ = std::process::Command::new("chattr")
-        .arg("-i")
-        .arg(&wal)
-        .status();
+    // Closing its stdin ends the holder and frees the lock.
+    drop(holder.stdin.take());
+    holder.wait().await.unwrap();
     assert_eq!(status, 503, "{body}");
     assert!(body.starts_with("unhealthy: store: cannot write"), "{body}");
     // Writable again: healthy again, at the next probe.
