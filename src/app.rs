@@ -580,56 +580,81 @@ async fn feed_loop(
     shutdown: CancellationToken,
     abort: CancellationToken,
 ) {
+    let ctx = Arc::new(ctx);
+    let feed = Arc::new(feed);
     // Spread the first polls so that many feeds do not start in the same instant.
-    let mut delay = first_delay(feed.interval);
+    let first = first_delay(feed.interval);
+    poll_schedule(first, &shutdown, &abort, || {
+        let (ctx, feed, slots, wake) = (ctx.clone(), feed.clone(), slots.clone(), wake.clone());
+        async move {
+            let _host = slots[1].acquire().await.ok()?;
+            let _permit = slots[0].acquire().await.ok()?;
+            let outcome = poll_feed_once(&ctx, &feed, Utc::now()).await;
+            Some(after_poll(&ctx, &feed, &wake, outcome).await)
+        }
+    })
+    .await
+}
+
+/// A feed's schedule: wait `first`, poll, wait as long as the poll says, poll again, until
+/// shutdown. `poll` returns the delay until the next poll (`None`: stop). A poll in
+/// progress at shutdown may finish within the grace period; past it (`abort`), it is
+/// dropped (its transaction rolls back; the feed is polled again on the next start).
+pub async fn poll_schedule<F, Fut>(
+    first: Duration,
+    shutdown: &CancellationToken,
+    abort: &CancellationToken,
+    mut poll: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<Duration>>,
+{
+    let mut delay = first;
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(delay) => {}
         }
-        let poll = async {
-            let Ok(_host) = slots[1].acquire().await else {
-                return None;
-            };
-            let Ok(_permit) = slots[0].acquire().await else {
-                return None;
-            };
-            Some(poll_feed_once(&ctx, &feed, Utc::now()).await)
-        };
-        // A poll in progress at shutdown may finish within the grace period; past it, it is
-        // dropped (its transaction rolls back; the feed is polled again on the next start).
-        let outcome = tokio::select! {
-            o = poll => match o {
-                Some(o) => o,
+        delay = tokio::select! {
+            next = poll() => match next {
+                Some(d) => d,
                 None => return,
             },
             _ = abort.cancelled() => return,
         };
-        // Adaptive polling: the interval follows how often the feed publishes.
-        let interval = match feed.adaptive {
-            Some((min, max)) if matches!(outcome, Ok(ref o) if !matches!(o, PollOutcome::Failed { .. })) =>
-            {
-                let since = Utc::now() - chrono::Duration::hours(24);
-                match ctx.store.items_seen_since(&feed.name, since).await {
-                    Ok(n) => adaptive_interval(n, min, max),
-                    Err(_) => feed.interval,
-                }
+    }
+}
+
+/// What follows a poll: deliveries woken if it queued any, and the delay until the next
+/// one (adaptive polling: the interval follows how often the feed publishes).
+async fn after_poll(
+    ctx: &PollContext,
+    feed: &FeedSettings,
+    wake: &watch::Sender<u64>,
+    outcome: Result<PollOutcome, crate::store::StoreError>,
+) -> Duration {
+    let interval = match feed.adaptive {
+        Some((min, max)) if matches!(outcome, Ok(ref o) if !matches!(o, PollOutcome::Failed { .. })) =>
+        {
+            let since = Utc::now() - chrono::Duration::hours(24);
+            match ctx.store.items_seen_since(&feed.name, since).await {
+                Ok(n) => adaptive_interval(n, min, max),
+                Err(_) => feed.interval,
             }
-            _ => feed.interval,
-        };
-        delay = match outcome {
-            Ok(outcome) => {
-                if matches!(&outcome, PollOutcome::Ingested { report, .. } if report.deliveries > 0)
-                {
-                    wake.send_modify(|n| *n = n.wrapping_add(1));
-                }
-                next_delay(interval, &outcome, ctx.freshness_cap)
+        }
+        _ => feed.interval,
+    };
+    match outcome {
+        Ok(outcome) => {
+            if matches!(&outcome, PollOutcome::Ingested { report, .. } if report.deliveries > 0) {
+                wake.send_modify(|n| *n = n.wrapping_add(1));
             }
-            Err(e) => {
-                error!(feed = %feed.name, error = %crate::net::error_chain(&e), "cannot record the poll in the store; retrying");
-                feed.interval.min(Duration::from_secs(60))
-            }
-        };
+            next_delay(interval, &outcome, ctx.freshness_cap)
+        }
+        Err(e) => {
+            error!(feed = %feed.name, error = %crate::net::error_chain(&e), "cannot record the poll in the store; retrying");
+            feed.interval.min(Duration::from_secs(60))
+        }
     }
 }
 
@@ -747,6 +772,114 @@ fn notify_systemd(states: &[sd_notify::NotifyState<'_>]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn failed(failures: u32, retry_after: Option<Duration>) -> PollOutcome {
+        PollOutcome::Failed {
+            kind: "http",
+            error: "503".into(),
+            failures,
+            retry_after,
+        }
+    }
+
+    /// Runs a feed's schedule on a paused clock over scripted poll outcomes, through the
+    /// real `next_delay`; returns when each poll happened, from the start.
+    async fn schedule(interval: Duration, script: Vec<PollOutcome>) -> Vec<Duration> {
+        let start = tokio::time::Instant::now();
+        let mut script = script.into_iter();
+        let mut at = Vec::new();
+        let (shutdown, abort) = (CancellationToken::new(), CancellationToken::new());
+        poll_schedule(Duration::from_secs(1), &shutdown, &abort, || {
+            at.push(start.elapsed());
+            let next = script
+                .next()
+                .map(|o| next_delay(interval, &o, Duration::from_secs(3600)));
+            async move { next }
+        })
+        .await;
+        at
+    }
+
+    fn within(d: Duration, expected: Duration, low: f64, high: f64) -> bool {
+        d >= expected.mul_f64(low) && d <= expected.mul_f64(high)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_feed_backs_off_doubling_honours_retry_after_and_recovers() {
+        let interval = Duration::from_secs(300);
+        let at = schedule(
+            interval,
+            vec![
+                failed(1, None),
+                failed(2, None),
+                failed(3, None),
+                // The server asks for three hours: more than the backoff's 40 minutes.
+                failed(4, Some(Duration::from_secs(3 * 3600))),
+                failed(5, Some(Duration::from_secs(99_999_999))),
+                PollOutcome::Ingested {
+                    report: Default::default(),
+                    fresh_for: None,
+                },
+            ],
+        )
+        .await;
+        assert_eq!(at.len(), 7, "{at:?}");
+        assert_eq!(
+            at[0],
+            Duration::from_secs(1),
+            "the first poll after the spread"
+        );
+        let gaps: Vec<Duration> = at.windows(2).map(|w| w[1] - w[0]).collect();
+        // Doubling per failure in a row, jittered by ±10 %.
+        assert!(within(gaps[0], interval, 0.9, 1.1), "{gaps:?}");
+        assert!(within(gaps[1], interval * 2, 0.9, 1.1), "{gaps:?}");
+        assert!(within(gaps[2], interval * 4, 0.9, 1.1), "{gaps:?}");
+        assert_eq!(
+            gaps[3],
+            Duration::from_secs(3 * 3600),
+            "Retry-After honoured"
+        );
+        assert_eq!(
+            gaps[4],
+            Duration::from_secs(24 * 3600),
+            "an absurd one capped at a day"
+        );
+        // Back to the interval (a little early, never late) after a success.
+        assert!(within(gaps[5], interval, 0.9, 1.0), "{gaps:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_ends_a_wait_at_once_and_abort_drops_a_poll_in_progress() {
+        let start = tokio::time::Instant::now();
+        let (shutdown, abort) = (CancellationToken::new(), CancellationToken::new());
+        let stopper = shutdown.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            stopper.cancel();
+        });
+        let mut polls = 0;
+        poll_schedule(Duration::from_secs(3600), &shutdown, &abort, || {
+            polls += 1;
+            async { Some(Duration::from_secs(1)) }
+        })
+        .await;
+        assert_eq!(polls, 0, "no poll after shutdown");
+        assert_eq!(start.elapsed(), Duration::from_secs(10));
+
+        // A poll that never ends is dropped when the grace period is over.
+        let (shutdown, abort) = (CancellationToken::new(), CancellationToken::new());
+        let aborter = abort.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(70)).await;
+            aborter.cancel();
+        });
+        let start = tokio::time::Instant::now();
+        poll_schedule(Duration::from_secs(1), &shutdown, &abort, || {
+            std::future::pending::<Option<Duration>>()
+        })
+        .await;
+        assert_eq!(start.elapsed(), Duration::from_secs(70));
+    }
 
     #[test]
     fn adaptive_intervals_follow_the_publishing_rate_within_bounds() {

@@ -335,11 +335,14 @@ async fn a_stuck_poll_loop_stops_the_watchdog_and_fails_healthz() {
     assert!(out.status.success());
 }
 
+/// The schedule itself (doubling, jitter, caps, Retry-After over backoff) is tested
+/// in-process on a paused clock (`app::tests`); this shows the real binary reads the header
+/// and counts failures in a row.
 #[tokio::test(flavor = "multi_thread")]
 async fn retry_after_and_backoff_show_in_the_schedule() {
     let feeds = FeedServer::start().await;
-    // Asked to wait 4 s; and a feed that keeps failing.
-    feeds.set_retry_after("busy", 429, 4);
+    // Asked to wait 2 s; and a feed that keeps failing.
+    feeds.set_retry_after("busy", 429, 2);
     feeds.set_raw("down", 500, "text/plain", "down");
     feeds.set("fine", rss(&[]));
     let app = TestApp::new(&format!(
@@ -349,11 +352,11 @@ async fn retry_after_and_backoff_show_in_the_schedule() {
         feed("fine", &feeds.url("fine"))
     ));
     let daemon = app.spawn_daemon();
-    // Four polls of the failing feed: three waits, each twice the one before.
+    // Three polls of the failing feed: two waits, the second twice the first.
     assert!(
         wait_for(Duration::from_secs(20), || feeds.requests("down").len()
-            >= 4
-            && feeds.requests("fine").len() >= 7)
+            >= 3
+            && feeds.requests("busy").len() >= 2)
         .await
     );
     signal(&daemon, "TERM");
@@ -366,19 +369,18 @@ async fn retry_after_and_backoff_show_in_the_schedule() {
     };
     // Every interval is 1 s (±10 %).
     let fine = gaps("fine");
-    assert!(fine.len() >= 6 && fine.iter().all(|g| *g < 1.5), "{fine:?}");
-    // Retry-After: 4 is honoured over the 1 s interval.
+    assert!(fine.len() >= 2 && fine.iter().all(|g| *g < 1.5), "{fine:?}");
+    // Retry-After: 2 is honoured over the 1 s interval.
     let busy = gaps("busy");
     assert!(
-        !busy.is_empty() && busy.iter().all(|g| *g >= 3.9),
+        !busy.is_empty() && busy.iter().all(|g| *g >= 1.9),
         "{busy:?}"
     );
-    // Failures double the wait: ~1 s, ~2 s, ~4 s.
+    // Failures double the wait: ~1 s, ~2 s.
     let down = gaps("down");
-    assert!(down.len() >= 3, "{down:?}");
+    assert!(down.len() >= 2, "{down:?}");
     assert!(down[0] >= 0.85 && down[0] < 1.5, "{down:?}");
     assert!(down[1] >= 1.75 && down[1] < 2.5, "{down:?}");
-    assert!(down[2] >= 3.5 && down[2] < 5.0, "{down:?}");
 }
 
 /// `/healthz` asked every 200 ms until it answers `status` (at most 20 s): the last answer.
