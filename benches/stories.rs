@@ -22,7 +22,7 @@ use ceasefire_watch::dedupe::Terms;
 use ceasefire_watch::dedupe::placement::{Decision, Event, Policy, Report, decide};
 use ceasefire_watch::domain::{ObjectKey, SignalKind};
 use chrono::{Duration, TimeZone, Utc};
-use tokio_util::sync::CancellationToken;
+use ceasefire_watch::shutdown::Shutdown;
 
 #[path = "support/items.rs"]
 mod items;
@@ -175,7 +175,7 @@ fn main() {
                 once: true,
                 now: Some(day + Duration::hours(24)),
             },
-            CancellationToken::new(),
+            Shutdown::new(),
         ))
         .expect("the replay runs");
     let cycle = started.elapsed();

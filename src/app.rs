@@ -1,11 +1,12 @@
 //! The daemon: builds the shared pieces, spawns one polling loop per feed and one delivery
 //! worker per lane (each under the [`Supervisor`]), and owns shutdown.
 //!
-//! Shutdown is one `CancellationToken`, passed in so tests can pull it. Every task is spawned
-//! through one `TaskTracker`; loops check the token only between steps, so a poll or a send
-//! in progress finishes (each is bounded by its own timeout). After the token fires the
-//! daemon waits up to `daemon.shutdown_grace`; a delivery still `sending` after that is put
-//! back to `pending` on the next start and sent again with the same idempotency key.
+//! Shutdown is one [`Shutdown`] handle, passed in (so tests can pull it) and down to every
+//! task; each configuration's tasks get a generation of it. Every task is spawned through a
+//! `TaskTracker`; loops look at the handle between steps, so a poll or a send in progress
+//! finishes (each is bounded by its own timeout). After a stop the daemon waits up to
+//! `daemon.shutdown_grace`, then aborts; a send cut short goes back to `pending` and is sent
+//! again with the same idempotency key.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,7 +16,6 @@ use anyhow::Context;
 use chrono::Utc;
 use futures_util::StreamExt;
 use tokio::sync::{Semaphore, watch};
-use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
@@ -24,6 +24,7 @@ use crate::fetch::Fetcher;
 use crate::metrics::Metrics;
 use crate::notify::{LaneMode, Notifiers, deliver_once, routes, run_lane};
 use crate::poll::{FeedMemos, PollContext, PollOutcome, poll_feed_once};
+use crate::shutdown::{AFTER_ABORT, Ended, Shutdown};
 use crate::store::{StateLock, Store};
 use crate::supervise::Supervisor;
 
@@ -80,7 +81,7 @@ impl CycleSummary {
 pub async fn run(
     settings: Settings,
     options: RunOptions,
-    shutdown: CancellationToken,
+    shutdown: Shutdown,
 ) -> anyhow::Result<CycleSummary> {
     let state_dir = settings.daemon.state_dir.clone();
     let _lock = StateLock::acquire(&state_dir)?;
@@ -241,7 +242,7 @@ async fn run_daemon(
     mut settings: Settings,
     store: Store,
     metrics: Arc<Metrics>,
-    shutdown: CancellationToken,
+    shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let started = Utc::now();
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
@@ -279,20 +280,11 @@ async fn run_daemon(
     let failed = supervisor.failed();
     notify_systemd(&[sd_notify::NotifyState::Ready]);
     loop {
-        let generation = shutdown.child_token();
-        let abort = CancellationToken::new();
-        let tracker = start_generation(
-            &settings,
-            &ctx,
-            &notifiers,
-            &supervisor,
-            &generation,
-            &abort,
-        )
-        .await;
+        let generation = shutdown.generation();
+        let tracker = start_generation(&settings, &ctx, &notifiers, &supervisor, &generation).await;
         let next = loop {
             tokio::select! {
-                _ = shutdown.cancelled() => break None,
+                _ = shutdown.stopped() => break None,
                 _ = failed.cancelled() => break None,
                 _ = hangup.recv() => {
                     info!(config = %settings.config_path.display(), "SIGHUP: reading the config again");
@@ -317,8 +309,7 @@ async fn run_daemon(
         if next.is_some() {
             notify_systemd(&[sd_notify::NotifyState::Reloading]);
         }
-        generation.cancel();
-        stop_generation(tracker, settings.daemon.shutdown_grace, &abort).await;
+        stop_generation(&generation, &tracker, settings.daemon.shutdown_grace).await;
         let Some(new) = next else { break };
         match prepare(&new, &store, &metrics).await {
             Ok((c, n)) => {
@@ -335,15 +326,13 @@ async fn run_daemon(
         notify_systemd(&[sd_notify::NotifyState::Ready]);
     }
     notify_systemd(&[sd_notify::NotifyState::Stopping]);
+    // The listener and the watchdog stop too (after a failure, systemd restarts the
+    // whole daemon).
+    services.close();
+    shutdown.stop_and_wait(&services, AFTER_ABORT).await;
     if let Some(failure) = supervisor.failure() {
-        // Stop the listener and the watchdog too: systemd restarts the whole daemon.
-        shutdown.cancel();
-        services.close();
-        let _ = tokio::time::timeout(Duration::from_secs(5), services.wait()).await;
         anyhow::bail!("{failure}; stopping so that systemd starts the daemon afresh");
     }
-    services.close();
-    let _ = tokio::time::timeout(Duration::from_secs(5), services.wait()).await;
     Ok(())
 }
 
@@ -371,8 +360,7 @@ async fn start_generation(
     ctx: &PollContext,
     notifiers: &Arc<Notifiers>,
     supervisor: &Supervisor,
-    stop: &CancellationToken,
-    abort: &CancellationToken,
+    shutdown: &Shutdown,
 ) -> TaskTracker {
     let tracker = TaskTracker::new();
     // Bumped whenever polling adds outbox rows; every lane worker watches it.
@@ -392,16 +380,15 @@ async fn start_generation(
         let ctx = ctx.clone();
         let wake = wake.clone();
         let slots = [fetch_slots.clone(), per_host];
-        let (stop, abort) = (stop.clone(), abort.clone());
+        let shutdown = shutdown.clone();
         let name = format!("feed {}", feed.name);
-        supervisor.spawn(&tracker, name, stop.clone(), move || {
+        supervisor.spawn(&tracker, name, shutdown.clone(), move || {
             feed_loop(
                 ctx.clone(),
                 feed.clone(),
                 slots.clone(),
                 wake.clone(),
-                stop.clone(),
-                abort.clone(),
+                shutdown.clone(),
             )
         });
     }
@@ -422,9 +409,9 @@ async fn start_generation(
         let notifiers = notifiers.clone();
         let metrics = ctx.metrics.clone();
         let delivery = settings.delivery.clone();
-        let (wake, stop, abort) = (wake.clone(), stop.clone(), abort.clone());
+        let (wake, shutdown) = (wake.clone(), shutdown.clone());
         let name = format!("lane {lane}");
-        supervisor.spawn(&tracker, name, stop.clone(), move || {
+        supervisor.spawn(&tracker, name, shutdown.clone(), move || {
             let (store, notifiers, metrics, delivery, lane) = (
                 store.clone(),
                 notifiers.clone(),
@@ -434,8 +421,7 @@ async fn start_generation(
             );
             let mode = LaneMode::Daemon {
                 wake: wake.subscribe(),
-                stop: stop.clone(),
-                abort: abort.clone(),
+                shutdown: shutdown.clone(),
             };
             async move {
                 // Rows a panicked run of this worker left in flight go back to pending
@@ -456,14 +442,14 @@ async fn start_generation(
         let stories = ctx.stories.clone();
         let retention = settings.store;
         let wake = wake.clone();
-        let stop = stop.clone();
-        supervisor.spawn(&tracker, "housekeeping", stop.clone(), move || {
+        let shutdown = shutdown.clone();
+        supervisor.spawn(&tracker, "housekeeping", shutdown.clone(), move || {
             housekeeping_loop(
                 store.clone(),
                 stories.clone(),
                 retention,
                 wake.clone(),
-                stop.clone(),
+                shutdown.clone(),
             )
         });
     }
@@ -471,26 +457,18 @@ async fn start_generation(
     tracker
 }
 
-/// Waits for a generation's tasks: up to `grace`, then cuts polls and sends short (their rows
-/// go back to pending) and waits a little more.
-async fn stop_generation(tracker: TaskTracker, grace: Duration, abort: &CancellationToken) {
+/// Stops a generation: its tasks have `grace` to finish what they hold; then polls and
+/// sends are cut short (their rows go back to pending).
+async fn stop_generation(generation: &Shutdown, tracker: &TaskTracker, grace: Duration) {
     info!(grace = %humantime::format_duration(grace), "stopping polls and deliveries");
-    if tokio::time::timeout(grace, tracker.wait()).await.is_ok() {
-        info!("stopped cleanly");
-        return;
-    }
-    abort.cancel();
-    if tokio::time::timeout(Duration::from_secs(5), tracker.wait())
-        .await
-        .is_ok()
-    {
-        warn!(
+    match generation.stop_and_wait(tracker, grace).await {
+        Ended::Cleanly => info!("stopped cleanly"),
+        Ended::Aborted => warn!(
             "work still in progress after daemon.shutdown_grace was cut short: unsent deliveries are back to pending and go out on the next start, with their keys"
-        );
-    } else {
-        warn!(
+        ),
+        Ended::Stuck => warn!(
             "some tasks did not stop; deliveries left in flight are sent again on the next start, with their keys"
-        );
+        ),
     }
 }
 
@@ -499,7 +477,7 @@ async fn stop_generation(tracker: TaskTracker, grace: Duration, abort: &Cancella
 async fn watchdog_loop(
     health: crate::http::HealthState,
     feeds: usize,
-    shutdown: CancellationToken,
+    shutdown: Shutdown,
 ) {
     let watchdog = sd_notify::watchdog_enabled();
     let every = watchdog
@@ -508,7 +486,7 @@ async fn watchdog_loop(
         .clamp(Duration::from_millis(100), Duration::from_secs(30));
     loop {
         tokio::select! {
-            _ = shutdown.cancelled() => return,
+            _ = shutdown.stopped() => return,
             _ = tokio::time::sleep(every) => {}
         }
         let now = Utc::now();
@@ -577,14 +555,13 @@ async fn feed_loop(
     // The global fetch slots and the feed's host's.
     slots: [Arc<Semaphore>; 2],
     wake: Arc<watch::Sender<u64>>,
-    shutdown: CancellationToken,
-    abort: CancellationToken,
+    shutdown: Shutdown,
 ) {
     let ctx = Arc::new(ctx);
     let feed = Arc::new(feed);
     // Spread the first polls so that many feeds do not start in the same instant.
     let first = first_delay(feed.interval);
-    poll_schedule(first, &shutdown, &abort, || {
+    poll_schedule(first, &shutdown, || {
         let (ctx, feed, slots, wake) = (ctx.clone(), feed.clone(), slots.clone(), wake.clone());
         async move {
             let _host = slots[1].acquire().await.ok()?;
@@ -598,21 +575,16 @@ async fn feed_loop(
 
 /// A feed's schedule: wait `first`, poll, wait as long as the poll says, poll again, until
 /// shutdown. `poll` returns the delay until the next poll (`None`: stop). A poll in
-/// progress at shutdown may finish within the grace period; past it (`abort`), it is
-/// dropped (its transaction rolls back; the feed is polled again on the next start).
-pub async fn poll_schedule<F, Fut>(
-    first: Duration,
-    shutdown: &CancellationToken,
-    abort: &CancellationToken,
-    mut poll: F,
-) where
+/// progress at a stop may finish within the grace period; an abort drops it (its
+/// transaction rolls back; the feed is polled again on the next start).
+pub async fn poll_schedule<F, Fut>(first: Duration, shutdown: &Shutdown, mut poll: F) where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<Duration>>,
 {
     let mut delay = first;
     loop {
         tokio::select! {
-            _ = shutdown.cancelled() => return,
+            _ = shutdown.stopped() => return,
             _ = tokio::time::sleep(delay) => {}
         }
         delay = tokio::select! {
@@ -620,7 +592,7 @@ pub async fn poll_schedule<F, Fut>(
                 Some(d) => d,
                 None => return,
             },
-            _ = abort.cancelled() => return,
+            _ = shutdown.aborted() => return,
         };
     }
 }
@@ -665,13 +637,13 @@ async fn housekeeping_loop(
     stories: Arc<crate::config::StorySettings>,
     retention: crate::store::Retention,
     wake: Arc<watch::Sender<u64>>,
-    shutdown: CancellationToken,
+    shutdown: Shutdown,
 ) {
     let every = (stories.max_wait / 4).clamp(Duration::from_millis(500), Duration::from_secs(30));
     let mut pruned_at = tokio::time::Instant::now();
     loop {
         tokio::select! {
-            _ = shutdown.cancelled() => return,
+            _ = shutdown.stopped() => return,
             _ = tokio::time::sleep(every) => {}
         }
         if pruned_at.elapsed() >= Duration::from_secs(60) {
@@ -788,8 +760,7 @@ mod tests {
         let start = tokio::time::Instant::now();
         let mut script = script.into_iter();
         let mut at = Vec::new();
-        let (shutdown, abort) = (CancellationToken::new(), CancellationToken::new());
-        poll_schedule(Duration::from_secs(1), &shutdown, &abort, || {
+        poll_schedule(Duration::from_secs(1), &Shutdown::new(), || {
             at.push(start.elapsed());
             let next = script
                 .next()
@@ -851,14 +822,14 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn shutdown_ends_a_wait_at_once_and_abort_drops_a_poll_in_progress() {
         let start = tokio::time::Instant::now();
-        let (shutdown, abort) = (CancellationToken::new(), CancellationToken::new());
+        let shutdown = Shutdown::new();
         let stopper = shutdown.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(10)).await;
-            stopper.cancel();
+            stopper.stop();
         });
         let mut polls = 0;
-        poll_schedule(Duration::from_secs(3600), &shutdown, &abort, || {
+        poll_schedule(Duration::from_secs(3600), &shutdown, || {
             polls += 1;
             async { Some(Duration::from_secs(1)) }
         })
@@ -867,14 +838,14 @@ mod tests {
         assert_eq!(start.elapsed(), Duration::from_secs(10));
 
         // A poll that never ends is dropped when the grace period is over.
-        let (shutdown, abort) = (CancellationToken::new(), CancellationToken::new());
-        let aborter = abort.clone();
+        let shutdown = Shutdown::new();
+        let aborter = shutdown.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(70)).await;
-            aborter.cancel();
+            aborter.abort();
         });
         let start = tokio::time::Instant::now();
-        poll_schedule(Duration::from_secs(1), &shutdown, &abort, || {
+        poll_schedule(Duration::from_secs(1), &shutdown, || {
             std::future::pending::<Option<Duration>>()
         })
         .await;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
+use crate::shutdown::Shutdown;
 
 use crate::app::{RunOptions, run};
 use crate::classify::Classifier;
@@ -199,7 +199,7 @@ impl From<ExitCode> for Failure {
 
 async fn run_command(path: &Path, options: RunOptions) -> Result<ExitCode, Failure> {
     let settings = load(path)?;
-    let shutdown = CancellationToken::new();
+    let shutdown = Shutdown::new();
     spawn_signal_handler(shutdown.clone());
     run(settings, options, shutdown).await.map_err(|e| {
         tracing::error!("{e:#}");
@@ -311,7 +311,7 @@ fn default_fetch_settings() -> config::FetchSettings {
     }
 }
 
-fn spawn_signal_handler(shutdown: CancellationToken) {
+fn spawn_signal_handler(shutdown: Shutdown) {
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
         let (Ok(mut term), Ok(mut int)) = (
@@ -325,7 +325,7 @@ fn spawn_signal_handler(shutdown: CancellationToken) {
             _ = term.recv() => tracing::info!("SIGTERM received"),
             _ = int.recv() => tracing::info!("SIGINT received"),
         }
-        shutdown.cancel();
+        shutdown.stop();
     });
 }
 

@@ -21,12 +21,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
-use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::domain::time;
 use crate::metrics::Metrics;
 use crate::store::Store;
+use crate::shutdown::Shutdown;
 use crate::supervise::Supervisor;
 
 /// Connections served at once; one more is closed as soon as it is accepted.
@@ -174,7 +174,7 @@ pub async fn bind(listen: std::net::SocketAddr) -> anyhow::Result<tokio::net::Tc
 pub async fn serve(
     listener: Arc<tokio::net::TcpListener>,
     state: HealthState,
-    shutdown: CancellationToken,
+    shutdown: Shutdown,
 ) {
     use hyper_util::rt::{TokioIo, TokioTimer};
     let app = Router::new()
@@ -185,7 +185,7 @@ pub async fn serve(
     let connections = TaskTracker::new();
     loop {
         let stream = tokio::select! {
-            _ = shutdown.cancelled() => break,
+            _ = shutdown.stopped() => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
                 Err(e) => {
@@ -212,7 +212,7 @@ pub async fn serve(
             tokio::select! {
                 _ = connection.as_mut() => {}
                 _ = tokio::time::sleep(CONNECTION_LIFETIME) => {}
-                _ = shutdown.cancelled() => {
+                _ = shutdown.stopped() => {
                     connection.as_mut().graceful_shutdown();
                     let _ = tokio::time::timeout(Duration::from_secs(1), connection).await;
                 }

@@ -19,6 +19,7 @@ pub mod net;
 pub mod notify;
 pub mod parse;
 pub mod poll;
+pub mod shutdown;
 pub mod store;
 pub mod supervise;
 pub mod telemetry;

@@ -18,6 +18,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{error, info};
 
 use crate::domain::time;
+use crate::shutdown::Shutdown;
 
 /// Panics of one task within an hour after which it is not started again.
 pub const GIVE_UP_AFTER: usize = 5;
@@ -66,12 +67,13 @@ impl Supervisor {
     }
 
     /// Runs `make()` on `tracker` as the task `name`, starting it again after a panic.
-    /// `stop` ends the pause before a restart (the task itself watches its own tokens).
+    /// A stop of `shutdown` ends the pause before a restart (the task itself watches its
+    /// own handle).
     pub fn spawn<F, Fut>(
         &self,
         tracker: &TaskTracker,
         name: impl Into<String>,
-        stop: CancellationToken,
+        shutdown: Shutdown,
         mut make: F,
     ) where
         F: FnMut() -> Fut + Send + 'static,
@@ -90,7 +92,7 @@ impl Supervisor {
                             AfterPanic::GiveUp => return,
                         };
                         tokio::select! {
-                            _ = stop.cancelled() => return,
+                            _ = shutdown.stopped() => return,
                             _ = tokio::time::sleep(pause) => {}
                         }
                         me.restarted(&name);
@@ -208,7 +210,7 @@ mod tests {
     async fn a_panicking_task_is_shown_down_restarted_and_at_last_given_up_on() {
         let sup = Supervisor::new();
         let tracker = TaskTracker::new();
-        let stop = CancellationToken::new();
+        let stop = Shutdown::new();
         let runs = Arc::new(AtomicU32::new(0));
         let counter = runs.clone();
         sup.spawn(&tracker, "lane webhook:x", stop.clone(), move || {
@@ -239,7 +241,7 @@ mod tests {
         assert!(sup.problems(Utc::now()).is_empty());
         assert_eq!(sup.panic_counts(), vec![("lane webhook:x".to_owned(), 2)]);
         assert!(!sup.failed().is_cancelled());
-        stop.cancel();
+        stop.stop();
         tracker.close();
     }
 
@@ -250,7 +252,7 @@ mod tests {
         sup.spawn(
             &tracker,
             "housekeeping",
-            CancellationToken::new(),
+            Shutdown::new(),
             || async { panic!("always") },
         );
         tracker.close();

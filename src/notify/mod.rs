@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
+use crate::shutdown::Shutdown;
 use tracing::{error, info, instrument, warn};
 
 use crate::config::{DeliverySettings, Settings};
@@ -244,13 +244,12 @@ pub fn lanes(routes: &[Route]) -> Vec<Lane> {
 pub enum LaneMode {
     /// Send what is due at this instant, then return (`run --once`).
     Drain { now: DateTime<Utc> },
-    /// Run until `stop`: woken by `wake` when polling makes rows, and by the clock when a
-    /// retry comes due. After `stop` nothing new is claimed and in-flight sends may finish;
-    /// `abort` cuts them short, and their rows go back to pending, unattempted.
+    /// Run until stopped: woken by `wake` when polling makes rows, and by the clock when a
+    /// retry comes due. Once stopped nothing new is claimed and in-flight sends may finish;
+    /// an abort cuts them short, and their rows go back to pending, unattempted.
     Daemon {
         wake: watch::Receiver<u64>,
-        stop: CancellationToken,
-        abort: CancellationToken,
+        shutdown: Shutdown,
     },
 }
 
@@ -287,8 +286,8 @@ pub async fn deliver_once(
 /// a confirmation and its record would send that row again). In daemon mode store errors are
 /// logged and retried; in drain mode they are returned.
 ///
-/// One select loop whose state (the sends in flight, the next claim, the stop and abort
-/// tokens) every arm touches.
+/// One select loop whose state (the sends in flight, the next claim, the shutdown) every
+/// arm touches.
 #[instrument(skip_all, fields(lane = %lane))]
 pub async fn run_lane(
     store: &Store,
@@ -301,7 +300,7 @@ pub async fn run_lane(
     let mut report = RoundReport::default();
     let mut inflight = FuturesUnordered::new();
     let mut stopping = false;
-    let never = CancellationToken::new();
+    let never = Shutdown::new();
     loop {
         let free = settings.concurrency.saturating_sub(inflight.len());
         if !stopping && free > 0 {
@@ -311,12 +310,12 @@ pub async fn run_lane(
             };
             match store.claim_due(&lane, now, free as u32).await {
                 Ok(batch) => {
-                    let abort = match &mode {
-                        LaneMode::Daemon { abort, .. } => abort.clone(),
+                    let shutdown = match &mode {
+                        LaneMode::Daemon { shutdown, .. } => shutdown.clone(),
                         LaneMode::Drain { .. } => never.clone(),
                     };
                     for d in batch {
-                        let abort = abort.clone();
+                        let shutdown = shutdown.clone();
                         inflight.push(async move {
                             // A panic in a channel is this delivery's failure, retried
                             // later; it never takes the lane's worker down with it.
@@ -328,7 +327,7 @@ pub async fn run_lane(
                                         crate::supervise::panic_message(panic)
                                     )))
                                 })),
-                                _ = abort.cancelled() => None,
+                                _ = shutdown.aborted() => None,
                             };
                             (d, result)
                         });
@@ -341,7 +340,7 @@ pub async fn run_lane(
                 }
             }
         }
-        let LaneMode::Daemon { wake, stop, .. } = &mut mode else {
+        let LaneMode::Daemon { wake, shutdown } = &mut mode else {
             // Drain: wait for the sends, claim again while rows are due, then stop.
             match inflight.next().await {
                 Some((d, result)) => {
@@ -376,7 +375,7 @@ pub async fn run_lane(
                     error!(delivery = d.id, error = %crate::net::error_chain(&e), "cannot record the outcome; the row is sent again after a restart");
                 }
             }
-            _ = stop.cancelled(), if !stopping => {
+            _ = shutdown.stopped(), if !stopping => {
                 stopping = true;
                 if !inflight.is_empty() {
                     info!(in_flight = inflight.len(), "finishing the sends in flight");
