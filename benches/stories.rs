@@ -21,8 +21,8 @@ use ceasefire_watch::dedupe::JoinBy;
 use ceasefire_watch::dedupe::Terms;
 use ceasefire_watch::dedupe::placement::{Decision, Event, Policy, Report, decide};
 use ceasefire_watch::domain::{ObjectKey, SignalKind};
-use chrono::{Duration, TimeZone, Utc};
 use ceasefire_watch::shutdown::Shutdown;
+use chrono::{Duration, TimeZone, Utc};
 
 #[path = "support/items.rs"]
 mod items;

@@ -474,11 +474,7 @@ async fn stop_generation(generation: &Shutdown, tracker: &TaskTracker, grace: Du
 
 /// Pings the systemd watchdog (when `WatchdogSec=` is set) while the poll loop makes progress,
 /// and keeps `STATUS=` up to date.
-async fn watchdog_loop(
-    health: crate::http::HealthState,
-    feeds: usize,
-    shutdown: Shutdown,
-) {
+async fn watchdog_loop(health: crate::http::HealthState, feeds: usize, shutdown: Shutdown) {
     let watchdog = sd_notify::watchdog_enabled();
     let every = watchdog
         .map(|w| w / 2)
@@ -577,7 +573,8 @@ async fn feed_loop(
 /// shutdown. `poll` returns the delay until the next poll (`None`: stop). A poll in
 /// progress at a stop may finish within the grace period; an abort drops it (its
 /// transaction rolls back; the feed is polled again on the next start).
-pub async fn poll_schedule<F, Fut>(first: Duration, shutdown: &Shutdown, mut poll: F) where
+pub async fn poll_schedule<F, Fut>(first: Duration, shutdown: &Shutdown, mut poll: F)
+where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<Duration>>,
 {

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::shutdown::Shutdown;
 use clap::{Parser, Subcommand};
 use serde_json::json;
-use crate::shutdown::Shutdown;
 
 use crate::app::{RunOptions, run};
 use crate::classify::Classifier;

@@ -143,6 +143,8 @@ struct RawSmtp {
     password_file: Option<String>,
     from: Option<String>,
     timeout: Option<String>,
+    list_id: Option<String>,
+    unsubscribe: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -308,6 +310,12 @@ pub struct SmtpSettings {
     pub from: Mailbox,
     /// Bounds the whole send of one message, not only the connect.
     pub timeout: Duration,
+    /// The `List-Id` of every alert (RFC 2919), for filters: `ceasefire-watch.<from's
+    /// domain>` unless set.
+    pub list_id: String,
+    /// Where a subscriber asks to stop (`mailto:` or `https:`), sent as `List-Unsubscribe`
+    /// (RFC 2369; with `List-Unsubscribe-Post`, RFC 8058, for https).
+    pub unsubscribe: Option<Url>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -1554,6 +1562,36 @@ fn smtp_settings(
         HOUR,
         errors,
     );
+    let list_id = match raw.list_id.as_deref().map(str::trim) {
+        None => from
+            .as_ref()
+            .map(|f| format!("ceasefire-watch.{}", f.address.domain()))
+            .unwrap_or_default(),
+        Some(id) if is_list_id(id) => id.to_owned(),
+        Some(id) => {
+            errors.push(ConfigError {
+                key: "smtp.list_id".into(),
+                message: format!(
+                    "{id:?} is not a list id: letters, digits, '-' and '.', with a dot, as in \"ceasefire-alerts.example.org\""
+                ),
+            });
+            String::new()
+        }
+    };
+    let unsubscribe = raw.unsubscribe.as_deref().and_then(|u| {
+        match Url::parse(u.trim()) {
+            Ok(url) if matches!(url.scheme(), "mailto" | "https") => Some(url),
+            _ => {
+                errors.push(ConfigError {
+                    key: "smtp.unsubscribe".into(),
+                    message: format!(
+                        "{u:?} is not a mailto: or https: address (e.g. \"mailto:ops@example.org?subject=unsubscribe\")"
+                    ),
+                });
+                None
+            }
+        }
+    });
     Some(SmtpSettings {
         host: host?,
         port,
@@ -1562,7 +1600,19 @@ fn smtp_settings(
         password,
         from: from?,
         timeout,
+        list_id,
+        unsubscribe,
     })
+}
+
+/// A List-Id's identifier (RFC 2919): a dot-atom of letters, digits and hyphens with at
+/// least one dot.
+fn is_list_id(id: &str) -> bool {
+    id.contains('.')
+        && id.len() <= 200
+        && id
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
 }
 
 /// Whether `host` names this machine: `localhost` (and `*.localhost`) or a loopback address.

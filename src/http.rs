@@ -25,8 +25,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::domain::time;
 use crate::metrics::Metrics;
-use crate::store::Store;
 use crate::shutdown::Shutdown;
+use crate::store::Store;
 use crate::supervise::Supervisor;
 
 /// Connections served at once; one more is closed as soon as it is accepted.
@@ -171,11 +171,7 @@ pub async fn bind(listen: std::net::SocketAddr) -> anyhow::Result<tokio::net::Tc
 
 /// Serves `/healthz` and `/metrics` on `listener` until `shutdown`, within the limits in the
 /// module documentation.
-pub async fn serve(
-    listener: Arc<tokio::net::TcpListener>,
-    state: HealthState,
-    shutdown: Shutdown,
-) {
+pub async fn serve(listener: Arc<tokio::net::TcpListener>, state: HealthState, shutdown: Shutdown) {
     use hyper_util::rt::{TokioIo, TokioTimer};
     let app = Router::new()
         .route("/healthz", get(healthz))

@@ -249,12 +249,9 @@ mod tests {
     async fn a_task_that_keeps_panicking_stops_the_daemon() {
         let sup = Supervisor::new();
         let tracker = TaskTracker::new();
-        sup.spawn(
-            &tracker,
-            "housekeeping",
-            Shutdown::new(),
-            || async { panic!("always") },
-        );
+        sup.spawn(&tracker, "housekeeping", Shutdown::new(), || async {
+            panic!("always")
+        });
         tracker.close();
         tokio::time::timeout(Duration::from_secs(600), sup.failed().cancelled())
             .await

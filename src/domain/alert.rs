@@ -196,6 +196,13 @@ pub struct Delivery {
     pub thread: Option<String>,
 }
 
+impl Delivery {
+    /// A test alert (`ceasefire-watch test-alert`), sent outside the outbox.
+    pub fn is_test(&self) -> bool {
+        self.idempotency_key.starts_with("test-")
+    }
+}
+
 #[cfg(test)]
 mod route_tests {
     use super::*;

@@ -9,10 +9,11 @@
 //! by shutdown) left a connection whose late answer to the last message was then read as the
 //! answer to the next message's first command: a rejected message counted as delivered.
 
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox as LettreMailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
@@ -20,9 +21,9 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::{Message, address::Envelope};
 use secrecy::ExposeSecret;
 
-use super::{Notifier, SendError, headline, one_line, safe_link, signal_line, story_lines};
-use crate::config::{SmtpSecurity, SmtpSettings};
-use crate::domain::{Delivery, Field, Mailbox};
+use super::{Notifier, SendError, headline, one_line, safe_link, story_lines};
+use crate::config::{SmtpSecurity, SmtpSettings, Subscriber};
+use crate::domain::{Delivery, Field, Mailbox, SignalKind};
 
 pub struct EmailNotifier {
     connections: Connections,
@@ -30,6 +31,10 @@ pub struct EmailNotifier {
     /// Domain for Message-IDs.
     domain: String,
     timeout: Duration,
+    list_id: String,
+    unsubscribe: Option<url::Url>,
+    /// What each subscriber asked for, for the footer.
+    asked: HashMap<String, BTreeSet<SignalKind>>,
 }
 
 impl std::fmt::Debug for EmailNotifier {
@@ -135,7 +140,11 @@ impl Connections {
 
 impl EmailNotifier {
     /// `connections`: how many idle connections to keep, the email lane's concurrency.
-    pub fn new(s: &SmtpSettings, connections: usize) -> anyhow::Result<EmailNotifier> {
+    pub fn new(
+        s: &SmtpSettings,
+        subscribers: &[Subscriber],
+        connections: usize,
+    ) -> anyhow::Result<EmailNotifier> {
         let tls = || TlsParameters::new(s.host.clone());
         let security = match s.security {
             SmtpSecurity::StartTls => Security::StartTls(tls()?),
@@ -163,6 +172,12 @@ impl EmailNotifier {
             from: to_lettre(&s.from)?,
             domain: s.from.address.domain().to_owned(),
             timeout: s.timeout,
+            list_id: s.list_id.clone(),
+            unsubscribe: s.unsubscribe.clone(),
+            asked: subscribers
+                .iter()
+                .map(|sub| (sub.name.clone(), sub.signals.clone()))
+                .collect(),
         })
     }
 
@@ -171,15 +186,40 @@ impl EmailNotifier {
         let to: LettreMailbox = d.address.parse().map_err(|e| {
             SendError::Permanent(format!("recipient {:?} is not an address: {e}", d.address))
         })?;
-        let a = &d.alert;
-        let subject = one_line(&format!("[ceasefire-watch] {}", headline(d)), 200);
-        let plain = plain_body(d);
-        let html = html_body(d);
+        // A test alert's subject starts with [TEST]: on a phone it must not read as news.
+        let subject = if d.is_test() {
+            one_line(&d.alert.title, 200)
+        } else {
+            one_line(&format!("[ceasefire-watch] {}", headline(d)), 200)
+        };
+        let asked = self.asked.get(&d.target);
+        let plain = plain_body(d, asked);
+        let html = html_body(d, asked);
+        let raw = |name: &'static str, value: String| {
+            HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+        };
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .message_id(Some(format!("<{}@{}>", d.idempotency_key, self.domain)))
-            .date(a.created_at.into());
+            // When it is sent: a retry an hour later is dated an hour later.
+            .date(SystemTime::now())
+            // Mail made by a program: no vacation replies, no auto-forwards (RFC 3834).
+            .raw_header(raw("Auto-Submitted", "auto-generated".into()))
+            .raw_header(raw("X-Auto-Response-Suppress", "All".into()))
+            .raw_header(raw(
+                "List-Id",
+                format!("ceasefire-watch alerts <{}>", self.list_id),
+            ));
+        if let Some(url) = &self.unsubscribe {
+            builder = builder.raw_header(raw("List-Unsubscribe", format!("<{url}>")));
+            if url.scheme() == "https" {
+                builder = builder.raw_header(raw(
+                    "List-Unsubscribe-Post",
+                    "List-Unsubscribe=One-Click".into(),
+                ));
+            }
+        }
         builder = match &d.thread {
             // A follow-up answers the story's first message: one conversation per story.
             Some(first) => {
@@ -242,11 +282,68 @@ fn field_name(f: Field) -> &'static str {
     }
 }
 
-fn plain_body(d: &Delivery) -> String {
+/// The first line: what happened, in the signal's words (a test says it is one).
+fn lead(d: &Delivery) -> String {
+    if d.is_test() {
+        "Test alert: no news, only a check that mail reaches you.".into()
+    } else {
+        d.alert.signal.kind.headline().into()
+    }
+}
+
+/// What the subscriber asked for, in words.
+fn asked_line(d: &Delivery, asked: Option<&BTreeSet<SignalKind>>) -> String {
+    match asked {
+        None if d.is_test() => format!("ceasefire-watch sent this test to \"{}\".", d.target),
+        None => format!(
+            "ceasefire-watch sent this to \"{}\", a subscriber no longer in its config.",
+            d.target
+        ),
+        Some(signals) if signals.is_empty() || signals.len() == SignalKind::ALL.len() => {
+            format!(
+                "ceasefire-watch sent this to \"{}\", who asked for every signal.",
+                d.target
+            )
+        }
+        Some(signals) => format!(
+            "ceasefire-watch sent this to \"{}\", who asked for: {}.",
+            d.target,
+            signals
+                .iter()
+                .map(|k| k.headline())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    }
+}
+
+/// The short "why" at the end: the rule, its words and sentence, the score, the story.
+fn why_lines(d: &Delivery) -> Vec<String> {
     let a = &d.alert;
     let ev = &a.signal.evidence;
+    let mut lines = vec![format!(
+        "Rule {} matched {} in the {}: \"{}\"",
+        ev.rule,
+        ev.words
+            .iter()
+            .map(|w| format!("\"{}\"", one_line(w, 80)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        field_name(ev.field),
+        one_line(&ev.sentence, 600)
+    )];
+    let mut ids = format!("Signal {}, score {:.2}", a.signal.kind, a.signal.score);
+    if let Some(story) = &a.story {
+        ids.push_str(&format!("; story {story}"));
+    }
+    lines.push(ids);
+    lines
+}
+
+fn plain_body(d: &Delivery, asked: Option<&BTreeSet<SignalKind>>) -> String {
+    let a = &d.alert;
     let mut s = String::new();
-    s.push_str(&signal_line(d));
+    s.push_str(&lead(d));
     s.push('\n');
     for line in story_lines(d) {
         s.push_str(&line);
@@ -267,24 +364,14 @@ fn plain_body(d: &Delivery) -> String {
         "Detected:  {}\n",
         a.created_at.format("%Y-%m-%d %H:%M UTC")
     ));
-    s.push_str(&format!(
-        "\nWhy: rule {} matched {} in the {}:\n  \"{}\"\n",
-        ev.rule,
-        ev.words
-            .iter()
-            .map(|w| format!("\"{}\"", one_line(w, 80)))
-            .collect::<Vec<_>>()
-            .join(", "),
-        field_name(ev.field),
-        one_line(&ev.sentence, 600)
-    ));
     if !a.summary.is_empty() {
-        s.push_str(&format!("\nSummary:\n  {}\n", one_line(&a.summary, 1200)));
+        s.push_str(&format!("\n{}\n", one_line(&a.summary, 1200)));
     }
-    s.push_str(&format!(
-        "\n-- \nceasefire-watch sent this to \"{}\", which asked for {}.\n",
-        d.target, a.signal.kind
-    ));
+    s.push_str("\nWhy this alert:\n");
+    for line in why_lines(d) {
+        s.push_str(&format!("  {line}\n"));
+    }
+    s.push_str(&format!("\n-- \n{}\n", asked_line(d, asked)));
     s
 }
 
@@ -292,9 +379,8 @@ fn esc(s: &str) -> String {
     html_escape::encode_text(s).into_owned()
 }
 
-fn html_body(d: &Delivery) -> String {
+fn html_body(d: &Delivery, asked: Option<&BTreeSet<SignalKind>>) -> String {
     let a = &d.alert;
-    let ev = &a.signal.evidence;
     let title = esc(&one_line(&a.title, 500));
     let headline = match safe_link(a.link.as_deref()) {
         Some(link) => format!(
@@ -303,14 +389,8 @@ fn html_body(d: &Delivery) -> String {
         ),
         None => title,
     };
-    let words = ev
-        .words
-        .iter()
-        .map(|w| format!("<b>{}</b>", esc(&one_line(w, 80))))
-        .collect::<Vec<_>>()
-        .join(", ");
     let mut s = String::from("<!DOCTYPE html><html><body style=\"font-family:sans-serif\">");
-    s.push_str(&format!("<p><strong>{}</strong></p>", esc(&signal_line(d))));
+    s.push_str(&format!("<p><strong>{}</strong></p>", esc(&lead(d))));
     for line in story_lines(d) {
         s.push_str(&format!("<p>{}</p>", esc(&line)));
     }
@@ -331,19 +411,21 @@ fn html_body(d: &Delivery) -> String {
         a.created_at.format("%Y-%m-%d %H:%M UTC")
     ));
     s.push_str("</table>");
-    s.push_str(&format!(
-        "<p>Why: rule <code>{}</code> matched {words} in the {}:</p><blockquote>{}</blockquote>",
-        esc(&ev.rule),
-        field_name(ev.field),
-        esc(&one_line(&ev.sentence, 600))
-    ));
     if !a.summary.is_empty() {
         s.push_str(&format!("<p>{}</p>", esc(&one_line(&a.summary, 1200))));
     }
+    s.push_str("<p style=\"color:#444;font-size:0.9em\">Why this alert:<br>");
+    s.push_str(
+        &why_lines(d)
+            .iter()
+            .map(|l| esc(l))
+            .collect::<Vec<_>>()
+            .join("<br>"),
+    );
+    s.push_str("</p>");
     s.push_str(&format!(
-        "<p style=\"color:#666;font-size:0.9em\">ceasefire-watch sent this to &quot;{}&quot;, which asked for {}.</p>",
-        esc(&d.target),
-        a.signal.kind
+        "<p style=\"color:#666;font-size:0.9em\">{}</p>",
+        esc(&asked_line(d, asked))
     ));
     s.push_str("</body></html>");
     s
@@ -367,7 +449,10 @@ mod tests {
                 password: None,
                 from: Mailbox::parse("Ceasefire Watch <alerts@example.org>").unwrap(),
                 timeout: Duration::from_secs(5),
+                list_id: "ceasefire-watch.example.org".into(),
+                unsubscribe: None,
             },
+            &[],
             4,
         )
         .unwrap()

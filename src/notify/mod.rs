@@ -16,11 +16,11 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::shutdown::Shutdown;
 use chrono::{DateTime, Utc};
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 use tokio::sync::watch;
-use crate::shutdown::Shutdown;
 use tracing::{error, info, instrument, warn};
 
 use crate::config::{DeliverySettings, Settings};
@@ -74,7 +74,9 @@ impl Notifiers {
             email: settings
                 .smtp
                 .as_ref()
-                .map(|s| EmailNotifier::new(s, settings.delivery.concurrency))
+                .map(|s| {
+                    EmailNotifier::new(s, &settings.subscribers, settings.delivery.concurrency)
+                })
                 .transpose()?,
             webhook: WebhookNotifier::new(&settings.webhooks, &settings.fetch.user_agent)?,
             log: LogNotifier,
@@ -497,21 +499,15 @@ pub fn backoff(settings: &DeliverySettings, failed_attempts: u32) -> Duration {
     base.mul_f64(jitter)
 }
 
-/// Shared text for every channel.
-pub(crate) fn signal_line(d: &Delivery) -> String {
-    format!(
-        "{} ({}, score {:.2})",
-        d.alert.signal.kind.headline(),
-        d.alert.signal.kind,
-        d.alert.signal.score
-    )
-}
-
 /// The subject line of an alert, shared by email, chat and the log: the status change when
 /// there is one ("Russia: conditional → rejects — <title>"), else the signal's headline
 /// ("Russia rejects a ceasefire: <title>").
 pub(crate) fn headline(d: &Delivery) -> String {
     let a = &d.alert;
+    if d.is_test() {
+        // "[TEST] ..." first, never a signal's headline: it must not read as news.
+        return a.title.clone();
+    }
     let mark = if d.unconfirmed { "[unconfirmed] " } else { "" };
     match a.status_change() {
         Some(change) => format!("{mark}{change} — {}", a.title),
@@ -525,8 +521,17 @@ pub(crate) fn story_lines(d: &Delivery) -> Vec<String> {
     let a = &d.alert;
     let mut lines = Vec::new();
     if d.follow_up {
+        let outlets = if d.feeds.len() > 1 {
+            format!(
+                " ({} after {})",
+                one_line(&d.feeds[1..].join(", "), 300),
+                d.feeds[0]
+            )
+        } else {
+            String::new()
+        };
         lines.push(format!(
-            "Confirmed: this story is now carried by {} sources.",
+            "Confirmed: this story is now carried by {} sources{outlets}.",
             d.sources
         ));
     } else if d.unconfirmed {
@@ -546,14 +551,14 @@ pub(crate) fn story_lines(d: &Delivery) -> Vec<String> {
     if let Some(object) = &d.object {
         lines.push(format!("About: {} ({object})", object.describe()));
     }
-    if let Some(story) = &a.story {
+    if a.story.is_some() && !d.follow_up {
         let feeds = if d.feeds.is_empty() {
             String::new()
         } else {
             format!(" ({})", one_line(&d.feeds.join(", "), 300))
         };
         lines.push(format!(
-            "Story {story}: {} source{}{feeds}",
+            "Carried by {} source{}{feeds}",
             d.sources,
             if d.sources == 1 { "" } else { "s" }
         ));

@@ -199,7 +199,7 @@ impl WebhookNotifier {
             unconfirmed: d.unconfirmed,
             follow_up: d.follow_up,
             in_reply_to: d.thread.as_deref(),
-            test: d.idempotency_key.starts_with("test-"),
+            test: d.is_test(),
         };
         serde_json::to_value(p).unwrap_or_default()
     }

@@ -8,6 +8,7 @@ mod events;
 mod faults;
 mod helpers;
 mod hostile;
+mod mail;
 mod operations;
 mod pipeline;
 mod stories;

@@ -371,8 +371,10 @@ async fn corroboration_waits_then_sends_unconfirmed_and_confirms_in_the_same_thr
     );
     assert!(follow.subject().starts_with("Re: "), "{}", follow.subject());
     assert!(
-        follow.text().contains("now carried by 2 sources"),
-        "{}",
+        follow
+            .text()
+            .contains("now carried by 2 sources (second after first)."),
+        "the confirmation names who confirmed: {}",
         follow.text()
     );
     // The story subscriber heard of the story once.
