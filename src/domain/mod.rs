@@ -9,9 +9,11 @@ mod item;
 mod names;
 pub mod redact;
 mod signal;
+mod silence;
 pub mod time;
 
 pub use alert::{Alert, AlertOn, Channel, Delivery, Lane, Route, StatusNote};
 pub use item::{Item, ItemKey, Validators};
 pub use names::{EmailAddress, FeedName, FeedSource, Mailbox, normalize_lexically};
 pub use signal::{Evidence, Field, ObjectKey, Signal, SignalKind, Topic};
+pub use silence::Silence;

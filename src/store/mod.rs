@@ -31,11 +31,12 @@ mod deferred;
 mod ingest;
 mod outbox;
 mod retention;
+mod silences;
 mod stories;
 
 pub use crate::dedupe::repeats::Prepared;
 pub use board::{MAX_REPORTS, ReportRow, StatusRow, StoryRow};
-pub use outbox::{OutboxCounts, OutboxRow, idempotency_key};
+pub use outbox::{Listing, OutboxCounts, OutboxRow, idempotency_key};
 pub use retention::{Pruned, Retention};
 pub use stories::Housekeeping;
 
@@ -772,7 +773,8 @@ mod tests {
                 pending: 2,
                 sending: 0,
                 delivered: 1,
-                dead: 0
+                dead: 0,
+                silenced: 0
             }
         );
         // The retried row is not due yet; the released one is, with the same key.

@@ -22,6 +22,18 @@ pub struct OutboxCounts {
     pub sending: u64,
     pub delivered: u64,
     pub dead: u64,
+    pub silenced: u64,
+}
+
+/// Which rows `outbox` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Pending and sending: not delivered yet.
+    Undelivered,
+    /// Given up on, with their last error.
+    Dead,
+    /// Muted by a silence, with its id.
+    Silenced,
 }
 
 /// One outbox row, for `outbox`.
@@ -93,6 +105,10 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Delivery>> {
         let mut tx = self.write_tx().await?;
+        let silenced = Store::silence_due(&mut tx, lane, now).await?;
+        if silenced > 0 {
+            tracing::info!(lane = %lane, deliveries = silenced, "deliveries silenced: recorded, not sent");
+        }
         let ids: Vec<i64> = sqlx::query_scalar(
             "UPDATE deliveries SET state = 'sending', updated_at = $1
              WHERE id IN (SELECT id FROM deliveries
@@ -238,27 +254,27 @@ impl Store {
                 "sending" => c.sending = n,
                 "delivered" => c.delivered = n,
                 "dead" => c.dead = n,
+                "silenced" => c.silenced = n,
                 _ => {}
             }
         }
         Ok(c)
     }
 
-    /// Outbox rows that are not delivered: pending and sending, or (with `dead`) dead ones,
-    /// oldest first.
-    pub async fn outbox_rows(&self, dead: bool) -> Result<Vec<OutboxRow>> {
-        let sql = if dead {
-            "SELECT d.id, d.channel, d.target, d.state, d.attempts, d.next_attempt_at, \
-             d.last_error, d.updated_at, a.signal, a.title \
-             FROM deliveries d JOIN alerts a ON a.id = d.alert_id \
-             WHERE d.state = 'dead' ORDER BY d.id"
-        } else {
-            "SELECT d.id, d.channel, d.target, d.state, d.attempts, d.next_attempt_at, \
-             d.last_error, d.updated_at, a.signal, a.title \
-             FROM deliveries d JOIN alerts a ON a.id = d.alert_id \
-             WHERE d.state IN ('pending', 'sending') ORDER BY d.id"
+    /// Outbox rows in one of three views (see [`Listing`]), oldest first.
+    pub async fn outbox_rows(&self, listing: Listing) -> Result<Vec<OutboxRow>> {
+        let state = match listing {
+            Listing::Undelivered => "waiting",
+            Listing::Dead => "dead",
+            Listing::Silenced => "silenced",
         };
-        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+        let sql = "SELECT d.id, d.channel, d.target, d.state, d.attempts, d.next_attempt_at, \
+             COALESCE('silenced by ' || d.silenced_by, d.last_error) AS last_error, \
+             d.updated_at, a.signal, a.title \
+             FROM deliveries d JOIN alerts a ON a.id = d.alert_id \
+             WHERE d.state = $1 OR ($1 = 'waiting' AND d.state IN ('pending', 'sending')) \
+             ORDER BY d.id";
+        let rows = sqlx::query(sql).bind(state).fetch_all(&self.pool).await?;
         rows.into_iter()
             .map(|r| {
                 Ok(OutboxRow {

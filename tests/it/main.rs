@@ -11,4 +11,5 @@ mod hostile;
 mod mail;
 mod operations;
 mod pipeline;
+mod silences;
 mod stories;

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::shutdown::Shutdown;
+mod silence;
+
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
@@ -20,6 +21,8 @@ use crate::domain::{FeedSource, Signal};
 use crate::eval::{Labelled, evaluate};
 use crate::fetch::{FetchOutcome, Fetcher, Validators};
 use crate::parse::{ParseLimits, parse_feed};
+use crate::shutdown::Shutdown;
+use crate::store::Listing;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -99,14 +102,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show deliveries not yet made (pending, sending), or dead ones and why; retry a dead one.
+    /// Show deliveries not yet made (pending, sending), or dead ones and why, or silenced
+    /// ones; retry a dead one.
     Outbox {
         /// Show dead deliveries instead.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "silenced")]
         dead: bool,
+        /// Show deliveries a silence muted instead.
+        #[arg(long)]
+        silenced: bool,
         /// Put this dead delivery back to pending, due now.
         #[arg(long, value_name = "ID")]
         retry: Option<i64>,
+    },
+    /// Mute signals for a while, for everyone or one subscriber: a silenced alert is
+    /// recorded (status, outbox) and not sent, and nothing is sent late when it ends.
+    Silence {
+        #[command(subcommand)]
+        action: silence::SilenceAction,
     },
 }
 
@@ -153,8 +166,23 @@ pub async fn execute(cli: Cli) -> ExitCode {
             Ok(s) => status(&s, json).await.map_err(Failure::from),
             Err(code) => Err(Failure::Reported(code)),
         },
-        Command::Outbox { dead, retry } => match load(path) {
-            Ok(s) => outbox(&s, dead, retry).await.map_err(Failure::from),
+        Command::Outbox {
+            dead,
+            silenced,
+            retry,
+        } => match load(path) {
+            Ok(s) => {
+                let listing = match (dead, silenced) {
+                    (true, _) => Listing::Dead,
+                    (_, true) => Listing::Silenced,
+                    _ => Listing::Undelivered,
+                };
+                outbox(&s, listing, retry).await.map_err(Failure::from)
+            }
+            Err(code) => Err(Failure::Reported(code)),
+        },
+        Command::Silence { action } => match load(path) {
+            Ok(s) => silence::silence(&s, action).await.map_err(Failure::from),
             Err(code) => Err(Failure::Reported(code)),
         },
         Command::Eval {
@@ -346,13 +374,16 @@ fn signals_json(signals: &[Signal]) -> serde_json::Value {
 /// first official source and reports with `--json`). Safe beside a running daemon.
 async fn status(settings: &Settings, as_json: bool) -> anyhow::Result<ExitCode> {
     let path = &settings.daemon.state_dir;
-    let rows = if path.join(crate::store::DB_FILE).exists() {
+    let now = chrono::Utc::now();
+    let (rows, silences, counts) = if path.join(crate::store::DB_FILE).exists() {
         let store = crate::store::Store::open(path).await?;
         let rows = store.statuses().await?;
+        let silences = store.silences(now, None).await?;
+        let counts = store.outbox_counts().await?;
         store.close().await;
-        rows
+        (rows, silences, counts)
     } else {
-        Vec::new()
+        Default::default()
     };
     let time =
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -400,6 +431,23 @@ async fn status(settings: &Settings, as_json: bool) -> anyhow::Result<ExitCode> 
                 }),
             );
         }
+        board.insert(
+            "silences".into(),
+            silences
+                .iter()
+                .map(|s| silence::silence_json(s, now))
+                .collect(),
+        );
+        board.insert(
+            "outbox".into(),
+            json!({
+                "pending": counts.pending,
+                "sending": counts.sending,
+                "delivered": counts.delivered,
+                "dead": counts.dead,
+                "silenced": counts.silenced,
+            }),
+        );
         println!("{}", serde_json::Value::Object(board));
         return Ok(ExitCode::SUCCESS);
     }
@@ -433,12 +481,25 @@ async fn status(settings: &Settings, as_json: bool) -> anyhow::Result<ExitCode> 
             }
         }
     }
+    for s in &silences {
+        println!("{:<26}{}", "Silenced:", s.describe(now));
+    }
+    if counts.silenced > 0 {
+        println!(
+            "{:<26}{} deliveries muted by silences (outbox --silenced)",
+            "", counts.silenced
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 /// `outbox`: lists undelivered or dead rows, or retries a dead one. Safe beside a running
 /// daemon (SQLite in WAL mode); a retried row is sent at the daemon's next delivery round.
-async fn outbox(settings: &Settings, dead: bool, retry: Option<i64>) -> anyhow::Result<ExitCode> {
+async fn outbox(
+    settings: &Settings,
+    listing: Listing,
+    retry: Option<i64>,
+) -> anyhow::Result<ExitCode> {
     let path = &settings.daemon.state_dir;
     if !path.join(crate::store::DB_FILE).exists() {
         anyhow::bail!(
@@ -457,16 +518,16 @@ async fn outbox(settings: &Settings, dead: bool, retry: Option<i64>) -> anyhow::
         eprintln!("error: no dead delivery with id {id}");
         return Ok(ExitCode::from(1));
     }
-    let rows = store.outbox_rows(dead).await?;
+    let rows = store.outbox_rows(listing).await?;
     let counts = store.outbox_counts().await?;
     store.close().await;
     let fmt =
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     for r in &rows {
-        let when = if dead {
-            format!("dead since {}", fmt(r.updated_at))
-        } else {
-            format!("next attempt {}", fmt(r.next_attempt_at))
+        let when = match listing {
+            Listing::Dead => format!("dead since {}", fmt(r.updated_at)),
+            Listing::Silenced => format!("silenced {}", fmt(r.updated_at)),
+            Listing::Undelivered => format!("next attempt {}", fmt(r.next_attempt_at)),
         };
         println!(
             "{id:>6}  {state:<8} {channel}:{target}  {signal}  attempts={attempts}  {when}\n        {title}{error}",
@@ -485,8 +546,8 @@ async fn outbox(settings: &Settings, dead: bool, retry: Option<i64>) -> anyhow::
         );
     }
     println!(
-        "pending={} sending={} delivered={} dead={}",
-        counts.pending, counts.sending, counts.delivered, counts.dead
+        "pending={} sending={} delivered={} dead={} silenced={}",
+        counts.pending, counts.sending, counts.delivered, counts.dead, counts.silenced
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,108 @@
+//! Silences: kept, listed, expired; and applied to the outbox when a delivery comes due
+//! ([`Store::claim_due`] silences before it claims).
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{Result, Store, StoreError, from_ms, ms};
+use crate::domain::{Lane, SignalKind, Silence};
+
+impl Store {
+    /// Records a silence.
+    pub async fn add_silence(&self, s: &Silence, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO silences (id, signals, subscriber, starts_at, ends_at, comment,
+                                   created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&s.id)
+        .bind(s.signals_text())
+        .bind(s.subscriber.as_deref())
+        .bind(ms(s.starts_at))
+        .bind(ms(s.ends_at))
+        .bind(&s.comment)
+        .bind(&s.created_by)
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Silences in force at `now` or still to come, and (with `ended_since`) those that
+    /// ended after it; soonest end first.
+    pub async fn silences(
+        &self,
+        now: DateTime<Utc>,
+        ended_since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Silence>> {
+        let since = ended_since.map_or(ms(now), ms);
+        let rows = sqlx::query(
+            "SELECT id, signals, subscriber, starts_at, ends_at, comment, created_by
+             FROM silences WHERE ends_at > $1 ORDER BY ends_at, id",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let signals: String = row.try_get("signals")?;
+                Ok(Silence {
+                    id: row.try_get("id")?,
+                    signals: signals
+                        .split(',')
+                        .filter_map(|k| k.parse::<SignalKind>().ok())
+                        .collect(),
+                    subscriber: row.try_get("subscriber")?,
+                    starts_at: from_ms(row.try_get("starts_at")?),
+                    ends_at: from_ms(row.try_get("ends_at")?),
+                    comment: row.try_get("comment")?,
+                    created_by: row.try_get("created_by")?,
+                })
+            })
+            .collect::<std::result::Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Ends a silence at `now`; false when no silence of that id is in force or to come.
+    pub async fn expire_silence(&self, id: &str, now: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE silences SET ends_at = $2,
+                    starts_at = CASE WHEN starts_at < $2 THEN starts_at ELSE $2 END
+             WHERE id = $1 AND ends_at > $2",
+        )
+        .bind(id)
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Marks the due deliveries of `lane` that a silence in force matches as silenced, in
+    /// `tx`; returns how many.
+    pub(super) async fn silence_due(
+        tx: &mut sqlx::SqliteConnection,
+        lane: &Lane,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE deliveries SET state = 'silenced', updated_at = $1,
+                    silenced_by = (SELECT s.id FROM silences s JOIN alerts a ON a.id = deliveries.alert_id
+                                   WHERE s.starts_at <= $1 AND s.ends_at > $1
+                                     AND (',' || s.signals || ',') LIKE ('%,' || a.signal || ',%')
+                                     AND (s.subscriber IS NULL OR s.subscriber = deliveries.target)
+                                   ORDER BY s.ends_at DESC LIMIT 1)
+             WHERE state = 'pending' AND next_attempt_at <= $1
+               AND channel = $2 AND ($3 IS NULL OR target = $3)
+               AND EXISTS (SELECT 1 FROM silences s JOIN alerts a ON a.id = deliveries.alert_id
+                           WHERE s.starts_at <= $1 AND s.ends_at > $1
+                             AND (',' || s.signals || ',') LIKE ('%,' || a.signal || ',%')
+                             AND (s.subscriber IS NULL OR s.subscriber = deliveries.target))",
+        )
+        .bind(ms(now))
+        .bind(lane.channel.as_str())
+        .bind(lane.target.as_deref())
+        .execute(tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
+}
