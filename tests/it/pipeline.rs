@@ -69,7 +69,7 @@ async fn right_alerts_to_the_right_people_once_across_restarts() {
     let body = m.text();
     assert!(body.contains("https://news.example.org/wire-101"), "{body}");
     assert!(body.contains("Feed:      wire"), "{body}");
-    assert!(body.contains("rule russia_rejects"), "{body}");
+    assert!(body.contains("Rule russia_rejects"), "{body}");
     assert!(
         body.contains("text/html"),
         "multipart with an HTML part: {body}"
