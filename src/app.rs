@@ -262,6 +262,7 @@ async fn run_daemon(
         stalled_after: stalled_after(&settings),
         failing_after: settings.http.failing_after,
         probe: Default::default(),
+        token: settings.http.token.clone().map(Arc::new),
     };
     if let Some(listener) = listener {
         info!(listen = %settings.http.listen.unwrap_or(([127, 0, 0, 1], 0).into()), "serving /healthz and /metrics");
@@ -563,7 +564,11 @@ async fn feed_loop(
             let _host = slots[1].acquire().await.ok()?;
             let _permit = slots[0].acquire().await.ok()?;
             let outcome = poll_feed_once(&ctx, &feed, Utc::now()).await;
-            Some(after_poll(&ctx, &feed, &wake, outcome).await)
+            let delay = after_poll(&ctx, &feed, &wake, outcome).await;
+            if let Ok(d) = chrono::Duration::from_std(delay) {
+                ctx.metrics.scheduled(feed.name.as_str(), Utc::now() + d);
+            }
+            Some(delay)
         }
     })
     .await

@@ -101,6 +101,8 @@ struct RawFetch {
 struct RawHttp {
     listen: Option<String>,
     failing_after: Option<String>,
+    token: Option<String>,
+    token_file: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -330,12 +332,15 @@ pub struct Subscriber {
 }
 
 /// The optional `/healthz` and `/metrics` listener.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct HttpSettings {
     /// Off unless set.
     pub listen: Option<std::net::SocketAddr>,
     /// A feed failing for this long is listed by `/healthz` (and logged once an hour).
     pub failing_after: Duration,
+    /// With it, the status page and `/status.json` answer only a request that carries it
+    /// (`Authorization: Bearer`, or `?token=`); `/healthz` and `/metrics` stay open.
+    pub token: Option<SecretString>,
 }
 
 #[derive(Clone)]
@@ -675,7 +680,7 @@ fn build(
         .collect();
 
     let raw: RawHttp = section(root.get("http").cloned(), "http", errors).unwrap_or_default();
-    let http = http_settings(raw, errors);
+    let http = http_settings(raw, base_dir, errors);
 
     let raw: RawStore = section(root.get("store").cloned(), "store", errors).unwrap_or_default();
     let store = retention(raw, errors);
@@ -753,10 +758,15 @@ fn warnings(http: &HttpSettings) -> Vec<ConfigError> {
     if let Some(addr) = http.listen
         && !addr.ip().is_loopback()
     {
+        let page = if http.token.is_some() {
+            "the status page asks for http.token"
+        } else {
+            "the status page and /status.json too, unless http.token is set"
+        };
         w.push(ConfigError {
             key: "http.listen".into(),
             message: format!(
-                "{addr} is reachable from other hosts: /healthz and /metrics need no credentials; prefer 127.0.0.1 behind a proxy or a firewall"
+                "{addr} is reachable from other hosts: /healthz and /metrics need no credentials ({page}); prefer 127.0.0.1 behind a proxy or a firewall"
             ),
         });
     }
@@ -1256,8 +1266,31 @@ fn delivery_settings(raw: RawDelivery, errors: &mut Vec<ConfigError>) -> Deliver
 }
 
 /// `[http]`, checked.
-fn http_settings(raw: RawHttp, errors: &mut Vec<ConfigError>) -> HttpSettings {
+fn http_settings(
+    raw: RawHttp,
+    base_dir: Option<&Path>,
+    errors: &mut Vec<ConfigError>,
+) -> HttpSettings {
+    let token = secret_value(
+        raw.token,
+        raw.token_file,
+        "http",
+        ("token", "token_file"),
+        base_dir,
+        errors,
+    );
+    if let Some(t) = &token
+        && t.len() < 16
+    {
+        err(
+            errors,
+            "http.token".into(),
+            "is shorter than 16 characters: use a long random one (e.g. `openssl rand -hex 32`)"
+                .into(),
+        );
+    }
     HttpSettings {
+        token: token.map(SecretString::from),
         listen: raw.listen.as_deref().and_then(|l| {
             l.trim()
                 .parse()

@@ -1,4 +1,9 @@
-//! The optional HTTP listener (`[http] listen`): `/healthz` and `/metrics`.
+//! The optional HTTP listener (`[http] listen`): the status page (`/`), the same data as
+//! JSON (`/status.json`, what `status --json` prints), `/healthz` and `/metrics`.
+//!
+//! With `http.token` set, `/` and `/status.json` answer only a request that carries the
+//! token (`Authorization: Bearer TOKEN`, or `?token=TOKEN` for a bookmark), compared in
+//! constant time; `/healthz` and `/metrics` tell nothing about the news and stay open.
 //!
 //! `/healthz` answers 200 while the poll loop makes progress, every supervised task is up and
 //! the store takes writes, 503 with the reason otherwise; either way the body lists feeds
@@ -58,6 +63,8 @@ pub struct HealthState {
     pub failing_after: Duration,
     /// The write probe's last answer, shared by every request.
     pub probe: ProbeCache,
+    /// Asked of `/` and `/status.json` when set.
+    pub token: Option<Arc<secrecy::SecretString>>,
 }
 
 /// Whether the store takes writes: one small write at most every [`PROBE_EVERY`], whatever
@@ -132,6 +139,110 @@ pub async fn check(h: &HealthState, now: DateTime<Utc>) -> Verdict {
     }
 }
 
+/// Whether a request may see the board: no token configured, or the request carries it.
+fn authorised(h: &HealthState, headers: &axum::http::HeaderMap, query: Option<&str>) -> bool {
+    use secrecy::ExposeSecret;
+    let Some(token) = &h.token else {
+        return true;
+    };
+    let want = token.expose_secret().as_bytes();
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let in_query = query.and_then(|q| {
+        q.split('&')
+            .find_map(|kv| kv.strip_prefix("token="))
+            .map(|v| v.to_owned())
+    });
+    let same = |given: &[u8]| {
+        // Constant time in the token's content: every byte is compared.
+        given.len() == want.len()
+            && given
+                .iter()
+                .zip(want)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    };
+    bearer.is_some_and(|b| same(b.as_bytes())) || in_query.is_some_and(|q| same(q.as_bytes()))
+}
+
+fn unauthorised() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer realm=\"ceasefire-watch\"")],
+        "a token is needed: Authorization: Bearer TOKEN, or ?token=TOKEN\n",
+    )
+        .into_response()
+}
+
+async fn read_board(h: &HealthState) -> Result<crate::view::Board, Response> {
+    crate::view::Board::read(&h.store, Utc::now())
+        .await
+        .map_err(|e| {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("cannot read the store: {e}\n"),
+            )
+                .into_response()
+        })
+}
+
+async fn page(
+    State(h): State<HealthState>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    if !authorised(&h, &headers, uri.query()) {
+        return unauthorised();
+    }
+    let board = match read_board(&h).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let verdict = check(&h, board.now).await;
+    let problems: Vec<String> = if verdict.healthy {
+        Vec::new()
+    } else {
+        verdict
+            .lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("unhealthy: ").map(str::to_owned))
+            .collect()
+    };
+    let html = crate::page::render(&board, &h.metrics.feed_health(), &problems);
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        html,
+    )
+        .into_response()
+}
+
+async fn status_json(
+    State(h): State<HealthState>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    if !authorised(&h, &headers, uri.query()) {
+        return unauthorised();
+    }
+    match read_board(&h).await {
+        Ok(board) => (
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            format!("{}\n", board.to_json()),
+        )
+            .into_response(),
+        Err(r) => r,
+    }
+}
+
 async fn healthz(State(h): State<HealthState>) -> Response {
     let v = check(&h, Utc::now()).await;
     let status = if v.healthy {
@@ -174,6 +285,8 @@ pub async fn bind(listen: std::net::SocketAddr) -> anyhow::Result<tokio::net::Tc
 pub async fn serve(listener: Arc<tokio::net::TcpListener>, state: HealthState, shutdown: Shutdown) {
     use hyper_util::rt::{TokioIo, TokioTimer};
     let app = Router::new()
+        .route("/", get(page))
+        .route("/status.json", get(status_json))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(state);
@@ -237,6 +350,7 @@ mod tests {
             stalled_after: Duration::from_secs(600),
             failing_after: Duration::from_secs(3600),
             probe: ProbeCache::default(),
+            token: None,
         };
         assert_eq!(
             check(&h, now).await,
@@ -273,6 +387,7 @@ mod tests {
             store: ro,
             tasks: Supervisor::new(),
             probe: ProbeCache::default(),
+            token: None,
             ..h
         };
         let v = check(&h, Utc::now()).await;
@@ -296,6 +411,7 @@ mod tests {
             stalled_after: Duration::from_secs(600),
             failing_after: Duration::from_secs(3600),
             probe: ProbeCache::default(),
+            token: None,
         };
         let written = || async { store.probe_written_at().await.unwrap() };
         assert!(check(&h, now).await.healthy);
@@ -311,5 +427,38 @@ mod tests {
         let later = now + chrono::TimeDelta::seconds(11);
         assert!(check(&h, later).await.healthy);
         assert_eq!(written().await, Some(later.timestamp_millis()));
+    }
+
+    #[tokio::test]
+    async fn a_token_is_asked_of_the_board_by_header_or_query() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let mut h = HealthState {
+            store,
+            metrics: Arc::new(Metrics::new()),
+            tasks: Supervisor::new(),
+            started: Utc::now(),
+            stalled_after: Duration::from_secs(600),
+            failing_after: Duration::from_secs(3600),
+            probe: ProbeCache::default(),
+            token: None,
+        };
+        let mut headers = axum::http::HeaderMap::new();
+        assert!(authorised(&h, &headers, None), "no token configured");
+        h.token = Some(Arc::new("s3cret-s3cret-s3cret".into()));
+        assert!(!authorised(&h, &headers, None));
+        assert!(!authorised(&h, &headers, Some("token=s3cret-s3cret-s3cre")));
+        assert!(authorised(
+            &h,
+            &headers,
+            Some("x=1&token=s3cret-s3cret-s3cret")
+        ));
+        headers.insert(header::AUTHORIZATION, "Bearer wrong".parse().unwrap());
+        assert!(!authorised(&h, &headers, None));
+        headers.insert(
+            header::AUTHORIZATION,
+            "Bearer s3cret-s3cret-s3cret".parse().unwrap(),
+        );
+        assert!(authorised(&h, &headers, None));
     }
 }

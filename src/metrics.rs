@@ -34,6 +34,8 @@ pub struct FeedHealth {
     pub reported_at: Option<DateTime<Utc>>,
     /// The WebSub hub the feed advertised, once logged.
     pub hub: Option<String>,
+    /// When its next poll is due.
+    pub next_poll: Option<DateTime<Utc>>,
 }
 
 /// The daemon's counters, shared by every task.
@@ -144,6 +146,12 @@ impl Metrics {
         }
         f.hub = Some(hub.to_owned());
         true
+    }
+
+    /// The next poll of `feed` is due at `at`.
+    pub fn scheduled(&self, feed: &str, at: DateTime<Utc>) {
+        let mut feeds = self.feeds.lock().unwrap_or_else(|p| p.into_inner());
+        feeds.entry(feed.to_owned()).or_default().next_poll = Some(at);
     }
 
     pub fn reloaded(&self) {

@@ -23,6 +23,7 @@ use crate::fetch::{FetchOutcome, Fetcher, Validators};
 use crate::parse::{ParseLimits, parse_feed};
 use crate::shutdown::Shutdown;
 use crate::store::Listing;
+use crate::view::Board;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -371,87 +372,27 @@ fn signals_json(signals: &[Signal]) -> serde_json::Value {
 }
 
 /// `status`: the three statuses, each with the event that set it (its object, sources,
-/// first official source and reports with `--json`). Safe beside a running daemon.
+/// first official source and reports with `--json`); silences; the outbox. Safe beside a
+/// running daemon.
 async fn status(settings: &Settings, as_json: bool) -> anyhow::Result<ExitCode> {
     let path = &settings.daemon.state_dir;
     let now = chrono::Utc::now();
-    let (rows, silences, counts) = if path.join(crate::store::DB_FILE).exists() {
+    let board = if path.join(crate::store::DB_FILE).exists() {
         let store = crate::store::Store::open(path).await?;
-        let rows = store.statuses().await?;
-        let silences = store.silences(now, None).await?;
-        let counts = store.outbox_counts().await?;
+        let board = Board::read(&store, now).await?;
         store.close().await;
-        (rows, silences, counts)
+        board
     } else {
-        Default::default()
+        Board::empty(now)
     };
-    let time =
-        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let topics = crate::domain::Topic::ALL.map(|topic| {
-        rows.iter()
-            .find(|r| r.topic == topic)
-            .cloned()
-            .unwrap_or(crate::store::StatusRow {
-                topic,
-                value: "unknown".into(),
-                since: None,
-                story: None,
-            })
-    });
     if as_json {
-        let mut board = serde_json::Map::new();
-        for r in &topics {
-            board.insert(
-                r.topic.as_str().into(),
-                json!({
-                    "status": r.value,
-                    "since": r.since.map(time),
-                    "story": r.story.as_ref().map(|s| json!({
-                        "id": s.id,
-                        "signal": s.signal,
-                        "title": s.title,
-                        "link": s.link,
-                        "sources": s.sources,
-                        "items": s.items,
-                        "feeds": s.feeds,
-                        "object": s.object,
-                        "first_official": s.official.as_ref().map(|(feed, at)| json!({
-                            "feed": feed,
-                            "at": time(*at),
-                        })),
-                        "first_seen": time(s.started_at),
-                        "last_seen": time(s.last_seen_at),
-                        "reports": s.reports.iter().map(|r| json!({
-                            "feed": r.feed,
-                            "title": r.title,
-                            "link": r.link,
-                            "at": time(r.at),
-                        })).collect::<Vec<_>>(),
-                    })),
-                }),
-            );
-        }
-        board.insert(
-            "silences".into(),
-            silences
-                .iter()
-                .map(|s| silence::silence_json(s, now))
-                .collect(),
-        );
-        board.insert(
-            "outbox".into(),
-            json!({
-                "pending": counts.pending,
-                "sending": counts.sending,
-                "delivered": counts.delivered,
-                "dead": counts.dead,
-                "silenced": counts.silenced,
-            }),
-        );
-        println!("{}", serde_json::Value::Object(board));
+        println!("{}", board.to_json());
         return Ok(ExitCode::SUCCESS);
     }
-    for r in &topics {
+    let time = crate::view::time;
+    let topics = &board.statuses;
+    let (silences, counts) = (&board.silences, &board.outbox);
+    for r in topics {
         let label = format!("{}:", r.topic.label());
         match (&r.since, &r.story) {
             (None, _) => println!("{label:<26}unknown"),
@@ -481,7 +422,7 @@ async fn status(settings: &Settings, as_json: bool) -> anyhow::Result<ExitCode> 
             }
         }
     }
-    for s in &silences {
+    for s in silences {
         println!("{:<26}{}", "Silenced:", s.describe(now));
     }
     if counts.silenced > 0 {

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use chrono::Utc;
 use clap::Subcommand;
-use serde_json::json;
 
 use crate::config::Settings;
 use crate::domain::{SignalKind, Silence};
@@ -119,8 +118,10 @@ pub async fn silence(settings: &Settings, action: SilenceAction) -> anyhow::Resu
             let since = all.then(|| now - chrono::Duration::days(7));
             let list = store.silences(now, since).await?;
             if json {
-                let rows: Vec<serde_json::Value> =
-                    list.iter().map(|s| silence_json(s, now)).collect();
+                let rows: Vec<serde_json::Value> = list
+                    .iter()
+                    .map(|s| crate::view::silence_json(s, now))
+                    .collect();
                 println!("{}", serde_json::Value::Array(rows));
             } else if list.is_empty() {
                 println!("no silences");
@@ -143,19 +144,4 @@ pub async fn silence(settings: &Settings, action: SilenceAction) -> anyhow::Resu
     };
     store.close().await;
     Ok(code)
-}
-
-/// A silence as `silence list --json`, `status --json` and the status page show it.
-pub fn silence_json(s: &Silence, now: chrono::DateTime<Utc>) -> serde_json::Value {
-    let time = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    json!({
-        "id": s.id,
-        "signals": s.signals.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
-        "subscriber": s.subscriber,
-        "starts_at": time(s.starts_at),
-        "ends_at": time(s.ends_at),
-        "active": s.active(now),
-        "comment": s.comment,
-        "created_by": s.created_by,
-    })
 }

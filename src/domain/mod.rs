@@ -14,6 +14,6 @@ pub mod time;
 
 pub use alert::{Alert, AlertOn, Channel, Delivery, Lane, Route, StatusNote};
 pub use item::{Item, ItemKey, Validators};
-pub use names::{EmailAddress, FeedName, FeedSource, Mailbox, normalize_lexically};
+pub use names::{EmailAddress, FeedName, FeedSource, Mailbox, normalize_lexically, web_link};
 pub use signal::{Evidence, Field, ObjectKey, Signal, SignalKind, Topic};
 pub use silence::Silence;

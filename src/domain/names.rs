@@ -250,6 +250,12 @@ pub fn normalize_lexically(path: &Path) -> PathBuf {
     out
 }
 
+/// A link that is safe to show as one: an absolute http(s) URL (never `javascript:` or
+/// `data:`, whatever a feed says).
+pub fn web_link(link: Option<&str>) -> Option<&str> {
+    link.filter(|l| url::Url::parse(l).is_ok_and(|u| matches!(u.scheme(), "http" | "https")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

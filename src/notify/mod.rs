@@ -588,10 +588,7 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Keeps only http(s) links.
-pub(crate) fn safe_link(link: Option<&str>) -> Option<&str> {
-    link.filter(|l| url::Url::parse(l).is_ok_and(|u| matches!(u.scheme(), "http" | "https")))
-}
+pub(crate) use crate::domain::web_link as safe_link;
 
 pub type SharedNotifiers = Arc<Notifiers>;
 

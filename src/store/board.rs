@@ -48,6 +48,42 @@ pub struct ReportRow {
     pub at: DateTime<Utc>,
 }
 
+/// An alert as the timeline shows it: when, what, which report, and what became of its
+/// deliveries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRow {
+    pub id: i64,
+    pub signal: String,
+    pub title: String,
+    pub link: Option<String>,
+    pub feed: String,
+    pub at: DateTime<Utc>,
+    pub story: Option<String>,
+    /// The status it changed (topic, before, after), when it changed one.
+    pub status_change: Option<(String, String, String)>,
+    /// Feeds carrying its story.
+    pub sources: u32,
+    pub delivered: u32,
+    pub waiting: u32,
+    pub dead: u32,
+    pub silenced: u32,
+}
+
+/// A feed's record, for `feeds` and the status page.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FeedRow {
+    pub name: String,
+    /// When it was last polled, whatever the result.
+    pub last_poll: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub consecutive_failures: u32,
+    pub last_error: Option<String>,
+    /// Items with a signal it brought (kept for `store.keep_seen`).
+    pub signal_items: u64,
+    /// Alerts its items raised (kept for `store.keep_alerts`).
+    pub alerts: u64,
+}
+
 /// The most reports a [`StoryRow`] lists.
 pub const MAX_REPORTS: i64 = 100;
 
@@ -78,6 +114,92 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Every feed with a row (configured now or before), by name.
+    pub async fn feed_rows(&self) -> Result<Vec<FeedRow>> {
+        let rows = sqlx::query(
+            "SELECT f.name, f.updated_at, f.last_success_at, f.consecutive_failures, f.last_error,
+                    (SELECT COUNT(*) FROM items i WHERE i.feed = f.name) AS signal_items,
+                    (SELECT COUNT(*) FROM alerts a WHERE a.feed = f.name) AS alerts
+             FROM feeds f ORDER BY f.name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let failures: i64 = r.try_get("consecutive_failures")?;
+                let last_success = r.try_get::<Option<i64>, _>("last_success_at")?.map(from_ms);
+                // A row made at start and never polled has no success and no failure.
+                let polled = last_success.is_some() || failures > 0;
+                Ok(FeedRow {
+                    name: r.try_get("name")?,
+                    last_poll: polled
+                        .then(|| r.try_get("updated_at").map(from_ms))
+                        .transpose()?,
+                    last_success,
+                    consecutive_failures: failures.max(0) as u32,
+                    last_error: r.try_get("last_error")?,
+                    signal_items: r.try_get::<i64, _>("signal_items")?.max(0) as u64,
+                    alerts: r.try_get::<i64, _>("alerts")?.max(0) as u64,
+                })
+            })
+            .collect()
+    }
+
+    /// Alerts made since `since`, newest first (at most `limit`).
+    pub async fn recent_alerts(&self, since: DateTime<Utc>, limit: i64) -> Result<Vec<AlertRow>> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.signal, a.title, a.link, a.feed, a.created_at, a.story_id,
+                    a.status_topic, a.status_before, a.status_after,
+                    COALESCE(s.sources, 1) AS sources,
+                    SUM(CASE WHEN d.state = 'delivered' THEN 1 ELSE 0 END) AS delivered,
+                    SUM(CASE WHEN d.state IN ('pending', 'sending') THEN 1 ELSE 0 END) AS waiting,
+                    SUM(CASE WHEN d.state = 'dead' THEN 1 ELSE 0 END) AS dead,
+                    SUM(CASE WHEN d.state = 'silenced' THEN 1 ELSE 0 END) AS silenced
+             FROM alerts a
+             LEFT JOIN stories s ON s.id = a.story_id
+             LEFT JOIN deliveries d ON d.alert_id = a.id
+             WHERE a.created_at >= $1
+             GROUP BY a.id, a.signal, a.title, a.link, a.feed, a.created_at, a.story_id,
+                      a.status_topic, a.status_before, a.status_after, s.sources
+             ORDER BY a.created_at DESC, a.id DESC
+             LIMIT $2",
+        )
+        .bind(ms(since))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let count = |r: &sqlx::sqlite::SqliteRow, c: &str| -> Result<u32> {
+            Ok(r.try_get::<Option<i64>, _>(c)?.unwrap_or(0).max(0) as u32)
+        };
+        rows.iter()
+            .map(|r| {
+                let change = match (
+                    r.try_get::<Option<String>, _>("status_topic")?,
+                    r.try_get::<Option<String>, _>("status_before")?,
+                    r.try_get::<Option<String>, _>("status_after")?,
+                ) {
+                    (Some(t), Some(b), Some(a)) if b != a => Some((t, b, a)),
+                    _ => None,
+                };
+                Ok(AlertRow {
+                    id: r.try_get("id")?,
+                    signal: r.try_get("signal")?,
+                    title: r.try_get("title")?,
+                    link: r.try_get("link")?,
+                    feed: r.try_get("feed")?,
+                    at: from_ms(r.try_get("created_at")?),
+                    story: r.try_get("story_id")?,
+                    status_change: change,
+                    sources: count(r, "sources")?,
+                    delivered: count(r, "delivered")?,
+                    waiting: count(r, "waiting")?,
+                    dead: count(r, "dead")?,
+                    silenced: count(r, "silenced")?,
+                })
+            })
+            .collect()
     }
 
     /// One story with its feeds, if it is still kept.

@@ -35,7 +35,7 @@ mod silences;
 mod stories;
 
 pub use crate::dedupe::repeats::Prepared;
-pub use board::{MAX_REPORTS, ReportRow, StatusRow, StoryRow};
+pub use board::{AlertRow, FeedRow, MAX_REPORTS, ReportRow, StatusRow, StoryRow};
 pub use outbox::{Listing, OutboxCounts, OutboxRow, idempotency_key};
 pub use retention::{Pruned, Retention};
 pub use stories::Housekeeping;

@@ -10,6 +10,7 @@ mod helpers;
 mod hostile;
 mod mail;
 mod operations;
+mod page;
 mod pipeline;
 mod silences;
 mod stories;
