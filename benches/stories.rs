@@ -174,6 +174,7 @@ fn main() {
             RunOptions {
                 once: true,
                 now: Some(day + Duration::hours(24)),
+                dry_run: false,
             },
             Shutdown::new(),
         ))

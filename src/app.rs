@@ -36,6 +36,9 @@ pub struct RunOptions {
     /// With `once`: the clock that judges item ages, story windows and corroboration waits
     /// (a replay of archived feeds); the wall clock when `None`.
     pub now: Option<chrono::DateTime<Utc>>,
+    /// With `once`: the cycle on a copy of the state, printing what would be sent and to
+    /// whom; nothing is sent and nothing recorded.
+    pub dry_run: bool,
 }
 
 /// Totals of a `run --once` cycle.
@@ -83,6 +86,9 @@ pub async fn run(
     options: RunOptions,
     shutdown: Shutdown,
 ) -> anyhow::Result<CycleSummary> {
+    if options.dry_run {
+        return dry_run(settings, options.now).await;
+    }
     let state_dir = settings.daemon.state_dir.clone();
     let _lock = StateLock::acquire(&state_dir)?;
     let store = Store::open(&state_dir).await?;
@@ -165,6 +171,80 @@ async fn run_once(
     if let Some(t) = clock {
         info!(now = %t.to_rfc3339(), "replaying: ages, story windows and waits are judged by this time");
     }
+    poll_cycle(settings, ctx, clock, &mut summary).await?;
+    let round = deliver_once(
+        &ctx.store,
+        notifiers,
+        &settings.delivery,
+        &ctx.metrics,
+        Utc::now(),
+    )
+    .await?;
+    summary.delivered = round.delivered;
+    summary.retrying = round.retried;
+    summary.dead = round.dead;
+    log_cycle(&summary);
+    Ok(summary)
+}
+
+/// `run --once --dry-run`: the cycle on a copy of the state (polls, parsing, classifying,
+/// stories, silences), then what a delivery round would send, printed; the copy is thrown
+/// away, so a later real run still alerts. Feeds are fetched for real (conditionally).
+async fn dry_run(
+    mut settings: Settings,
+    clock: Option<chrono::DateTime<Utc>>,
+) -> anyhow::Result<CycleSummary> {
+    let scratch = tempfile::Builder::new()
+        .prefix("ceasefire-watch-dry-run-")
+        .tempdir()
+        .context("cannot make a scratch directory for the dry run")?;
+    Store::snapshot(&settings.daemon.state_dir, scratch.path())
+        .await
+        .context("cannot copy the state for the dry run")?;
+    settings.daemon.state_dir = scratch.path().to_owned();
+    let store = Store::open(scratch.path()).await?;
+    let metrics = Arc::new(Metrics::new());
+    let (ctx, _notifiers) = prepare(&settings, &store, &metrics).await?;
+    let mut summary = CycleSummary {
+        feeds: settings.feeds.len(),
+        ..CycleSummary::default()
+    };
+    poll_cycle(&settings, &ctx, clock, &mut summary).await?;
+    let (due, silenced) = store.due_deliveries(Utc::now()).await?;
+    for r in &due {
+        println!(
+            "would send  {}:{}  {}  {}",
+            r.channel, r.target, r.signal, r.title
+        );
+    }
+    for r in &silenced {
+        println!(
+            "silenced    {}:{}  {}  {}  ({})",
+            r.channel,
+            r.target,
+            r.signal,
+            r.title,
+            r.last_error.as_deref().unwrap_or("silenced")
+        );
+    }
+    println!(
+        "dry run: {} would be sent, {} silenced; nothing was sent and nothing recorded",
+        due.len(),
+        silenced.len()
+    );
+    log_cycle(&summary);
+    store.close().await;
+    Ok(summary)
+}
+
+/// Polls every feed once and records what it found, then one step of housekeeping and
+/// retention: everything of a cycle but delivery.
+async fn poll_cycle(
+    settings: &Settings,
+    ctx: &PollContext,
+    clock: Option<chrono::DateTime<Utc>>,
+    summary: &mut CycleSummary,
+) -> anyhow::Result<()> {
     let now = || clock.unwrap_or_else(Utc::now);
     // Each poll a task of its own, so parsing and ingest preparation spread over the
     // runtime's threads instead of all running on this one.
@@ -200,17 +280,10 @@ async fn run_once(
             "pruned what store.keep_seen and store.keep_alerts no longer keep"
         );
     }
-    let round = deliver_once(
-        &ctx.store,
-        notifiers,
-        &settings.delivery,
-        &ctx.metrics,
-        Utc::now(),
-    )
-    .await?;
-    summary.delivered = round.delivered;
-    summary.retrying = round.retried;
-    summary.dead = round.dead;
+    Ok(())
+}
+
+fn log_cycle(summary: &CycleSummary) {
     info!(
         feeds = summary.feeds,
         fetched = summary.fetched,
@@ -228,7 +301,6 @@ async fn run_once(
         dead = summary.dead,
         "cycle done"
     );
-    Ok(summary)
 }
 
 /// The daemon: one generation of loops per configuration. SIGHUP loads the config again;

@@ -50,6 +50,10 @@ pub enum Command {
         /// RFC 3339 time instead of the clock (to replay archived feeds).
         #[arg(long, value_name = "TIME", requires = "once", value_parser = parse_time)]
         now: Option<chrono::DateTime<chrono::Utc>>,
+        /// With --once: do everything up to delivery on a copy of the state, print each
+        /// alert that would be sent and to whom, send nothing and record nothing.
+        #[arg(long, requires = "once")]
+        dry_run: bool,
     },
     /// Check the config and print every problem with its key; exit 2 if there is one.
     CheckConfig,
@@ -153,7 +157,9 @@ pub async fn execute(cli: Cli) -> ExitCode {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
     let path = config_path.as_path();
     let outcome = match cli.command {
-        Command::Run { once, now } => run_command(path, RunOptions { once, now }).await,
+        Command::Run { once, now, dry_run } => {
+            run_command(path, RunOptions { once, now, dry_run }).await
+        }
         Command::CheckConfig => check_config(path),
         Command::Inspect { source } => inspect_command(path, explicit, &source).await,
         Command::Classify => rules(path, explicit).map(|c| classify_stdin(&c)),
@@ -230,10 +236,23 @@ async fn run_command(path: &Path, options: RunOptions) -> Result<ExitCode, Failu
     let settings = load(path)?;
     let shutdown = Shutdown::new();
     spawn_signal_handler(shutdown.clone());
-    run(settings, options, shutdown).await.map_err(|e| {
+    let once = options.once;
+    let summary = run(settings, options, shutdown).await.map_err(|e| {
         tracing::error!("{e:#}");
         Failure::Runtime(e)
     })?;
+    // Cron and CI can tell: a cycle in which every feed failed is a failure.
+    if once && summary.feeds > 0 && summary.failed == summary.feeds {
+        tracing::error!(
+            feeds = summary.feeds,
+            "every feed failed this cycle; nothing was read"
+        );
+        eprintln!(
+            "error: every feed failed ({} of {})",
+            summary.failed, summary.feeds
+        );
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

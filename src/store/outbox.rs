@@ -105,7 +105,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Delivery>> {
         let mut tx = self.write_tx().await?;
-        let silenced = Store::silence_due(&mut tx, lane, now).await?;
+        let silenced = Store::silence_due(&mut tx, Some(lane), now).await?;
         if silenced > 0 {
             tracing::info!(lane = %lane, deliveries = silenced, "deliveries silenced: recorded, not sent");
         }

@@ -77,11 +77,11 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Marks the due deliveries of `lane` that a silence in force matches as silenced, in
-    /// `tx`; returns how many.
+    /// Marks the due deliveries of `lane` (of every lane with `None`) that a silence in
+    /// force matches as silenced, in `tx`; returns how many.
     pub(super) async fn silence_due(
         tx: &mut sqlx::SqliteConnection,
-        lane: &Lane,
+        lane: Option<&Lane>,
         now: DateTime<Utc>,
     ) -> Result<u64> {
         let done = sqlx::query(
@@ -92,17 +92,64 @@ impl Store {
                                      AND (s.subscriber IS NULL OR s.subscriber = deliveries.target)
                                    ORDER BY s.ends_at DESC LIMIT 1)
              WHERE state = 'pending' AND next_attempt_at <= $1
-               AND channel = $2 AND ($3 IS NULL OR target = $3)
+               AND ($2 IS NULL OR channel = $2) AND ($3 IS NULL OR target = $3)
                AND EXISTS (SELECT 1 FROM silences s JOIN alerts a ON a.id = deliveries.alert_id
                            WHERE s.starts_at <= $1 AND s.ends_at > $1
                              AND (',' || s.signals || ',') LIKE ('%,' || a.signal || ',%')
                              AND (s.subscriber IS NULL OR s.subscriber = deliveries.target))",
         )
         .bind(ms(now))
-        .bind(lane.channel.as_str())
-        .bind(lane.target.as_deref())
+        .bind(lane.map(|l| l.channel.as_str()))
+        .bind(lane.and_then(|l| l.target.as_deref()))
         .execute(tx)
         .await?;
         Ok(done.rows_affected())
+    }
+
+    /// What a delivery round at `now` would do, without doing it: marks what silences mute
+    /// (on a copy of the state: see `run --once --dry-run`), then lists the rows that would
+    /// be sent and those just silenced.
+    pub async fn due_deliveries(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<super::OutboxRow>, Vec<super::OutboxRow>)> {
+        let mut tx = self.write_tx().await?;
+        Store::silence_due(&mut tx, None, now).await?;
+        tx.commit().await?;
+        let due = self
+            .outbox_rows(super::Listing::Undelivered)
+            .await?
+            .into_iter()
+            .filter(|r| r.next_attempt_at <= now)
+            .collect();
+        let silenced = self
+            .outbox_rows(super::Listing::Silenced)
+            .await?
+            .into_iter()
+            .filter(|r| ms(r.updated_at) == ms(now))
+            .collect();
+        Ok((due, silenced))
+    }
+
+    /// Copies the state database in `from` (if there is one) to `to`, consistent as of one
+    /// instant, for a dry run to work on.
+    pub async fn snapshot(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+        let source = from.join(super::DB_FILE);
+        if !source.exists() {
+            return Ok(());
+        }
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&source)
+            .read_only(true);
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(to.join(super::DB_FILE).to_string_lossy().into_owned())
+            .execute(&pool)
+            .await?;
+        pool.close().await;
+        Ok(())
     }
 }

@@ -145,3 +145,74 @@ async fn a_silenced_alert_is_recorded_not_sent_and_never_sent_late() {
         "the silenced alert is never sent: {subjects:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_prints_who_would_get_what_and_a_real_run_still_alerts() {
+    let w = World::start().await;
+    w.feeds.set("wire", rss(&[REJECTION, PAUSE]));
+    let app = TestApp::new(&w.config(&["wire"]));
+    let out = app
+        .cli(&["silence", "add", "us_aid_paused", "--for", "1h"])
+        .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = app.cli(&["run", "--once", "--dry-run"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = stdout(&out);
+    assert!(
+        report.contains("would send  email:rejections  russia_rejects  Kremlin turns down"),
+        "{report}"
+    );
+    assert!(
+        report.contains("would send  email:everything  russia_rejects"),
+        "{report}"
+    );
+    assert!(
+        report.contains("silenced    email:everything  us_aid_paused  Pentagon halts"),
+        "{report}"
+    );
+    assert!(
+        report.contains("nothing was sent and nothing recorded"),
+        "{report}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(w.smtp.mails().is_empty(), "a dry run sends nothing");
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&app.cli(&["status", "--json"]).await)).unwrap();
+    assert_eq!(json["russia"]["status"], "unknown", "and records nothing");
+
+    // The real run still alerts.
+    app.run_once().await;
+    assert!(
+        wait_for(Duration::from_secs(5), || w
+            .smtp
+            .mails_to("rejections@example.org")
+            .len()
+            == 1)
+        .await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_once_exits_1_when_every_feed_failed() {
+    let feeds = FeedServer::start().await;
+    feeds.set_raw("a", 500, "text/plain", "down");
+    feeds.set_raw("b", 404, "text/plain", "gone");
+    let config = format!(
+        "[daemon]\nstate_dir = \"{{state_dir}}\"\n[[feeds]]\nname = \"a\"\nurl = \"{}\"\n[[feeds]]\nname = \"b\"\nurl = \"{}\"\n",
+        feeds.url("a"),
+        feeds.url("b")
+    );
+    let app = TestApp::new(&config);
+    let out = app.cli(&["run", "--once"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("every feed failed (2 of 2)"),
+        "{}",
+        stderr(&out)
+    );
+    // One feed back: a partial failure is not the cycle's.
+    feeds.set("b", rss(&[]));
+    let out = app.cli(&["run", "--once"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
