@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod inventory;
 mod silence;
 
 use clap::{Parser, Subcommand};
@@ -120,6 +121,19 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         retry: Option<i64>,
     },
+    /// Every configured feed with its health: last poll and result, failures in a row, last
+    /// error, next poll, signal items and alerts.
+    Feeds {
+        /// One JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Who would get an alert of this signal, and why (routes, min_score, alert_on,
+    /// min_sources, silences).
+    Routes {
+        #[arg(value_name = "SIGNAL")]
+        signal: String,
+    },
     /// Mute signals for a while, for everyone or one subscriber: a silenced alert is
     /// recorded (status, outbox) and not sent, and nothing is sent late when it ends.
     Silence {
@@ -139,6 +153,8 @@ impl Command {
                 | Command::Eval { .. }
                 | Command::CheckConfig
                 | Command::Status { .. }
+                | Command::Feeds { .. }
+                | Command::Routes { .. }
         )
     }
 }
@@ -186,6 +202,14 @@ pub async fn execute(cli: Cli) -> ExitCode {
                 };
                 outbox(&s, listing, retry).await.map_err(Failure::from)
             }
+            Err(code) => Err(Failure::Reported(code)),
+        },
+        Command::Feeds { json } => match load(path) {
+            Ok(s) => inventory::feeds(&s, json).await.map_err(Failure::from),
+            Err(code) => Err(Failure::Reported(code)),
+        },
+        Command::Routes { signal } => match load(path) {
+            Ok(s) => inventory::routes(&s, &signal).await.map_err(Failure::from),
             Err(code) => Err(Failure::Reported(code)),
         },
         Command::Silence { action } => match load(path) {

@@ -216,3 +216,74 @@ async fn run_once_exits_1_when_every_feed_failed() {
     let out = app.cli(&["run", "--once"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn feeds_and_routes_say_how_each_is_doing_and_who_gets_what() {
+    let w = World::start().await;
+    w.feeds.set("wire", rss(&[REJECTION]));
+    w.feeds.set_raw("down", 503, "text/plain", "maintenance");
+    let app = TestApp::new(&w.config(&["wire", "down"]));
+    let out = app.cli(&["feeds"]).await;
+    assert!(stdout(&out).contains("wire"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("new"),
+        "not polled yet: {}",
+        stdout(&out)
+    );
+    app.run_once().await;
+
+    let feeds: serde_json::Value =
+        serde_json::from_str(&stdout(&app.cli(&["feeds", "--json"]).await)).unwrap();
+    let by_name = |n: &str| {
+        feeds
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == n)
+            .cloned()
+            .unwrap()
+    };
+    let wire = by_name("wire");
+    assert_eq!(wire["result"], "ok");
+    assert_eq!(wire["consecutive_failures"], 0);
+    assert_eq!(wire["alerts"], 1);
+    assert!(wire["next_poll"].is_string(), "{wire}");
+    let down = by_name("down");
+    assert_eq!(down["result"], "failing");
+    assert_eq!(down["consecutive_failures"], 1);
+    assert!(
+        down["last_error"].as_str().unwrap().contains("503"),
+        "{down}"
+    );
+
+    app.cli(&[
+        "silence",
+        "add",
+        "russia_rejects",
+        "--for",
+        "2h",
+        "--subscriber",
+        "rejections",
+    ])
+    .await;
+    let out = app.cli(&["routes", "russia_rejects"]).await;
+    let routes = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line = |target: &str| {
+        routes
+            .lines()
+            .find(|l| l.contains(&format!(":{target} ")))
+            .unwrap_or_else(|| panic!("no line for {target}: {routes}"))
+            .to_owned()
+    };
+    assert!(line("everything").starts_with("yes"), "{routes}");
+    assert!(line("rejections").starts_with("muted"), "{routes}");
+    assert!(line("rejections").contains("silenced by si-"), "{routes}");
+    assert!(line("aid-desk").starts_with("no"), "{routes}");
+    assert!(
+        line("aid-desk").contains("asked for us_aid_resumed"),
+        "{routes}"
+    );
+    let out = app.cli(&["routes", "russia_rejectz"]).await;
+    assert_eq!(out.status.code(), Some(1));
+}
