@@ -75,6 +75,7 @@ impl std::error::Error for ConfigErrors {}
 #[serde(deny_unknown_fields)]
 struct RawDaemon {
     state_dir: Option<String>,
+    log_format: Option<String>,
     default_interval: Option<String>,
     shutdown_grace: Option<String>,
     stalled_after: Option<String>,
@@ -261,6 +262,8 @@ pub struct DaemonSettings {
     /// watchdog ping). `None`: three of the longest feed intervals plus the fetch timeout, at
     /// least ten minutes.
     pub stalled_after: Option<Duration>,
+    /// How log lines are written (`--log-format` wins).
+    pub log_format: crate::telemetry::LogFormat,
 }
 
 #[derive(Debug, Clone)]
@@ -407,6 +410,21 @@ pub fn default_user_agent() -> String {
 }
 
 /// Reads and checks the config file at `path`, with environment overrides.
+/// `daemon.log_format` as the environment or the file sets it, read before logging starts
+/// (so before the config is checked, which reports a bad value); `None` when neither does.
+pub fn log_format_hint(path: &Path) -> Option<crate::telemetry::LogFormat> {
+    if let Ok(v) = std::env::var(format!("{ENV_PREFIX}__DAEMON__LOG_FORMAT")) {
+        return v.trim().parse().ok();
+    }
+    let table: toml::Table = std::fs::read_to_string(path).ok()?.parse().ok()?;
+    table
+        .get("daemon")?
+        .get("log_format")?
+        .as_str()?
+        .parse()
+        .ok()
+}
+
 pub fn load(path: &Path) -> Result<Settings, ConfigErrors> {
     let fail = |message: String| ConfigErrors {
         path: path.to_owned(),
@@ -1107,12 +1125,20 @@ fn daemon_settings(
             errors,
         ),
     );
+    let log_format = match raw.log_format.as_deref().map(str::trim) {
+        None => crate::telemetry::LogFormat::Text,
+        Some(f) => f.parse().unwrap_or_else(|e: String| {
+            err(errors, "daemon.log_format".into(), e);
+            crate::telemetry::LogFormat::Text
+        }),
+    };
     (
         DaemonSettings {
             state_dir,
             default_interval,
             shutdown_grace,
             stalled_after,
+            log_format,
         },
         default_adaptive,
     )

@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         }
     }));
     let cli = cli::Cli::parse();
-    telemetry::init(cli.command.is_data_command());
+    telemetry::init(cli.command.is_data_command(), cli.log_format());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

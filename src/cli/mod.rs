@@ -36,6 +36,10 @@ pub struct Cli {
     /// The config file [default: /etc/ceasefire-watch/config.toml]
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// How log lines are written: "text" or "json" (one object per line, for log
+    /// shippers) [default: daemon.log_format, else text]
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<crate::telemetry::LogFormat>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -163,6 +167,19 @@ fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     chrono::DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&chrono::Utc))
         .map_err(|e| format!("{s:?} is not an RFC 3339 time like 2025-03-11T18:00:00Z ({e})"))
+}
+
+impl Cli {
+    /// The log format: the flag, else the config's `daemon.log_format`, else text.
+    pub fn log_format(&self) -> crate::telemetry::LogFormat {
+        self.log_format.unwrap_or_else(|| {
+            let path = self
+                .config
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
+            config::log_format_hint(&path).unwrap_or_default()
+        })
+    }
 }
 
 /// Runs a parsed command line.

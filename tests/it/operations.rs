@@ -484,3 +484,80 @@ async fn a_websub_hub_is_logged_once_and_the_feed_still_polled() {
     );
     assert!(hub_lines[0].contains("feed=h"), "{}", hub_lines[0]);
 }
+
+/// Under systemd (stdout is the journal) each line carries its syslog priority for journald;
+/// `--log-format json` (or `daemon.log_format`) writes one JSON object per line.
+#[tokio::test(flavor = "multi_thread")]
+async fn log_lines_carry_journald_priorities_and_can_be_json() {
+    let feeds = FeedServer::start().await;
+    feeds.set("ok", rss(&[]));
+    feeds.set_raw("down", 500, "text/plain", "down");
+    let config = format!(
+        "[daemon]\nstate_dir = \"{{state_dir}}\"\n{}{}",
+        feed("ok", &feeds.url("ok")),
+        feed("down", &feeds.url("down"))
+    );
+    let app = TestApp::new(&config);
+    let out = app
+        .cli_with_env(&["run", "--once"], &[("JOURNAL_STREAM", "8:12345")])
+        .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = stdout(&out);
+    let lines: Vec<&str> = log.lines().collect();
+    assert!(!lines.is_empty());
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with('<') && l.as_bytes()[2] == b'>'),
+        "every line has a priority: {log}"
+    );
+    let failure = lines
+        .iter()
+        .find(|l| l.contains("down") && l.contains("500"))
+        .unwrap_or_else(|| panic!("the failing feed is logged: {log}"));
+    assert!(
+        failure.starts_with("<4>") || failure.starts_with("<3>"),
+        "{failure}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("<6>") && l.contains("cycle done")),
+        "{log}"
+    );
+
+    let out = app.cli(&["--log-format", "json", "run", "--once"]).await;
+    let log = stdout(&out);
+    for line in log.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["level"].is_string(), "{line}");
+    }
+    assert!(log.contains("\"cycle done\""), "{log}");
+
+    // The config key does the same; a bad value names the key.
+    let written = std::fs::read_to_string(&app.config_path).unwrap();
+    std::fs::write(
+        &app.config_path,
+        written.replace("[daemon]\n", "[daemon]\nlog_format = \"json\"\n"),
+    )
+    .unwrap();
+    let out = app.cli(&["run", "--once"]).await;
+    assert!(
+        stdout(&out).lines().all(|l| l.starts_with('{')),
+        "{}",
+        stdout(&out)
+    );
+    std::fs::write(
+        &app.config_path,
+        written.replace("[daemon]\n", "[daemon]\nlog_format = \"yaml\"\n"),
+    )
+    .unwrap();
+    let out = app.cli(&["check-config"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains("daemon.log_format"),
+        "{}",
+        stdout(&out)
+    );
+}
