@@ -425,6 +425,25 @@ pub fn log_format_hint(path: &Path) -> Option<crate::telemetry::LogFormat> {
         .ok()
 }
 
+/// [`load`] for the daemon (`run`, `check-config`): a config must also have a feed to
+/// watch. The commands that only read rules or state (`classify`, `status`, ...) take a
+/// config without one.
+pub fn load_for_daemon(path: &Path) -> Result<Settings, ConfigErrors> {
+    let settings = load(path)?;
+    if settings.feeds.is_empty() {
+        return Err(ConfigErrors {
+            path: path.to_owned(),
+            errors: vec![ConfigError {
+                key: "feeds".into(),
+                message:
+                    "no enabled [[feeds]]: nothing to watch (config/default.toml lists real ones)"
+                        .into(),
+            }],
+        });
+    }
+    Ok(settings)
+}
+
 pub fn load(path: &Path) -> Result<Settings, ConfigErrors> {
     let fail = |message: String| ConfigErrors {
         path: path.to_owned(),
@@ -532,6 +551,33 @@ fn config_error_message(e: &config::ConfigError) -> String {
     }
 }
 
+/// From serde's "unknown field `x`, expected one of `a`, `b`" (or "expected `a`"): the
+/// field and the known ones.
+fn unknown_key(message: &str) -> Option<(String, Vec<String>)> {
+    let rest = message.split("unknown field `").nth(1)?;
+    let (field, rest) = rest.split_once('`')?;
+    let known = rest
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect();
+    Some((field.to_owned(), known))
+}
+
+/// "unknown key; did you mean `interval`?" when one known key is close, else the list.
+fn suggest(field: &str, known: &[String]) -> String {
+    let nearest = known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(field, k), k))
+        .min_by_key(|(d, _)| *d)
+        .filter(|(d, k)| *d <= (k.len() / 3).max(2));
+    match nearest {
+        Some((_, k)) => format!("unknown key; did you mean `{k}`?"),
+        None => format!("unknown key (known: {})", known.join(", ")),
+    }
+}
+
 /// What kind of value was found ("64-bit integer", "string"), never the value: the config
 /// crate's text quotes it after the kind.
 fn kind_of(unexpected: &impl fmt::Display) -> String {
@@ -612,7 +658,13 @@ fn section<T: for<'de> Deserialize<'de> + Default>(
                         format!("expected {expected}, found a {}", kind_of(unexpected)),
                     )
                 }
-                other => (key.to_owned(), config_error_message(other)),
+                other => {
+                    let text = config_error_message(other);
+                    match unknown_key(&text) {
+                        Some((field, known)) => (format!("{key}.{field}"), suggest(&field, &known)),
+                        None => (key.to_owned(), text),
+                    }
+                }
             };
             errors.push(ConfigError { key: k, message });
             None
@@ -730,9 +782,10 @@ fn build(
 fn check_sections(root: &BTreeMap<String, config::Value>, errors: &mut Vec<ConfigError>) {
     for key in root.keys() {
         if !SECTIONS.contains(&key.as_str()) {
+            let known: Vec<String> = SECTIONS.iter().map(|s| (*s).to_owned()).collect();
             errors.push(ConfigError {
                 key: key.clone(),
-                message: format!("unknown section (expected one of {})", SECTIONS.join(", ")),
+                message: suggest(key, &known).replace("unknown key", "unknown section"),
             });
         }
     }
@@ -1872,13 +1925,56 @@ mod tests {
         parse_env(text, &[])
     }
 
+    /// A config of the test's text; one feed added when it names none (a config must have
+    /// one, and most tests are about something else).
     fn parse_env(text: &str, env: &[(&str, &str)]) -> Result<Settings, Vec<String>> {
         let env = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Settings::from_toml_str(text, Path::new("/etc/cw/config.toml"), env)
+        let text = if text.contains("[[feeds]]") {
+            text.to_owned()
+        } else {
+            format!("{text}\n[[feeds]]\nname = \"wire\"\nurl = \"https://example.org/feed\"\n")
+        };
+        Settings::from_toml_str(&text, Path::new("/etc/cw/config.toml"), env)
             .map_err(|e| e.errors.iter().map(|e| e.to_string()).collect())
+    }
+
+    #[test]
+    fn a_config_without_feeds_is_an_error_and_unknown_keys_suggest_the_near_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[daemon]\nstate_dir = \"/x\"\n").unwrap();
+        assert!(load(&path).is_ok(), "enough for the rules and the state");
+        let none = load_for_daemon(&path).unwrap_err();
+        assert!(
+            none.to_string().contains("feeds: no enabled [[feeds]]"),
+            "{none}"
+        );
+        std::fs::write(
+            &path,
+            "[daemon]\nstate_dir = \"/x\"\n[[feeds]]\nname = \"a\"\nurl = \"https://e.org/\"\nenabled = false\n",
+        )
+        .unwrap();
+        assert!(load_for_daemon(&path).is_err(), "every feed disabled");
+        let errors = parse(
+            "[daemon]\nstate_dir = \"/x\"\nshutdown_grase = \"1s\"\n[feds]\n[[feeds]]\nname = \"a\"\nurl = \"https://e.org/\"\nofficail = true\n",
+        )
+        .unwrap_err();
+        let all = errors.join("\n");
+        assert!(
+            all.contains("daemon.shutdown_grase: unknown key; did you mean `shutdown_grace`?"),
+            "{all}"
+        );
+        assert!(
+            all.contains("feds: unknown section; did you mean `feeds`?"),
+            "{all}"
+        );
+        assert!(
+            all.contains("feeds[0].officail: unknown key; did you mean `official`?"),
+            "{all}"
+        );
     }
 
     const GOOD: &str = r#"
@@ -2031,7 +2127,7 @@ mod tests {
         let want = [
             "daemon.default_interval: \"often\" is not a duration",
             "feeds[1].name: \"a\" is used by an earlier feed",
-            "feeds[2]: unknown field `intervall`",
+            "feeds[2].intervall: unknown key; did you mean `interval`?",
             "feeds[3].url: relative URL without a base",
             "subscribers: email subscribers need an [smtp] section",
             "subscribers[0].email: \"ops-at-example.org\" is not an email address",
@@ -2114,7 +2210,7 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.path().join("hook-secret"), "sesame\n").unwrap();
-        let text = "[[webhooks]]\nname = \"chat\"\nurl_file = \"./hook-url\"\nsecret_file = \"./hook-secret\"\n";
+        let text = "[[feeds]]\nname = \"a\"\nurl = \"https://e.org/\"\n[[webhooks]]\nname = \"chat\"\nurl_file = \"./hook-url\"\nsecret_file = \"./hook-secret\"\n";
         let s = Settings::from_toml_str(text, &dir.path().join("c.toml"), BTreeMap::new()).unwrap();
         use secrecy::ExposeSecret;
         assert_eq!(

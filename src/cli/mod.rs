@@ -274,7 +274,10 @@ impl From<ExitCode> for Failure {
 }
 
 async fn run_command(path: &Path, options: RunOptions) -> Result<ExitCode, Failure> {
-    let settings = load(path)?;
+    let settings = config::load_for_daemon(path).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(2)
+    })?;
     let shutdown = Shutdown::new();
     spawn_signal_handler(shutdown.clone());
     let once = options.once;
@@ -298,7 +301,7 @@ async fn run_command(path: &Path, options: RunOptions) -> Result<ExitCode, Failu
 }
 
 fn check_config(path: &Path) -> Result<ExitCode, Failure> {
-    let s = match config::load(path) {
+    let s = match config::load_for_daemon(path) {
         Ok(s) => s,
         Err(e) => {
             println!("{e}");

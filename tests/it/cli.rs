@@ -198,3 +198,28 @@ async fn the_shipped_demo_shows_its_alerts_offline() {
     let again = String::from_utf8_lossy(&run().stdout).into_owned();
     assert!(!again.contains("ALERT"), "{again}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_config_wants_a_feed_and_suggests_the_key_meant() {
+    let app = TestApp::new("[daemon]\nstate_dir = \"{state_dir}\"\n");
+    let out = app.cli(&["check-config"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains("feeds: no enabled [[feeds]]"),
+        "{}",
+        stdout(&out)
+    );
+    let out = app.cli(&["run", "--once"]).await;
+    assert_eq!(out.status.code(), Some(2), "the daemon does not start");
+    app.write_config(
+        "[daemon]\nstate_dir = \"{state_dir}\"\ndefault_intervall = \"5m\"\n[[feeds]]\nname = \"a\"\nurl = \"https://example.org/f\"\n",
+    );
+    let out = app.cli(&["check-config"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out)
+            .contains("daemon.default_intervall: unknown key; did you mean `default_interval`?"),
+        "{}",
+        stdout(&out)
+    );
+}

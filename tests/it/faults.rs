@@ -404,7 +404,7 @@ secret_file = "hook-secret"
 async fn check_config_refuses_plain_text_passwords_to_remote_hosts_and_absurd_durations() {
     let base = |host: &str| {
         format!(
-            "[daemon]\nstate_dir = \"{{state_dir}}\"\n[smtp]\nhost = \"{host}\"\nsecurity = \"none\"\nfrom = \"a@example.org\"\nusername = \"u\"\npassword = \"p\"\n"
+            "[daemon]\nstate_dir = \"{{state_dir}}\"\n[[feeds]]\nname = \"wire\"\nurl = \"https://example.org/feed\"\n[smtp]\nhost = \"{host}\"\nsecurity = \"none\"\nfrom = \"a@example.org\"\nusername = \"u\"\npassword = \"p\"\n"
         )
     };
     let app = TestApp::new(&base("smtp.example.org"));
