@@ -604,7 +604,7 @@ fn toml_error(text: &str, e: &toml::de::Error) -> String {
 
 /// The config key an environment variable sets: `CEASEFIRE_WATCH__SMTP__PASSWORD` is
 /// `smtp.password`, `CEASEFIRE_WATCH__WEBHOOKS__0__URL` is `webhooks[0].url`.
-fn env_key(name: &str) -> Option<String> {
+pub(crate) fn env_key(name: &str) -> Option<String> {
     let rest = name.strip_prefix(ENV_PREFIX)?.strip_prefix("__")?;
     let mut key = String::new();
     for part in rest.split("__") {

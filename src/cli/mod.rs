@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 mod inventory;
+mod show;
 mod silence;
 
 use clap::{Parser, Subcommand};
@@ -125,6 +126,11 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         retry: Option<i64>,
     },
+    /// The config as the daemon takes it.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Every configured feed with its health: last poll and result, failures in a row, last
     /// error, next poll, signal items and alerts.
     Feeds {
@@ -146,6 +152,13 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// The config file with the environment's overrides applied (each marked with its
+    /// variable), as TOML, every secret redacted.
+    Show,
+}
+
 impl Command {
     /// Commands whose stdout is data keep logs quiet and on stderr.
     pub fn is_data_command(&self) -> bool {
@@ -158,6 +171,7 @@ impl Command {
                 | Command::CheckConfig
                 | Command::Status { .. }
                 | Command::Feeds { .. }
+                | Command::Config { .. }
                 | Command::Routes { .. }
         )
     }
@@ -221,6 +235,9 @@ pub async fn execute(cli: Cli) -> ExitCode {
             }
             Err(code) => Err(Failure::Reported(code)),
         },
+        Command::Config {
+            action: ConfigAction::Show,
+        } => show::config_show(path).map_err(Failure::from),
         Command::Feeds { json } => match load(path) {
             Ok(s) => inventory::feeds(&s, json).await.map_err(Failure::from),
             Err(code) => Err(Failure::Reported(code)),
