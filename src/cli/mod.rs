@@ -126,6 +126,13 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         retry: Option<i64>,
     },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    Man,
     /// The config as the daemon takes it.
     Config {
         #[command(subcommand)]
@@ -172,6 +179,8 @@ impl Command {
                 | Command::Status { .. }
                 | Command::Feeds { .. }
                 | Command::Config { .. }
+                | Command::Completions { .. }
+                | Command::Man
                 | Command::Routes { .. }
         )
     }
@@ -238,6 +247,13 @@ pub async fn execute(cli: Cli) -> ExitCode {
         Command::Config {
             action: ConfigAction::Show,
         } => show::config_show(path).map_err(Failure::from),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "ceasefire-watch", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => man_page(),
         Command::Feeds { json } => match load(path) {
             Ok(s) => inventory::feeds(&s, json).await.map_err(Failure::from),
             Err(code) => Err(Failure::Reported(code)),
@@ -267,6 +283,19 @@ pub async fn execute(cli: Cli) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `man`: the man page, from the command line's own definition.
+fn man_page() -> Result<ExitCode, Failure> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut out)
+        .map_err(|e| Failure::Runtime(e.into()))?;
+    std::io::stdout()
+        .write_all(&out)
+        .map_err(|e| Failure::Runtime(e.into()))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Why a command failed, and so its exit code.

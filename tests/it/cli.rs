@@ -266,3 +266,17 @@ async fn config_show_marks_the_environment_and_redacts_every_secret() {
     let back: toml::Table = shown.parse().expect("TOML");
     assert_eq!(back["smtp"]["host"].as_str(), Some("smtp.example.org"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn completions_and_the_man_page_come_from_the_command_line_itself() {
+    let app = TestApp::new("[daemon]\nstate_dir = \"{state_dir}\"\n");
+    let bash = stdout(&app.cli(&["completions", "bash"]).await);
+    for sub in ["silence", "routes", "feeds", "status", "outbox"] {
+        assert!(bash.contains(sub), "bash completion lacks {sub}");
+    }
+    let zsh = stdout(&app.cli(&["completions", "zsh"]).await);
+    assert!(zsh.starts_with("#compdef ceasefire-watch"), "{zsh}");
+    let man = stdout(&app.cli(&["man"]).await);
+    assert!(man.contains(".TH ceasefire-watch 1"), "{man}");
+    assert!(man.contains("silence"), "{man}");
+}
