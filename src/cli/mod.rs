@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 mod inventory;
+mod opml;
 mod show;
 mod silence;
 
@@ -140,10 +141,13 @@ pub enum Command {
     },
     /// Every configured feed with its health: last poll and result, failures in a row, last
     /// error, next poll, signal items and alerts.
+    #[command(args_conflicts_with_subcommands = true)]
     Feeds {
         /// One JSON array instead of text.
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        action: Option<FeedsAction>,
     },
     /// Who would get an alert of this signal, and why (routes, min_score, alert_on,
     /// min_sources, silences).
@@ -156,6 +160,15 @@ pub enum Command {
     Silence {
         #[command(subcommand)]
         action: silence::SilenceAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedsAction {
+    /// Print [[feeds]] tables for another reader's OPML export, to paste into the config.
+    Import {
+        #[arg(value_name = "FILE.opml")]
+        file: PathBuf,
     },
 }
 
@@ -254,7 +267,11 @@ pub async fn execute(cli: Cli) -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Man => man_page(),
-        Command::Feeds { json } => match load(path) {
+        Command::Feeds {
+            action: Some(FeedsAction::Import { file }),
+            ..
+        } => opml::import(&file).map_err(Failure::from),
+        Command::Feeds { json, .. } => match load(path) {
             Ok(s) => inventory::feeds(&s, json).await.map_err(Failure::from),
             Err(code) => Err(Failure::Reported(code)),
         },

@@ -280,3 +280,41 @@ async fn completions_and_the_man_page_come_from_the_command_line_itself() {
     assert!(man.contains(".TH ceasefire-watch 1"), "{man}");
     assert!(man.contains("silence"), "{man}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_opml_export_becomes_feeds_that_check_config_accepts() {
+    let app = TestApp::new("[daemon]\nstate_dir = \"{state_dir}\"\n");
+    let opml = app.dir.path().join("subs.opml");
+    std::fs::write(
+        &opml,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<opml version="1.0"><head><title>Reader export</title></head><body>
+<outline text="Ukraine" title="Ukraine">
+  <outline type="rss" text="Ukrainska Pravda (EN)" xmlUrl="https://www.pravda.com.ua/eng/rss/" htmlUrl="https://www.pravda.com.ua/eng/"/>
+  <outline type="rss" text="Meduza: English" xmlUrl="https://meduza.io/rss/en/all"/>
+</outline>
+<outline type="rss" text="Ukrainska Pravda (EN)" xmlUrl="https://www.pravda.com.ua/eng/rss/"/>
+</body></opml>"#,
+    )
+    .unwrap();
+    let out = app.cli(&["feeds", "import", opml.to_str().unwrap()]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tables = stdout(&out);
+    assert!(tables.starts_with("# 2 feeds from"), "{tables}");
+    assert!(
+        tables.contains("name = \"ukrainska-pravda-en\""),
+        "{tables}"
+    );
+    assert!(
+        tables.contains("url = \"https://meduza.io/rss/en/all\""),
+        "{tables}"
+    );
+    assert!(tables.contains("# Ukraine"), "{tables}");
+    // Pasted into the config, it is a valid one.
+    app.write_config(&format!(
+        "[daemon]\nstate_dir = \"{{state_dir}}\"\n{tables}"
+    ));
+    let out = app.cli(&["check-config"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("2 feeds"), "{}", stdout(&out));
+}
