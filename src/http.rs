@@ -177,7 +177,16 @@ fn unauthorised() -> Response {
         .into_response()
 }
 
-async fn read_board(h: &HealthState) -> Result<crate::view::Board, Response> {
+/// The board for a request that may see it; otherwise the answer to give (401, or 503 when
+/// the store cannot be read).
+async fn read_board(
+    h: &HealthState,
+    headers: &axum::http::HeaderMap,
+    uri: &axum::http::Uri,
+) -> Result<crate::view::Board, Response> {
+    if !authorised(h, headers, uri.query()) {
+        return Err(unauthorised());
+    }
     crate::view::Board::read(&h.store, Utc::now())
         .await
         .map_err(|e| {
@@ -194,10 +203,7 @@ async fn page(
     headers: axum::http::HeaderMap,
     uri: axum::http::Uri,
 ) -> Response {
-    if !authorised(&h, &headers, uri.query()) {
-        return unauthorised();
-    }
-    let board = match read_board(&h).await {
+    let board = match read_board(&h, &headers, &uri).await {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -227,10 +233,7 @@ async fn status_json(
     headers: axum::http::HeaderMap,
     uri: axum::http::Uri,
 ) -> Response {
-    if !authorised(&h, &headers, uri.query()) {
-        return unauthorised();
-    }
-    match read_board(&h).await {
+    match read_board(&h, &headers, &uri).await {
         Ok(board) => (
             [
                 (header::CONTENT_TYPE, "application/json"),

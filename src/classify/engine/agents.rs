@@ -274,7 +274,7 @@ impl Classifier {
         // Owners may be masked as actors ("us weapons" hides "us"): look at every actor
         // mention, masked or not, through the item's full list.
         let lo = o.first.saturating_sub(3).max(s.first);
-        for m in s.ms.iter().chain(s.masked.iter()).rev() {
+        for m in s.ms.iter().chain(s.t.masked.iter()).rev() {
             if let Tag::Actor(side) = m.tag
                 && m.first >= lo
                 && m.last <= o.last

@@ -16,8 +16,8 @@ impl Classifier {
         summary: &str,
     ) {
         let sentence_text = || {
-            let a = s.norm.tokens[s.first as usize].orig_start as usize;
-            let b = s.norm.tokens[s.end as usize - 1].orig_end as usize;
+            let a = s.t.norm.tokens[s.first as usize].orig_start as usize;
+            let b = s.t.norm.tokens[s.end as usize - 1].orig_end as usize;
             field_text(title, summary, s.field)[a..b].to_owned()
         };
         for &object in &r.objects {

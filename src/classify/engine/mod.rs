@@ -341,7 +341,8 @@ struct Hit {
 
 /// The parts of one sentence the readings look at.
 struct Sent<'a> {
-    norm: &'a Normalized,
+    /// The item's words, mentions and grammar classes.
+    t: &'a Tables<'a>,
     text: &'a str,
     first: u32,
     end: u32,
@@ -349,16 +350,6 @@ struct Sent<'a> {
     question: bool,
     /// Mentions of the sentence, sorted by first token (longer first).
     ms: &'a [M],
-    /// Actor mentions inside masks ("US weapons", "Kremlin-sponsored"), of the whole item:
-    /// no agents, but owners of what they modify.
-    masked: &'a [M],
-    /// Per token of the item, the grammar classes of phrases starting there (bit per `G`).
-    starts: &'a [u64],
-    /// Per token of the item, the grammar classes of phrases ending there.
-    ends: &'a [u64],
-    /// The item's words, end to end, and where each ends.
-    words: &'a str,
-    word_ends: &'a [u32],
 }
 
 impl Sent<'_> {
@@ -366,17 +357,17 @@ impl Sent<'_> {
         let start = if t == 0 {
             0
         } else {
-            self.word_ends[t as usize - 1] as usize
+            self.t.word_ends[t as usize - 1] as usize
         };
-        &self.words[start..self.word_ends[t as usize] as usize]
+        &self.t.words[start..self.t.word_ends[t as usize] as usize]
     }
 
     fn has_start(&self, t: u32, g: G) -> bool {
-        t >= self.first && t < self.end && self.starts[t as usize] & (1 << g as u8) != 0
+        t >= self.first && t < self.end && self.t.starts[t as usize] & (1 << g as u8) != 0
     }
 
     fn has_end(&self, t: u32, g: G) -> bool {
-        t >= self.first && t < self.end && self.ends[t as usize] & (1 << g as u8) != 0
+        t >= self.first && t < self.end && self.t.ends[t as usize] & (1 << g as u8) != 0
     }
 
     fn gram_starting(&self, t: u32, g: G) -> Option<M> {
@@ -391,8 +382,8 @@ impl Sent<'_> {
     /// The original text between tokens `a` and `b` (empty when they touch).
     fn text_between(&self, a: u32, b: u32) -> &str {
         let (Some(x), Some(y)) = (
-            self.norm.tokens.get(a as usize),
-            self.norm.tokens.get(b as usize),
+            self.t.norm.tokens.get(a as usize),
+            self.t.norm.tokens.get(b as usize),
         ) else {
             return "";
         };
@@ -405,8 +396,8 @@ impl Sent<'_> {
         if t + 1 >= self.end || t < self.first {
             return Sep::End;
         }
-        let a = self.norm.tokens[t as usize].orig_end as usize;
-        let b = self.norm.tokens[t as usize + 1].orig_start as usize;
+        let a = self.t.norm.tokens[t as usize].orig_end as usize;
+        let b = self.t.norm.tokens[t as usize + 1].orig_start as usize;
         let between = self.text.get(a..b).unwrap_or(" ");
         if between.is_empty() {
             return Sep::Joined;
@@ -435,7 +426,7 @@ impl Sent<'_> {
     /// Whether token `t` carries a possessive: "Russia's", and "the United States'" (the
     /// trailing apostrophe is not part of the word).
     fn possessive(&self, t: u32) -> bool {
-        let tok = &self.norm.tokens[t as usize];
+        let tok = &self.t.norm.tokens[t as usize];
         if tok.possessive {
             return true;
         }
@@ -707,18 +698,13 @@ impl Classifier {
                 continue;
             }
             let s = Sent {
-                words: t.words,
-                word_ends: t.word_ends,
-                norm: t.norm,
+                t,
                 text: field_text(t.title, t.summary, sentence.field),
                 first: sentence.first,
                 end: sentence.end,
                 field: sentence.field,
                 question: sentence.question,
                 ms,
-                masked: t.masked,
-                starts: t.starts,
-                ends: t.ends,
             };
             let before = readings.len();
             self.read_sentence(&s, si, readings);
@@ -784,10 +770,16 @@ impl Classifier {
 /// What the readers of one item share: its words, mentions and grammar classes.
 struct Tables<'a> {
     norm: &'a Normalized,
+    /// Every mention of the item, sorted by first token.
     mentions: &'a [M],
+    /// Actor mentions inside masks ("US weapons", "Kremlin-sponsored"), of the whole item:
+    /// no agents, but owners of what they modify.
     masked: &'a [M],
+    /// Per token of the item, the grammar classes of phrases starting there (bit per `G`).
     starts: &'a [u64],
+    /// Per token of the item, the grammar classes of phrases ending there.
     ends: &'a [u64],
+    /// The item's words, end to end, and where each ends.
     words: &'a str,
     word_ends: &'a [u32],
     title: &'a str,
