@@ -165,7 +165,7 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum FeedsAction {
-    /// Print [[feeds]] tables for another reader's OPML export, to paste into the config.
+    /// Print `[[feeds]]` tables for another reader's OPML export, to paste into the config.
     Import {
         #[arg(value_name = "FILE.opml")]
         file: PathBuf,

@@ -813,6 +813,11 @@ fn index_words(
     }
 }
 
+/// The last token of a noun predicate's phrase: the predicate or its last object.
+fn np_end(p: M, objects: &[M]) -> u32 {
+    objects.iter().map(|o| o.last).fold(p.last, u32::max)
+}
+
 /// Whether the agent was found as a subject before the verb (its words bound the verb
 /// group).
 fn a_is_subject(agent: Option<Agent>) -> bool {

@@ -469,12 +469,7 @@ impl Classifier {
             }
             // The noun is the subject of a look back: "the pause in intelligence sharing
             // has not had an effect", "the aid freeze had no impact".
-            let np_end = objects
-                .iter()
-                .map(|o| o.last)
-                .max()
-                .unwrap_or(p.last)
-                .max(p.last);
+            let np_end = np_end(p, objects);
             for t in np_end + 1..(np_end + 7).min(s.end) {
                 if s.word(t) == "had" {
                     return Some(("history", at(t)));

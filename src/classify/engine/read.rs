@@ -431,12 +431,7 @@ impl Classifier {
         // A noun that is the subject of another predicate's passive: "Russia's proposal for
         // a ceasefire was rejected by Kyiv".
         if governor_subject.is_none() {
-            let np_end = objects
-                .iter()
-                .map(|o| o.last)
-                .max()
-                .unwrap_or(p.last)
-                .max(p.last);
+            let np_end = np_end(p, objects);
             let passive_follows = s.ms.iter().any(|m| {
                 matches!(m.tag, Tag::Pred(_, f) if f.participle())
                     && m.first > np_end
