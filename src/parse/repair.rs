@@ -502,6 +502,10 @@ impl Repairer<'_> {
     }
 
     /// A start or end tag, or a `<` that starts none.
+    ///
+    /// One function: lexing the tag and the order of what follows (inside a text element,
+    /// an end tag, the root, the limits, the dialect fixes, writing it) share the tag's
+    /// parts; what stands alone is a call (`open_root`, `limit`, `atom_start`, `rss_start`).
     fn tag(&mut self, i: usize) -> usize {
         let src = self.src;
         let rest = &src[i..];
