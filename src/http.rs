@@ -262,7 +262,7 @@ async fn metrics(State(h): State<HealthState>) -> Response {
         .outbox_counts()
         .await
         .ok()
-        .map(|c| (c.pending + c.sending, c.dead));
+        .map(|c| (c.pending + c.sending, c.dead, c.silenced));
     let mut text = h.metrics.render(outbox);
     text.push_str(&crate::metrics::render_task_panics(&h.tasks.panic_counts()));
     (

@@ -171,8 +171,9 @@ impl Metrics {
         self.feeds.lock().unwrap().clone()
     }
 
-    /// The Prometheus text exposition. `outbox` is (pending, dead), read by the caller.
-    pub fn render(&self, outbox: Option<(u64, u64)>) -> String {
+    /// The Prometheus text exposition. `outbox` is (pending, dead, silenced), read by the
+    /// caller.
+    pub fn render(&self, outbox: Option<(u64, u64, u64)>) -> String {
         let mut out = String::new();
         let esc = |s: &str| {
             s.replace('\\', "\\\\")
@@ -233,10 +234,10 @@ impl Metrics {
                 esc(result)
             );
         }
-        if let Some((pending, dead)) = outbox {
+        if let Some((pending, dead, silenced)) = outbox {
             let _ = writeln!(
                 out,
-                "# HELP ceasefire_watch_outbox_pending Deliveries not yet made.\n# TYPE ceasefire_watch_outbox_pending gauge\nceasefire_watch_outbox_pending {pending}\n# HELP ceasefire_watch_outbox_dead Deliveries given up.\n# TYPE ceasefire_watch_outbox_dead gauge\nceasefire_watch_outbox_dead {dead}"
+                "# HELP ceasefire_watch_outbox_pending Deliveries not yet made.\n# TYPE ceasefire_watch_outbox_pending gauge\nceasefire_watch_outbox_pending {pending}\n# HELP ceasefire_watch_outbox_dead Deliveries given up.\n# TYPE ceasefire_watch_outbox_dead gauge\nceasefire_watch_outbox_dead {dead}\n# HELP ceasefire_watch_outbox_silenced Deliveries muted by a silence (kept for store.keep_alerts).\n# TYPE ceasefire_watch_outbox_silenced gauge\nceasefire_watch_outbox_silenced {silenced}"
             );
         }
         out.push_str("# HELP ceasefire_watch_last_success_timestamp_seconds Last successful poll of each feed.\n# TYPE ceasefire_watch_last_success_timestamp_seconds gauge\n");
@@ -302,7 +303,7 @@ mod tests {
         signals[SignalKind::RussiaRejects.index()] = 1;
         m.new_items(3, &signals);
         m.delivery("email", "delivered");
-        let text = m.render(Some((2, 1)));
+        let text = m.render(Some((2, 1, 3)));
         for line in [
             "ceasefire_watch_polls_total{feed=\"wire\",result=\"ok\"} 1",
             "ceasefire_watch_polls_total{feed=\"bad\\\"feed\",result=\"timeout\"} 1",
@@ -314,6 +315,7 @@ mod tests {
             "ceasefire_watch_alerts_total{channel=\"email\",result=\"delivered\"} 1",
             "ceasefire_watch_outbox_pending 2",
             "ceasefire_watch_outbox_dead 1",
+            "ceasefire_watch_outbox_silenced 3",
             "ceasefire_watch_feed_consecutive_failures{feed=\"bad\\\"feed\"} 1",
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line}\n{text}");
