@@ -155,6 +155,8 @@ struct RawSmtp {
 struct RawSubscriber {
     name: Option<String>,
     email: Option<String>,
+    quiet: Option<String>,
+    timezone: Option<String>,
     signals: Option<Vec<String>>,
     min_score: Option<f64>,
     alert_on: Option<String>,
@@ -332,6 +334,8 @@ pub struct Subscriber {
     pub min_score: f32,
     pub alert_on: AlertOn,
     pub min_sources: u32,
+    /// Mail that does not change a status waits for the end of these hours.
+    pub quiet: Option<crate::domain::QuietHours>,
 }
 
 /// The optional `/healthz` and `/metrics` listener.
@@ -990,6 +994,20 @@ fn subscriber(
     let min_score = score_floor(raw.min_score, &format!("{key}.min_score"), errors);
     let alert_on = alert_on(raw.alert_on.as_deref(), key, errors);
     let min_sources = min_sources(raw.min_sources, key, errors);
+    let quiet = match (raw.quiet.as_deref(), raw.timezone.as_deref()) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            err(
+                errors,
+                format!("{key}.timezone"),
+                "is only read with quiet (\"22:00-07:00\")".into(),
+            );
+            None
+        }
+        (Some(window), zone) => crate::domain::QuietHours::parse(window, zone.unwrap_or("UTC"))
+            .map_err(|e| err(errors, format!("{key}.quiet"), e))
+            .ok(),
+    };
     if let (Some(name), Some(email)) = (name, email) {
         return Some(Subscriber {
             name,
@@ -998,6 +1016,7 @@ fn subscriber(
             min_score,
             alert_on,
             min_sources,
+            quiet,
         });
     }
     None

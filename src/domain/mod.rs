@@ -7,6 +7,7 @@
 mod alert;
 mod item;
 mod names;
+mod quiet;
 pub mod redact;
 mod signal;
 mod silence;
@@ -15,5 +16,6 @@ pub mod time;
 pub use alert::{Alert, AlertOn, Channel, Delivery, Lane, Route, StatusNote};
 pub use item::{Item, ItemKey, Validators};
 pub use names::{EmailAddress, FeedName, FeedSource, Mailbox, normalize_lexically, web_link};
+pub use quiet::QuietHours;
 pub use signal::{Evidence, Field, ObjectKey, Signal, SignalKind, Topic};
 pub use silence::Silence;

@@ -35,6 +35,8 @@ pub struct EmailNotifier {
     unsubscribe: Option<url::Url>,
     /// What each subscriber asked for, for the footer.
     asked: HashMap<String, BTreeSet<SignalKind>>,
+    /// Each subscriber's quiet hours, if any.
+    quiet: HashMap<String, crate::domain::QuietHours>,
 }
 
 impl std::fmt::Debug for EmailNotifier {
@@ -178,7 +180,16 @@ impl EmailNotifier {
                 .iter()
                 .map(|sub| (sub.name.clone(), sub.signals.clone()))
                 .collect(),
+            quiet: subscribers
+                .iter()
+                .filter_map(|sub| Some((sub.name.clone(), sub.quiet?)))
+                .collect(),
         })
+    }
+
+    /// The quiet hours of the subscriber `name`.
+    pub fn quiet(&self, name: &str) -> Option<&crate::domain::QuietHours> {
+        self.quiet.get(name)
     }
 
     /// Builds the message for one delivery. Public for tests and `test-alert`.

@@ -83,6 +83,20 @@ impl Notifiers {
         })
     }
 
+    /// When a delivery should go out instead of now: the end of its subscriber's quiet
+    /// hours, if `now` is within them and the alert changes no status (a status change is
+    /// urgent and never waits). `None`: now.
+    pub fn quiet_until(&self, d: &Delivery, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if d.channel != Channel::Email || d.is_test() {
+            return None;
+        }
+        let urgent = d.alert.status_change().is_some() && !d.follow_up;
+        if urgent {
+            return None;
+        }
+        self.email.as_ref()?.quiet(&d.target)?.ends_after(now)
+    }
+
     pub async fn send(&self, delivery: &Delivery) -> Result<(), SendError> {
         match delivery.channel {
             Channel::Email => match &self.email {
@@ -317,6 +331,18 @@ pub async fn run_lane(
                         LaneMode::Drain { .. } => never.clone(),
                     };
                     for d in batch {
+                        // Quiet hours: mail that changes no status waits for the morning.
+                        if let Some(until) = notifiers.quiet_until(&d, now) {
+                            match store.postpone(d.id, until, Utc::now()).await {
+                                Ok(()) => {
+                                    info!(delivery = d.id, target = %d.target, until = %until.to_rfc3339(), "held for the subscriber's quiet hours");
+                                    continue;
+                                }
+                                Err(e) => {
+                                    warn!(delivery = d.id, error = %crate::net::error_chain(&e), "cannot hold for quiet hours; sending now");
+                                }
+                            }
+                        }
                         let shutdown = shutdown.clone();
                         inflight.push(async move {
                             // A panic in a channel is this delivery's failure, retried

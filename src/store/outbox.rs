@@ -150,6 +150,20 @@ impl Store {
         Ok(out)
     }
 
+    /// Puts a claimed row back, due at `until`, with no attempt counted (quiet hours).
+    pub async fn postpone(&self, id: i64, until: DateTime<Utc>, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE deliveries SET state = 'pending', next_attempt_at = $2, updated_at = $3
+             WHERE id = $1 AND state = 'sending'",
+        )
+        .bind(id)
+        .bind(ms(until))
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     pub async fn mark_delivered(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         sqlx::query(
             "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_error = NULL,

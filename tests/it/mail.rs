@@ -164,3 +164,77 @@ async fn a_test_alert_leads_with_test_in_its_subject_and_body() {
         Some("auto-generated")
     );
 }
+
+/// Quiet hours around the present, in UTC: "HH:MM-HH:MM" from an hour ago to an hour on.
+fn quiet_now() -> (String, chrono::DateTime<Utc>) {
+    use chrono::Timelike;
+    let now = Utc::now();
+    let from = now - chrono::Duration::hours(1);
+    let to = (now + chrono::Duration::hours(1))
+        .with_second(0)
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap();
+    (
+        format!("{}-{}", from.format("%H:%M"), to.format("%H:%M")),
+        to,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quiet_hours_hold_mail_that_changes_no_status_until_they_end() {
+    let smtp = SmtpServer::start();
+    let feeds = FeedServer::start().await;
+    feeds.set("wire", rss(&[REJECTION]));
+    let (window, ends) = quiet_now();
+    let config = config(smtp.port, &feeds.url("wire")).replace(
+        "email = \"stance@example.org\"\n",
+        &format!("email = \"stance@example.org\"\nquiet = \"{window}\"\ntimezone = \"UTC\"\n"),
+    );
+    let app = TestApp::new(&config);
+    // The first rejection changes Russia's status: urgent, sent at once.
+    app.run_once().await;
+    assert!(
+        wait_for(Duration::from_secs(5), || smtp
+            .mails_to("stance@example.org")
+            .len()
+            == 1)
+        .await
+    );
+
+    // Another rejection, of another truce: news, but no change of status. It waits.
+    feeds.set(
+        "wire",
+        rss(&[
+            REJECTION,
+            (
+                "r2",
+                "Lavrov dismisses the Vatican's Easter truce proposal",
+                "Russia's foreign minister said the offer ignored the situation at the front.",
+            ),
+        ]),
+    );
+    app.run_once().await;
+    assert!(
+        wait_for(Duration::from_secs(5), || smtp
+            .mails_to("everything@example.org")
+            .len()
+            == 2)
+        .await
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        smtp.mails_to("stance@example.org").len(),
+        1,
+        "held for the quiet hours"
+    );
+    let outbox = stdout(&app.cli(&["outbox"]).await);
+    assert!(outbox.contains("email:stance-desk"), "{outbox}");
+    assert!(
+        outbox.contains(&format!(
+            "next attempt {}",
+            ends.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )),
+        "due when the quiet hours end ({ends}): {outbox}"
+    );
+    assert!(outbox.contains("attempts=0"), "{outbox}");
+}
