@@ -1693,9 +1693,35 @@ fn smtp_settings(
         HOUR,
         errors,
     );
-    let list_id = match raw.list_id.as_deref().map(str::trim) {
+    let (list_id, unsubscribe) = list_headers(
+        raw.list_id.as_deref(),
+        raw.unsubscribe.as_deref(),
+        from.as_ref(),
+        errors,
+    );
+    Some(SmtpSettings {
+        host: host?,
+        port,
+        security,
+        username: raw.username,
+        password,
+        from: from?,
+        timeout,
+        list_id,
+        unsubscribe,
+    })
+}
+
+/// `smtp.list_id` and `smtp.unsubscribe`, checked: the `List-Id` (default
+/// `ceasefire-watch.<from's domain>`) and the `List-Unsubscribe` address.
+fn list_headers(
+    list_id: Option<&str>,
+    unsubscribe: Option<&str>,
+    from: Option<&Mailbox>,
+    errors: &mut Vec<ConfigError>,
+) -> (String, Option<Url>) {
+    let list_id = match list_id.map(str::trim) {
         None => from
-            .as_ref()
             .map(|f| format!("ceasefire-watch.{}", f.address.domain()))
             .unwrap_or_default(),
         Some(id) if is_list_id(id) => id.to_owned(),
@@ -1709,7 +1735,7 @@ fn smtp_settings(
             String::new()
         }
     };
-    let unsubscribe = raw.unsubscribe.as_deref().and_then(|u| {
+    let unsubscribe = unsubscribe.and_then(|u| {
         match Url::parse(u.trim()) {
             Ok(url) if matches!(url.scheme(), "mailto" | "https") => Some(url),
             _ => {
@@ -1723,17 +1749,7 @@ fn smtp_settings(
             }
         }
     });
-    Some(SmtpSettings {
-        host: host?,
-        port,
-        security,
-        username: raw.username,
-        password,
-        from: from?,
-        timeout,
-        list_id,
-        unsubscribe,
-    })
+    (list_id, unsubscribe)
 }
 
 /// A List-Id's identifier (RFC 2919): a dot-atom of letters, digits and hyphens with at
