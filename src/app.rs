@@ -780,6 +780,15 @@ fn first_delay(interval: Duration) -> Duration {
 /// never past `freshness_cap` (a slow hint must not delay an alert for long); after failures,
 /// the interval doubled per failure in a row (capped at the larger of the interval and one
 /// hour), or the server's Retry-After if longer (capped at a day).
+/// The wait after `failures` failures in a row: the interval doubled per failure after the
+/// first, capped at the larger of the interval and an hour (before jitter).
+pub fn backoff(interval: Duration, failures: u32) -> Duration {
+    let cap = interval.max(Duration::from_secs(3600));
+    interval
+        .saturating_mul(1u32 << failures.saturating_sub(1).min(16))
+        .min(cap)
+}
+
 pub fn next_delay(interval: Duration, outcome: &PollOutcome, freshness_cap: Duration) -> Duration {
     let jitter = |d: Duration| d.mul_f64(0.9 + rand::random::<f64>() * 0.2);
     let early = |d: Duration| d.mul_f64(0.9 + rand::random::<f64>() * 0.1);
@@ -789,10 +798,7 @@ pub fn next_delay(interval: Duration, outcome: &PollOutcome, freshness_cap: Dura
             retry_after,
             ..
         } => {
-            let cap = interval.max(Duration::from_secs(3600));
-            let backoff = interval
-                .saturating_mul(1u32 << failures.saturating_sub(1).min(16))
-                .min(cap);
+            let backoff = backoff(interval, *failures);
             let asked = retry_after
                 .unwrap_or_default()
                 .min(Duration::from_secs(24 * 3600));

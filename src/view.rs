@@ -45,15 +45,7 @@ impl Board {
     pub fn empty(now: DateTime<Utc>) -> Board {
         Board {
             now,
-            statuses: Topic::ALL
-                .iter()
-                .map(|&topic| StatusRow {
-                    topic,
-                    value: "unknown".into(),
-                    since: None,
-                    story: None,
-                })
-                .collect(),
+            statuses: Topic::ALL.map(StatusRow::unknown).to_vec(),
             silences: Vec::new(),
             outbox: OutboxCounts::default(),
             feeds: Vec::new(),

@@ -2,8 +2,6 @@
 //! state. Safe beside a running daemon.
 
 use std::process::ExitCode;
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -17,14 +15,7 @@ use crate::view::time;
 /// after failures; before jitter and without the server's hints, so an estimate.
 fn next_poll(feed: &FeedSettings, row: &FeedRow) -> Option<DateTime<Utc>> {
     let last = row.last_poll?;
-    let wait = if row.consecutive_failures == 0 {
-        feed.interval
-    } else {
-        let cap = feed.interval.max(Duration::from_secs(3600));
-        feed.interval
-            .saturating_mul(1u32 << row.consecutive_failures.saturating_sub(1).min(16))
-            .min(cap)
-    };
+    let wait = crate::app::backoff(feed.interval, row.consecutive_failures);
     Some(last + chrono::Duration::from_std(wait).ok()?)
 }
 

@@ -87,6 +87,18 @@ pub struct FeedRow {
 /// The most reports a [`StoryRow`] lists.
 pub const MAX_REPORTS: i64 = 100;
 
+impl StatusRow {
+    /// A topic no story has set.
+    pub fn unknown(topic: Topic) -> StatusRow {
+        StatusRow {
+            topic,
+            value: "unknown".into(),
+            since: None,
+            story: None,
+        }
+    }
+}
+
 impl Store {
     /// The status board: every topic, set or not.
     pub async fn statuses(&self) -> Result<Vec<StatusRow>> {
@@ -97,12 +109,7 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
             let Some(row) = row else {
-                out.push(StatusRow {
-                    topic,
-                    value: "unknown".into(),
-                    since: None,
-                    story: None,
-                });
+                out.push(StatusRow::unknown(topic));
                 continue;
             };
             let story_id: String = row.try_get("story_id")?;
