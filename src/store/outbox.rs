@@ -106,8 +106,8 @@ impl Store {
     ) -> Result<Vec<Delivery>> {
         let mut tx = self.write_tx().await?;
         let silenced = Store::silence_due(&mut tx, Some(lane), now).await?;
-        if silenced > 0 {
-            tracing::info!(lane = %lane, deliveries = silenced, "deliveries silenced: recorded, not sent");
+        if !silenced.is_empty() {
+            tracing::info!(lane = %lane, deliveries = silenced.len(), "deliveries silenced: recorded, not sent");
         }
         let ids: Vec<i64> = sqlx::query_scalar(
             "UPDATE deliveries SET state = 'sending', updated_at = $1

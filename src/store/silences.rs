@@ -78,32 +78,33 @@ impl Store {
     }
 
     /// Marks the due deliveries of `lane` (of every lane with `None`) that a silence in
-    /// force matches as silenced, in `tx`; returns how many.
+    /// force matches as silenced, in `tx`; returns their ids.
     pub(super) async fn silence_due(
         tx: &mut sqlx::SqliteConnection,
         lane: Option<&Lane>,
         now: DateTime<Utc>,
-    ) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE deliveries SET state = 'silenced', updated_at = $1,
-                    silenced_by = (SELECT s.id FROM silences s JOIN alerts a ON a.id = deliveries.alert_id
-                                   WHERE s.starts_at <= $1 AND s.ends_at > $1
-                                     AND (',' || s.signals || ',') LIKE ('%,' || a.signal || ',%')
-                                     AND (s.subscriber IS NULL OR s.subscriber = deliveries.target)
-                                   ORDER BY s.ends_at DESC LIMIT 1)
-             WHERE state = 'pending' AND next_attempt_at <= $1
-               AND ($2 IS NULL OR channel = $2) AND ($3 IS NULL OR target = $3)
-               AND EXISTS (SELECT 1 FROM silences s JOIN alerts a ON a.id = deliveries.alert_id
+    ) -> Result<Vec<i64>> {
+        // Each due row with the silence that mutes it (the longest-lasting), matched once.
+        let ids = sqlx::query_scalar(
+            "UPDATE deliveries SET state = 'silenced', updated_at = $1, silenced_by = m.silence
+             FROM (SELECT d.id AS delivery,
+                          (SELECT s.id FROM silences s JOIN alerts a ON a.id = d.alert_id
                            WHERE s.starts_at <= $1 AND s.ends_at > $1
                              AND (',' || s.signals || ',') LIKE ('%,' || a.signal || ',%')
-                             AND (s.subscriber IS NULL OR s.subscriber = deliveries.target))",
+                             AND (s.subscriber IS NULL OR s.subscriber = d.target)
+                           ORDER BY s.ends_at DESC LIMIT 1) AS silence
+                   FROM deliveries d
+                   WHERE d.state = 'pending' AND d.next_attempt_at <= $1
+                     AND ($2 IS NULL OR d.channel = $2) AND ($3 IS NULL OR d.target = $3)) AS m
+             WHERE deliveries.id = m.delivery AND m.silence IS NOT NULL
+             RETURNING deliveries.id",
         )
         .bind(ms(now))
         .bind(lane.map(|l| l.channel.as_str()))
         .bind(lane.and_then(|l| l.target.as_deref()))
-        .execute(tx)
+        .fetch_all(tx)
         .await?;
-        Ok(done.rows_affected())
+        Ok(ids)
     }
 
     /// What a delivery round at `now` would do, without doing it: marks what silences mute
@@ -114,7 +115,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(Vec<super::OutboxRow>, Vec<super::OutboxRow>)> {
         let mut tx = self.write_tx().await?;
-        Store::silence_due(&mut tx, None, now).await?;
+        let just_silenced = Store::silence_due(&mut tx, None, now).await?;
         tx.commit().await?;
         let due = self
             .outbox_rows(super::Listing::Undelivered)
@@ -126,7 +127,7 @@ impl Store {
             .outbox_rows(super::Listing::Silenced)
             .await?
             .into_iter()
-            .filter(|r| ms(r.updated_at) == ms(now))
+            .filter(|r| just_silenced.contains(&r.id))
             .collect();
         Ok((due, silenced))
     }
