@@ -16,3 +16,5 @@ CREATE TABLE silences (
 CREATE INDEX silences_ends ON silences (ends_at);
 -- A delivery that came due while a silence matched it: state 'silenced', and which one.
 ALTER TABLE deliveries ADD COLUMN silenced_by TEXT;
+-- The status page's timeline reads the alerts of the last 30 days.
+CREATE INDEX alerts_created ON alerts (created_at);

@@ -126,10 +126,14 @@ impl Store {
     /// Every feed with a row (configured now or before), by name.
     pub async fn feed_rows(&self) -> Result<Vec<FeedRow>> {
         let rows = sqlx::query(
+            // One pass over items and alerts for all feeds, not one per feed (alerts have no
+            // index by feed).
             "SELECT f.name, f.updated_at, f.last_success_at, f.consecutive_failures, f.last_error,
-                    (SELECT COUNT(*) FROM items i WHERE i.feed = f.name) AS signal_items,
-                    (SELECT COUNT(*) FROM alerts a WHERE a.feed = f.name) AS alerts
-             FROM feeds f ORDER BY f.name",
+                    COALESCE(i.n, 0) AS signal_items, COALESCE(a.n, 0) AS alerts
+             FROM feeds f
+             LEFT JOIN (SELECT feed, COUNT(*) AS n FROM items GROUP BY feed) i ON i.feed = f.name
+             LEFT JOIN (SELECT feed, COUNT(*) AS n FROM alerts GROUP BY feed) a ON a.feed = f.name
+             ORDER BY f.name",
         )
         .fetch_all(&self.pool)
         .await?;
