@@ -1,9 +1,9 @@
 //! `feeds` and `routes`: what is configured, and how it is doing, from the config and the
 //! state. Safe beside a running daemon.
 
-use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use std::process::ExitCode;
 
 use crate::config::{FeedSettings, Settings};
 use crate::domain::{AlertOn, SignalKind};

@@ -238,25 +238,21 @@ pub async fn execute(cli: Cli) -> ExitCode {
             json,
         } => rules(path, explicit).map(|c| explain(&c, &title, &summary, json)),
         Command::TestAlert { channel } => test_alert(path, channel.as_deref()).await,
-        Command::Status { json } => match load(path) {
-            Ok(s) => status(&s, json).await.map_err(Failure::from),
-            Err(code) => Err(Failure::Reported(code)),
-        },
+        Command::Status { json } => {
+            with_config(path, |s| async move { status(&s, json).await }).await
+        }
         Command::Outbox {
             dead,
             silenced,
             retry,
-        } => match load(path) {
-            Ok(s) => {
-                let listing = match (dead, silenced) {
-                    (true, _) => Listing::Dead,
-                    (_, true) => Listing::Silenced,
-                    _ => Listing::Undelivered,
-                };
-                outbox(&s, listing, retry).await.map_err(Failure::from)
-            }
-            Err(code) => Err(Failure::Reported(code)),
-        },
+        } => {
+            let listing = match (dead, silenced) {
+                (true, _) => Listing::Dead,
+                (_, true) => Listing::Silenced,
+                _ => Listing::Undelivered,
+            };
+            with_config(path, |s| async move { outbox(&s, listing, retry).await }).await
+        }
         Command::Config {
             action: ConfigAction::Show,
         } => show::config_show(path).map_err(Failure::from),
@@ -271,18 +267,19 @@ pub async fn execute(cli: Cli) -> ExitCode {
             action: Some(FeedsAction::Import { file }),
             ..
         } => opml::import(&file).map_err(Failure::from),
-        Command::Feeds { json, .. } => match load(path) {
-            Ok(s) => inventory::feeds(&s, json).await.map_err(Failure::from),
-            Err(code) => Err(Failure::Reported(code)),
-        },
-        Command::Routes { signal } => match load(path) {
-            Ok(s) => inventory::routes(&s, &signal).await.map_err(Failure::from),
-            Err(code) => Err(Failure::Reported(code)),
-        },
-        Command::Silence { action } => match load(path) {
-            Ok(s) => silence::silence(&s, action).await.map_err(Failure::from),
-            Err(code) => Err(Failure::Reported(code)),
-        },
+        Command::Feeds { json, .. } => {
+            with_config(path, |s| async move { inventory::feeds(&s, json).await }).await
+        }
+        Command::Routes { signal } => {
+            with_config(
+                path,
+                |s| async move { inventory::routes(&s, &signal).await },
+            )
+            .await
+        }
+        Command::Silence { action } => {
+            with_config(path, |s| async move { silence::silence(&s, action).await }).await
+        }
         Command::Eval {
             corpus,
             min_f1,
@@ -300,6 +297,17 @@ pub async fn execute(cli: Cli) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// A command that needs the config: its errors reported (exit 2), else the command's
+/// outcome.
+async fn with_config<F, Fut>(path: &Path, command: F) -> Result<ExitCode, Failure>
+where
+    F: FnOnce(Settings) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<ExitCode>>,
+{
+    let settings = load(path)?;
+    command(settings).await.map_err(Failure::from)
 }
 
 /// `man`: the man page, from the command line's own definition.
