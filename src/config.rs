@@ -156,6 +156,7 @@ struct RawSubscriber {
     name: Option<String>,
     email: Option<String>,
     quiet: Option<String>,
+    digest: Option<String>,
     timezone: Option<String>,
     signals: Option<Vec<String>>,
     min_score: Option<f64>,
@@ -336,6 +337,8 @@ pub struct Subscriber {
     pub min_sources: u32,
     /// Mail that does not change a status waits for the end of these hours.
     pub quiet: Option<crate::domain::QuietHours>,
+    /// One mail a day holding every alert since the last, instead of a mail per alert.
+    pub digest: Option<crate::domain::DailyDigest>,
 }
 
 /// The optional `/healthz` and `/metrics` listener.
@@ -980,6 +983,7 @@ fn subscriber(
     names: &mut BTreeSet<String>,
     errors: &mut Vec<ConfigError>,
 ) -> Option<Subscriber> {
+    let (quiet, digest) = delivery_times(&raw, key, errors);
     let name = required_name(raw.name, key, names, errors);
     let email = match raw.email.as_deref() {
         None => {
@@ -994,20 +998,6 @@ fn subscriber(
     let min_score = score_floor(raw.min_score, &format!("{key}.min_score"), errors);
     let alert_on = alert_on(raw.alert_on.as_deref(), key, errors);
     let min_sources = min_sources(raw.min_sources, key, errors);
-    let quiet = match (raw.quiet.as_deref(), raw.timezone.as_deref()) {
-        (None, None) => None,
-        (None, Some(_)) => {
-            err(
-                errors,
-                format!("{key}.timezone"),
-                "is only read with quiet (\"22:00-07:00\")".into(),
-            );
-            None
-        }
-        (Some(window), zone) => crate::domain::QuietHours::parse(window, zone.unwrap_or("UTC"))
-            .map_err(|e| err(errors, format!("{key}.quiet"), e))
-            .ok(),
-    };
     if let (Some(name), Some(email)) = (name, email) {
         return Some(Subscriber {
             name,
@@ -1017,9 +1007,55 @@ fn subscriber(
             alert_on,
             min_sources,
             quiet,
+            digest,
         });
     }
     None
+}
+
+/// A subscriber's `quiet` hours or daily `digest`, read in its `timezone` (UTC by default).
+/// A digest already waits for its hour, so the two do not go together.
+fn delivery_times(
+    raw: &RawSubscriber,
+    key: &str,
+    errors: &mut Vec<ConfigError>,
+) -> (
+    Option<crate::domain::QuietHours>,
+    Option<crate::domain::DailyDigest>,
+) {
+    let zone = raw.timezone.as_deref().unwrap_or("UTC");
+    match (raw.quiet.as_deref(), raw.digest.as_deref()) {
+        (None, None) => {
+            if raw.timezone.is_some() {
+                err(
+                    errors,
+                    format!("{key}.timezone"),
+                    "is only read with quiet (\"22:00-07:00\") or digest (\"daily 08:00\")".into(),
+                );
+            }
+            (None, None)
+        }
+        (Some(_), Some(_)) => {
+            err(
+                errors,
+                format!("{key}.quiet"),
+                "cannot go with digest: a digest already waits for its hour; keep one".into(),
+            );
+            (None, None)
+        }
+        (Some(window), None) => (
+            crate::domain::QuietHours::parse(window, zone)
+                .map_err(|e| err(errors, format!("{key}.quiet"), e))
+                .ok(),
+            None,
+        ),
+        (None, Some(spec)) => (
+            None,
+            crate::domain::DailyDigest::parse(spec, zone)
+                .map_err(|e| err(errors, format!("{key}.digest"), e))
+                .ok(),
+        ),
+    }
 }
 
 /// One `[[webhooks]]` table, checked.
@@ -2009,6 +2045,41 @@ mod tests {
         assert!(
             all.contains("feeds[0].officail: unknown key; did you mean `official`?"),
             "{all}"
+        );
+    }
+
+    #[test]
+    fn a_subscriber_takes_quiet_hours_or_a_digest_in_its_time_zone() {
+        let base = "[smtp]\nhost = \"h\"\nfrom = \"a@example.org\"\n[[subscribers]]\nname = \"s\"\nemail = \"s@example.org\"\n";
+        let ok = parse(&format!(
+            "{base}digest = \"daily 08:00\"\ntimezone = \"Europe/Kyiv\"\n"
+        ))
+        .unwrap();
+        let digest = ok.subscribers[0].digest.expect("a digest");
+        assert_eq!(digest.zone, chrono_tz::Europe::Kyiv);
+        assert!(ok.subscribers[0].quiet.is_none());
+        let both = parse(&format!(
+            "{base}digest = \"daily 08:00\"\nquiet = \"22:00-07:00\"\n"
+        ))
+        .unwrap_err()
+        .join("\n");
+        assert!(
+            both.contains("subscribers[0].quiet: cannot go with digest"),
+            "{both}"
+        );
+        let bad = parse(&format!("{base}digest = \"weekly monday\"\n"))
+            .unwrap_err()
+            .join("\n");
+        assert!(
+            bad.contains("subscribers[0].digest: \"weekly monday\" is not a schedule"),
+            "{bad}"
+        );
+        let alone = parse(&format!("{base}timezone = \"UTC\"\n"))
+            .unwrap_err()
+            .join("\n");
+        assert!(
+            alone.contains("subscribers[0].timezone: is only read with quiet"),
+            "{alone}"
         );
     }
 

@@ -127,6 +127,23 @@ pub async fn routes(settings: &Settings, signal: &str) -> anyhow::Result<ExitCod
                     humantime::format_duration(settings.stories.max_wait)
                 ));
             }
+            if let Some(sub) = settings
+                .subscribers
+                .iter()
+                .find(|s| r.channel == crate::domain::Channel::Email && s.name == r.target)
+            {
+                if let Some(d) = &sub.digest {
+                    why.push(format!("in the daily digest at {} {}", d.at, d.zone));
+                }
+                if let Some(q) = &sub.quiet {
+                    why.push(format!(
+                        "held during quiet hours {}-{} {} unless it changes a status",
+                        q.from.format("%H:%M"),
+                        q.to.format("%H:%M"),
+                        q.zone
+                    ));
+                }
+            }
         }
         let muted: Vec<String> = silences
             .iter()

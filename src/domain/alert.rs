@@ -181,6 +181,8 @@ pub struct Delivery {
     pub idempotency_key: String,
     /// Attempts made before this one.
     pub attempts: u32,
+    /// When the row was made (a daily digest carries it at the first digest hour after).
+    pub queued_at: DateTime<Utc>,
     /// Distinct feeds carrying the story when the row was claimed.
     pub sources: u32,
     /// Those feeds, first first (empty for an alert without a story).

@@ -5,6 +5,7 @@
 //! always a valid name and an `EmailAddress` always a valid address.
 
 mod alert;
+mod digest;
 mod item;
 mod names;
 mod quiet;
@@ -14,6 +15,7 @@ mod silence;
 pub mod time;
 
 pub use alert::{Alert, AlertOn, Channel, Delivery, Lane, Route, StatusNote};
+pub use digest::DailyDigest;
 pub use item::{Item, ItemKey, Validators};
 pub use names::{EmailAddress, FeedName, FeedSource, Mailbox, normalize_lexically, web_link};
 pub use quiet::QuietHours;

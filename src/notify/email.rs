@@ -37,6 +37,8 @@ pub struct EmailNotifier {
     asked: HashMap<String, BTreeSet<SignalKind>>,
     /// Each subscriber's quiet hours, if any.
     quiet: HashMap<String, crate::domain::QuietHours>,
+    /// Each digest subscriber's daily hour.
+    digest: HashMap<String, crate::domain::DailyDigest>,
 }
 
 impl std::fmt::Debug for EmailNotifier {
@@ -184,6 +186,10 @@ impl EmailNotifier {
                 .iter()
                 .filter_map(|sub| Some((sub.name.clone(), sub.quiet?)))
                 .collect(),
+            digest: subscribers
+                .iter()
+                .filter_map(|sub| Some((sub.name.clone(), sub.digest?)))
+                .collect(),
         })
     }
 
@@ -192,27 +198,28 @@ impl EmailNotifier {
         self.quiet.get(name)
     }
 
-    /// Builds the message for one delivery. Public for tests and `test-alert`.
-    pub fn message(&self, d: &Delivery) -> Result<Message, SendError> {
-        let to: LettreMailbox = d.address.parse().map_err(|e| {
-            SendError::Permanent(format!("recipient {:?} is not an address: {e}", d.address))
+    /// The daily digest hour of the subscriber `name`, if they take a digest.
+    pub fn digest(&self, name: &str) -> Option<&crate::domain::DailyDigest> {
+        self.digest.get(name)
+    }
+
+    /// The headers every message carries: sender, recipient, Message-ID, the send time, and
+    /// the headers that tell mail software this is an automatic list message.
+    fn builder(
+        &self,
+        address: &str,
+        message_id: &str,
+    ) -> Result<lettre::message::MessageBuilder, SendError> {
+        let to: LettreMailbox = address.parse().map_err(|e| {
+            SendError::Permanent(format!("recipient {address:?} is not an address: {e}"))
         })?;
-        // A test alert's subject starts with [TEST]: on a phone it must not read as news.
-        let subject = if d.is_test() {
-            one_line(&d.alert.title, 200)
-        } else {
-            one_line(&format!("[ceasefire-watch] {}", headline(d)), 200)
-        };
-        let asked = self.asked.get(&d.target);
-        let plain = plain_body(d, asked);
-        let html = html_body(d, asked);
         let raw = |name: &'static str, value: String| {
             HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
         };
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .message_id(Some(format!("<{}@{}>", d.idempotency_key, self.domain)))
+            .message_id(Some(format!("<{message_id}@{}>", self.domain)))
             // When it is sent: a retry an hour later is dated an hour later.
             .date(SystemTime::now())
             // Mail made by a program: no vacation replies, no auto-forwards (RFC 3834).
@@ -231,38 +238,43 @@ impl EmailNotifier {
                 ));
             }
         }
-        builder = match &d.thread {
-            // A follow-up answers the story's first message: one conversation per story.
-            Some(first) => {
-                let parent = format!("<{first}@{}>", self.domain);
-                builder
-                    .subject(format!("Re: {subject}"))
-                    .in_reply_to(parent.clone())
-                    .references(parent)
+        Ok(builder)
+    }
+
+    /// One mail for several deliveries to one subscriber: their daily digest. Its Message-ID
+    /// is made from the rows' keys, so a digest sent again after a crash carries the same one.
+    pub fn digest_message(&self, ds: &[Delivery]) -> Result<Message, SendError> {
+        let first = ds
+            .first()
+            .ok_or_else(|| SendError::Permanent("an empty digest".into()))?;
+        let mut keys: Vec<&str> = ds.iter().map(|d| d.idempotency_key.as_str()).collect();
+        keys.sort_unstable();
+        let id = {
+            use sha2::Digest as _;
+            let mut h = sha2::Sha256::new();
+            for k in keys {
+                h.update(k.as_bytes());
+                h.update([0]);
             }
-            None => builder.subject(subject),
+            format!("digest-{}", hex::encode(&h.finalize()[..16]))
         };
-        builder
-            .multipart(
-                MultiPart::alternative()
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_PLAIN)
-                            .body(plain),
-                    )
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_HTML)
-                            .body(html),
-                    ),
-            )
+        let subject = match ds.len() {
+            1 => format!("[ceasefire-watch] Daily digest: {}", headline(first)),
+            n => format!("[ceasefire-watch] Daily digest: {n} alerts"),
+        };
+        let asked = self.asked.get(&first.target);
+        self.builder(&first.address, &id)?
+            .subject(one_line(&subject, 200))
+            .multipart(alternative(digest_plain(ds, asked), digest_html(ds, asked)))
             .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
     }
-}
 
-impl Notifier for EmailNotifier {
-    async fn send(&self, d: &Delivery) -> Result<(), SendError> {
-        let message = self.message(d)?;
+    /// Sends a digest: one message, delivered or failed as a whole.
+    pub async fn send_digest(&self, ds: &[Delivery]) -> Result<(), SendError> {
+        self.deliver(self.digest_message(ds)?).await
+    }
+
+    async fn deliver(&self, message: Message) -> Result<(), SendError> {
         let bytes = message.formatted();
         let send = self.connections.send(message.envelope(), &bytes);
         match tokio::time::timeout(self.timeout, send).await {
@@ -284,6 +296,53 @@ impl Notifier for EmailNotifier {
             }
         }
     }
+
+    /// Builds the message for one delivery. Public for tests and `test-alert`.
+    pub fn message(&self, d: &Delivery) -> Result<Message, SendError> {
+        // A test alert's subject starts with [TEST]: on a phone it must not read as news.
+        let subject = if d.is_test() {
+            one_line(&d.alert.title, 200)
+        } else {
+            one_line(&format!("[ceasefire-watch] {}", headline(d)), 200)
+        };
+        let asked = self.asked.get(&d.target);
+        let mut builder = self.builder(&d.address, &d.idempotency_key)?;
+        builder = match &d.thread {
+            // A follow-up answers the story's first message: one conversation per story.
+            Some(first) => {
+                let parent = format!("<{first}@{}>", self.domain);
+                builder
+                    .subject(format!("Re: {subject}"))
+                    .in_reply_to(parent.clone())
+                    .references(parent)
+            }
+            None => builder.subject(subject),
+        };
+        builder
+            .multipart(alternative(plain_body(d, asked), html_body(d, asked)))
+            .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
+    }
+}
+
+impl Notifier for EmailNotifier {
+    async fn send(&self, d: &Delivery) -> Result<(), SendError> {
+        self.deliver(self.message(d)?).await
+    }
+}
+
+/// The two parts of every message, plain text first.
+fn alternative(plain: String, html: String) -> MultiPart {
+    MultiPart::alternative()
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(plain),
+        )
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_HTML)
+                .body(html),
+        )
 }
 
 fn field_name(f: Field) -> &'static str {
@@ -352,6 +411,13 @@ fn why_lines(d: &Delivery) -> Vec<String> {
 }
 
 fn plain_body(d: &Delivery, asked: Option<&BTreeSet<SignalKind>>) -> String {
+    let mut s = plain_alert(d);
+    s.push_str(&format!("\n-- \n{}\n", asked_line(d, asked)));
+    s
+}
+
+/// One alert in plain text: what happened, the report, and why it was sent.
+fn plain_alert(d: &Delivery) -> String {
     let a = &d.alert;
     let mut s = String::new();
     s.push_str(&lead(d));
@@ -382,7 +448,35 @@ fn plain_body(d: &Delivery, asked: Option<&BTreeSet<SignalKind>>) -> String {
     for line in why_lines(d) {
         s.push_str(&format!("  {line}\n"));
     }
-    s.push_str(&format!("\n-- \n{}\n", asked_line(d, asked)));
+    s
+}
+
+/// The line above a digest's alerts: how many, over which span.
+fn digest_intro(ds: &[Delivery]) -> String {
+    let first = ds.iter().map(|d| d.alert.created_at).min();
+    let last = ds.iter().map(|d| d.alert.created_at).max();
+    match (first, last) {
+        (Some(a), Some(b)) => format!(
+            "Daily digest: {} alert{} detected between {} and {}.",
+            ds.len(),
+            if ds.len() == 1 { "" } else { "s" },
+            a.format("%Y-%m-%d %H:%M UTC"),
+            b.format("%Y-%m-%d %H:%M UTC")
+        ),
+        _ => "Daily digest.".into(),
+    }
+}
+
+fn digest_plain(ds: &[Delivery], asked: Option<&BTreeSet<SignalKind>>) -> String {
+    let mut s = digest_intro(ds);
+    s.push('\n');
+    for (n, d) in ds.iter().enumerate() {
+        s.push_str(&format!("\n{}. ", n + 1));
+        s.push_str(&plain_alert(d));
+    }
+    if let Some(d) = ds.first() {
+        s.push_str(&format!("\n-- \n{}\n", asked_line(d, asked)));
+    }
     s
 }
 
@@ -390,7 +484,24 @@ fn esc(s: &str) -> String {
     html_escape::encode_text(s).into_owned()
 }
 
+const HTML_HEAD: &str = "<!DOCTYPE html><html><body style=\"font-family:sans-serif\">";
+
 fn html_body(d: &Delivery, asked: Option<&BTreeSet<SignalKind>>) -> String {
+    let mut s = String::from(HTML_HEAD);
+    s.push_str(&html_alert(d, "h2"));
+    s.push_str(&html_footer(d, asked));
+    s
+}
+
+fn html_footer(d: &Delivery, asked: Option<&BTreeSet<SignalKind>>) -> String {
+    format!(
+        "<p style=\"color:#666;font-size:0.9em\">{}</p></body></html>",
+        esc(&asked_line(d, asked))
+    )
+}
+
+/// One alert in HTML, its headline under a `heading` element; every text escaped.
+fn html_alert(d: &Delivery, heading: &str) -> String {
     let a = &d.alert;
     let title = esc(&one_line(&a.title, 500));
     let headline = match safe_link(a.link.as_deref()) {
@@ -400,12 +511,14 @@ fn html_body(d: &Delivery, asked: Option<&BTreeSet<SignalKind>>) -> String {
         ),
         None => title,
     };
-    let mut s = String::from("<!DOCTYPE html><html><body style=\"font-family:sans-serif\">");
+    let mut s = String::new();
     s.push_str(&format!("<p><strong>{}</strong></p>", esc(&lead(d))));
     for line in story_lines(d) {
         s.push_str(&format!("<p>{}</p>", esc(&line)));
     }
-    s.push_str(&format!("<h2 style=\"font-size:1.2em\">{headline}</h2>"));
+    s.push_str(&format!(
+        "<{heading} style=\"font-size:1.2em\">{headline}</{heading}>"
+    ));
     s.push_str("<table>");
     s.push_str(&format!(
         "<tr><td>Feed</td><td>{}</td></tr>",
@@ -434,11 +547,22 @@ fn html_body(d: &Delivery, asked: Option<&BTreeSet<SignalKind>>) -> String {
             .join("<br>"),
     );
     s.push_str("</p>");
-    s.push_str(&format!(
-        "<p style=\"color:#666;font-size:0.9em\">{}</p>",
-        esc(&asked_line(d, asked))
-    ));
-    s.push_str("</body></html>");
+    s
+}
+
+fn digest_html(ds: &[Delivery], asked: Option<&BTreeSet<SignalKind>>) -> String {
+    let mut s = String::from(HTML_HEAD);
+    s.push_str(&format!("<p>{}</p><ol>", esc(&digest_intro(ds))));
+    for d in ds {
+        s.push_str("<li>");
+        s.push_str(&html_alert(d, "h3"));
+        s.push_str("</li>");
+    }
+    s.push_str("</ol>");
+    match ds.first() {
+        Some(d) => s.push_str(&html_footer(d, asked)),
+        None => s.push_str("</body></html>"),
+    }
     s
 }
 

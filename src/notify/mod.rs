@@ -11,7 +11,7 @@ mod email;
 mod log;
 mod webhook;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,6 +97,31 @@ impl Notifiers {
         self.email.as_ref()?.quiet(&d.target)?.ends_after(now)
     }
 
+    /// When a delivery goes out if its subscriber takes a daily digest: the first digest hour
+    /// at or after the row was made. `None`: not a digest subscriber's mail.
+    pub fn digest_slot(&self, d: &Delivery) -> Option<DateTime<Utc>> {
+        if d.channel != Channel::Email || d.is_test() {
+            return None;
+        }
+        Some(
+            self.email
+                .as_ref()?
+                .digest(&d.target)?
+                .slot_for(d.queued_at),
+        )
+    }
+
+    /// Sends several deliveries to one subscriber as one digest mail, or, with no `[smtp]`
+    /// section any more, fails them all for good.
+    pub async fn send_digest(&self, ds: &[Delivery]) -> Result<(), SendError> {
+        match &self.email {
+            Some(e) => e.send_digest(ds).await,
+            None => Err(SendError::Permanent(
+                "no [smtp] section is configured any more".into(),
+            )),
+        }
+    }
+
     pub async fn send(&self, delivery: &Delivery) -> Result<(), SendError> {
         match delivery.channel {
             Channel::Email => match &self.email {
@@ -172,6 +197,7 @@ pub async fn test_alert(
             address: route.address.clone(),
             idempotency_key: format!("test-{}-{}", now.timestamp_millis(), route.target),
             attempts: 0,
+            queued_at: now,
             sources: 1,
             feeds: Vec::new(),
             object: None,
@@ -330,26 +356,20 @@ pub async fn run_lane(
                         LaneMode::Daemon { shutdown, .. } => shutdown.clone(),
                         LaneMode::Drain { .. } => never.clone(),
                     };
-                    for d in batch {
-                        // Quiet hours: mail that changes no status waits for the morning.
-                        if let Some(until) = notifiers.quiet_until(&d, now) {
-                            match store.postpone(d.id, until, Utc::now()).await {
-                                Ok(()) => {
-                                    info!(delivery = d.id, target = %d.target, until = %until.to_rfc3339(), "held for the subscriber's quiet hours");
-                                    continue;
-                                }
-                                Err(e) => {
-                                    warn!(delivery = d.id, error = %crate::net::error_chain(&e), "cannot hold for quiet hours; sending now");
-                                }
-                            }
-                        }
+                    for send in plan(store, notifiers, batch, now).await {
                         let shutdown = shutdown.clone();
                         inflight.push(async move {
                             // A panic in a channel is this delivery's failure, retried
                             // later; it never takes the lane's worker down with it.
-                            let send = AssertUnwindSafe(notifiers.send(&d)).catch_unwind();
+                            let sending = async {
+                                if send.digest {
+                                    notifiers.send_digest(&send.deliveries).await
+                                } else {
+                                    notifiers.send(&send.deliveries[0]).await
+                                }
+                            };
                             let result = tokio::select! {
-                                r = send => Some(r.unwrap_or_else(|panic| {
+                                r = AssertUnwindSafe(sending).catch_unwind() => Some(r.unwrap_or_else(|panic| {
                                     Err(SendError::transient(format!(
                                         "internal error while sending: {}",
                                         crate::supervise::panic_message(panic)
@@ -357,7 +377,7 @@ pub async fn run_lane(
                                 })),
                                 _ = shutdown.aborted() => None,
                             };
-                            (d, result)
+                            (send.deliveries, result)
                         });
                     }
                 }
@@ -371,8 +391,11 @@ pub async fn run_lane(
         let LaneMode::Daemon { wake, shutdown } = &mut mode else {
             // Drain: wait for the sends, claim again while rows are due, then stop.
             match inflight.next().await {
-                Some((d, result)) => {
-                    record_guarded(store, settings, metrics, &d, result, &mut report).await?
+                Some((ds, result)) => {
+                    for d in &ds {
+                        record_guarded(store, settings, metrics, d, result.clone(), &mut report)
+                            .await?
+                    }
                 }
                 None => return Ok(report),
             }
@@ -398,9 +421,11 @@ pub async fn run_lane(
             }
         };
         tokio::select! {
-            Some((d, result)) = inflight.next(), if !inflight.is_empty() => {
-                if let Err(e) = record_guarded(store, settings, metrics, &d, result, &mut report).await {
-                    error!(delivery = d.id, error = %crate::net::error_chain(&e), "cannot record the outcome; the row is sent again after a restart");
+            Some((ds, result)) = inflight.next(), if !inflight.is_empty() => {
+                for d in &ds {
+                    if let Err(e) = record_guarded(store, settings, metrics, d, result.clone(), &mut report).await {
+                        error!(delivery = d.id, error = %crate::net::error_chain(&e), "cannot record the outcome; the row is sent again after a restart");
+                    }
                 }
             }
             _ = shutdown.stopped(), if !stopping => {
@@ -418,6 +443,88 @@ pub async fn run_lane(
             _ = tokio::time::sleep(wait), if wait != Duration::MAX => {}
         }
     }
+}
+
+/// One send: a single delivery, or a subscriber's digest of several.
+struct Outgoing {
+    deliveries: Vec<Delivery>,
+    digest: bool,
+}
+
+/// The most alerts one digest mail carries; more go out in a second mail straight after.
+const DIGEST_MAX: u32 = 100;
+
+/// Turns claimed rows into sends. A row held for quiet hours or for a digest hour still to
+/// come goes back to pending, due then. A digest subscriber's rows that are due go out
+/// together, with every other due row of theirs claimed to join them: one mail each.
+async fn plan(
+    store: &Store,
+    notifiers: &Notifiers,
+    batch: Vec<Delivery>,
+    now: DateTime<Utc>,
+) -> Vec<Outgoing> {
+    let mut sends = Vec::new();
+    let mut digests: BTreeMap<String, Vec<Delivery>> = BTreeMap::new();
+    for d in batch {
+        let (until, why) = match notifiers.digest_slot(&d) {
+            Some(slot) if slot > now => (Some(slot), "held for the subscriber's daily digest"),
+            Some(_) => {
+                digests.entry(d.target.clone()).or_default().push(d);
+                continue;
+            }
+            None => (
+                notifiers.quiet_until(&d, now),
+                "held for the subscriber's quiet hours",
+            ),
+        };
+        if let Some(until) = until {
+            match store.postpone(d.id, until, Utc::now()).await {
+                Ok(()) => {
+                    info!(delivery = d.id, target = %d.target, until = %until.to_rfc3339(), "{why}");
+                    continue;
+                }
+                Err(e) => {
+                    warn!(delivery = d.id, error = %crate::net::error_chain(&e), "cannot hold the delivery; sending now");
+                }
+            }
+        }
+        sends.push(Outgoing {
+            deliveries: vec![d],
+            digest: false,
+        });
+    }
+    for (target, mut ds) in digests {
+        let lane = Lane {
+            channel: Channel::Email,
+            target: Some(target),
+        };
+        let room = DIGEST_MAX.saturating_sub(ds.len() as u32);
+        match store.claim_due(&lane, now, room).await {
+            Ok(more) => {
+                for d in more {
+                    match notifiers.digest_slot(&d) {
+                        Some(slot) if slot > now => {
+                            if let Err(e) = store.postpone(d.id, slot, Utc::now()).await {
+                                warn!(delivery = d.id, error = %crate::net::error_chain(&e), "cannot hold the delivery; sending it in this digest");
+                                ds.push(d);
+                            }
+                        }
+                        _ => ds.push(d),
+                    }
+                }
+            }
+            Err(e) => {
+                warn!(lane = %lane, error = %crate::net::error_chain(&e), "cannot gather the rest of the digest; sending what is claimed");
+            }
+        }
+        ds.sort_by_key(|d| d.id);
+        info!(target = %lane, alerts = ds.len(), "daily digest");
+        sends.push(Outgoing {
+            deliveries: ds,
+            digest: true,
+        });
+    }
+    sends
 }
 
 /// [`record`], with a panic in it contained: the row is put back to be retried after
@@ -653,6 +760,7 @@ pub(crate) fn test_delivery(title: &str, summary: &str, link: Option<&str>) -> D
         address: "ops@example.org".into(),
         idempotency_key: "abc123".into(),
         attempts: 0,
+        queued_at: Utc::now(),
         sources: 1,
         feeds: Vec::new(),
         object: None,

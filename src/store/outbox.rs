@@ -127,7 +127,7 @@ impl Store {
         for id in ids {
             let row = sqlx::query(
                 "SELECT d.id, d.channel, d.target, d.address, d.idempotency_key, d.attempts,
-                        d.unconfirmed, d.follow_up, d.thread_key,
+                        d.unconfirmed, d.follow_up, d.thread_key, d.created_at AS queued_at,
                         a.id AS alert_id, a.item_key, a.signal, a.score, a.rule, a.words, a.sentence, a.field,
                         a.feed, a.title, a.summary, a.link, a.published_at, a.created_at,
                         a.story_id, a.status_topic, a.status_before, a.status_after,
@@ -339,6 +339,7 @@ fn delivery_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Delivery> {
         address: row.try_get("address")?,
         idempotency_key: row.try_get("idempotency_key")?,
         attempts: row.try_get::<i64, _>("attempts")?.max(0) as u32,
+        queued_at: from_ms(row.try_get("queued_at")?),
         alert: Alert {
             id: row.try_get("alert_id")?,
             item_key: ItemKey::from_stored(row.try_get("item_key")?),

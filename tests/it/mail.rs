@@ -238,3 +238,105 @@ async fn quiet_hours_hold_mail_that_changes_no_status_until_they_end() {
     );
     assert!(outbox.contains("attempts=0"), "{outbox}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_digest_subscriber_gets_one_mail_at_the_hour_with_every_alert_since() {
+    use chrono::Timelike;
+    let smtp = SmtpServer::start();
+    let feeds = FeedServer::start().await;
+    feeds.set(
+        "wire",
+        rss(&[
+            REJECTION,
+            (
+                "r2",
+                "Lavrov dismisses the Vatican's Easter truce proposal",
+                "Russia's foreign minister said the offer ignored the situation at the front.",
+            ),
+        ]),
+    );
+    // The digest hour, seconds away (UTC): both alerts wait for it.
+    let hour = (Utc::now() + chrono::Duration::seconds(5))
+        .with_nanosecond(0)
+        .unwrap();
+    let config = config(smtp.port, &feeds.url("wire")).replace(
+        "email = \"stance@example.org\"\n",
+        &format!(
+            "email = \"stance@example.org\"\ndigest = \"daily {}\"\ntimezone = \"UTC\"\n",
+            hour.format("%H:%M:%S")
+        ),
+    );
+    let app = TestApp::new(&config);
+    app.run_once().await;
+    assert!(
+        wait_for(Duration::from_secs(5), || smtp
+            .mails_to("everything@example.org")
+            .len()
+            == 2)
+        .await,
+        "the subscriber without a digest has both at once"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(smtp.mails_to("stance@example.org").is_empty());
+    let outbox = stdout(&app.cli(&["outbox"]).await);
+    let due = format!(
+        "next attempt {}",
+        hour.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    assert_eq!(outbox.matches(&due).count(), 2, "{outbox}");
+    let routes = stdout(&app.cli(&["routes", "russia_rejects"]).await);
+    assert!(
+        routes.contains(&format!(
+            "in the daily digest at {} UTC",
+            hour.format("%H:%M:%S")
+        )),
+        "{routes}"
+    );
+
+    // The hour comes: one mail with both, then nothing more.
+    let wait = (hour - Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(wait + Duration::from_millis(100)).await;
+    app.run_once().await;
+    assert!(
+        wait_for(Duration::from_secs(5), || smtp
+            .mails_to("stance@example.org")
+            .len()
+            == 1)
+        .await
+    );
+    app.run_once().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(smtp.mails_to("stance@example.org").len(), 1, "sent once");
+
+    let digest = &smtp.mails_to("stance@example.org")[0];
+    assert_eq!(digest.subject(), "[ceasefire-watch] Daily digest: 2 alerts");
+    assert_eq!(
+        digest.header("Auto-Submitted").as_deref(),
+        Some("auto-generated")
+    );
+    assert_eq!(
+        digest.header("List-Id").as_deref(),
+        Some("ceasefire-watch alerts <ceasefire-alerts.example.org>")
+    );
+    assert!(
+        digest
+            .header("Message-ID")
+            .is_some_and(|id| id.starts_with("<digest-") && id.ends_with("@example.org>")),
+        "{:?}",
+        digest.header("Message-ID")
+    );
+    for body in [part(digest, "text/plain"), part(digest, "text/html")] {
+        assert!(
+            body.contains("Daily digest: 2 alerts detected between"),
+            "{body}"
+        );
+        let first = body.find("Kremlin turns down").expect("the first alert");
+        let second = body.find("Lavrov dismisses").expect("the second alert");
+        let footer = body.find("who asked for").expect("a footer");
+        assert!(first < second && second < footer, "{body}");
+        assert_eq!(body.matches("Why this alert").count(), 2, "{body}");
+    }
+    assert!(part(digest, "text/html").contains("<ol>"));
+    let outbox = stdout(&app.cli(&["outbox"]).await);
+    assert!(!outbox.contains("email:stance-desk"), "{outbox}");
+}

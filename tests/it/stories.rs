@@ -370,6 +370,13 @@ async fn corroboration_waits_then_sends_unconfirmed_and_confirms_in_the_same_thr
         Some(first_id.as_str())
     );
     assert!(follow.subject().starts_with("Re: "), "{}", follow.subject());
+    assert_eq!(
+        follow.header("Auto-Submitted").as_deref(),
+        Some("auto-generated")
+    );
+    for part in ["Content-Type: text/plain", "Content-Type: text/html"] {
+        assert!(follow.text().contains(part), "{}", follow.text());
+    }
     assert!(
         follow
             .text()
