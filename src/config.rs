@@ -199,6 +199,9 @@ struct RawStories {
 struct RawStore {
     keep_seen: Option<String>,
     keep_alerts: Option<String>,
+    url: Option<String>,
+    url_file: Option<String>,
+    lease: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -246,6 +249,8 @@ pub struct Settings {
     pub http: HttpSettings,
     /// What the store forgets, and when.
     pub store: Retention,
+    /// Where the state is: the SQLite file in `daemon.state_dir`, or `store.url`.
+    pub database: crate::store::Location,
     /// The built-in rule pack with `[rules]` applied, compiled.
     pub classifier: Arc<Classifier>,
     /// What is allowed but probably not meant (`check-config` prints them, the daemon logs
@@ -760,6 +765,7 @@ fn build(
     let http = http_settings(raw, base_dir, errors);
 
     let raw: RawStore = section(root.get("store").cloned(), "store", errors).unwrap_or_default();
+    let database = database(&raw, &daemon.state_dir, base_dir, errors);
     let store = retention(raw, errors);
 
     let classifier = classifier(root.get("rules").cloned(), errors);
@@ -781,6 +787,7 @@ fn build(
         warnings: warnings(&http),
         http,
         store,
+        database,
         classifier: classifier?,
     })
 }
@@ -1445,6 +1452,73 @@ fn http_settings(
             MONTH,
             errors,
         ),
+    }
+}
+
+/// `[store]`'s `url` (or `url_file`) and `lease`: a shared PostgreSQL, or by default the
+/// SQLite file in `state_dir`.
+fn database(
+    raw: &RawStore,
+    state_dir: &Path,
+    base_dir: Option<&Path>,
+    errors: &mut Vec<ConfigError>,
+) -> crate::store::Location {
+    let lease = duration(
+        raw.lease.as_deref(),
+        "store.lease",
+        crate::store::DEFAULT_LEASE,
+        Duration::from_secs(5),
+        Duration::from_secs(3600),
+        errors,
+    );
+    let url = secret_value(
+        raw.url.clone(),
+        raw.url_file.clone(),
+        "store",
+        ("url", "url_file"),
+        base_dir,
+        errors,
+    );
+    let Some(url) = url else {
+        if raw.lease.is_some() {
+            err(
+                errors,
+                "store.lease".into(),
+                "is only read with a shared store (store.url = \"postgres://...\")".into(),
+            );
+        }
+        return crate::store::Location::Sqlite {
+            state_dir: state_dir.to_owned(),
+        };
+    };
+    match Url::parse(url.trim()) {
+        Ok(u) if matches!(u.scheme(), "postgres" | "postgresql") && u.host_str().is_some() => {
+            crate::store::Location::Postgres {
+                url: SecretString::from(url.trim().to_owned()),
+                lease,
+            }
+        }
+        Ok(u) => {
+            err(
+                errors,
+                "store.url".into(),
+                format!(
+                    "scheme {:?} is not postgres (\"postgres://USER:PASSWORD@HOST:PORT/DB\"); leave it out for the SQLite file in daemon.state_dir",
+                    u.scheme()
+                ),
+            );
+            crate::store::Location::Sqlite {
+                state_dir: state_dir.to_owned(),
+            }
+        }
+        // The message of a URL that fails to parse never repeats the URL (it may hold a
+        // password).
+        Err(e) => {
+            err(errors, "store.url".into(), format!("is not a URL: {e}"));
+            crate::store::Location::Sqlite {
+                state_dir: state_dir.to_owned(),
+            }
+        }
     }
 }
 

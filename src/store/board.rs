@@ -181,7 +181,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        let count = |r: &sqlx::sqlite::SqliteRow, c: &str| -> Result<u32> {
+        let count = |r: &sqlx::any::AnyRow, c: &str| -> Result<u32> {
             Ok(r.try_get::<Option<i64>, _>(c)?.unwrap_or(0).max(0) as u32)
         };
         rows.iter()
@@ -286,7 +286,7 @@ impl Store {
 
 /// The feeds that carried a story, first first.
 pub(super) async fn story_feeds<'e>(
-    db: impl sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     story: &str,
 ) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(

@@ -13,12 +13,12 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::query_builder::Separated;
-use sqlx::{QueryBuilder, Sqlite, Transaction};
+use super::sql::{Separated, Sql};
+use sqlx::{Any, Transaction};
 
 use super::Result;
 
-type Tx<'a> = Transaction<'a, Sqlite>;
+type Tx<'a> = Transaction<'a, Any>;
 
 /// SQLite takes at most 32,766 parameters a statement; rows a statement stay well under it.
 const ROWS: usize = 500;
@@ -109,7 +109,7 @@ impl Deferred {
             tx,
             "INSERT INTO items (key, feed, guid, link, title, published_at, seen_at, link_norm, text_hash, terms)
              SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, column10 FROM (",
-            ") WHERE column1 IS NOT NULL ON CONFLICT (key) DO NOTHING",
+            ") AS v WHERE column1 IS NOT NULL ON CONFLICT (key) DO NOTHING",
             &items,
             10,
             |mut b, r| {
@@ -130,7 +130,7 @@ impl Deferred {
         execute_rows(
             tx,
             "UPDATE stories SET items = items + v.column2, sources = sources + v.column3,
-               last_seen_at = MAX(last_seen_at, v.column4) FROM (",
+               last_seen_at = CASE WHEN last_seen_at > v.column4 THEN last_seen_at ELSE v.column4 END FROM (",
             ") AS v WHERE stories.id = v.column1",
             &bumps,
             4,
@@ -147,7 +147,7 @@ impl Deferred {
             tx,
             "INSERT INTO story_members (story_id, item_key, feed, title, terms, similarity, joined_at)
              SELECT column1, column2, column3, column4, column5, column6, column7 FROM (",
-            ") WHERE column1 IS NOT NULL ON CONFLICT DO NOTHING",
+            ") AS v WHERE column1 IS NOT NULL ON CONFLICT DO NOTHING",
             &members,
             7,
             |mut b, m| {
@@ -165,7 +165,7 @@ impl Deferred {
         execute_rows(
             tx,
             "INSERT INTO arrivals (feed, at, items) SELECT column1, column2, column3 FROM (",
-            ") WHERE column1 IS NOT NULL",
+            ") AS v WHERE column1 IS NOT NULL",
             &arrivals,
             3,
             |mut b, (feed, at, items)| {
@@ -203,10 +203,10 @@ async fn execute_rows<T>(
     tail: &str,
     rows: &[T],
     columns: usize,
-    bind: impl Fn(Separated<'_, Sqlite, &'static str>, &T),
+    bind: impl Fn(Separated<'_>, &T),
 ) -> Result<()> {
     for chunk in rows.chunks(ROWS) {
-        let mut q = QueryBuilder::<Sqlite>::new(head);
+        let mut q = Sql::new(head);
         push_padded_values(&mut q, chunk, columns, &bind);
         q.push(tail);
         q.build().execute(&mut **tx).await?;
@@ -217,10 +217,10 @@ async fn execute_rows<T>(
 /// Pushes `VALUES` of `rows` (`columns` each, written by `bind`), padded by [`padded`] with
 /// rows of NULLs, which the statement must skip (or cannot match).
 pub(super) fn push_padded_values<T>(
-    q: &mut QueryBuilder<Sqlite>,
+    q: &mut Sql,
     rows: &[T],
     columns: usize,
-    bind: impl Fn(Separated<'_, Sqlite, &'static str>, &T),
+    bind: impl Fn(Separated<'_>, &T),
 ) {
     q.push_values(padded(rows), |mut b, row| match row {
         Some(row) => bind(b, row),

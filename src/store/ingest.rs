@@ -13,9 +13,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use super::sql::Sql;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqlitePool;
-use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::AnyPool;
+use sqlx::{Any, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error};
 
@@ -30,7 +31,7 @@ use crate::dedupe::repeats::{
 };
 use crate::domain::{FeedName, Route, time};
 
-type Tx<'a> = Transaction<'a, Sqlite>;
+type Tx<'a> = Transaction<'a, Any>;
 
 /// At most this many feeds share a transaction, and a group stops growing past this many
 /// items: a group must stay short enough that the delivery workers' writes are not held up.
@@ -62,18 +63,21 @@ pub(super) struct Job {
 /// Its own thread and runtime, because every poll waits for it and it cannot be parallel:
 /// as a task among the daemon's others, each of its round trips to the database thread
 /// waited behind fetches and timers for a worker.
-pub(super) fn spawn_writer(pool: SqlitePool) -> std::io::Result<mpsc::Sender<Job>> {
+pub(super) fn spawn_writer(
+    pool: AnyPool,
+    backend: super::Backend,
+) -> std::io::Result<mpsc::Sender<Job>> {
     let (tx, rx) = mpsc::channel(MAX_GROUP_FEEDS * 2);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     std::thread::Builder::new()
         .name("ingest-writer".into())
-        .spawn(move || rt.block_on(writer(pool, rx)))?;
+        .spawn(move || rt.block_on(writer(pool, backend, rx)))?;
     Ok(tx)
 }
 
-async fn writer(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
+async fn writer(pool: AnyPool, backend: super::Backend, mut rx: mpsc::Receiver<Job>) {
     let mut cache = StoryCache::default();
     while let Some(first) = rx.recv().await {
         let until = tokio::time::Instant::now() + GATHER_FOR;
@@ -91,15 +95,20 @@ async fn writer(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
             items += job.items.len();
             group.push(job);
         }
-        record_group(&pool, &mut cache, group).await;
+        record_group(&pool, backend, &mut cache, group).await;
     }
 }
 
-async fn record_group(pool: &SqlitePool, cache: &mut StoryCache, group: Vec<Job>) {
+async fn record_group(
+    pool: &AnyPool,
+    backend: super::Backend,
+    cache: &mut StoryCache,
+    group: Vec<Job>,
+) {
     // A panic is contained like an error: the transaction rolls back as it unwinds, the
     // cache (which may hold what the transaction changed) is dropped, and each feed is
     // recorded alone, so only the feed that panics fails, and the writer lives on.
-    match contained(record(pool, cache, &group, Lookup::Trusting)).await {
+    match contained(record(pool, backend, cache, &group, Lookup::Trusting)).await {
         Ok(reports) => {
             for (job, report) in group.into_iter().zip(reports) {
                 let _ = job.reply.send(Ok(report));
@@ -117,6 +126,7 @@ async fn record_group(pool: &SqlitePool, cache: &mut StoryCache, group: Vec<Job>
     for job in group {
         let result = contained(record(
             pool,
+            backend,
             cache,
             std::slice::from_ref(&job),
             Lookup::Always,
@@ -153,13 +163,14 @@ enum Lookup {
 /// Every job in one transaction; the reports are valid only once this returns `Ok` (the
 /// commit happened).
 async fn record(
-    pool: &SqlitePool,
+    pool: &AnyPool,
+    backend: super::Backend,
     cache: &mut StoryCache,
     jobs: &[Job],
     lookup: Lookup,
 ) -> Result<Vec<IngestReport>> {
     let result = async {
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = super::begin_write(pool, backend).await?;
         let mut deferred = Deferred::default();
         let mut reports = Vec::with_capacity(jobs.len());
         for run in distinct_runs(jobs) {
@@ -302,7 +313,7 @@ async fn known_fingerprints(
     let mut known = HashSet::new();
     let mut stale = Vec::new();
     for chunk in fps.chunks(FP_CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT fp, seen_at FROM seen WHERE fp IN (");
+        let mut q = Sql::new("SELECT fp, seen_at FROM seen WHERE fp IN (");
         let mut list = q.separated(", ");
         for fp in padded_with_last(chunk) {
             list.push_bind(&fp[..]);
@@ -324,7 +335,7 @@ async fn known_fingerprints(
 /// Writes `at` as the time these fingerprints were last seen.
 async fn refresh(tx: &mut Tx<'_>, fps: &[Fingerprint], at: i64) -> Result<()> {
     for chunk in fps.chunks(FP_CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new("UPDATE seen SET seen_at = ");
+        let mut q = Sql::new("UPDATE seen SET seen_at = ");
         q.push_bind(at).push(" WHERE fp IN (");
         let mut list = q.separated(", ");
         for fp in chunk {
@@ -344,7 +355,7 @@ pub(super) async fn insert_rows(
 ) -> Result<u64> {
     let mut inserted = 0;
     for chunk in rows.chunks(FP_CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO seen (fp, kind, seen_at) ");
+        let mut q = Sql::new("INSERT INTO seen (fp, kind, seen_at) ");
         q.push_values(padded_with_last(chunk), |mut b, (fp, kind, at)| {
             b.push_bind(&fp[..]).push_bind(*kind as i64).push_bind(*at);
         });
@@ -378,7 +389,7 @@ async fn earlier_reports(
         .collect();
     let mut by_job: Vec<ByLink> = run.iter().map(|_| ByLink::new()).collect();
     for chunk in wanted.chunks(256) {
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT i.feed, i.link_norm, i.terms FROM (");
+        let mut q = Sql::new("SELECT i.feed, i.link_norm, i.terms FROM (");
         push_padded_values(&mut q, chunk, 2, |mut b, (feed, link)| {
             b.push_bind(*feed).push_bind(*link);
         });

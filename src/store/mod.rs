@@ -1,14 +1,15 @@
-//! The state: an SQLite file in `state_dir`, reached through sqlx. The only module that
-//! touches disk for state.
+//! The state: an SQLite file in `state_dir`, or a PostgreSQL database that several daemons
+//! share, reached through sqlx's `Any` driver. The only module that touches the state.
 //!
 //! What must survive a crash is a row before it is an action: an item's alerts and their
 //! deliveries are written in the same transaction that records the item as seen, and a
-//! delivery is marked delivered only after the channel confirmed it. The SQL is kept to what
-//! SQLite and PostgreSQL share (`$n` parameters, `ON CONFLICT`, `RETURNING`, BIGINT times) so
-//! a PostgreSQL backend can reuse it.
+//! delivery is marked delivered only after the channel confirmed it. The SQL is what SQLite
+//! and PostgreSQL share; what differs is in `dialect`.
 //!
-//! One daemon per state directory: [`StateLock`] enforces it, and on start the daemon puts
-//! rows a crashed predecessor left `sending` back to `pending`.
+//! On SQLite, one daemon per state directory: [`StateLock`] enforces it, and on start the
+//! daemon puts rows a crashed predecessor left `sending` back to `pending`. On PostgreSQL,
+//! daemons share the work through `leases`: each feed is polled by one daemon at a time, and
+//! what a dead daemon held (its feeds, the deliveries it was sending) goes back to the others.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -17,10 +18,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyPool, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::dedupe::StorySettings;
@@ -28,11 +28,16 @@ use crate::domain::{FeedName, Field, Item, Route, Signal, StatusNote, Validators
 
 mod board;
 mod deferred;
+pub mod dialect;
 mod ingest;
+pub mod leases;
 mod outbox;
 mod retention;
 mod silences;
+mod sql;
 mod stories;
+
+pub use dialect::Backend;
 
 pub use crate::dedupe::repeats::Prepared;
 pub use board::{AlertRow, FeedRow, MAX_REPORTS, ReportRow, StatusRow, StoryRow};
@@ -42,6 +47,67 @@ pub use stories::Housekeeping;
 
 /// File name of the database inside `state_dir`.
 pub const DB_FILE: &str = "ceasefire-watch.db";
+
+/// How long a daemon's feed leases and claims last without a heartbeat, by default.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
+/// Where the state is (`[store]` and `daemon.state_dir` in the config).
+#[derive(Clone)]
+pub enum Location {
+    /// The SQLite file in this directory.
+    Sqlite { state_dir: PathBuf },
+    /// A PostgreSQL database, shared by every daemon given the same URL. A daemon that stops
+    /// renewing its leases for `lease` is taken to be dead.
+    Postgres { url: SecretString, lease: Duration },
+}
+
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+/// A database URL as logs and errors show it: no password, no user.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => crate::domain::redact::url(&u),
+        Err(_) => "(a database URL that does not parse)".into(),
+    }
+}
+
+impl Location {
+    /// Where, for people: the file's path, or the server and database without the password.
+    pub fn describe(&self) -> String {
+        match self {
+            Location::Sqlite { state_dir } => state_dir.join(DB_FILE).display().to_string(),
+            Location::Postgres { url, .. } => redacted(url.expose_secret()),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Location::Sqlite { .. } => Backend::Sqlite,
+            Location::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    /// Whether there may be state to read without creating it: the SQLite file exists, or
+    /// the store is a server.
+    pub fn may_hold_state(&self) -> bool {
+        match self {
+            Location::Sqlite { state_dir } => state_dir.join(DB_FILE).exists(),
+            Location::Postgres { .. } => true,
+        }
+    }
+
+    /// Opens the store, creating and migrating it as needed.
+    pub async fn open(&self) -> Result<Store> {
+        match self {
+            Location::Sqlite { state_dir } => Store::open(state_dir).await,
+            Location::Postgres { url, lease } => Store::open_postgres(url, *lease).await,
+        }
+    }
+}
 const LOCK_FILE: &str = "ceasefire-watch.lock";
 
 #[derive(Debug, thiserror::Error)]
@@ -54,10 +120,10 @@ pub enum StoreError {
     #[error("another ceasefire-watch daemon is using {path} (lock held on {lock})")]
     Locked { path: PathBuf, lock: PathBuf },
     #[error("cannot open the database {path}: {source}")]
-    Open { path: PathBuf, source: sqlx::Error },
+    Open { path: String, source: sqlx::Error },
     #[error("cannot bring the database {path} up to date: {source}")]
     Migrate {
-        path: PathBuf,
+        path: String,
         source: sqlx::migrate::MigrateError,
     },
     #[error("database error: {0}")]
@@ -137,7 +203,7 @@ pub struct FeedState {
     pub last_error: Option<String>,
 }
 
-fn feed_state_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<FeedState> {
+fn feed_state_from_row(row: &AnyRow) -> Result<FeedState> {
     Ok(FeedState {
         validators: Validators {
             etag: row.try_get("etag")?,
@@ -183,7 +249,12 @@ pub struct IngestReport {
 /// The database. Cheap to clone (a connection pool, and the way to its ingest writer).
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
+    /// This process, as the daemons table knows it (claims and leases name it).
+    daemon: Arc<str>,
+    /// How long this daemon's leases and claims last without a heartbeat.
+    lease: Duration,
     writer: mpsc::Sender<ingest::Job>,
     /// Where the next step of pruning the seen set starts (see `retention`).
     prune_cursor: Arc<tokio::sync::Mutex<Vec<u8>>>,
@@ -198,59 +269,81 @@ fn from_ms(v: i64) -> DateTime<Utc> {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database in `state_dir` and applies migrations.
+    /// Opens (creating if needed) the SQLite database in `state_dir` and applies migrations.
     pub async fn open(state_dir: &Path) -> Result<Store> {
         create_state_dir(state_dir)?;
         let path = state_dir.join(DB_FILE);
-        let options = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true)
-            // Savepoints and multi-row statements journal in memory, not in a temp file.
-            .pragma("temp_store", "memory");
+        let shown = path.display().to_string();
         let open_error = |source| StoreError::Open {
-            path: path.clone(),
+            path: shown.clone(),
             source,
         };
         // Readers and the outbox's small writes: a small page cache each.
-        // No ping before each use: a local file does not drop connections, and the ping was a
-        // round trip to the connection's thread on every poll.
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .test_before_acquire(false)
-            .connect_with(options.clone().pragma("cache_size", "-2000"))
-            .await
-            .map_err(open_error)?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .map_err(|source| StoreError::Migrate {
-                path: path.clone(),
-                source,
-            })?;
-        backfill_seen(&pool).await?;
+        let pool = dialect::sqlite_pool(
+            &path,
+            dialect::PoolShape {
+                max: 4,
+                min: 0,
+                cache_kib: 2000,
+                read_only: false,
+            },
+        )
+        .await
+        .map_err(open_error)?;
         // The ingest writer: one connection of its own, so its page cache (the item indexes
         // it inserts into) stays warm instead of being dropped whenever another connection
         // wrote in between.
-        let ingest_pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .test_before_acquire(false)
-            .connect_with(
-                options
-                    .pragma("cache_size", "-8000")
-                    // An ingest reads back a row per new fingerprint: room for them all, so
-                    // the connection's thread does not stop after every 50 for the writer.
-                    .row_buffer_size(4096),
-            )
+        let ingest_pool = dialect::sqlite_pool(
+            &path,
+            dialect::PoolShape {
+                max: 1,
+                min: 1,
+                cache_kib: 8000,
+                read_only: false,
+            },
+        )
+        .await
+        .map_err(open_error)?;
+        Store::start(pool, ingest_pool, Backend::Sqlite, shown, DEFAULT_LEASE).await
+    }
+
+    /// Opens a PostgreSQL database that daemons share, and applies migrations.
+    pub async fn open_postgres(url: &SecretString, lease: Duration) -> Result<Store> {
+        let shown = redacted(url.expose_secret());
+        let open_error = |source| StoreError::Open {
+            path: shown.clone(),
+            source,
+        };
+        let pool = dialect::postgres_pool(url.expose_secret(), 8)
             .await
             .map_err(open_error)?;
-        let writer = ingest::spawn_writer(ingest_pool).map_err(StoreError::Writer)?;
+        let ingest_pool = dialect::postgres_pool(url.expose_secret(), 1)
+            .await
+            .map_err(open_error)?;
+        Store::start(pool, ingest_pool, Backend::Postgres, shown, lease).await
+    }
+
+    async fn start(
+        pool: AnyPool,
+        ingest_pool: AnyPool,
+        backend: Backend,
+        shown: String,
+        lease: Duration,
+    ) -> Result<Store> {
+        backend
+            .migrate(&pool)
+            .await
+            .map_err(|source| StoreError::Migrate {
+                path: shown.clone(),
+                source,
+            })?;
+        backfill_seen(&pool, backend).await?;
+        let writer = ingest::spawn_writer(ingest_pool, backend).map_err(StoreError::Writer)?;
         Ok(Store {
             pool,
+            backend,
+            daemon: leases::daemon_id().into(),
+            lease,
             writer,
             prune_cursor: Arc::default(),
         })
@@ -259,25 +352,35 @@ impl Store {
     /// The same database opened read-only: every write fails, as on a full or read-only disk.
     #[cfg(test)]
     pub async fn open_read_only_for_tests(state_dir: &Path) -> Store {
-        let options = SqliteConnectOptions::new()
-            .filename(state_dir.join(DB_FILE))
-            .read_only(true);
-        let pool = SqlitePoolOptions::new()
-            .connect_with(options)
-            .await
-            .unwrap();
-        let writer = ingest::spawn_writer(pool.clone()).unwrap();
+        let pool = dialect::sqlite_pool(
+            &state_dir.join(DB_FILE),
+            dialect::PoolShape {
+                max: 2,
+                min: 0,
+                cache_kib: 2000,
+                read_only: true,
+            },
+        )
+        .await
+        .unwrap();
+        let writer = ingest::spawn_writer(pool.clone(), Backend::Sqlite).unwrap();
         Store {
             pool,
+            backend: Backend::Sqlite,
+            daemon: leases::daemon_id().into(),
+            lease: DEFAULT_LEASE,
             writer,
             prune_cursor: Arc::default(),
         }
     }
 
-    /// A transaction that takes the write lock at once (SQLite `BEGIN IMMEDIATE`), so two
-    /// writers queue on the busy timeout instead of one failing when it upgrades from read.
-    async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A transaction that takes the write lock at once (see [`Backend::begin_write`]).
+    async fn write_tx(&self) -> Result<Transaction<'static, Any>> {
+        begin_write(&self.pool, self.backend).await
     }
 
     pub async fn close(&self) {
@@ -295,7 +398,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         // A few statements for a thousand feeds, not a thousand.
         for chunk in feeds.chunks(500) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO feeds (name, url, updated_at) ");
+            let mut q = sql::Sql::new("INSERT INTO feeds (name, url, updated_at) ");
             q.push_values(chunk, |mut row, (name, url)| {
                 row.push_bind(name.as_str())
                     .push_bind(url.as_str())
@@ -304,6 +407,13 @@ impl Store {
             q.push(
                 " ON CONFLICT (name) DO UPDATE SET url = excluded.url WHERE feeds.url <> excluded.url",
             );
+            q.build().execute(&mut *tx).await?;
+            // Each feed's lease, free until a daemon takes it.
+            let mut q = sql::Sql::new("INSERT INTO feed_leases (feed, expires_at) ");
+            q.push_values(chunk, |mut row, (name, _)| {
+                row.push_bind(name.as_str()).push_bind(0_i64);
+            });
+            q.push(" ON CONFLICT (feed) DO NOTHING");
             q.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
@@ -445,7 +555,7 @@ impl Store {
     /// feed publishes, for adaptive polling.
     pub async fn items_seen_since(&self, feed: &FeedName, since: DateTime<Utc>) -> Result<u64> {
         let n: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(SUM(items), 0) FROM arrivals WHERE feed = $1 AND at >= $2",
+            "SELECT CAST(COALESCE(SUM(items), 0) AS BIGINT) FROM arrivals WHERE feed = $1 AND at >= $2",
         )
         .bind(feed.as_str())
         .bind(ms(since))
@@ -463,9 +573,20 @@ impl Store {
     }
 }
 
+/// A writing transaction on `pool` (see [`Backend::begin_write`]).
+async fn begin_write(pool: &AnyPool, backend: Backend) -> Result<Transaction<'static, Any>> {
+    let mut tx = pool.begin_with(backend.begin_write()).await?;
+    if let Some(lock) = backend.write_lock() {
+        sqlx::query(sqlx::AssertSqlSafe(lock))
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(tx)
+}
+
 /// Fills the seen set of a database from before version 4 (`migrations/0004_seen.sql`) from
 /// its item rows, once, in one transaction: the fingerprints are SHA-256, which SQL lacks.
-async fn backfill_seen(pool: &SqlitePool) -> Result<()> {
+async fn backfill_seen(pool: &AnyPool, backend: Backend) -> Result<()> {
     use crate::dedupe::repeats::{FpKind, fingerprint};
     let pending: Option<i64> = sqlx::query_scalar("SELECT pending FROM seen_backfill LIMIT 1")
         .fetch_optional(pool)
@@ -473,14 +594,14 @@ async fn backfill_seen(pool: &SqlitePool) -> Result<()> {
     if pending.is_none() {
         return Ok(());
     }
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let mut after = i64::MIN;
+    let mut tx = begin_write(pool, backend).await?;
+    let mut after = String::new();
     loop {
         let rows = sqlx::query(
-            "SELECT rowid, key, feed, text_hash, terms IS NOT NULL AS signalled, seen_at FROM items
-             WHERE rowid > $1 ORDER BY rowid LIMIT 2000",
+            "SELECT key, feed, text_hash, CASE WHEN terms IS NULL THEN 0 ELSE 1 END AS signalled, seen_at
+             FROM items WHERE key > $1 ORDER BY key LIMIT 2000",
         )
-        .bind(after)
+        .bind(after.clone())
         .fetch_all(&mut *tx)
         .await?;
         if rows.is_empty() {
@@ -488,7 +609,7 @@ async fn backfill_seen(pool: &SqlitePool) -> Result<()> {
         }
         let mut fps = Vec::with_capacity(rows.len() * 3);
         for row in &rows {
-            after = row.try_get("rowid")?;
+            after = row.try_get("key")?;
             let feed: &str = row.try_get("feed")?;
             let at: i64 = row.try_get("seen_at")?;
             fps.push((
@@ -498,7 +619,7 @@ async fn backfill_seen(pool: &SqlitePool) -> Result<()> {
             ));
             if let (Some(h), true) = (
                 row.try_get::<Option<&str>, _>("text_hash")?,
-                row.try_get::<bool, _>("signalled")?,
+                row.try_get::<i64, _>("signalled")? != 0,
             ) {
                 fps.push((fingerprint(FpKind::Text, feed, h), FpKind::Text, at));
             }
@@ -514,7 +635,7 @@ async fn backfill_seen(pool: &SqlitePool) -> Result<()> {
 
 /// The alert of a new story: everything its messages need, so delivery never re-reads feeds.
 async fn insert_alert_row(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     item: &Item,
     signal: &Signal,
     story: Option<&str>,
@@ -908,13 +1029,14 @@ mod migration_tests {
 
     /// A state directory in `dir` whose database has only the given migrations applied (as
     /// an older release left it), and a pool on it to write that release's rows.
-    async fn database_at(dir: &Path, migrations: &[&str]) -> (PathBuf, SqlitePool) {
+    async fn database_at(dir: &Path, migrations: &[&str]) -> (PathBuf, sqlx::sqlite::SqlitePool) {
+        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
         let old = dir.join("old-migrations");
         std::fs::create_dir(&old).unwrap();
         for m in migrations {
             std::fs::copy(
                 Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("migrations")
+                    .join("migrations/sqlite")
                     .join(m),
                 old.join(m),
             )

@@ -80,17 +80,19 @@ impl Store {
         .rows_affected())
     }
 
-    /// Puts one lane's rows left `sending` back to `pending`: a worker starting again after a
-    /// panic takes back what its last run had in flight. Safe only while this process is
-    /// the lane's one worker.
+    /// Puts one lane's rows this daemon left `sending` back to `pending`: a worker starting
+    /// again after a panic takes back what its last run had in flight. Safe only while this
+    /// process is the lane's one worker in this daemon.
     pub async fn release_lane_in_flight(&self, lane: &Lane, now: DateTime<Utc>) -> Result<u64> {
         Ok(sqlx::query(
             "UPDATE deliveries SET state = 'pending', updated_at = $1
-             WHERE state = 'sending' AND channel = $2 AND ($3 IS NULL OR target = $3)",
+             WHERE state = 'sending' AND channel = $2 AND ($3 IS NULL OR target = $3)
+               AND (claimed_by IS NULL OR claimed_by = $4)",
         )
         .bind(ms(now))
         .bind(lane.channel.as_str())
         .bind(lane.target.as_deref())
+        .bind(&*self.daemon)
         .execute(&self.pool)
         .await?
         .rows_affected())
@@ -109,20 +111,25 @@ impl Store {
         if !silenced.is_empty() {
             tracing::info!(lane = %lane, deliveries = silenced.len(), "deliveries silenced: recorded, not sent");
         }
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "UPDATE deliveries SET state = 'sending', updated_at = $1
-             WHERE id IN (SELECT id FROM deliveries
-                          WHERE state = 'pending' AND next_attempt_at <= $1
+        // The outer `state = 'pending'` is checked again on a row another daemon claimed
+        // meanwhile (PostgreSQL); the write lock already keeps two claims apart.
+        let claim = format!(
+            "UPDATE deliveries SET state = 'sending', claimed_by = $1, updated_at = $2
+             WHERE state = 'pending' AND id IN (SELECT id FROM deliveries
+                          WHERE state = 'pending' AND next_attempt_at <= $2
                             AND channel = $3 AND ($4 IS NULL OR target = $4)
-                          ORDER BY next_attempt_at, id LIMIT $2)
+                          ORDER BY next_attempt_at, id LIMIT $5{})
              RETURNING id",
-        )
-        .bind(ms(now))
-        .bind(i64::from(limit))
-        .bind(lane.channel.as_str())
-        .bind(lane.target.as_deref())
-        .fetch_all(&mut *tx)
-        .await?;
+            self.backend.skip_locked()
+        );
+        let ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(claim))
+            .bind(&*self.daemon)
+            .bind(ms(now))
+            .bind(lane.channel.as_str())
+            .bind(lane.target.as_deref())
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let row = sqlx::query(
@@ -322,7 +329,7 @@ impl Store {
     }
 }
 
-fn delivery_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Delivery> {
+fn delivery_from_row(row: &sqlx::any::AnyRow) -> Result<Delivery> {
     let corrupt = |message: String| StoreError::Corrupt {
         table: "deliveries",
         message,

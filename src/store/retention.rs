@@ -83,13 +83,15 @@ impl Store {
         let alerts_before = ms(time::earlier(now, keep.keep_alerts));
 
         let from = self.prune_cursor.lock().await.clone();
-        let (in_window, window_end): (i64, Option<Vec<u8>>) = sqlx::query_as(
-            "SELECT COUNT(*), MAX(fp) FROM (SELECT fp FROM seen WHERE fp > $1 ORDER BY fp LIMIT $2)",
-        )
-        .bind(&from)
-        .bind(seen_window)
-        .fetch_one(&self.pool)
-        .await?;
+        // (PostgreSQL has no MAX of bytes: the window's last row is read by its order.)
+        let window: Vec<Vec<u8>> =
+            sqlx::query_scalar("SELECT fp FROM seen WHERE fp > $1 ORDER BY fp LIMIT $2")
+                .bind(&from)
+                .bind(seen_window)
+                .fetch_all(&self.pool)
+                .await?;
+        let in_window = window.len() as i64;
+        let window_end = window.into_iter().next_back();
         if let Some(end) = &window_end {
             done.seen = sqlx::query("DELETE FROM seen WHERE fp > $1 AND fp <= $2 AND seen_at < $3")
                 .bind(&from)

@@ -80,7 +80,7 @@ impl Store {
     /// Marks the due deliveries of `lane` (of every lane with `None`) that a silence in
     /// force matches as silenced, in `tx`; returns their ids.
     pub(super) async fn silence_due(
-        tx: &mut sqlx::SqliteConnection,
+        tx: &mut sqlx::AnyConnection,
         lane: Option<&Lane>,
         now: DateTime<Utc>,
     ) -> Result<Vec<i64>> {
@@ -132,8 +132,8 @@ impl Store {
         Ok((due, silenced))
     }
 
-    /// Copies the state database in `from` (if there is one) to `to`, consistent as of one
-    /// instant, for a dry run to work on.
+    /// Copies the SQLite state database in `from` (if there is one) to `to`, consistent as of
+    /// one instant, for a dry run to work on. (SQLite only: a shared PostgreSQL is not copied.)
     pub async fn snapshot(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
         let source = from.join(super::DB_FILE);
         if !source.exists() {

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 use super::deferred::{Deferred, Member};
 use super::{Result, Store, StoreError, from_ms, idempotency_key, ms};
@@ -12,7 +12,7 @@ use crate::dedupe::placement::{self, Decision, Report};
 use crate::dedupe::{StorySettings, Terms, story_id};
 use crate::domain::{Channel, Item, ObjectKey, Route, Signal, SignalKind, StatusNote, Topic, time};
 
-type Tx<'a> = Transaction<'a, Sqlite>;
+type Tx<'a> = Transaction<'a, Any>;
 
 /// What placing one signal of one new item did.
 #[derive(Debug, Clone, PartialEq)]
@@ -290,7 +290,7 @@ pub(super) async fn read_recent(
     };
     deferred.flush(tx).await?;
     let keys: Vec<&'static str> = lists.keys().copied().collect();
-    let mut q = sqlx::QueryBuilder::<Sqlite>::new(
+    let mut q = super::sql::Sql::new(
         "SELECT id, items, last_seen_at, topic, signal, object, started_at, official_feed FROM stories WHERE topic IN (",
     );
     let mut list = q.separated(", ");
@@ -325,12 +325,13 @@ pub(super) async fn read_recent(
                 .bind(story)
                 .fetch_all(&mut **tx)
                 .await?;
-        let holds: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM story_holds WHERE story_id = $1 AND state IN ('waiting', 'unconfirmed'))",
+        let holds: i64 = sqlx::query_scalar(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM story_holds WHERE story_id = $1 AND state IN ('waiting', 'unconfirmed')) THEN 1 ELSE 0 END",
         )
         .bind(story)
         .fetch_one(&mut **tx)
         .await?;
+        let holds = holds != 0;
         // Alike words are stored alike, so distinct strings are distinct terms.
         let distinct: std::collections::BTreeSet<&str> =
             stored.iter().map(|(t, _)| t.as_str()).collect();
@@ -367,7 +368,7 @@ async fn join_now(tx: &mut Tx<'_>, m: Member, now: DateTime<Utc>) -> Result<(usi
     insert_member(tx, &m).await?;
     let (sources, items): (i64, i64) = sqlx::query_as(
         "UPDATE stories SET items = items + 1, sources = sources + 1,
-           last_seen_at = MAX(last_seen_at, $2)
+           last_seen_at = CASE WHEN last_seen_at > $2 THEN last_seen_at ELSE $2 END
          WHERE id = $1 RETURNING sources, items",
     )
     .bind(&m.story)
@@ -424,7 +425,7 @@ pub(super) fn is_stale(
 
 /// A column holding one of our names (a channel, a signal), parsed.
 fn parsed<T: std::str::FromStr<Err = String>>(
-    row: &sqlx::sqlite::SqliteRow,
+    row: &sqlx::any::AnyRow,
     column: &str,
     table: &'static str,
 ) -> Result<T> {
