@@ -208,3 +208,88 @@ impl Store {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedupe::StorySettings;
+    use crate::domain::{Channel, FeedName, Lane, SignalKind};
+    use crate::store::FeedUpdate;
+    use crate::store::tests::{ingest, item, routes, signal};
+
+    #[tokio::test]
+    async fn two_daemons_split_the_feeds_and_the_survivor_takes_over_a_dead_ones_work() {
+        for fx in crate::store::testing::fixtures().await {
+            eprintln!("store: {}", fx.name());
+            let (one, two) = (fx.open().await, fx.open().await);
+            assert_ne!(one.daemon_id(), two.daemon_id());
+            let names: Vec<String> = (0..10).map(|i| format!("feed{i}")).collect();
+            let feeds: Vec<&str> = names.iter().map(String::as_str).collect();
+            let parsed: Vec<FeedName> = names.iter().map(|n| FeedName::parse(n).unwrap()).collect();
+            let t0 = Utc::now();
+            one.sync_feeds(parsed.iter().map(|f| (f, "https://e.org/".into())), t0)
+                .await
+                .unwrap();
+
+            // Alone, the first takes every feed; the second then finds none free.
+            let b1 = one.beat(&feeds, t0).await.unwrap();
+            assert_eq!((b1.held.len(), b1.taken_free, b1.daemons), (10, 10, 1));
+            let b2 = two.beat(&feeds, t0).await.unwrap();
+            assert_eq!((b2.held.len(), b2.daemons), (0, 2));
+            // The first gives up what exceeds half; the second takes it.
+            let b1 = one.beat(&feeds, t0).await.unwrap();
+            assert_eq!((b1.held.len(), b1.given_up), (5, 5));
+            let b2 = two.beat(&feeds, t0).await.unwrap();
+            assert_eq!((b2.held.len(), b2.taken_free, b2.taken_over), (5, 5, 0));
+            assert!(b1.held.is_disjoint(&b2.held));
+
+            // The first claims a delivery and dies with it in flight.
+            let feed = &parsed[0];
+            let r = ingest(
+                &one,
+                feed,
+                &FeedUpdate::default(),
+                &[(
+                    item(feed, "g", "Kremlin rejects truce"),
+                    vec![signal(SignalKind::RussiaRejects)],
+                )],
+                &routes(),
+                &StorySettings::default(),
+                t0,
+            )
+            .await
+            .unwrap();
+            assert!(r.deliveries > 0);
+            let claimed = one
+                .claim_due(&Lane::of(Channel::Webhook, "hook"), t0, 10)
+                .await
+                .unwrap();
+            assert_eq!(claimed.len(), 1);
+            // Nothing of a live daemon's is released or taken.
+            let b2 = two
+                .beat(&feeds, t0 + chrono::Duration::seconds(1))
+                .await
+                .unwrap();
+            assert_eq!((b2.released, b2.taken_over), (0, 0));
+
+            // A lease later with no beat from it: its feeds and its claim go to the survivor.
+            let later = t0
+                + chrono::Duration::from_std(one.lease()).unwrap()
+                + chrono::Duration::seconds(1);
+            let b2 = two.beat(&feeds, later).await.unwrap();
+            assert_eq!((b2.daemons, b2.held.len(), b2.taken_over), (1, 10, 5));
+            assert_eq!(b2.released, 1);
+            let again = two
+                .claim_due(&Lane::of(Channel::Webhook, "hook"), later, 10)
+                .await
+                .unwrap();
+            assert_eq!(again.len(), 1);
+            assert_eq!(again[0].idempotency_key, claimed[0].idempotency_key);
+
+            // A clean stop frees its leases at once.
+            two.resign().await.unwrap();
+            let b1 = one.beat(&feeds, later).await.unwrap();
+            assert_eq!((b1.held.len(), b1.daemons), (10, 1));
+        }
+    }
+}

@@ -36,6 +36,8 @@ mod retention;
 mod silences;
 mod sql;
 mod stories;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use dialect::Backend;
 
@@ -758,211 +760,217 @@ mod tests {
 
     #[tokio::test]
     async fn a_feed_taken_for_new_whose_items_were_seen_is_looked_up_after_all() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).await.unwrap();
-        let feed = FeedName::parse("f").unwrap();
-        let first = FeedUpdate {
-            first: true,
-            ..FeedUpdate::default()
-        };
-        let settings = StorySettings::default();
-        let now = Utc::now();
-        let mut items = vec![
-            (
-                item(&feed, "1", "Kremlin rejects truce"),
-                vec![signal(SignalKind::RussiaRejects)],
-            ),
-            (item(&feed, "2", "weather"), vec![]),
-            // The same item twice in one document is one item.
-            (item(&feed, "2", "weather"), vec![]),
-        ];
-        let r = ingest(&store, &feed, &first, &items, &[], &settings, now)
-            .await
-            .unwrap();
-        assert_eq!((r.new_items, r.alerts), (2, 1));
-        // Still taken for new (as when its first success was never recorded), but it is not.
-        items.remove(0);
-        items.push((item(&feed, "3", "traffic"), vec![]));
-        let r = ingest(&store, &feed, &first, &items, &[], &settings, now)
-            .await
-            .unwrap();
-        assert_eq!((r.new_items, r.alerts), (1, 0));
-        let r = ingest(&store, &feed, &first, &items, &[], &settings, now)
-            .await
-            .unwrap();
-        assert_eq!((r.new_items, r.alerts), (0, 0));
+        for fx in crate::store::testing::fixtures().await {
+            eprintln!("store: {}", fx.name());
+            let store = fx.open().await;
+            let feed = FeedName::parse("f").unwrap();
+            let first = FeedUpdate {
+                first: true,
+                ..FeedUpdate::default()
+            };
+            let settings = StorySettings::default();
+            let now = Utc::now();
+            let mut items = vec![
+                (
+                    item(&feed, "1", "Kremlin rejects truce"),
+                    vec![signal(SignalKind::RussiaRejects)],
+                ),
+                (item(&feed, "2", "weather"), vec![]),
+                // The same item twice in one document is one item.
+                (item(&feed, "2", "weather"), vec![]),
+            ];
+            let r = ingest(&store, &feed, &first, &items, &[], &settings, now)
+                .await
+                .unwrap();
+            assert_eq!((r.new_items, r.alerts), (2, 1));
+            // Still taken for new (as when its first success was never recorded), but it is not.
+            items.remove(0);
+            items.push((item(&feed, "3", "traffic"), vec![]));
+            let r = ingest(&store, &feed, &first, &items, &[], &settings, now)
+                .await
+                .unwrap();
+            assert_eq!((r.new_items, r.alerts), (1, 0));
+            let r = ingest(&store, &feed, &first, &items, &[], &settings, now)
+                .await
+                .unwrap();
+            assert_eq!((r.new_items, r.alerts), (0, 0));
+        }
     }
 
     #[tokio::test]
     async fn ingest_records_items_once_and_creates_the_outbox() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).await.unwrap();
-        let feed = FeedName::parse("f").unwrap();
-        let now = Utc::now();
-        store
-            .sync_feeds([(&feed, "https://example.org/rss".to_string())], now)
-            .await
-            .unwrap();
-        let items = vec![
-            (
-                item(&feed, "1", "Kremlin rejects truce"),
-                vec![signal(SignalKind::RussiaRejects)],
-            ),
-            (
-                item(&feed, "2", "US pauses aid"),
-                vec![signal(SignalKind::UsAidPaused)],
-            ),
-            (item(&feed, "3", "weather"), vec![]),
-        ];
-        let update = FeedUpdate {
-            validators: Validators {
-                etag: Some("\"v1\"".into()),
-                last_modified: None,
-            },
-            body_hash: Some("h".into()),
-            first: true,
-        };
-        let r = ingest(
-            &store,
-            &feed,
-            &update,
-            &items,
-            &routes(),
-            &StorySettings::default(),
-            now,
-        )
-        .await
-        .unwrap();
-        assert_eq!(
-            r,
-            IngestReport {
-                items: 3,
-                new_items: 3,
-                alerts: 2,
-                deliveries: 3,
-                signals: [0, 1, 0, 1, 0, 0, 0],
-                ..IngestReport::default()
-            }
-        );
-        let again = ingest(
-            &store,
-            &feed,
-            &update,
-            &items,
-            &routes(),
-            &StorySettings::default(),
-            now,
-        )
-        .await
-        .unwrap();
-        assert_eq!(again.new_items, 0);
-        assert_eq!(again.deliveries, 0);
-        let state = store.feed_state(&feed).await.unwrap();
-        assert_eq!(state.validators.etag.as_deref(), Some("\"v1\""));
-        assert_eq!(state.body_hash.as_deref(), Some("h"));
-
-        // Each lane claims only its own rows, each row once; a crash leaves rows `sending`
-        // until released.
-        let email = Lane::of(Channel::Email, "ops");
-        let hook = Lane::of(Channel::Webhook, "hook");
-        let mut lanes = store.pending_lanes().await.unwrap();
-        lanes.sort();
-        assert_eq!(lanes, [email.clone(), hook.clone()]);
-        let mails = store.claim_due(&email, now, 10).await.unwrap();
-        assert_eq!(mails.len(), 1);
-        assert_eq!(mails[0].channel, Channel::Email);
-        let posts = store.claim_due(&hook, now, 10).await.unwrap();
-        assert_eq!(posts.len(), 2);
-        assert!(store.claim_due(&hook, now, 10).await.unwrap().is_empty());
-        assert!(store.claim_due(&email, now, 10).await.unwrap().is_empty());
-        assert_eq!(mails[0].alert.signal.evidence.words, ["Kremlin", "rejects"]);
-        store.mark_delivered(mails[0].id, now).await.unwrap();
-        store
-            .mark_retry(
-                posts[0].id,
-                "down",
-                now + chrono::Duration::seconds(60),
+        for fx in crate::store::testing::fixtures().await {
+            eprintln!("store: {}", fx.name());
+            let store = fx.open().await;
+            let feed = FeedName::parse("f").unwrap();
+            let now = Utc::now();
+            store
+                .sync_feeds([(&feed, "https://example.org/rss".to_string())], now)
+                .await
+                .unwrap();
+            let items = vec![
+                (
+                    item(&feed, "1", "Kremlin rejects truce"),
+                    vec![signal(SignalKind::RussiaRejects)],
+                ),
+                (
+                    item(&feed, "2", "US pauses aid"),
+                    vec![signal(SignalKind::UsAidPaused)],
+                ),
+                (item(&feed, "3", "weather"), vec![]),
+            ];
+            let update = FeedUpdate {
+                validators: Validators {
+                    etag: Some("\"v1\"".into()),
+                    last_modified: None,
+                },
+                body_hash: Some("h".into()),
+                first: true,
+            };
+            let r = ingest(
+                &store,
+                &feed,
+                &update,
+                &items,
+                &routes(),
+                &StorySettings::default(),
                 now,
             )
             .await
             .unwrap();
-        assert_eq!(store.release_in_flight(now).await.unwrap(), 1);
-        let c = store.outbox_counts().await.unwrap();
-        assert_eq!(
-            c,
-            OutboxCounts {
-                pending: 2,
-                sending: 0,
-                delivered: 1,
-                dead: 0,
-                silenced: 0
-            }
-        );
-        // The retried row is not due yet; the released one is, with the same key.
-        let again = store.claim_due(&hook, now, 10).await.unwrap();
-        assert_eq!(again.len(), 1);
-        assert_eq!(again[0].idempotency_key, posts[1].idempotency_key);
-        assert_eq!(
+            assert_eq!(
+                r,
+                IngestReport {
+                    items: 3,
+                    new_items: 3,
+                    alerts: 2,
+                    deliveries: 3,
+                    signals: [0, 1, 0, 1, 0, 0, 0],
+                    ..IngestReport::default()
+                }
+            );
+            let again = ingest(
+                &store,
+                &feed,
+                &update,
+                &items,
+                &routes(),
+                &StorySettings::default(),
+                now,
+            )
+            .await
+            .unwrap();
+            assert_eq!(again.new_items, 0);
+            assert_eq!(again.deliveries, 0);
+            let state = store.feed_state(&feed).await.unwrap();
+            assert_eq!(state.validators.etag.as_deref(), Some("\"v1\""));
+            assert_eq!(state.body_hash.as_deref(), Some("h"));
+
+            // Each lane claims only its own rows, each row once; a crash leaves rows `sending`
+            // until released.
+            let email = Lane::of(Channel::Email, "ops");
+            let hook = Lane::of(Channel::Webhook, "hook");
+            let mut lanes = store.pending_lanes().await.unwrap();
+            lanes.sort();
+            assert_eq!(lanes, [email.clone(), hook.clone()]);
+            let mails = store.claim_due(&email, now, 10).await.unwrap();
+            assert_eq!(mails.len(), 1);
+            assert_eq!(mails[0].channel, Channel::Email);
+            let posts = store.claim_due(&hook, now, 10).await.unwrap();
+            assert_eq!(posts.len(), 2);
+            assert!(store.claim_due(&hook, now, 10).await.unwrap().is_empty());
+            assert!(store.claim_due(&email, now, 10).await.unwrap().is_empty());
+            assert_eq!(mails[0].alert.signal.evidence.words, ["Kremlin", "rejects"]);
+            store.mark_delivered(mails[0].id, now).await.unwrap();
             store
-                .next_due(Some(&hook))
+                .mark_retry(
+                    posts[0].id,
+                    "down",
+                    now + chrono::Duration::seconds(60),
+                    now,
+                )
                 .await
-                .unwrap()
-                .map(|t| t.timestamp()),
-            Some((now + chrono::Duration::seconds(60)).timestamp())
-        );
-        assert_eq!(store.next_due(Some(&email)).await.unwrap(), None);
-        // A shutdown mid-send puts the row back without counting an attempt.
-        store.unclaim(again[0].id, now).await.unwrap();
-        let back = store.claim_due(&hook, now, 10).await.unwrap();
-        assert_eq!(back.len(), 1);
-        assert_eq!(back[0].attempts, 0);
+                .unwrap();
+            assert_eq!(store.release_in_flight(now).await.unwrap(), 1);
+            let c = store.outbox_counts().await.unwrap();
+            assert_eq!(
+                c,
+                OutboxCounts {
+                    pending: 2,
+                    sending: 0,
+                    delivered: 1,
+                    dead: 0,
+                    silenced: 0
+                }
+            );
+            // The retried row is not due yet; the released one is, with the same key.
+            let again = store.claim_due(&hook, now, 10).await.unwrap();
+            assert_eq!(again.len(), 1);
+            assert_eq!(again[0].idempotency_key, posts[1].idempotency_key);
+            assert_eq!(
+                store
+                    .next_due(Some(&hook))
+                    .await
+                    .unwrap()
+                    .map(|t| t.timestamp()),
+                Some((now + chrono::Duration::seconds(60)).timestamp())
+            );
+            assert_eq!(store.next_due(Some(&email)).await.unwrap(), None);
+            // A shutdown mid-send puts the row back without counting an attempt.
+            store.unclaim(again[0].id, now).await.unwrap();
+            let back = store.claim_due(&hook, now, 10).await.unwrap();
+            assert_eq!(back.len(), 1);
+            assert_eq!(back[0].attempts, 0);
+        }
     }
 
     #[tokio::test]
     async fn a_thousand_feeds_sync_in_chunks_and_their_rows_read_back_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).await.unwrap();
-        let names: Vec<FeedName> = (0..1200)
-            .map(|i| FeedName::parse(&format!("f{i}")).unwrap())
-            .collect();
-        let now = Utc::now();
-        let url = |i: usize| format!("https://example.org/{i}.xml");
-        store
-            .sync_feeds(names.iter().enumerate().map(|(i, n)| (n, url(i))), now)
+        for fx in crate::store::testing::fixtures().await {
+            eprintln!("store: {}", fx.name());
+            let store = fx.open().await;
+            let names: Vec<FeedName> = (0..1200)
+                .map(|i| FeedName::parse(&format!("f{i}")).unwrap())
+                .collect();
+            let now = Utc::now();
+            let url = |i: usize| format!("https://example.org/{i}.xml");
+            store
+                .sync_feeds(names.iter().enumerate().map(|(i, n)| (n, url(i))), now)
+                .await
+                .unwrap();
+            let update = FeedUpdate {
+                validators: Validators {
+                    etag: Some("\"e7\"".into()),
+                    last_modified: None,
+                },
+                body_hash: Some("h7".into()),
+                first: false,
+            };
+            ingest(
+                &store,
+                &names[7],
+                &update,
+                &[],
+                &[],
+                &StorySettings::default(),
+                now,
+            )
             .await
             .unwrap();
-        let update = FeedUpdate {
-            validators: Validators {
-                etag: Some("\"e7\"".into()),
-                last_modified: None,
-            },
-            body_hash: Some("h7".into()),
-            first: false,
-        };
-        ingest(
-            &store,
-            &names[7],
-            &update,
-            &[],
-            &[],
-            &StorySettings::default(),
-            now,
-        )
-        .await
-        .unwrap();
-        // Synced again (a reload): the validators stay.
-        store
-            .sync_feeds(names.iter().enumerate().map(|(i, n)| (n, url(i))), now)
-            .await
-            .unwrap();
-        let states = store.feed_states().await.unwrap();
-        assert_eq!(states.len(), 1200);
-        assert_eq!(states[&names[7]].validators.etag.as_deref(), Some("\"e7\""));
-        assert_eq!(
-            states[&names[7]],
-            store.feed_state(&names[7]).await.unwrap()
-        );
-        assert_eq!(states[&names[1199]].body_hash, None);
+            // Synced again (a reload): the validators stay.
+            store
+                .sync_feeds(names.iter().enumerate().map(|(i, n)| (n, url(i))), now)
+                .await
+                .unwrap();
+            let states = store.feed_states().await.unwrap();
+            assert_eq!(states.len(), 1200);
+            assert_eq!(states[&names[7]].validators.etag.as_deref(), Some("\"e7\""));
+            assert_eq!(
+                states[&names[7]],
+                store.feed_state(&names[7]).await.unwrap()
+            );
+            assert_eq!(states[&names[1199]].body_hash, None);
+        }
     }
 
     #[tokio::test]

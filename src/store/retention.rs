@@ -169,112 +169,116 @@ mod tests {
 
     #[tokio::test]
     async fn what_a_feed_still_carries_is_kept_and_what_it_dropped_is_forgotten() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).await.unwrap();
-        let feed = FeedName::parse("f").unwrap();
-        let settings = StorySettings::default();
-        let keep = Retention {
-            keep_seen: Duration::from_secs(30 * DAY as u64),
-            keep_alerts: Duration::from_secs(365 * DAY as u64),
-        };
-        let t0 = Utc::now();
-        let at = |days: i64| t0 + chrono::TimeDelta::seconds(days * DAY);
-        let update = FeedUpdate::default();
-        let (a, b) = (item(&feed, "a", "weather"), item(&feed, "b", "traffic"));
-        let r = ingest(
-            &store,
-            &feed,
-            &update,
-            &[(a.clone(), vec![]), (b.clone(), vec![])],
-            &[],
-            &settings,
-            at(0),
-        )
-        .await
-        .unwrap();
-        assert_eq!(r.new_items, 2);
-        // Ten days on the feed still carries A (refreshed: older than a week), not B.
-        ingest(
-            &store,
-            &feed,
-            &update,
-            &[(a.clone(), vec![])],
-            &[],
-            &settings,
-            at(10),
-        )
-        .await
-        .unwrap();
-        // A sweep in windows of three rows, from wherever the last call stopped.
-        let mut pruned = 0;
-        for _ in 0..4 {
-            pruned += store.prune_step(&keep, at(35), 3).await.unwrap().seen;
+        for fx in crate::store::testing::fixtures().await {
+            eprintln!("store: {}", fx.name());
+            let store = fx.open().await;
+            let feed = FeedName::parse("f").unwrap();
+            let settings = StorySettings::default();
+            let keep = Retention {
+                keep_seen: Duration::from_secs(30 * DAY as u64),
+                keep_alerts: Duration::from_secs(365 * DAY as u64),
+            };
+            let t0 = Utc::now();
+            let at = |days: i64| t0 + chrono::TimeDelta::seconds(days * DAY);
+            let update = FeedUpdate::default();
+            let (a, b) = (item(&feed, "a", "weather"), item(&feed, "b", "traffic"));
+            let r = ingest(
+                &store,
+                &feed,
+                &update,
+                &[(a.clone(), vec![]), (b.clone(), vec![])],
+                &[],
+                &settings,
+                at(0),
+            )
+            .await
+            .unwrap();
+            assert_eq!(r.new_items, 2);
+            // Ten days on the feed still carries A (refreshed: older than a week), not B.
+            ingest(
+                &store,
+                &feed,
+                &update,
+                &[(a.clone(), vec![])],
+                &[],
+                &settings,
+                at(10),
+            )
+            .await
+            .unwrap();
+            // A sweep in windows of three rows, from wherever the last call stopped.
+            let mut pruned = 0;
+            for _ in 0..4 {
+                pruned += store.prune_step(&keep, at(35), 3).await.unwrap().seen;
+            }
+            assert_eq!(
+                pruned, 1,
+                "B's fingerprint, 35 days old; A's was written at day 10"
+            );
+            let r = ingest(
+                &store,
+                &feed,
+                &update,
+                &[(a.clone(), vec![]), (b.clone(), vec![])],
+                &[],
+                &settings,
+                at(36),
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                r.new_items, 1,
+                "B is new again after 30 days away; A never was"
+            );
         }
-        assert_eq!(
-            pruned, 1,
-            "B's fingerprint, 35 days old; A's was written at day 10"
-        );
-        let r = ingest(
-            &store,
-            &feed,
-            &update,
-            &[(a.clone(), vec![]), (b.clone(), vec![])],
-            &[],
-            &settings,
-            at(36),
-        )
-        .await
-        .unwrap();
-        assert_eq!(
-            r.new_items, 1,
-            "B is new again after 30 days away; A never was"
-        );
     }
 
     #[tokio::test]
     async fn finished_deliveries_and_their_alerts_go_and_pending_ones_stay() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).await.unwrap();
-        let feed = FeedName::parse("f").unwrap();
-        let settings = StorySettings::default();
-        let routes = routes();
-        let keep = Retention {
-            keep_seen: Duration::from_secs(30 * DAY as u64),
-            keep_alerts: Duration::from_secs(90 * DAY as u64),
-        };
-        let t0 = Utc::now();
-        let at = |days: i64| t0 + chrono::TimeDelta::seconds(days * DAY);
-        let first = FeedUpdate {
-            first: true,
-            ..FeedUpdate::default()
-        };
-        let report = ingest(
-            &store,
-            &feed,
-            &first,
-            &[(
-                item(&feed, "r1", "Kremlin rejects the truce"),
-                vec![signal(SignalKind::RussiaRejects)],
-            )],
-            &routes,
-            &settings,
-            at(0),
-        )
-        .await
-        .unwrap();
-        assert_eq!(report.deliveries, 2);
-        let lanes = store.pending_lanes().await.unwrap();
-        let sent = store.claim_due(&lanes[0], at(0), 10).await.unwrap();
-        store.mark_delivered(sent[0].id, at(0)).await.unwrap();
-        let p = store.prune(&keep, at(100)).await.unwrap();
-        assert_eq!((p.deliveries, p.alerts, p.items), (1, 0, 0), "{p:?}");
-        // The other delivery is pending: its alert and item stay, however old.
-        assert_eq!(store.row_counts().await.unwrap().2, 1);
-        let other = store.claim_due(&lanes[1], at(100), 10).await.unwrap();
-        store.mark_dead(other[0].id, "gone", at(100)).await.unwrap();
-        let p = store.prune(&keep, at(200)).await.unwrap();
-        assert_eq!((p.deliveries, p.alerts, p.items), (1, 1, 1), "{p:?}");
-        let (_, items, alerts, deliveries) = store.row_counts().await.unwrap();
-        assert_eq!((items, alerts, deliveries), (0, 0, 0));
+        for fx in crate::store::testing::fixtures().await {
+            eprintln!("store: {}", fx.name());
+            let store = fx.open().await;
+            let feed = FeedName::parse("f").unwrap();
+            let settings = StorySettings::default();
+            let routes = routes();
+            let keep = Retention {
+                keep_seen: Duration::from_secs(30 * DAY as u64),
+                keep_alerts: Duration::from_secs(90 * DAY as u64),
+            };
+            let t0 = Utc::now();
+            let at = |days: i64| t0 + chrono::TimeDelta::seconds(days * DAY);
+            let first = FeedUpdate {
+                first: true,
+                ..FeedUpdate::default()
+            };
+            let report = ingest(
+                &store,
+                &feed,
+                &first,
+                &[(
+                    item(&feed, "r1", "Kremlin rejects the truce"),
+                    vec![signal(SignalKind::RussiaRejects)],
+                )],
+                &routes,
+                &settings,
+                at(0),
+            )
+            .await
+            .unwrap();
+            assert_eq!(report.deliveries, 2);
+            let lanes = store.pending_lanes().await.unwrap();
+            let sent = store.claim_due(&lanes[0], at(0), 10).await.unwrap();
+            store.mark_delivered(sent[0].id, at(0)).await.unwrap();
+            let p = store.prune(&keep, at(100)).await.unwrap();
+            assert_eq!((p.deliveries, p.alerts, p.items), (1, 0, 0), "{p:?}");
+            // The other delivery is pending: its alert and item stay, however old.
+            assert_eq!(store.row_counts().await.unwrap().2, 1);
+            let other = store.claim_due(&lanes[1], at(100), 10).await.unwrap();
+            store.mark_dead(other[0].id, "gone", at(100)).await.unwrap();
+            let p = store.prune(&keep, at(200)).await.unwrap();
+            assert_eq!((p.deliveries, p.alerts, p.items), (1, 1, 1), "{p:?}");
+            let (_, items, alerts, deliveries) = store.row_counts().await.unwrap();
+            assert_eq!((items, alerts, deliveries), (0, 0, 0));
+        }
     }
 }

@@ -777,32 +777,34 @@ mod tests {
 
     #[tokio::test]
     async fn a_story_joins_only_within_its_window_and_is_forgotten_after_keep() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).await.unwrap();
-        let settings = StorySettings::default();
-        let t0 = Utc::now() - chrono::Duration::days(60);
-        let text = "Peskov rejects Riyadh 30-day energy truce";
-        assert_eq!(report(&store, "a", "1", text, t0).await.alerts, 1);
-        // Another feed a day later: the same story, now with two sources.
-        let r = report(&store, "b", "2", text, t0 + chrono::Duration::days(1)).await;
-        assert_eq!((r.alerts, r.joined), (0, 1));
-        let board = store.statuses().await.unwrap();
-        assert_eq!(board[0].story.as_ref().unwrap().sources, 2);
-        // The same text again on feed b is a repeat, not news.
-        let r = report(&store, "b", "2b", text, t0 + chrono::Duration::days(1)).await;
-        assert_eq!((r.new_items, r.repeats), (0, 1));
-        // Past the window (48 h after it was last reported): a new story.
-        let r = report(&store, "c", "3", text, t0 + chrono::Duration::days(4)).await;
-        assert_eq!((r.alerts, r.joined), (1, 0));
-        // 30 days later the first story is forgotten; the one behind the status stays.
-        let done = store
-            .housekeeping(&settings, t0 + chrono::Duration::days(33))
-            .await
-            .unwrap();
-        assert_eq!(done.forgotten, 1);
-        let board = store.statuses().await.unwrap();
-        assert_eq!(board[0].value, "rejects");
-        assert_eq!(board[0].story.as_ref().unwrap().sources, 1);
+        for fx in crate::store::testing::fixtures().await {
+            eprintln!("store: {}", fx.name());
+            let store = fx.open().await;
+            let settings = StorySettings::default();
+            let t0 = Utc::now() - chrono::Duration::days(60);
+            let text = "Peskov rejects Riyadh 30-day energy truce";
+            assert_eq!(report(&store, "a", "1", text, t0).await.alerts, 1);
+            // Another feed a day later: the same story, now with two sources.
+            let r = report(&store, "b", "2", text, t0 + chrono::Duration::days(1)).await;
+            assert_eq!((r.alerts, r.joined), (0, 1));
+            let board = store.statuses().await.unwrap();
+            assert_eq!(board[0].story.as_ref().unwrap().sources, 2);
+            // The same text again on feed b is a repeat, not news.
+            let r = report(&store, "b", "2b", text, t0 + chrono::Duration::days(1)).await;
+            assert_eq!((r.new_items, r.repeats), (0, 1));
+            // Past the window (48 h after it was last reported): a new story.
+            let r = report(&store, "c", "3", text, t0 + chrono::Duration::days(4)).await;
+            assert_eq!((r.alerts, r.joined), (1, 0));
+            // 30 days later the first story is forgotten; the one behind the status stays.
+            let done = store
+                .housekeeping(&settings, t0 + chrono::Duration::days(33))
+                .await
+                .unwrap();
+            assert_eq!(done.forgotten, 1);
+            let board = store.statuses().await.unwrap();
+            assert_eq!(board[0].value, "rejects");
+            assert_eq!(board[0].story.as_ref().unwrap().sources, 1);
+        }
     }
 
     /// One signal item of `feed` at `at`, recorded through `store` (a handle with its own
@@ -835,189 +837,199 @@ mod tests {
 
     #[tokio::test]
     async fn a_held_alert_is_released_by_a_second_source_whichever_writer_records_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = Store::open(dir.path()).await.unwrap();
-        let second = Store::open(dir.path()).await.unwrap();
-        let routes = [Route {
-            channel: Channel::Webhook,
-            target: "ops".into(),
-            address: "http://127.0.0.1:9/hook".into(),
-            signals: [SignalKind::RussiaRejects].into(),
-            min_score: 0.0,
-            alert_on: AlertOn::Story,
-            min_sources: 2,
-        }];
-        let settings = StorySettings::default();
-        let (routes, settings) = (&routes, &settings);
-        let text = "Peskov rejects Riyadh 30-day energy truce";
-        let record = |store: &Store, feed: &str, guid: &str| {
-            let feed = FeedName::parse(feed).unwrap();
-            // Each report in its own words (the same words again would be a repeat).
-            let items = vec![(
-                item(&feed, guid, &format!("{text} ({feed} {guid})")),
-                vec![signal(SignalKind::RussiaRejects)],
-            )];
-            let store = store.clone();
-            async move {
-                ingest(
-                    &store,
-                    &feed,
-                    &FeedUpdate::default(),
-                    &items,
-                    routes,
-                    settings,
-                    Utc::now(),
-                )
-                .await
-                .unwrap()
-            }
-        };
-        // The first writer opens the story and holds its alert for a second source.
-        let opened = record(&first, "a", "1").await;
-        assert_eq!((opened.alerts, opened.deliveries), (1, 0));
-        // A second report from the same feed is no new source: still held.
-        let same = record(&first, "a", "2").await;
-        assert_eq!((same.joined, same.deliveries), (1, 0));
-        // Another feed, through the other writer (which has never seen the story): released.
-        let other = record(&second, "b", "3").await;
-        assert_eq!((other.joined, other.deliveries), (1, 1));
-        // And through the first writer, whose cache is now behind: nothing twice.
-        let third = record(&first, "c", "4").await;
-        assert_eq!((third.joined, third.deliveries), (1, 0));
+        for fx in crate::store::testing::fixtures().await {
+            eprintln!("store: {}", fx.name());
+            let first = fx.open().await;
+            let second = fx.open().await;
+            let routes = [Route {
+                channel: Channel::Webhook,
+                target: "ops".into(),
+                address: "http://127.0.0.1:9/hook".into(),
+                signals: [SignalKind::RussiaRejects].into(),
+                min_score: 0.0,
+                alert_on: AlertOn::Story,
+                min_sources: 2,
+            }];
+            let settings = StorySettings::default();
+            let (routes, settings) = (&routes, &settings);
+            let text = "Peskov rejects Riyadh 30-day energy truce";
+            let record = |store: &Store, feed: &str, guid: &str| {
+                let feed = FeedName::parse(feed).unwrap();
+                // Each report in its own words (the same words again would be a repeat).
+                let items = vec![(
+                    item(&feed, guid, &format!("{text} ({feed} {guid})")),
+                    vec![signal(SignalKind::RussiaRejects)],
+                )];
+                let store = store.clone();
+                async move {
+                    ingest(
+                        &store,
+                        &feed,
+                        &FeedUpdate::default(),
+                        &items,
+                        routes,
+                        settings,
+                        Utc::now(),
+                    )
+                    .await
+                    .unwrap()
+                }
+            };
+            // The first writer opens the story and holds its alert for a second source.
+            let opened = record(&first, "a", "1").await;
+            assert_eq!((opened.alerts, opened.deliveries), (1, 0));
+            // A second report from the same feed is no new source: still held.
+            let same = record(&first, "a", "2").await;
+            assert_eq!((same.joined, same.deliveries), (1, 0));
+            // Another feed, through the other writer (which has never seen the story): released.
+            let other = record(&second, "b", "3").await;
+            assert_eq!((other.joined, other.deliveries), (1, 1));
+            // And through the first writer, whose cache is now behind: nothing twice.
+            let third = record(&first, "c", "4").await;
+            assert_eq!((third.joined, third.deliveries), (1, 0));
+        }
     }
 
     #[tokio::test]
     async fn the_writers_story_cache_never_hides_members_added_by_another_writer() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = Store::open(dir.path()).await.unwrap();
-        let second = Store::open(dir.path()).await.unwrap();
-        // The first writer opens the story (and caches its one member)...
-        let opened = report(
-            &first,
-            "a",
-            "1",
-            "Peskov rejects Riyadh energy truce",
-            Utc::now(),
-        )
-        .await;
-        assert_eq!(opened.alerts, 1);
-        // ...the second adds a longer report of it...
-        let longer =
-            "Peskov rejects Riyadh energy truce; Lavrov calls Geneva drone talks premature";
-        assert_eq!(
-            report(&second, "b", "2", longer, Utc::now()).await.joined,
-            1
-        );
-        // ...and a report like only that longer member still joins through the first
-        // writer: its cache is behind the store, so it reads the story again.
-        let like_second = "Lavrov calls Geneva drone talks premature, rejects plan";
-        let r = report(&first, "c", "3", like_second, Utc::now()).await;
-        assert_eq!((r.alerts, r.joined), (0, 1));
-        let board = first.statuses().await.unwrap();
-        assert_eq!(board[0].story.as_ref().unwrap().sources, 3);
+        for fx in crate::store::testing::fixtures().await {
+            eprintln!("store: {}", fx.name());
+            let first = fx.open().await;
+            let second = fx.open().await;
+            // The first writer opens the story (and caches its one member)...
+            let opened = report(
+                &first,
+                "a",
+                "1",
+                "Peskov rejects Riyadh energy truce",
+                Utc::now(),
+            )
+            .await;
+            assert_eq!(opened.alerts, 1);
+            // ...the second adds a longer report of it...
+            let longer =
+                "Peskov rejects Riyadh energy truce; Lavrov calls Geneva drone talks premature";
+            assert_eq!(
+                report(&second, "b", "2", longer, Utc::now()).await.joined,
+                1
+            );
+            // ...and a report like only that longer member still joins through the first
+            // writer: its cache is behind the store, so it reads the story again.
+            let like_second = "Lavrov calls Geneva drone talks premature, rejects plan";
+            let r = report(&first, "c", "3", like_second, Utc::now()).await;
+            assert_eq!((r.alerts, r.joined), (0, 1));
+            let board = first.statuses().await.unwrap();
+            assert_eq!(board[0].story.as_ref().unwrap().sources, 3);
+        }
     }
 
     #[tokio::test]
     async fn feeds_recorded_at_the_same_time_share_commits_and_each_gets_its_own_report() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).await.unwrap();
-        let texts = [
-            "Peskov rejects Riyadh energy truce",
-            "Kremlin turns down Riyadh energy truce, Peskov says",
-            "Zakharova dismisses Vatican Easter ceasefire offer",
-        ];
-        let reports = futures_util::future::join_all((0..30).map(|i| {
-            let store = store.clone();
-            async move {
-                let feed = format!("f{i}");
-                report(&store, &feed, "x", texts[i % texts.len()], Utc::now()).await
-            }
-        }))
-        .await;
-        assert!(reports.iter().all(|r| r.new_items == 1));
-        // Two events, each alerted once however the ingests were grouped.
-        assert_eq!(reports.iter().map(|r| r.alerts).sum::<usize>(), 2);
-        assert_eq!(reports.iter().map(|r| r.joined).sum::<usize>(), 28);
-        assert_eq!(store.item_count().await.unwrap(), 30);
+        for fx in crate::store::testing::fixtures().await {
+            eprintln!("store: {}", fx.name());
+            let store = fx.open().await;
+            let texts = [
+                "Peskov rejects Riyadh energy truce",
+                "Kremlin turns down Riyadh energy truce, Peskov says",
+                "Zakharova dismisses Vatican Easter ceasefire offer",
+            ];
+            let reports = futures_util::future::join_all((0..30).map(|i| {
+                let store = store.clone();
+                async move {
+                    let feed = format!("f{i}");
+                    report(&store, &feed, "x", texts[i % texts.len()], Utc::now()).await
+                }
+            }))
+            .await;
+            assert!(reports.iter().all(|r| r.new_items == 1));
+            // Two events, each alerted once however the ingests were grouped.
+            assert_eq!(reports.iter().map(|r| r.alerts).sum::<usize>(), 2);
+            assert_eq!(reports.iter().map(|r| r.joined).sum::<usize>(), 28);
+            assert_eq!(store.item_count().await.unwrap(), 30);
+        }
     }
 
     #[tokio::test]
     async fn an_edited_report_is_a_repeat_even_when_both_versions_share_a_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).await.unwrap();
-        let settings = StorySettings::default();
-        // Twenty feeds, each sending a report and its edit (a fresh GUID at the same link)
-        // at once, so that both are likely recorded in one transaction.
-        let texts = [
-            "Kremlin rejects truce brokered by Oman after Muscat meeting with envoys",
-            "Kremlin rejects truce brokered by Oman after Muscat meeting with envoys, ministry says",
-        ];
-        let sends: Vec<(FeedName, usize)> = (0..20)
-            .flat_map(|i| {
-                (0..2).map(move |edit| (FeedName::parse(&format!("f{i}")).unwrap(), edit))
-            })
-            .collect();
-        let results = futures_util::future::join_all(sends.iter().map(|(feed, edit)| {
-            let (store, settings) = (store.clone(), &settings);
-            async move {
-                let mut it = item(feed, &format!("g{edit}"), texts[*edit]);
-                it.link = Some(format!("https://example.org/{feed}"));
-                let items = vec![(it, vec![signal(SignalKind::RussiaRejects)])];
-                let update = FeedUpdate::default();
-                ingest(&store, feed, &update, &items, &[], settings, Utc::now()).await
-            }
-        }))
-        .await;
-        let reports: Vec<IngestReport> = results.into_iter().map(Result::unwrap).collect();
-        assert_eq!(reports.iter().map(|r| r.new_items).sum::<usize>(), 20);
-        assert_eq!(reports.iter().map(|r| r.repeats).sum::<usize>(), 20);
-        // Full rows for the reports, none for their edits.
-        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM items")
-            .fetch_one(&store.pool)
-            .await
-            .unwrap();
-        assert_eq!(rows, 20);
+        for fx in crate::store::testing::fixtures().await {
+            eprintln!("store: {}", fx.name());
+            let store = fx.open().await;
+            let settings = StorySettings::default();
+            // Twenty feeds, each sending a report and its edit (a fresh GUID at the same link)
+            // at once, so that both are likely recorded in one transaction.
+            let texts = [
+                "Kremlin rejects truce brokered by Oman after Muscat meeting with envoys",
+                "Kremlin rejects truce brokered by Oman after Muscat meeting with envoys, ministry says",
+            ];
+            let sends: Vec<(FeedName, usize)> = (0..20)
+                .flat_map(|i| {
+                    (0..2).map(move |edit| (FeedName::parse(&format!("f{i}")).unwrap(), edit))
+                })
+                .collect();
+            let results = futures_util::future::join_all(sends.iter().map(|(feed, edit)| {
+                let (store, settings) = (store.clone(), &settings);
+                async move {
+                    let mut it = item(feed, &format!("g{edit}"), texts[*edit]);
+                    it.link = Some(format!("https://example.org/{feed}"));
+                    let items = vec![(it, vec![signal(SignalKind::RussiaRejects)])];
+                    let update = FeedUpdate::default();
+                    ingest(&store, feed, &update, &items, &[], settings, Utc::now()).await
+                }
+            }))
+            .await;
+            let reports: Vec<IngestReport> = results.into_iter().map(Result::unwrap).collect();
+            assert_eq!(reports.iter().map(|r| r.new_items).sum::<usize>(), 20);
+            assert_eq!(reports.iter().map(|r| r.repeats).sum::<usize>(), 20);
+            // Full rows for the reports, none for their edits.
+            let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM items")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+            assert_eq!(rows, 20);
+        }
     }
 
     #[tokio::test]
     async fn a_report_at_a_known_link_repeats_only_its_own_feeds_when_feeds_share_a_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).await.unwrap();
-        let settings = StorySettings::default();
-        let link = "https://example.org/oman-truce";
-        let send = |feed: FeedName, guid: &'static str, text: &'static str| {
-            let (store, settings) = (store.clone(), &settings);
-            async move {
-                let mut it = item(&feed, guid, text);
-                it.link = Some(link.to_owned());
-                let items = vec![(it, vec![signal(SignalKind::RussiaRejects)])];
-                let update = FeedUpdate::default();
-                ingest(&store, &feed, &update, &items, &[], settings, Utc::now())
-                    .await
-                    .unwrap()
+        for fx in crate::store::testing::fixtures().await {
+            eprintln!("store: {}", fx.name());
+            let store = fx.open().await;
+            let settings = StorySettings::default();
+            let link = "https://example.org/oman-truce";
+            let send = |feed: FeedName, guid: &'static str, text: &'static str| {
+                let (store, settings) = (store.clone(), &settings);
+                async move {
+                    let mut it = item(&feed, guid, text);
+                    it.link = Some(link.to_owned());
+                    let items = vec![(it, vec![signal(SignalKind::RussiaRejects)])];
+                    let update = FeedUpdate::default();
+                    ingest(&store, &feed, &update, &items, &[], settings, Utc::now())
+                        .await
+                        .unwrap()
+                }
+            };
+            let first = "Kremlin rejects truce brokered by Oman after Muscat meeting with envoys";
+            let edit = "Kremlin rejects truce brokered by Oman after Muscat meeting with envoys, ministry says";
+            let f = |name: &str| FeedName::parse(name).unwrap();
+            let r = send(f("a"), "g0", first).await;
+            assert_eq!((r.new_items, r.alerts), (1, 1));
+            // Then, at once (so that they share transactions), the edit from `a` under a fresh
+            // GUID, and the same words at the same link from twelve other feeds.
+            let mut reports = futures_util::future::join_all(
+                (0..12)
+                    .map(|i| send(f(&format!("b{i}")), "g1", edit))
+                    .chain(std::iter::once(send(f("a"), "g1", edit))),
+            )
+            .await;
+            // `a` has reported it before; the other feeds have not, and corroborate it.
+            let a = reports.pop().unwrap();
+            assert_eq!((a.new_items, a.repeats), (0, 1));
+            for r in &reports {
+                assert_eq!((r.new_items, r.repeats, r.joined), (1, 0, 1));
             }
-        };
-        let first = "Kremlin rejects truce brokered by Oman after Muscat meeting with envoys";
-        let edit = "Kremlin rejects truce brokered by Oman after Muscat meeting with envoys, ministry says";
-        let f = |name: &str| FeedName::parse(name).unwrap();
-        let r = send(f("a"), "g0", first).await;
-        assert_eq!((r.new_items, r.alerts), (1, 1));
-        // Then, at once (so that they share transactions), the edit from `a` under a fresh
-        // GUID, and the same words at the same link from twelve other feeds.
-        let mut reports = futures_util::future::join_all(
-            (0..12)
-                .map(|i| send(f(&format!("b{i}")), "g1", edit))
-                .chain(std::iter::once(send(f("a"), "g1", edit))),
-        )
-        .await;
-        // `a` has reported it before; the other feeds have not, and corroborate it.
-        let a = reports.pop().unwrap();
-        assert_eq!((a.new_items, a.repeats), (0, 1));
-        for r in &reports {
-            assert_eq!((r.new_items, r.repeats, r.joined), (1, 0, 1));
+            let board = store.statuses().await.unwrap();
+            assert_eq!(board[0].story.as_ref().unwrap().sources, 13);
         }
-        let board = store.statuses().await.unwrap();
-        assert_eq!(board[0].story.as_ref().unwrap().sources, 13);
     }
 
     #[tokio::test]
@@ -1066,69 +1078,87 @@ mod tests {
 
     #[tokio::test]
     async fn a_feed_whose_ingest_fails_fails_alone_and_the_others_of_its_group_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).await.unwrap();
-        // Two ways to fail: a row written at once (an item), and one held back to the end
-        // of the transaction (an arrival).
-        for sql in [
-            "CREATE TRIGGER refuse_items BEFORE INSERT ON items WHEN NEW.feed = 'f5'
-             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
-            "CREATE TRIGGER refuse_arrivals BEFORE INSERT ON arrivals WHEN NEW.feed = 'f8'
-             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
-        ] {
-            sqlx::query(sql).execute(&store.pool).await.unwrap();
-        }
-        let texts = [
-            "Peskov rejects Riyadh energy truce",
-            "Zakharova dismisses Vatican Easter ceasefire offer",
-        ];
-        let settings = StorySettings::default();
-        let results = futures_util::future::join_all((0..30).map(|i| {
-            let (store, settings) = (store.clone(), &settings);
-            async move {
-                let feed = FeedName::parse(&format!("f{i}")).unwrap();
-                let text = texts[i % texts.len()];
-                let items = vec![(
-                    item(&feed, "x", text),
-                    vec![signal(SignalKind::RussiaRejects)],
-                )];
-                let update = FeedUpdate::default();
-                let r = ingest(&store, &feed, &update, &items, &[], settings, Utc::now()).await;
-                (i, r)
+        for fx in crate::store::testing::fixtures().await {
+            eprintln!("store: {}", fx.name());
+            let store = fx.open().await;
+            // Two ways to fail: a row written at once (an item), and one held back to the end
+            // of the transaction (an arrival).
+            let triggers: &[&str] = match fx {
+                crate::store::testing::Fixture::Sqlite(_) => &[
+                    "CREATE TRIGGER refuse_items BEFORE INSERT ON items WHEN NEW.feed = 'f5'
+                     BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+                    "CREATE TRIGGER refuse_arrivals BEFORE INSERT ON arrivals WHEN NEW.feed = 'f8'
+                     BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+                ],
+                crate::store::testing::Fixture::Postgres(_) => &[
+                    "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
+                     $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
+                    "CREATE TRIGGER refuse_items BEFORE INSERT ON items FOR EACH ROW
+                     WHEN (NEW.feed = 'f5') EXECUTE FUNCTION refuse()",
+                    "CREATE TRIGGER refuse_arrivals BEFORE INSERT ON arrivals FOR EACH ROW
+                     WHEN (NEW.feed = 'f8') EXECUTE FUNCTION refuse()",
+                ],
+            };
+            for sql in triggers {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
+                    .execute(&store.pool)
+                    .await
+                    .unwrap();
             }
-        }))
-        .await;
-        for (i, r) in &results {
-            match i {
-                5 | 8 => assert!(
-                    r.as_ref()
-                        .is_err_and(|e| e.to_string().contains("refused by the test")),
-                    "f{i}: {r:?}"
-                ),
-                _ => assert_eq!(r.as_ref().unwrap().new_items, 1, "f{i}"),
+            let texts = [
+                "Peskov rejects Riyadh energy truce",
+                "Zakharova dismisses Vatican Easter ceasefire offer",
+            ];
+            let settings = StorySettings::default();
+            let results = futures_util::future::join_all((0..30).map(|i| {
+                let (store, settings) = (store.clone(), &settings);
+                async move {
+                    let feed = FeedName::parse(&format!("f{i}")).unwrap();
+                    let text = texts[i % texts.len()];
+                    let items = vec![(
+                        item(&feed, "x", text),
+                        vec![signal(SignalKind::RussiaRejects)],
+                    )];
+                    let update = FeedUpdate::default();
+                    let r = ingest(&store, &feed, &update, &items, &[], settings, Utc::now()).await;
+                    (i, r)
+                }
+            }))
+            .await;
+            for (i, r) in &results {
+                match i {
+                    5 | 8 => assert!(
+                        r.as_ref()
+                            .is_err_and(|e| e.to_string().contains("refused by the test")),
+                        "f{i}: {r:?}"
+                    ),
+                    _ => assert_eq!(r.as_ref().unwrap().new_items, 1, "f{i}"),
+                }
             }
+            let ok: Vec<&IngestReport> = results
+                .iter()
+                .filter_map(|(_, r)| r.as_ref().ok())
+                .collect();
+            assert_eq!(ok.iter().map(|r| r.alerts).sum::<usize>(), 2);
+            assert_eq!(ok.iter().map(|r| r.joined).sum::<usize>(), 26);
+            // Nothing of the failed feeds stayed: the stories count 14 members each.
+            assert_eq!(store.item_count().await.unwrap(), 28);
+            let stories = store
+                .recent_stories(Utc::now() - chrono::Duration::hours(1))
+                .await
+                .unwrap();
+            let mut counts: Vec<(u32, u32)> =
+                stories.iter().map(|s| (s.items, s.sources)).collect();
+            counts.sort();
+            assert_eq!(counts, [(14, 14), (14, 14)]);
+            // And a failed feed recorded again, once it can be, is new and joins its story.
+            let drop = match fx {
+                crate::store::testing::Fixture::Sqlite(_) => "DROP TRIGGER refuse_items",
+                crate::store::testing::Fixture::Postgres(_) => "DROP TRIGGER refuse_items ON items",
+            };
+            sqlx::query(drop).execute(&store.pool).await.unwrap();
+            let r = report(&store, "f5", "x", texts[1], Utc::now()).await;
+            assert_eq!((r.new_items, r.joined), (1, 1));
         }
-        let ok: Vec<&IngestReport> = results
-            .iter()
-            .filter_map(|(_, r)| r.as_ref().ok())
-            .collect();
-        assert_eq!(ok.iter().map(|r| r.alerts).sum::<usize>(), 2);
-        assert_eq!(ok.iter().map(|r| r.joined).sum::<usize>(), 26);
-        // Nothing of the failed feeds stayed: the stories count 14 members each.
-        assert_eq!(store.item_count().await.unwrap(), 28);
-        let stories = store
-            .recent_stories(Utc::now() - chrono::Duration::hours(1))
-            .await
-            .unwrap();
-        let mut counts: Vec<(u32, u32)> = stories.iter().map(|s| (s.items, s.sources)).collect();
-        counts.sort();
-        assert_eq!(counts, [(14, 14), (14, 14)]);
-        // And a failed feed recorded again, once it can be, is new and joins its story.
-        sqlx::query("DROP TRIGGER refuse_items")
-            .execute(&store.pool)
-            .await
-            .unwrap();
-        let r = report(&store, "f5", "x", texts[1], Utc::now()).await;
-        assert_eq!((r.new_items, r.joined), (1, 1));
     }
 }
