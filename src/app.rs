@@ -21,6 +21,7 @@ use tracing::{error, info, warn};
 
 use crate::config::{FeedSettings, Settings};
 use crate::fetch::Fetcher;
+use crate::leases::Leases;
 use crate::metrics::Metrics;
 use crate::notify::{LaneMode, Notifiers, deliver_once, routes, run_lane};
 use crate::poll::{FeedMemos, PollContext, PollOutcome, poll_feed_once};
@@ -89,20 +90,28 @@ pub async fn run(
     if options.dry_run {
         return dry_run(settings, options.now).await;
     }
-    let state_dir = settings.daemon.state_dir.clone();
-    let _lock = StateLock::acquire(&state_dir)?;
-    let store = Store::open(&state_dir).await?;
-    let now = Utc::now();
-    let released = store.release_in_flight(now).await?;
-    if released > 0 {
-        info!(
-            released,
-            "deliveries interrupted by the last shutdown will be sent again, with their original idempotency keys"
-        );
-    }
+    // On SQLite one daemon owns the state directory, and what a crashed predecessor left
+    // in flight is its own to send again; on a shared store the other daemons' beats hand a
+    // dead daemon's work on (`store::leases`).
+    let (_lock, store) = match &settings.database {
+        crate::store::Location::Sqlite { state_dir } => {
+            let lock = StateLock::acquire(state_dir)?;
+            let store = Store::open(state_dir).await?;
+            let released = store.release_in_flight(Utc::now()).await?;
+            if released > 0 {
+                info!(
+                    released,
+                    "deliveries interrupted by the last shutdown will be sent again, with their original idempotency keys"
+                );
+            }
+            (Some(lock), store)
+        }
+        shared => (None, shared.open().await?),
+    };
     let metrics = Arc::new(Metrics::new());
     let summary = if options.once {
-        let (ctx, notifiers) = prepare(&settings, &store, &metrics).await?;
+        // A single cycle polls every feed, whatever the daemons hold.
+        let (ctx, notifiers) = prepare(&settings, &store, &metrics, Leases::all()).await?;
         run_once(&settings, &ctx, &notifiers, options.now).await?
     } else {
         run_daemon(settings, store.clone(), metrics, shutdown).await?;
@@ -118,6 +127,7 @@ async fn prepare(
     settings: &Settings,
     store: &Store,
     metrics: &Arc<Metrics>,
+    leases: Arc<Leases>,
 ) -> anyhow::Result<(PollContext, Arc<Notifiers>)> {
     store
         .sync_feeds(
@@ -139,6 +149,7 @@ async fn prepare(
         freshness_cap: settings.fetch.freshness_cap,
         // Every feed's row in one read, rather than one read per feed's first poll.
         memos: Arc::new(FeedMemos::new(store.feed_states().await?)),
+        leases,
     };
     for w in &settings.warnings {
         warn!(key = %w.key, "config: {}", w.message);
@@ -151,7 +162,7 @@ async fn prepare(
     info!(
         feeds = settings.feeds.len(),
         channels = %channels.join(","),
-        state = %settings.daemon.state_dir.display(),
+        state = %settings.database.describe(),
         "ceasefire-watch {} ready",
         env!("CARGO_PKG_VERSION")
     );
@@ -194,6 +205,11 @@ async fn dry_run(
     mut settings: Settings,
     clock: Option<chrono::DateTime<Utc>>,
 ) -> anyhow::Result<CycleSummary> {
+    if settings.database.backend().shared() {
+        anyhow::bail!(
+            "run --once --dry-run works on a copy of the SQLite state; a shared PostgreSQL store (store.url) is not copied. Try the change with a config without store.url"
+        );
+    }
     let scratch = tempfile::Builder::new()
         .prefix("ceasefire-watch-dry-run-")
         .tempdir()
@@ -202,9 +218,12 @@ async fn dry_run(
         .await
         .context("cannot copy the state for the dry run")?;
     settings.daemon.state_dir = scratch.path().to_owned();
+    settings.database = crate::store::Location::Sqlite {
+        state_dir: scratch.path().to_owned(),
+    };
     let store = Store::open(scratch.path()).await?;
     let metrics = Arc::new(Metrics::new());
-    let (ctx, _notifiers) = prepare(&settings, &store, &metrics).await?;
+    let (ctx, _notifiers) = prepare(&settings, &store, &metrics, Leases::all()).await?;
     let mut summary = CycleSummary {
         feeds: settings.feeds.len(),
         ..CycleSummary::default()
@@ -323,9 +342,29 @@ async fn run_daemon(
         Some(addr) => Some(crate::http::bind(addr).await?),
         None => None,
     };
-    let (mut ctx, mut notifiers) = prepare(&settings, &store, &metrics).await?;
+    let leases = if store.backend().shared() {
+        Leases::shared()
+    } else {
+        Leases::all()
+    };
+    let (mut ctx, mut notifiers) = prepare(&settings, &store, &metrics, leases.clone()).await?;
     let services = TaskTracker::new();
     let supervisor = Supervisor::new();
+    let lease_feeds = Arc::new(std::sync::Mutex::new(feed_names(&settings)));
+    if store.backend().shared() {
+        // The first beat before any feed loop starts: each starts knowing its share.
+        crate::leases::beat_once(&store, &leases, &feed_names(&settings)).await;
+        let (store, leases, feeds) = (store.clone(), leases.clone(), lease_feeds.clone());
+        let shutdown = shutdown.clone();
+        supervisor.spawn(&services, "leases", shutdown.clone(), move || {
+            crate::leases::lease_loop(
+                store.clone(),
+                leases.clone(),
+                feeds.clone(),
+                shutdown.clone(),
+            )
+        });
+    }
     let health = crate::http::HealthState {
         store: store.clone(),
         metrics: metrics.clone(),
@@ -335,6 +374,7 @@ async fn run_daemon(
         failing_after: settings.http.failing_after,
         probe: Default::default(),
         token: settings.http.token.clone().map(Arc::new),
+        leases: leases.clone(),
     };
     if let Some(listener) = listener {
         info!(listen = %settings.http.listen.unwrap_or(([127, 0, 0, 1], 0).into()), "serving /healthz and /metrics");
@@ -384,8 +424,9 @@ async fn run_daemon(
         }
         stop_generation(&generation, &tracker, settings.daemon.shutdown_grace).await;
         let Some(new) = next else { break };
-        match prepare(&new, &store, &metrics).await {
+        match prepare(&new, &store, &metrics, leases.clone()).await {
             Ok((c, n)) => {
+                *lease_feeds.lock().unwrap_or_else(|p| p.into_inner()) = feed_names(&new);
                 settings = new;
                 ctx = c;
                 notifiers = n;
@@ -407,6 +448,15 @@ async fn run_daemon(
         anyhow::bail!("{failure}; stopping so that systemd starts the daemon afresh");
     }
     Ok(())
+}
+
+/// The configured feeds' names, for the leases.
+fn feed_names(settings: &Settings) -> Vec<String> {
+    settings
+        .feeds
+        .iter()
+        .map(|f| f.name.as_str().to_owned())
+        .collect()
 }
 
 /// No finished poll for this long means the loop is stuck: three of the longest intervals,
@@ -630,9 +680,23 @@ async fn feed_loop(
     let feed = Arc::new(feed);
     // Spread the first polls so that many feeds do not start in the same instant.
     let first = first_delay(feed.interval);
+    // Whether this daemon held the feed's lease at its last turn (see `leases`).
+    let held = Arc::new(std::sync::atomic::AtomicBool::new(true));
     poll_schedule(first, &shutdown, || {
         let (ctx, feed, slots, wake) = (ctx.clone(), feed.clone(), slots.clone(), wake.clone());
+        let held = held.clone();
         async move {
+            use std::sync::atomic::Ordering;
+            if !ctx.leases.holds(feed.name.as_str()) {
+                // Another daemon polls it; look again at the next beat.
+                held.store(false, Ordering::Relaxed);
+                return Some(crate::leases::beat_every(ctx.store.lease()));
+            }
+            if !held.swap(true, Ordering::Relaxed) {
+                // Back from another daemon, whose polls changed its row: read it afresh.
+                ctx.memos.forget(&feed.name);
+                info!(feed = %feed.name, "feed lease taken: polling it");
+            }
             let _host = slots[1].acquire().await.ok()?;
             let _permit = slots[0].acquire().await.ok()?;
             let outcome = poll_feed_once(&ctx, &feed, Utc::now()).await;

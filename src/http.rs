@@ -65,6 +65,8 @@ pub struct HealthState {
     pub probe: ProbeCache,
     /// Asked of `/` and `/status.json` when set.
     pub token: Option<Arc<secrecy::SecretString>>,
+    /// The feeds this daemon polls (every feed, unless daemons share the store).
+    pub leases: Arc<crate::leases::Leases>,
 }
 
 /// Whether the store takes writes: one small write at most every [`PROBE_EVERY`], whatever
@@ -105,9 +107,15 @@ pub async fn check(h: &HealthState, now: DateTime<Utc>) -> Verdict {
         problems.push("store: the ingest writer has stopped; nothing new is recorded".into());
     }
     problems.extend(h.tasks.problems(now));
+    let leases = h.leases.facts();
+    if let Some(lapsed) = leases.as_ref().and_then(|l| l.lapsed.clone()) {
+        problems.push(format!("leases: {lapsed}"));
+    }
+    // A daemon whose share of the feeds is none (more daemons than feeds) polls nothing.
+    let polls_some = leases.as_ref().is_none_or(|l| l.held > 0);
     let since = h.metrics.last_poll().unwrap_or(h.started);
     let quiet = (now - since).to_std().unwrap_or_default();
-    if quiet > h.stalled_after {
+    if polls_some && quiet > h.stalled_after {
         problems.push(format!(
             "poll loop: no poll has finished for {} (limit {})",
             humantime::format_duration(Duration::from_secs(quiet.as_secs())),
@@ -119,6 +127,16 @@ pub async fn check(h: &HealthState, now: DateTime<Utc>) -> Verdict {
     } else {
         problems.iter().map(|p| format!("unhealthy: {p}")).collect()
     };
+    if let Some(l) = &leases {
+        lines.push(format!("store: {}, shared", h.store.backend().name()));
+        lines.push(format!(
+            "leases: {} feeds held by this daemon ({}), {} daemons alive, {} taken over",
+            l.held,
+            h.store.daemon_id(),
+            l.daemons,
+            l.takeovers
+        ));
+    }
     for (feed, f) in h.metrics.feed_health() {
         let Some(since) = f.failing_since else {
             continue;
@@ -264,6 +282,9 @@ async fn metrics(State(h): State<HealthState>) -> Response {
         .ok()
         .map(|c| (c.pending + c.sending, c.dead, c.silenced));
     let mut text = h.metrics.render(outbox);
+    if let Some(l) = h.leases.facts() {
+        text.push_str(&crate::metrics::render_leases(&l));
+    }
     text.push_str(&crate::metrics::render_task_panics(&h.tasks.panic_counts()));
     (
         [(
@@ -354,6 +375,7 @@ mod tests {
             failing_after: Duration::from_secs(3600),
             probe: ProbeCache::default(),
             token: None,
+            leases: crate::leases::Leases::all(),
         };
         assert_eq!(
             check(&h, now).await,
@@ -391,6 +413,7 @@ mod tests {
             tasks: Supervisor::new(),
             probe: ProbeCache::default(),
             token: None,
+            leases: crate::leases::Leases::all(),
             ..h
         };
         let v = check(&h, Utc::now()).await;
@@ -415,6 +438,7 @@ mod tests {
             failing_after: Duration::from_secs(3600),
             probe: ProbeCache::default(),
             token: None,
+            leases: crate::leases::Leases::all(),
         };
         let written = || async { store.probe_written_at().await.unwrap() };
         assert!(check(&h, now).await.healthy);
@@ -445,6 +469,7 @@ mod tests {
             failing_after: Duration::from_secs(3600),
             probe: ProbeCache::default(),
             token: None,
+            leases: crate::leases::Leases::all(),
         };
         let mut headers = axum::http::HeaderMap::new();
         assert!(authorised(&h, &headers, None), "no token configured");

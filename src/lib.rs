@@ -14,6 +14,7 @@ pub mod domain;
 pub mod eval;
 pub mod fetch;
 pub mod http;
+pub mod leases;
 pub mod metrics;
 pub mod net;
 pub mod notify;

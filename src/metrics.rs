@@ -271,6 +271,16 @@ impl Metrics {
 }
 
 /// `ceasefire_watch_task_panics_total{task}`: panics of each supervised task since start.
+/// The lease families, for a daemon sharing its store.
+pub fn render_leases(l: &crate::leases::LeaseFacts) -> String {
+    format!(
+        "# HELP ceasefire_watch_leases_held Feed leases this daemon holds.\n# TYPE ceasefire_watch_leases_held gauge\nceasefire_watch_leases_held {}\n\
+         # HELP ceasefire_watch_lease_takeovers_total Feed leases taken from a daemon that stopped renewing them.\n# TYPE ceasefire_watch_lease_takeovers_total counter\nceasefire_watch_lease_takeovers_total {}\n\
+         # HELP ceasefire_watch_daemons Daemons alive on the shared store, as of this daemon's last beat.\n# TYPE ceasefire_watch_daemons gauge\nceasefire_watch_daemons {}\n",
+        l.held, l.takeovers, l.daemons
+    )
+}
+
 pub fn render_task_panics(counts: &[(String, u64)]) -> String {
     let mut out = String::from(
         "# HELP ceasefire_watch_task_panics_total Panics of a long-lived task (each restarted, or the daemon stopped).\n# TYPE ceasefire_watch_task_panics_total counter\n",

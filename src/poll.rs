@@ -32,6 +32,8 @@ pub struct PollContext {
     pub freshness_cap: Duration,
     /// Each feed's validators, body hash and failing state as its last poll left them.
     pub memos: Arc<FeedMemos>,
+    /// Which feeds this daemon polls.
+    pub leases: Arc<crate::leases::Leases>,
 }
 
 /// What a poll reads of each feed's store row, as the feed's last poll left it: a copy, so
@@ -88,7 +90,7 @@ impl FeedMemos {
         self.0.lock().unwrap().insert(name.clone(), memo);
     }
 
-    fn forget(&self, name: &FeedName) {
+    pub fn forget(&self, name: &FeedName) {
         self.0.lock().unwrap().remove(name);
     }
 }

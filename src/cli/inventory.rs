@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use crate::config::{FeedSettings, Settings};
 use crate::domain::{AlertOn, SignalKind};
-use crate::store::{FeedRow, Store};
+use crate::store::FeedRow;
 use crate::view::time;
 
 /// When a feed's next poll is due, as a running daemon schedules it: its interval after a
@@ -21,9 +21,8 @@ fn next_poll(feed: &FeedSettings, row: &FeedRow) -> Option<DateTime<Utc>> {
 
 /// `feeds [--json]`: every configured feed with its health.
 pub async fn feeds(settings: &Settings, as_json: bool) -> anyhow::Result<ExitCode> {
-    let path = &settings.daemon.state_dir;
-    let rows = if path.join(crate::store::DB_FILE).exists() {
-        let store = Store::open(path).await?;
+    let rows = if settings.database.may_hold_state() {
+        let store = settings.database.open().await?;
         let rows = store.feed_rows().await?;
         store.close().await;
         rows
@@ -56,6 +55,7 @@ pub async fn feeds(settings: &Settings, as_json: bool) -> anyhow::Result<ExitCod
                     "next_poll": next.map(time),
                     "signal_items": r.signal_items,
                     "alerts": r.alerts,
+                    "polled_by": r.polled_by,
                 })
             })
             .collect();
@@ -76,6 +76,15 @@ pub async fn feeds(settings: &Settings, as_json: bool) -> anyhow::Result<ExitCod
         if let Some(e) = &r.last_error {
             println!("{:<24} last error: {e}", "");
         }
+        if settings.database.backend().shared() {
+            println!(
+                "{:<24} polled by {}",
+                "",
+                r.polled_by
+                    .as_deref()
+                    .unwrap_or("no daemon now (its lease is free)")
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -92,9 +101,8 @@ fn result(r: &FeedRow) -> &'static str {
 pub async fn routes(settings: &Settings, signal: &str) -> anyhow::Result<ExitCode> {
     let kind: SignalKind = signal.parse().map_err(anyhow::Error::msg)?;
     let now = Utc::now();
-    let path = &settings.daemon.state_dir;
-    let silences = if path.join(crate::store::DB_FILE).exists() {
-        let store = Store::open(path).await?;
+    let silences = if settings.database.may_hold_state() {
+        let store = settings.database.open().await?;
         let s = store.silences(now, None).await?;
         store.close().await;
         s

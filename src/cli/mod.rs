@@ -229,7 +229,7 @@ pub async fn execute(cli: Cli) -> ExitCode {
         Command::Run { once, now, dry_run } => {
             run_command(path, RunOptions { once, now, dry_run }).await
         }
-        Command::CheckConfig => check_config(path),
+        Command::CheckConfig => check_config(path).await,
         Command::Inspect { source } => inspect_command(path, explicit, &source).await,
         Command::Classify => rules(path, explicit).map(|c| classify_stdin(&c)),
         Command::Explain {
@@ -371,7 +371,7 @@ async fn run_command(path: &Path, options: RunOptions) -> Result<ExitCode, Failu
     Ok(ExitCode::SUCCESS)
 }
 
-fn check_config(path: &Path) -> Result<ExitCode, Failure> {
+async fn check_config(path: &Path) -> Result<ExitCode, Failure> {
     let s = match config::load_for_daemon(path) {
         Ok(s) => s,
         Err(e) => {
@@ -379,6 +379,19 @@ fn check_config(path: &Path) -> Result<ExitCode, Failure> {
             return Err(Failure::Reported(ExitCode::from(2)));
         }
     };
+    if let crate::store::Location::Postgres { url, .. } = &s.database {
+        use secrecy::ExposeSecret;
+        match crate::store::dialect::postgres_version(url.expose_secret()).await {
+            Ok(version) => println!("  store: PostgreSQL {version} at {}", s.database.describe()),
+            Err(e) => {
+                println!(
+                    "store.url: cannot connect to {}: {e}",
+                    s.database.describe()
+                );
+                return Err(Failure::Reported(ExitCode::from(2)));
+            }
+        }
+    }
     println!("{}: OK", path.display());
     println!(
         "  {} feeds, {} subscribers, {} webhooks, SMTP {}, state in {}",
@@ -389,7 +402,7 @@ fn check_config(path: &Path) -> Result<ExitCode, Failure> {
             .as_ref()
             .map(|m| format!("{}:{}", m.host, m.port))
             .unwrap_or_else(|| "not configured".into()),
-        s.daemon.state_dir.display()
+        s.database.describe()
     );
     if s.subscribers.is_empty() && s.webhooks.is_empty() {
         println!("  no subscribers or webhooks: alerts will be written to the log");
@@ -509,10 +522,9 @@ fn signals_json(signals: &[Signal]) -> serde_json::Value {
 /// first official source and reports with `--json`); silences; the outbox. Safe beside a
 /// running daemon.
 async fn status(settings: &Settings, as_json: bool) -> anyhow::Result<ExitCode> {
-    let path = &settings.daemon.state_dir;
     let now = chrono::Utc::now();
-    let board = if path.join(crate::store::DB_FILE).exists() {
-        let store = crate::store::Store::open(path).await?;
+    let board = if settings.database.may_hold_state() {
+        let store = settings.database.open().await?;
         let board = Board::read(&store, now).await?;
         store.close().await;
         board
@@ -575,14 +587,13 @@ async fn outbox(
     listing: Listing,
     retry: Option<i64>,
 ) -> anyhow::Result<ExitCode> {
-    let path = &settings.daemon.state_dir;
-    if !path.join(crate::store::DB_FILE).exists() {
+    if !settings.database.may_hold_state() {
         anyhow::bail!(
             "no state in {} yet (the daemon has not run)",
-            path.display()
+            settings.database.describe()
         );
     }
-    let store = crate::store::Store::open(path).await?;
+    let store = settings.database.open().await?;
     if let Some(id) = retry {
         let ok = store.retry_dead(id, chrono::Utc::now()).await?;
         store.close().await;

@@ -11,7 +11,6 @@ use clap::Subcommand;
 
 use crate::config::Settings;
 use crate::domain::{SignalKind, Silence};
-use crate::store::Store;
 
 /// The longest a silence may last: past that, change the rules or the subscribers.
 const LONGEST: Duration = Duration::from_secs(366 * 24 * 3600);
@@ -80,7 +79,7 @@ fn user() -> String {
 }
 
 pub async fn silence(settings: &Settings, action: SilenceAction) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&settings.daemon.state_dir).await?;
+    let store = settings.database.open().await?;
     let now = Utc::now();
     let code = match action {
         SilenceAction::Add {

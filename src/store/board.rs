@@ -82,6 +82,8 @@ pub struct FeedRow {
     pub signal_items: u64,
     /// Alerts its items raised (kept for `store.keep_alerts`).
     pub alerts: u64,
+    /// The daemon whose lease on it has not expired, when daemons share the store.
+    pub polled_by: Option<String>,
 }
 
 /// The most reports a [`StoryRow`] lists.
@@ -129,12 +131,15 @@ impl Store {
             // One pass over items and alerts for all feeds, not one per feed (alerts have no
             // index by feed).
             "SELECT f.name, f.updated_at, f.last_success_at, f.consecutive_failures, f.last_error,
-                    COALESCE(i.n, 0) AS signal_items, COALESCE(a.n, 0) AS alerts
+                    COALESCE(i.n, 0) AS signal_items, COALESCE(a.n, 0) AS alerts,
+                    CASE WHEN l.expires_at >= $1 THEN l.daemon END AS polled_by
              FROM feeds f
+             LEFT JOIN feed_leases l ON l.feed = f.name
              LEFT JOIN (SELECT feed, COUNT(*) AS n FROM items GROUP BY feed) i ON i.feed = f.name
              LEFT JOIN (SELECT feed, COUNT(*) AS n FROM alerts GROUP BY feed) a ON a.feed = f.name
              ORDER BY f.name",
         )
+        .bind(super::ms(chrono::Utc::now()))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -153,6 +158,7 @@ impl Store {
                     last_error: r.try_get("last_error")?,
                     signal_items: r.try_get::<i64, _>("signal_items")?.max(0) as u64,
                     alerts: r.try_get::<i64, _>("alerts")?.max(0) as u64,
+                    polled_by: r.try_get("polled_by")?,
                 })
             })
             .collect()

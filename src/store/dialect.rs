@@ -145,6 +145,25 @@ pub async fn postgres_pool(url: &str, max: u32) -> Result<AnyPool, sqlx::Error> 
         .await
 }
 
+/// Connects once and asks the server's version: `check-config`'s test of `store.url`.
+pub async fn postgres_version(url: &str) -> Result<String, String> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let attempt = async {
+        let mut conn = sqlx::AnyConnection::connect(url).await?;
+        let v: String = sqlx::query_scalar("SHOW server_version")
+            .fetch_one(&mut conn)
+            .await?;
+        conn.close().await?;
+        Ok::<_, sqlx::Error>(v)
+    };
+    match tokio::time::timeout(Duration::from_secs(10), attempt).await {
+        Err(_) => Err("no answer within 10 s".into()),
+        Ok(Err(e)) => Err(crate::domain::redact::text(&crate::net::error_chain(&e))),
+        Ok(Ok(v)) => Ok(v),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

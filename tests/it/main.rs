@@ -12,5 +12,6 @@ mod mail;
 mod operations;
 mod page;
 mod pipeline;
+mod shared;
 mod silences;
 mod stories;
