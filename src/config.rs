@@ -2157,6 +2157,54 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_shared_store_comes_from_a_url_or_the_environment_and_its_password_stays_hidden() {
+        use secrecy::ExposeSecret;
+        let s = parse("").unwrap();
+        assert!(matches!(s.database, crate::store::Location::Sqlite { .. }));
+        let s = parse_env(
+            "",
+            &[(
+                "CEASEFIRE_WATCH__STORE__URL",
+                "postgres://cw:s3cret@db.example.org:5432/cw",
+            )],
+        )
+        .unwrap();
+        match &s.database {
+            crate::store::Location::Postgres { url, lease } => {
+                assert_eq!(
+                    url.expose_secret(),
+                    "postgres://cw:s3cret@db.example.org:5432/cw"
+                );
+                assert_eq!(*lease, crate::store::DEFAULT_LEASE);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            !s.database.describe().contains("s3cret"),
+            "{}",
+            s.database.describe()
+        );
+        assert!(!format!("{:?}", s.database).contains("s3cret"));
+        let bad = parse("[store]\nurl = \"mysql://u:p@h/db\"\n")
+            .unwrap_err()
+            .join("\n");
+        assert!(
+            bad.contains("store.url: scheme \"mysql\" is not postgres"),
+            "{bad}"
+        );
+        assert!(!bad.contains(":p@"), "{bad}");
+        let lease = parse("[store]\nlease = \"10s\"\n").unwrap_err().join("\n");
+        assert!(
+            lease.contains("store.lease: is only read with a shared store"),
+            "{lease}"
+        );
+        let short = parse("[store]\nurl = \"postgres://h/db\"\nlease = \"1s\"\n")
+            .unwrap_err()
+            .join("\n");
+        assert!(short.contains("store.lease"), "{short}");
+    }
+
     const GOOD: &str = r#"
         [daemon]
         state_dir = "/var/lib/cw"
