@@ -169,9 +169,10 @@ fn spawn(bin: &Path, config: &Path, count: bool) -> Daemon {
         .env(
             "RUST_LOG",
             if count {
-                "warn,sqlx::query=debug"
+                "warn,sqlx::query=debug".to_owned()
             } else {
-                "warn"
+                // SHARED_LOG: the daemons' log filter in the timing runs.
+                std::env::var("SHARED_LOG").unwrap_or_else(|_| "warn".into())
             },
         )
         .stdin(Stdio::null())
@@ -484,9 +485,24 @@ fn main() {
                 .unwrap_or_default()
         );
     };
-    let sqlite = run(&bin, dir.path(), addr, &site, n, 1, None, false, false);
+    // SHARED_ONLY=postgres skips the SQLite runs (to look into the shared store alone).
+    let only_pg = std::env::var("SHARED_ONLY").is_ok_and(|v| v == "postgres");
+    let skipped = || Run {
+        cold: Cycle::default(),
+        warm: Cycle::default(),
+        takeover: None,
+    };
+    let sqlite = if only_pg {
+        skipped()
+    } else {
+        run(&bin, dir.path(), addr, &site, n, 1, None, false, false)
+    };
     report("1 daemon, SQLite", &sqlite);
-    let sqlite_count = run(&bin, dir.path(), addr, &site, n, 1, None, true, false);
+    let sqlite_count = if only_pg {
+        skipped()
+    } else {
+        run(&bin, dir.path(), addr, &site, n, 1, None, true, false)
+    };
     let url = fresh_db("bench_timing");
     let pg = run(
         &bin,
@@ -512,20 +528,29 @@ fn main() {
         true,
         false,
     );
+    // CPU of a warm cycle per 1,000 polls: a window of one interval holds a few more polls
+    // than feeds (the interval's jitter; feeds that moved between daemons at start).
+    let per_k = |c: &Cycle, cpu: f64| {
+        if c.polls == 0 {
+            0.0
+        } else {
+            cpu * 1000.0 / c.polls as f64
+        }
+    };
     println!(
-        "shared: feeds={n} items={} | sqlite(1): cold={:.2}s cold_cpu={:.1}s warm_cpu={:.2}s/cycle warm_polls={} statements: cold={} warm={}/cycle | postgres({daemons}): cold={:.2}s cold_cpu={:.1}s+{:.1}s warm_cpu={:.2}s+{:.2}s/cycle warm_polls={} statements: cold={} warm={}/cycle | takeover={:.1}s (lease {})",
+        "shared: feeds={n} items={} | sqlite(1): cold={:.2}s cold_cpu={:.1}s warm_cpu={:.3}s/1k polls ({} polls/cycle) statements: cold={} warm={}/cycle | postgres({daemons}): cold={:.2}s cold_cpu={:.1}s+{:.1}s(db) warm_cpu={:.3}s+{:.3}s(db)/1k polls ({} polls/cycle) statements: cold={} warm={}/cycle | takeover={:.1}s (lease {})",
         n * m,
         sqlite.cold.wall,
         sqlite.cold.cpu,
-        sqlite.warm.cpu,
+        per_k(&sqlite.warm, sqlite.warm.cpu),
         sqlite.warm.polls,
         sqlite_count.cold.statements,
         sqlite_count.warm.statements,
         pg.cold.wall,
         pg.cold.cpu,
         pg.cold.db_cpu,
-        pg.warm.cpu,
-        pg.warm.db_cpu,
+        per_k(&pg.warm, pg.warm.cpu),
+        per_k(&pg.warm, pg.warm.db_cpu),
         pg.warm.polls,
         pg_count.cold.statements,
         pg_count.warm.statements,

@@ -609,12 +609,14 @@ async fn watchdog_loop(health: crate::http::HealthState, feeds: usize, shutdown:
             _ = tokio::time::sleep(every) => {}
         }
         let now = Utc::now();
+        // Sharing the store, this daemon polls only the feeds it holds (maybe none).
+        let polled = health.leases.facts().map_or(feeds, |l| l.held);
         let progressing = poll_loop_progressing(
             health.metrics.last_poll(),
             health.started,
             now,
             health.stalled_after,
-            feeds,
+            polled,
         );
         let tasks = health.tasks.problems(now);
         let writer = health.store.writer_stopped();

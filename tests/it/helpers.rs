@@ -919,59 +919,6 @@ url = "{all_hook}"
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
 
-/// The URL of the test cluster: `CEASEFIRE_TEST_PG_URL`, or one started for this process by
-/// `scripts/pg-cluster` (stopped when the process exits). `None`, said loudly, only when no
-/// PostgreSQL server binaries are installed.
-pub fn postgres_cluster() -> Option<&'static str> {
-    static CLUSTER: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    CLUSTER
-        .get_or_init(|| {
-            if let Ok(url) = std::env::var("CEASEFIRE_TEST_PG_URL") {
-                return Some(url);
-            }
-            let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-            let dir = root.join(format!("target/pg/it-{}", std::process::id()));
-            let out = std::process::Command::new(root.join("scripts/pg-cluster"))
-                .arg("start")
-                .arg(&dir)
-                .arg("--watch")
-                .arg(std::process::id().to_string())
-                .output()
-                .expect("scripts/pg-cluster runs");
-            match out.status.code() {
-                Some(0) => Some(String::from_utf8(out.stdout).unwrap().trim().to_owned()),
-                Some(3) => None,
-                _ => panic!(
-                    "cannot start a PostgreSQL cluster for the tests: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                ),
-            }
-        })
-        .as_deref()
-}
-
-/// A new, empty database on the test cluster, or `None` (with a loud warning) when this
-/// machine has no PostgreSQL server binaries.
-pub async fn postgres_database(test: &str) -> Option<String> {
-    use sqlx::Connection;
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let Some(cluster) = postgres_cluster() else {
-        eprintln!(
-            "\n*** {test}: SKIPPED: no PostgreSQL server binaries (initdb, pg_ctl) here. \
-             Install postgresql (Debian: apt-get install postgresql) to run it. ***\n"
-        );
-        return None;
-    };
-    let name = format!(
-        "it_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let mut conn = sqlx::PgConnection::connect(cluster).await.unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let (base, _) = cluster.rsplit_once('/').unwrap();
-    Some(format!("{base}/{name}"))
-}
+#[path = "../../src/store/pg_cluster.rs"]
+mod pg_cluster;
+pub use pg_cluster::postgres_database;

@@ -64,6 +64,26 @@ fn part(mail: &Mail, content_type: &str) -> String {
     body[..end].to_owned()
 }
 
+/// The headers that mark mail as automatic and as a list, with the configured addresses.
+fn assert_list_mail(mail: &Mail) {
+    assert_eq!(
+        mail.header("Auto-Submitted").as_deref(),
+        Some("auto-generated")
+    );
+    assert_eq!(
+        mail.header("List-Id").as_deref(),
+        Some("ceasefire-watch alerts <ceasefire-alerts.example.org>")
+    );
+    assert_eq!(
+        mail.header("List-Unsubscribe").as_deref(),
+        Some("<https://example.org/unsubscribe?list=ceasefire>")
+    );
+    assert_eq!(
+        mail.header("List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_alert_is_dated_when_sent_marked_automatic_and_says_why_at_the_end() {
     let feeds = FeedServer::start().await;
@@ -83,22 +103,7 @@ async fn an_alert_is_dated_when_sent_marked_automatic_and_says_why_at_the_end() 
     assert!(wait_for(Duration::from_secs(10), || smtp.mails().len() == 2).await);
 
     let mail = &smtp.mails_to("stance@example.org")[0];
-    assert_eq!(
-        mail.header("Auto-Submitted").as_deref(),
-        Some("auto-generated")
-    );
-    assert_eq!(
-        mail.header("List-Id").as_deref(),
-        Some("ceasefire-watch alerts <ceasefire-alerts.example.org>")
-    );
-    assert_eq!(
-        mail.header("List-Unsubscribe").as_deref(),
-        Some("<https://example.org/unsubscribe?list=ceasefire>")
-    );
-    assert_eq!(
-        mail.header("List-Unsubscribe-Post").as_deref(),
-        Some("List-Unsubscribe=One-Click")
-    );
+    assert_list_mail(mail);
     // Dated when it went out, not when the alert was made two seconds earlier.
     let date = DateTime::parse_from_rfc2822(&mail.header("Date").unwrap())
         .unwrap()
@@ -310,14 +315,7 @@ async fn a_digest_subscriber_gets_one_mail_at_the_hour_with_every_alert_since() 
 
     let digest = &smtp.mails_to("stance@example.org")[0];
     assert_eq!(digest.subject(), "[ceasefire-watch] Daily digest: 2 alerts");
-    assert_eq!(
-        digest.header("Auto-Submitted").as_deref(),
-        Some("auto-generated")
-    );
-    assert_eq!(
-        digest.header("List-Id").as_deref(),
-        Some("ceasefire-watch alerts <ceasefire-alerts.example.org>")
-    );
+    assert_list_mail(digest);
     assert!(
         digest
             .header("Message-ID")
