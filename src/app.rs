@@ -686,13 +686,18 @@ async fn feed_loop(
     let held = Arc::new(std::sync::atomic::AtomicBool::new(true));
     poll_schedule(first, &shutdown, || {
         let (ctx, feed, slots, wake) = (ctx.clone(), feed.clone(), slots.clone(), wake.clone());
-        let held = held.clone();
+        let (held, shutdown) = (held.clone(), shutdown.clone());
         async move {
             use std::sync::atomic::Ordering;
             if !ctx.leases.holds(feed.name.as_str()) {
-                // Another daemon polls it; look again at the next beat.
+                // Another daemon polls it; look again when a beat changes what this one
+                // holds (at the latest, a beat later).
                 held.store(false, Ordering::Relaxed);
-                return Some(crate::leases::beat_every(ctx.store.lease()));
+                tokio::select! {
+                    _ = ctx.leases.changed_within(crate::leases::beat_every(ctx.store.lease())) => {}
+                    _ = shutdown.stopped() => {}
+                }
+                return Some(Duration::ZERO);
             }
             if !held.swap(true, Ordering::Relaxed) {
                 // Back from another daemon, whose polls changed its row: read it afresh.

@@ -20,6 +20,9 @@ pub struct Leases {
     /// Every feed, without asking (one daemon on SQLite, `run --once`).
     all: bool,
     state: Mutex<State>,
+    /// Bumped when a beat changes what this daemon holds: feed loops waiting for a lease
+    /// look again at once.
+    changed: tokio::sync::watch::Sender<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -47,6 +50,7 @@ impl Leases {
         Arc::new(Leases {
             all: true,
             state: Mutex::default(),
+            changed: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -54,6 +58,7 @@ impl Leases {
         Arc::new(Leases {
             all: false,
             state: Mutex::default(),
+            changed: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -68,6 +73,12 @@ impl Leases {
         }
         let s = self.lock();
         s.until.is_some_and(|u| Instant::now() < u) && s.held.contains(feed)
+    }
+
+    /// Returns when a beat changes what this daemon holds, or after `limit`.
+    pub async fn changed_within(&self, limit: Duration) {
+        let mut rx = self.changed.subscribe();
+        let _ = tokio::time::timeout(limit, rx.changed()).await;
     }
 
     /// `None` when this daemon polls every feed without leases.
@@ -94,6 +105,9 @@ impl Leases {
 
     fn record(&self, beat: &Beat, began: Instant, lease: Duration) {
         let mut s = self.lock();
+        if s.held != beat.held {
+            self.changed.send_modify(|n| *n = n.wrapping_add(1));
+        }
         s.held = beat.held.clone();
         // Counted from before the beat was sent: the store's expiry is never earlier.
         s.until = Some(began + lease);
