@@ -206,7 +206,7 @@ async fn execute_rows<T>(
     bind: impl Fn(Separated<'_>, &T),
 ) -> Result<()> {
     for chunk in rows.chunks(ROWS) {
-        let mut q = Sql::new(head);
+        let mut q = Sql::new(tx, head);
         push_padded_values(&mut q, chunk, columns, &bind);
         q.push(tail);
         q.build().execute(&mut **tx).await?;

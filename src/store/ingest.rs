@@ -313,7 +313,7 @@ async fn known_fingerprints(
     let mut known = HashSet::new();
     let mut stale = Vec::new();
     for chunk in fps.chunks(FP_CHUNK) {
-        let mut q = Sql::new("SELECT fp, seen_at FROM seen WHERE fp IN (");
+        let mut q = Sql::new(tx, "SELECT fp, seen_at FROM seen WHERE fp IN (");
         let mut list = q.separated(", ");
         for fp in padded_with_last(chunk) {
             list.push_bind(&fp[..]);
@@ -335,7 +335,7 @@ async fn known_fingerprints(
 /// Writes `at` as the time these fingerprints were last seen.
 async fn refresh(tx: &mut Tx<'_>, fps: &[Fingerprint], at: i64) -> Result<()> {
     for chunk in fps.chunks(FP_CHUNK) {
-        let mut q = Sql::new("UPDATE seen SET seen_at = ");
+        let mut q = Sql::new(tx, "UPDATE seen SET seen_at = ");
         q.push_bind(at).push(" WHERE fp IN (");
         let mut list = q.separated(", ");
         for fp in chunk {
@@ -355,7 +355,7 @@ pub(super) async fn insert_rows(
 ) -> Result<u64> {
     let mut inserted = 0;
     for chunk in rows.chunks(FP_CHUNK) {
-        let mut q = Sql::new("INSERT INTO seen (fp, kind, seen_at) ");
+        let mut q = Sql::new(tx, "INSERT INTO seen (fp, kind, seen_at) ");
         q.push_values(padded_with_last(chunk), |mut b, (fp, kind, at)| {
             b.push_bind(&fp[..]).push_bind(*kind as i64).push_bind(*at);
         });
@@ -389,7 +389,7 @@ async fn earlier_reports(
         .collect();
     let mut by_job: Vec<ByLink> = run.iter().map(|_| ByLink::new()).collect();
     for chunk in wanted.chunks(256) {
-        let mut q = Sql::new("SELECT i.feed, i.link_norm, i.terms FROM (");
+        let mut q = Sql::new(tx, "SELECT i.feed, i.link_norm, i.terms FROM (");
         push_padded_values(&mut q, chunk, 2, |mut b, (feed, link)| {
             b.push_bind(*feed).push_bind(*link);
         });

@@ -108,8 +108,10 @@ impl Store {
             }
         }
         for chunk in give_up.chunks(500) {
-            let mut q =
-                Sql::new("UPDATE feed_leases SET daemon = NULL, expires_at = 0 WHERE daemon = ");
+            let mut q = Sql::new(
+                &tx,
+                "UPDATE feed_leases SET daemon = NULL, expires_at = 0 WHERE daemon = ",
+            );
             q.push_bind(&*self.daemon).push(" AND feed IN (");
             let mut list = q.separated(", ");
             for f in chunk {
@@ -122,7 +124,10 @@ impl Store {
 
         // Fewer than the share: take free and expired leases of configured feeds.
         if held.len() < share {
-            let mut claim = Sql::new("SELECT feed, daemon FROM feed_leases WHERE expires_at < ");
+            let mut claim = Sql::new(
+                &tx,
+                "SELECT feed, daemon FROM feed_leases WHERE expires_at < ",
+            );
             claim.push_bind(ms(now));
             claim.push(" ORDER BY feed");
             claim.push(self.backend.skip_locked());
@@ -134,7 +139,7 @@ impl Store {
                 .take(share - held.len())
                 .collect();
             for chunk in take.chunks(500) {
-                let mut q = Sql::new("UPDATE feed_leases SET daemon = ");
+                let mut q = Sql::new(&tx, "UPDATE feed_leases SET daemon = ");
                 q.push_bind(&*self.daemon)
                     .push(", expires_at = ")
                     .push_bind(expires)

@@ -400,7 +400,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         // A few statements for a thousand feeds, not a thousand.
         for chunk in feeds.chunks(500) {
-            let mut q = sql::Sql::new("INSERT INTO feeds (name, url, updated_at) ");
+            let mut q = sql::Sql::new(&tx, "INSERT INTO feeds (name, url, updated_at) ");
             q.push_values(chunk, |mut row, (name, url)| {
                 row.push_bind(name.as_str())
                     .push_bind(url.as_str())
@@ -411,7 +411,7 @@ impl Store {
             );
             q.build().execute(&mut *tx).await?;
             // Each feed's lease, free until a daemon takes it.
-            let mut q = sql::Sql::new("INSERT INTO feed_leases (feed, expires_at) ");
+            let mut q = sql::Sql::new(&tx, "INSERT INTO feed_leases (feed, expires_at) ");
             q.push_values(chunk, |mut row, (name, _)| {
                 row.push_bind(name.as_str()).push_bind(0_i64);
             });

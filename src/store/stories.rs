@@ -291,6 +291,7 @@ pub(super) async fn read_recent(
     deferred.flush(tx).await?;
     let keys: Vec<&'static str> = lists.keys().copied().collect();
     let mut q = super::sql::Sql::new(
+        tx,
         "SELECT id, items, last_seen_at, topic, signal, object, started_at, official_feed FROM stories WHERE topic IN (",
     );
     let mut list = q.separated(", ");
