@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Days, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveTime, Utc};
 use chrono_tz::Tz;
 
 /// A time of day in a time zone at which a subscriber's digest goes out.
@@ -36,13 +36,7 @@ impl DailyDigest {
         let local = queued.with_timezone(&self.zone).date_naive();
         let mut date = local;
         for _ in 0..3 {
-            let at = date.and_time(self.at);
-            let instant = self.zone.from_local_datetime(&at).earliest().or_else(|| {
-                self.zone
-                    .from_local_datetime(&(at + chrono::Duration::hours(1)))
-                    .earliest()
-            });
-            if let Some(instant) = instant.map(|t| t.with_timezone(&Utc))
+            if let Some(instant) = super::quiet::local_instant(self.zone, date.and_time(self.at))
                 && instant >= queued
             {
                 return instant;

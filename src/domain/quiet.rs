@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Days, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// A daily window ("22:00-07:00") in a time zone; it may span midnight.
@@ -53,15 +53,20 @@ impl QuietHours {
         } else {
             date
         };
-        let end = end_date.and_time(self.to);
-        // A time the clocks skip (spring forward) ends the window at the first valid one.
-        let end = self.zone.from_local_datetime(&end).earliest().or_else(|| {
-            self.zone
-                .from_local_datetime(&(end + chrono::Duration::hours(1)))
-                .earliest()
-        })?;
-        Some(end.with_timezone(&Utc))
+        local_instant(self.zone, end_date.and_time(self.to))
     }
+}
+
+/// The instant a local time in `zone` names: the first of two (the clocks fall back), or an
+/// hour later when the clocks skip it (spring forward).
+pub(super) fn local_instant(zone: Tz, at: NaiveDateTime) -> Option<DateTime<Utc>> {
+    zone.from_local_datetime(&at)
+        .earliest()
+        .or_else(|| {
+            zone.from_local_datetime(&(at + chrono::Duration::hours(1)))
+                .earliest()
+        })
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]

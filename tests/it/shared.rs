@@ -77,23 +77,21 @@ async fn two_daemons_share_the_feeds_alert_once_and_the_survivor_of_a_kill_takes
     };
     let feeds = FeedServer::start().await;
     let hooks = WebhookServer::start().await;
-    feeds.set(
+    // What each feed carries; an item published is added to its feed's list.
+    let mut carried: BTreeMap<&str, Vec<(&str, &str, &str)>> = BTreeMap::new();
+    let mut publish = |feed: &'static str, guid: &'static str, title: &'static str| {
+        let items = carried.entry(feed).or_default();
+        items.push((guid, title, ""));
+        feeds.set(feed, rss(items));
+    };
+    publish(
         "f1",
-        rss(&[(
-            "a1",
-            "Kremlin rejects US proposal for a 30-day ceasefire",
-            "",
-        )]),
+        "a1",
+        "Kremlin rejects US proposal for a 30-day ceasefire",
     );
-    feeds.set(
-        "f2",
-        rss(&[("b1", "Pentagon halts weapons shipments to Ukraine", "")]),
-    );
-    feeds.set(
-        "f3",
-        rss(&[("c1", "US pauses intelligence sharing with Ukraine", "")]),
-    );
-    feeds.set("f4", rss(&[("d1", "Weather in Kyiv stays mild", "")]));
+    publish("f2", "b1", "Pentagon halts weapons shipments to Ukraine");
+    publish("f3", "c1", "US pauses intelligence sharing with Ukraine");
+    publish("f4", "d1", "Weather in Kyiv stays mild");
     let (port_a, port_b) = (free_port(), free_port());
     let a = TestApp::new(&config(&db, &feeds, &hooks, port_a));
     let b = TestApp::new(&config(&db, &feeds, &hooks, port_b));
@@ -125,29 +123,13 @@ async fn two_daemons_share_the_feeds_alert_once_and_the_survivor_of_a_kill_takes
         "each daemon polls half the feeds"
     );
 
-    // Both alive: a new item on every feed, each alerted once.
-    feeds.set(
+    // Both alive: a new item on two feeds, each alerted once.
+    publish(
         "f1",
-        rss(&[
-            (
-                "a1",
-                "Kremlin rejects US proposal for a 30-day ceasefire",
-                "",
-            ),
-            (
-                "a2",
-                "Putin agrees to a 30-day moratorium on strikes against energy infrastructure",
-                "",
-            ),
-        ]),
+        "a2",
+        "Putin agrees to a 30-day moratorium on strikes against energy infrastructure",
     );
-    feeds.set(
-        "f2",
-        rss(&[
-            ("b1", "Pentagon halts weapons shipments to Ukraine", ""),
-            ("b2", "US resumes military aid shipments to Ukraine", ""),
-        ]),
-    );
+    publish("f2", "b2", "US resumes military aid shipments to Ukraine");
     assert!(
         wait_for(Duration::from_secs(15), || hooks.received("all").len() == 5).await,
         "two more alerts: {:?}",
@@ -170,7 +152,7 @@ async fn two_daemons_share_the_feeds_alert_once_and_the_survivor_of_a_kill_takes
     signal(&daemon_a, "KILL");
     let _ = daemon_a.wait().await;
     let killed = std::time::Instant::now();
-    // Two new events, each on one of the dead daemon's feeds (each feed keeps what it had).
+    // Two new events, each on one of the dead daemon's feeds.
     let news = [
         ("n1", "Washington restores intelligence sharing with Kyiv"),
         (
@@ -179,28 +161,8 @@ async fn two_daemons_share_the_feeds_alert_once_and_the_survivor_of_a_kill_takes
         ),
     ];
     for (feed, (guid, title)) in of_a.iter().zip(news) {
-        let mut items: Vec<(&str, &str, &str)> = match feed.as_str() {
-            "f1" => vec![
-                (
-                    "a1",
-                    "Kremlin rejects US proposal for a 30-day ceasefire",
-                    "",
-                ),
-                (
-                    "a2",
-                    "Putin agrees to a 30-day moratorium on strikes against energy infrastructure",
-                    "",
-                ),
-            ],
-            "f2" => vec![
-                ("b1", "Pentagon halts weapons shipments to Ukraine", ""),
-                ("b2", "US resumes military aid shipments to Ukraine", ""),
-            ],
-            "f3" => vec![("c1", "US pauses intelligence sharing with Ukraine", "")],
-            _ => vec![("d1", "Weather in Kyiv stays mild", "")],
-        };
-        items.push((guid, title, ""));
-        feeds.set(feed, rss(&items));
+        let feed = FEEDS.into_iter().find(|f| f == feed).unwrap();
+        publish(feed, guid, title);
     }
     assert!(
         wait_for(Duration::from_secs(30), || hooks.received("all").len() == 7).await,
