@@ -240,9 +240,34 @@ const RU_REJECTS: &[Template] = &[
         "",
         &["russia_rejects"],
     ),
+    // The proposal named in the headline, answered in the lede without naming it again.
+    (
+        "rejects/anaphor",
+        "Washington puts forward {O}",
+        "{A} rejected the proposal on Tuesday.",
+        &["russia_rejects"],
+    ),
+    (
+        "rejects/anaphor_ultimatum",
+        "European leaders give Moscow until Monday to accept {O}",
+        "{A} dismissed the ultimatum.",
+        &["russia_rejects"],
+    ),
+    (
+        "rejects/anaphor_judgement",
+        "Washington puts forward {O}",
+        "{A} called the idea premature.",
+        &["russia_rejects"],
+    ),
 ];
 
 const RU_ACCEPTS: &[Template] = &[
+    (
+        "accepts/anaphor",
+        "Washington puts forward {O}",
+        "{A} accepted the offer on Monday.",
+        &["russia_accepts"],
+    ),
     (
         "accepts/present",
         "{A} agrees to {O}",
@@ -406,6 +431,24 @@ const US_RESUMED: &[Template] = &[
 
 /// Directional templates: each must give nothing. `{A}` is the signal's own actor.
 const RU_DIRECTIONAL: &[Template] = &[
+    (
+        "dir/anaphor_studying",
+        "Washington puts forward {O}",
+        "{A} is studying the proposal.",
+        &[],
+    ),
+    (
+        "dir/anaphor_other_content",
+        "Washington puts forward {O}",
+        "{A} rejected the proposal for a summit in Riyadh.",
+        &[],
+    ),
+    (
+        "dir/anaphor_before",
+        "{A} rejected the proposal on Tuesday",
+        "Ukraine accepted a plan for prisoner exchanges.",
+        &[],
+    ),
     ("dir/negation", "{A} has not rejected {O}", "", &[]),
     ("dir/question", "Will {a} accept {O}?", "", &[]),
     ("dir/question_no_mark", "Will {a} agree to {O}", "", &[]),
@@ -631,7 +674,7 @@ fn cases() -> Vec<Case> {
                 &mut out,
                 "inv/lede",
                 String::new(),
-                format!("{title}."),
+                format!("{title}. {summary}").trim().to_owned(),
                 want.clone(),
             );
             add(

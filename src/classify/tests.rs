@@ -614,3 +614,42 @@ fn objects_name_the_ceasefire_or_flow() {
         assert_eq!(object(title), [want], "{title}");
     }
 }
+
+#[test]
+fn a_proposal_answered_without_being_named_again_is_the_ceasefire_named_before() {
+    check(
+        "Britain and France float a month-long truce for Ukraine",
+        "Moscow turned down the plan hours later.",
+        &["russia_rejects"],
+    );
+    check(
+        "Ankara offers to host a ceasefire for the Black Sea",
+        "The Kremlin welcomed the initiative on Thursday.",
+        &["russia_accepts"],
+    );
+    check(
+        "Western capitals set Friday deadline for Russia to agree to a truce",
+        "The Kremlin waved away the demand, saying \u{201c}ultimatums are unacceptable to us.\u{201d}",
+        &["russia_rejects"],
+    );
+    // A deadline is a demand, not the deed it asks for.
+    t("Leaders give Moscow three days to accept a ceasefire", &[]);
+    // The proposal carries its own content: it is not the ceasefire.
+    check(
+        "Britain and France float a month-long truce for Ukraine",
+        "Moscow turned down the plan for a summit in Vienna.",
+        &[],
+    );
+    // Nothing named before it: "the proposal" refers to nothing the item says.
+    check(
+        "Moscow turned down the plan on Monday",
+        "Later, officials discussed a truce in Gaza.",
+        &[],
+    );
+    // Someone else answers; waiting is no answer.
+    check(
+        "Britain and France float a month-long truce for Ukraine",
+        "Kyiv accepted the proposal; the Kremlin said it was studying the idea.",
+        &[],
+    );
+}

@@ -364,6 +364,31 @@ impl Classifier {
             });
         }
         self.colon_speaker(s, p)
+            .or_else(|| self.participle_speaker(s, p))
+    }
+
+    /// The subject of a sentence whose speech follows as a participle clause: "The Kremlin
+    /// brushed off the threat, saying that ...", "Moscow replied, adding ...".
+    fn participle_speaker(&self, s: &Sent<'_>, p: M) -> Option<Agent> {
+        let speech = (s.first + 1..p.first.min(s.end)).find(|&t| {
+            s.has_start(t, G::Speech) && s.sep(t - 1) == Sep::Comma && s.word(t).ends_with("ing")
+        })?;
+        // The actor that opens the sentence, after at most a determiner.
+        let opening =
+            s.ms.iter()
+                .find(|m| matches!(m.tag, Tag::Actor(_)) && m.first < speech)?;
+        if !(s.first..opening.first).all(|u| s.has_start(u, G::Det)) {
+            return None;
+        }
+        let (sides, m, _) = self.actor_group_ending(s, opening.last)?;
+        if s.possessive(m.last) {
+            return None;
+        }
+        Some(Agent {
+            sides,
+            mention: Some(m),
+            by: AgentBy::Speaker,
+        })
     }
 
     /// The one who speaks before a colon: "Peskov: no truce before ...", "Putin after call

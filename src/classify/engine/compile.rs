@@ -24,6 +24,7 @@ impl Classifier {
             pause: names.stance("pause"),
             resume: names.stance("resume"),
             ceasefire: names.family("ceasefire"),
+            settlement: names.family("settlement"),
             hostilities: names.family("hostilities"),
         };
         let lexicon = Lexicon::of(p, &names, language);

@@ -11,7 +11,7 @@ impl Classifier {
         s: &Sentence,
         objects: &WordGate,
         stances: &WordGate,
-    ) -> bool {
+    ) -> MayPair {
         let (mut stance_bits, mut family_bits) = (0u64, 0u64);
         for t in &norm.tokens[s.first as usize..s.end as usize] {
             if stances.may_contain(t.key, t.len) {
@@ -29,8 +29,20 @@ impl Classifier {
                 }
             }
         }
-        (0..self.pairs.len().min(64))
-            .any(|f| family_bits & (1 << f) != 0 && self.pairs[f] & stance_bits != 0)
+        let answer = [self.st.accept, self.st.reject, self.st.condition]
+            .into_iter()
+            .filter(|&st| st < 64)
+            .fold(0u64, |bits, st| bits | 1 << st);
+        let proposable = [self.st.ceasefire, self.st.settlement]
+            .into_iter()
+            .filter(|&f| f < 64)
+            .fold(0u64, |bits, f| bits | 1 << f);
+        MayPair {
+            pair: (0..self.pairs.len().min(64))
+                .any(|f| family_bits & (1 << f) != 0 && self.pairs[f] & stance_bits != 0),
+            proposal: family_bits & proposable != 0,
+            answer: stance_bits & answer != 0,
+        }
     }
 
     /// Every phrase mention, sorted by position; actor and concept mentions inside masks
@@ -203,4 +215,15 @@ impl Classifier {
         });
         out.extend(joined.into_iter().map(|(p, _)| p));
     }
+}
+
+/// What a sentence's words may hold, before any phrase is found.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct MayPair {
+    /// A predicate and an object that make a signal together.
+    pub(super) pair: bool,
+    /// A ceasefire or a settlement: what a later "the proposal" may refer to.
+    pub(super) proposal: bool,
+    /// A word of accepting, rejecting or setting conditions: an answer to one.
+    pub(super) answer: bool,
 }

@@ -201,6 +201,7 @@ struct Known {
     pause: u8,
     resume: u8,
     ceasefire: u8,
+    settlement: u8,
     hostilities: u8,
 }
 
@@ -641,7 +642,22 @@ impl Classifier {
         else {
             return true;
         };
-        read.extend(norm.sentences.iter().map(|s| self.may_pair(norm, s, o, st)));
+        let may: Vec<mentions::MayPair> = norm
+            .sentences
+            .iter()
+            .map(|s| self.may_pair(norm, s, o, st))
+            .collect();
+        // A sentence that answers a proposal named earlier ("Europe offers a truce. The
+        // Kremlin rejected the proposal.") is read with the sentence that names it.
+        let first_proposal = may.iter().position(|m| m.proposal);
+        let last_answer = may.iter().rposition(|m| m.answer);
+        let anaphora = matches!((first_proposal, last_answer), (Some(a), Some(b)) if a < b);
+        read.extend(may.iter().enumerate().map(|(i, m)| {
+            m.pair
+                || anaphora
+                    && (m.answer && first_proposal.is_some_and(|a| a < i)
+                        || m.proposal && last_answer.is_some_and(|b| i < b))
+        }));
         a.any(norm) && read.iter().any(|&r| r)
     }
 
@@ -661,16 +677,27 @@ impl Classifier {
             .any(|m| matches!(m.tag, Tag::Actor(side) if self.frame_sides & (1 << side) != 0));
         let pair = norm.sentences.iter().any(|s| {
             let (mut pred, mut object) = (false, false);
-            for m in mentions
+            let ms = mentions
                 .iter()
-                .filter(|m| m.first >= s.first && m.first < s.end)
-            {
+                .filter(|m| m.first >= s.first && m.first < s.end);
+            for m in ms.clone() {
                 pred |= matches!(m.tag, Tag::Pred(..));
                 object |= matches!(m.tag, Tag::Object(_));
             }
-            pred && object
+            pred && (object || self.answers_proposal(mentions, ms))
         });
         pair && (actor || !complete)
+    }
+
+    /// Whether a sentence's mentions hold a proposal after a ceasefire or settlement
+    /// named earlier in the item: "the proposal" may refer to it.
+    fn answers_proposal<'m>(&self, item: &[M], mut sentence: impl Iterator<Item = &'m M>) -> bool {
+        sentence.any(|m| {
+            m.tag == Tag::Gram(G::Proposal)
+                && item.iter().take_while(|o| o.first < m.first).any(
+                    |o| matches!(o.tag, Tag::Object(f) if self.proposable(f) && o.last < m.first),
+                )
+        })
     }
 
     /// Steps 3 and 4 over every sentence with a predicate (and, unless explaining, an
@@ -693,7 +720,9 @@ impl Classifier {
             let ms = &t.mentions[start..end];
             start = end;
             if !ms.iter().any(|m| matches!(m.tag, Tag::Pred(..)))
-                || ex.is_none() && !ms.iter().any(|m| matches!(m.tag, Tag::Object(_)))
+                || ex.is_none()
+                    && !ms.iter().any(|m| matches!(m.tag, Tag::Object(_)))
+                    && !self.answers_proposal(t.mentions, ms.iter())
             {
                 continue;
             }

@@ -175,6 +175,109 @@ impl Classifier {
         out
     }
 
+    /// "The Kremlin rejected the proposal", "dismissed the ultimatum", "calls the idea
+    /// premature": a proposal named without its content refers to the last ceasefire or
+    /// settlement the item named before it. The object is the proposal's words, with that
+    /// one's family.
+    pub(super) fn proposal_anaphor(
+        &self,
+        s: &Sent<'_>,
+        p: M,
+        construction: Construction,
+    ) -> Option<M> {
+        let is_proposal = |m: &&M| m.tag == Tag::Gram(G::Proposal);
+        // Nothing but determiners, owners and modifiers between: "rejected Europe's latest
+        // proposal", not "rejected talks on a proposal".
+        let plain = |a: u32, b: u32| {
+            (a..b).all(|u| {
+                !s.has_start(u, G::Prep)
+                    && !s.has_start(u, G::Break)
+                    && !s.has_start(u, G::Comp)
+                    && s.sep(u) != Sep::Semicolon
+                    && !s
+                        .ms
+                        .iter()
+                        .any(|m| m.first == u && matches!(m.tag, Tag::Object(_)))
+            })
+        };
+        let proposal = match construction {
+            Construction::Active | Construction::Noun => {
+                let mut t = p.last + 1;
+                if construction == Construction::Noun {
+                    if t >= s.end || !matches!(s.word(t), "of" | "to") {
+                        return None;
+                    }
+                    t += 1;
+                }
+                *s.ms
+                    .iter()
+                    .filter(is_proposal)
+                    .find(|m| m.first >= t && m.first <= t + 3 && plain(t, m.first))?
+            }
+            Construction::Passive | Construction::Judgement => {
+                *s.ms.iter().filter(is_proposal).rev().find(|m| {
+                    m.last < p.first && p.first - m.last <= 6 && plain(m.last + 1, p.first)
+                })?
+            }
+            Construction::ObjectSubject => return None,
+        };
+        // Its content follows it ("the proposal for talks", "the idea of a summit", "the
+        // plan to ..."): then it is about what that names, not the earlier ceasefire.
+        let next = proposal.last + 1;
+        let dated = |t: u32| {
+            t < s.end
+                && matches!(
+                    s.word(t),
+                    "monday"
+                        | "tuesday"
+                        | "wednesday"
+                        | "thursday"
+                        | "friday"
+                        | "saturday"
+                        | "sunday"
+                )
+        };
+        if next < s.end
+            && s.sep(proposal.last) != Sep::Comma
+            && !(s.word(next) == "on" && dated(next + 1))
+            && matches!(
+                s.word(next),
+                "for"
+                    | "to"
+                    | "of"
+                    | "on"
+                    | "over"
+                    | "about"
+                    | "that"
+                    | "which"
+                    | "calling"
+                    | "by"
+                    | "from"
+                    | "with"
+            )
+        {
+            return None;
+        }
+        let family =
+            s.t.mentions
+                .iter()
+                .take_while(|m| m.first < proposal.first)
+                .filter_map(|m| match m.tag {
+                    Tag::Object(f) if self.proposable(f) && m.last < proposal.first => Some(f),
+                    _ => None,
+                })
+                .last()?;
+        Some(M {
+            tag: Tag::Object(family),
+            ..proposal
+        })
+    }
+
+    /// A family a proposal may be: a ceasefire, or a settlement that brings one.
+    pub(super) fn proposable(&self, family: u8) -> bool {
+        family == self.st.ceasefire || family == self.st.settlement
+    }
+
     /// Objects before a predicate in its clause: the subject of a passive ("the truce was
     /// rejected") or of an intransitive ("arms deliveries resume").
     pub(super) fn objects_before(&self, s: &Sent<'_>, p: M) -> Vec<M> {

@@ -191,6 +191,11 @@ impl Classifier {
             objects = found;
             construction = c;
         }
+        if objects.is_empty()
+            && let Some(o) = self.proposal_anaphor(s, p, construction)
+        {
+            objects.push(o);
+        }
         // "cease fire" / "halt fighting" read as one phrase: the object is inside it.
         if objects.is_empty() {
             return Some(Reading {
