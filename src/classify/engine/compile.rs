@@ -17,15 +17,28 @@ impl Classifier {
             )]
         })?;
         let names = Names::of(p);
+        let bits = |ids: &[u8]| {
+            ids.iter()
+                .filter(|&&i| i < 64)
+                .fold(0u64, |bits, &i| bits | 1 << i)
+        };
+        let (accept, reject, condition) = (
+            names.stance("accept"),
+            names.stance("reject"),
+            names.stance("condition"),
+        );
+        let (ceasefire, settlement) = (names.family("ceasefire"), names.family("settlement"));
         let st = Known {
-            accept: names.stance("accept"),
-            reject: names.stance("reject"),
-            condition: names.stance("condition"),
+            accept,
+            reject,
+            condition,
             pause: names.stance("pause"),
             resume: names.stance("resume"),
-            ceasefire: names.family("ceasefire"),
-            settlement: names.family("settlement"),
+            ceasefire,
+            settlement,
             hostilities: names.family("hostilities"),
+            answer_stances: bits(&[accept, reject, condition]),
+            proposable_families: bits(&[ceasefire, settlement]),
         };
         let lexicon = Lexicon::of(p, &names, language);
 
@@ -66,6 +79,14 @@ impl Classifier {
             object_gate: Some(gate(&object_words.concat())),
             stance_gate: Some(gate(&lexicon.stance_words.concat())),
             actor_gate: Some(gate(&actor_words)),
+            proposal_gate: gate(&gate_words(&p.markers.proposals, language)),
+            // Not "on": "rejected the plan on Monday" (the reader tells the two apart).
+            proposal_content_gate: WordGate::new(
+                objects::PROPOSAL_CONTENT
+                    .iter()
+                    .copied()
+                    .filter(|&w| w != "on"),
+            ),
             frame_sides,
             stance_gates: lexicon.stance_words.iter().map(|w| gate(w)).collect(),
             family_gates: object_words.iter().map(|w| gate(w)).collect(),

@@ -13,13 +13,38 @@ impl Classifier {
         stances: &WordGate,
     ) -> MayPair {
         let (mut stance_bits, mut family_bits) = (0u64, 0u64);
-        for t in &norm.tokens[s.first as usize..s.end as usize] {
+        // An answer: a word of a stance that answers a proposal and another word, a
+        // proposal's, within a few words of it ("rejected the plan", "the idea is premature"),
+        // and not followed by its content ("announced plans under which").
+        const NEAR: usize = 6;
+        let (mut last_answer, mut last_proposal) = (None::<usize>, None::<usize>);
+        // A proposal's word seen at the previous token, and whether a stance came before it.
+        let mut pending: Option<(usize, bool)> = None;
+        let mut answer = false;
+        let tokens = &norm.tokens[s.first as usize..s.end as usize];
+        for (k, t) in tokens.iter().enumerate() {
+            if let Some((j, answered)) = pending.take()
+                && !self.proposal_content_gate.may_contain(t.key, t.len)
+            {
+                last_proposal = Some(j);
+                answer |= answered;
+            }
+            let mut answering = false;
             if stances.may_contain(t.key, t.len) {
                 for (i, g) in self.stance_gates.iter().enumerate().take(64) {
                     if g.may_contain(t.key, t.len) {
                         stance_bits |= 1 << i;
+                        answering |= self.st.answer_stances >> i & 1 == 1;
                     }
                 }
+            }
+            // A word may be both ("offer"): a stance here, a proposal there.
+            if self.proposal_gate.may_contain(t.key, t.len) {
+                pending = Some((k, last_answer.is_some_and(|j| k - j <= NEAR)));
+            }
+            if answering {
+                answer |= last_proposal.is_some_and(|j| k - j <= NEAR);
+                last_answer = Some(k);
             }
             if objects.may_contain(t.key, t.len) {
                 for (i, g) in self.family_gates.iter().enumerate().take(64) {
@@ -29,19 +54,12 @@ impl Classifier {
                 }
             }
         }
-        let answer = [self.st.accept, self.st.reject, self.st.condition]
-            .into_iter()
-            .filter(|&st| st < 64)
-            .fold(0u64, |bits, st| bits | 1 << st);
-        let proposable = [self.st.ceasefire, self.st.settlement]
-            .into_iter()
-            .filter(|&f| f < 64)
-            .fold(0u64, |bits, f| bits | 1 << f);
+        answer |= pending.is_some_and(|(_, answered)| answered);
         MayPair {
             pair: (0..self.pairs.len().min(64))
                 .any(|f| family_bits & (1 << f) != 0 && self.pairs[f] & stance_bits != 0),
-            proposal: family_bits & proposable != 0,
-            answer: stance_bits & answer != 0,
+            proposal: family_bits & self.st.proposable_families != 0,
+            answer,
         }
     }
 
@@ -224,6 +242,7 @@ pub(super) struct MayPair {
     pub(super) pair: bool,
     /// A ceasefire or a settlement: what a later "the proposal" may refer to.
     pub(super) proposal: bool,
-    /// A word of accepting, rejecting or setting conditions: an answer to one.
+    /// A proposal's word and a word of accepting, rejecting or setting conditions: an
+    /// answer to one.
     pub(super) answer: bool,
 }

@@ -179,6 +179,9 @@ pub struct Classifier {
     object_gate: Option<WordGate>,
     stance_gate: Option<WordGate>,
     actor_gate: Option<WordGate>,
+    /// Words of proposals ("plan", "ultimatum"): a sentence that may answer one named before.
+    proposal_gate: WordGate,
+    proposal_content_gate: WordGate,
     /// The sides frames have as agents (bit per side).
     frame_sides: u64,
     /// Per stance and per object family, their words; per family, the stances (bit per
@@ -203,6 +206,10 @@ struct Known {
     ceasefire: u8,
     settlement: u8,
     hostilities: u8,
+    /// Bits of the stances that answer a proposal (accept, reject, condition) and of the
+    /// families a proposal may be (ceasefire, settlement).
+    answer_stances: u64,
+    proposable_families: u64,
 }
 
 #[derive(Default)]
@@ -642,22 +649,30 @@ impl Classifier {
         else {
             return true;
         };
-        let may: Vec<mentions::MayPair> = norm
-            .sentences
-            .iter()
-            .map(|s| self.may_pair(norm, s, o, st))
-            .collect();
         // A sentence that answers a proposal named earlier ("Europe offers a truce. The
-        // Kremlin rejected the proposal.") is read with the sentence that names it.
-        let first_proposal = may.iter().position(|m| m.proposal);
-        let last_answer = may.iter().rposition(|m| m.answer);
-        let anaphora = matches!((first_proposal, last_answer), (Some(a), Some(b)) if a < b);
-        read.extend(may.iter().enumerate().map(|(i, m)| {
-            m.pair
-                || anaphora
-                    && (m.answer && first_proposal.is_some_and(|a| a < i)
-                        || m.proposal && last_answer.is_some_and(|b| i < b))
-        }));
+        // Kremlin rejected the proposal.") is read with the sentence that names it. Bit per
+        // sentence; an item of more than 64 sentences reads the first 64 so.
+        let (mut proposals, mut answers) = (0u64, 0u64);
+        for (i, s) in norm.sentences.iter().enumerate() {
+            let m = self.may_pair(norm, s, o, st);
+            read.push(m.pair);
+            if i < 64 {
+                proposals |= u64::from(m.proposal) << i;
+                answers |= u64::from(m.answer) << i;
+            }
+        }
+        if proposals != 0 && answers != 0 {
+            let first_proposal = proposals.trailing_zeros();
+            let last_answer = 63 - answers.leading_zeros();
+            if first_proposal < last_answer {
+                for (i, r) in read.iter_mut().enumerate().take(64) {
+                    let i = i as u32;
+                    let answering = answers >> i & 1 == 1 && first_proposal < i;
+                    let named = proposals >> i & 1 == 1 && i < last_answer;
+                    *r = *r || answering || named;
+                }
+            }
+        }
         a.any(norm) && read.iter().any(|&r| r)
     }
 

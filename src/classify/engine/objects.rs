@@ -2,6 +2,13 @@
 
 use super::*;
 
+/// Words that open a proposal's content ("the plan for a summit", "plans under which"): a
+/// proposal followed by one is about what it names.
+pub(super) const PROPOSAL_CONTENT: &[&str] = &[
+    "for", "to", "of", "on", "over", "about", "that", "which", "calling", "by", "from", "with",
+    "under", "whereby",
+];
+
 impl Classifier {
     /// Objects after a verb: the first object phrase in its clause within reach, through
     /// determiners, adjectives and a proposal head ("rejected Zelensky's proposal for a
@@ -240,21 +247,7 @@ impl Classifier {
         if next < s.end
             && s.sep(proposal.last) != Sep::Comma
             && !(s.word(next) == "on" && dated(next + 1))
-            && matches!(
-                s.word(next),
-                "for"
-                    | "to"
-                    | "of"
-                    | "on"
-                    | "over"
-                    | "about"
-                    | "that"
-                    | "which"
-                    | "calling"
-                    | "by"
-                    | "from"
-                    | "with"
-            )
+            && PROPOSAL_CONTENT.contains(&s.word(next))
         {
             return None;
         }
