@@ -653,3 +653,12 @@ fn a_proposal_answered_without_being_named_again_is_the_ceasefire_named_before()
         &[],
     );
 }
+
+#[test]
+fn a_proposal_answered_after_another_wars_ceasefire_is_not_this_war() {
+    check(
+        "Sudan's army and the RSF agree to a week-long truce",
+        "The Kremlin welcomed the agreement.",
+        &[],
+    );
+}

@@ -251,19 +251,47 @@ impl Classifier {
         {
             return None;
         }
-        let family =
+        let antecedent =
             s.t.mentions
                 .iter()
                 .take_while(|m| m.first < proposal.first)
-                .filter_map(|m| match m.tag {
-                    Tag::Object(f) if self.proposable(f) && m.last < proposal.first => Some(f),
-                    _ => None,
+                .filter(|m| {
+                    matches!(m.tag, Tag::Object(f) if self.proposable(f)) && m.last < proposal.first
                 })
                 .last()?;
+        // Another war's ceasefire ("Israel and Hezbollah agree to extend the Lebanon truce.
+        // The Kremlin welcomed the deal."): the answer is not about this war.
+        if self.of_another_war(s, antecedent) {
+            return None;
+        }
         Some(M {
-            tag: Tag::Object(family),
+            tag: antecedent.tag,
             ..proposal
         })
+    }
+
+    /// Whether the sentence holding `m` names another war and not Ukraine.
+    fn of_another_war(&self, s: &Sent<'_>, m: &M) -> bool {
+        let Some(sentence) =
+            s.t.norm
+                .sentences
+                .iter()
+                .find(|x| x.first <= m.first && m.first < x.end)
+        else {
+            return false;
+        };
+        let within = |g: G| {
+            s.t.mentions.iter().filter(move |x| {
+                x.tag == Tag::Gram(g) && x.first >= sentence.first && x.first < sentence.end
+            })
+        };
+        within(G::OtherConflict).next().is_some()
+            && !within(G::Ukraine).any(|x| {
+                !matches!(
+                    s.word(x.first),
+                    "russia" | "russian" | "kremlin" | "moscow" | "putin"
+                )
+            })
     }
 
     /// A family a proposal may be: a ceasefire, or a settlement that brings one.
