@@ -35,7 +35,6 @@ impl Classifier {
             pause: names.stance("pause"),
             resume: names.stance("resume"),
             ceasefire,
-            settlement,
             hostilities: names.family("hostilities"),
             answer_stances: bits(&[accept, reject, condition]),
             proposable_families: bits(&[ceasefire, settlement]),

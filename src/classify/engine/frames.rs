@@ -164,18 +164,8 @@ impl Classifier {
             )));
         }
         // Ceasefires of other wars.
-        let other = s.ms.iter().find(|m| m.tag == Tag::Gram(G::OtherConflict));
-        let ukraine_here = s.ms.iter().any(|m| {
-            m.tag == Tag::Gram(G::Ukraine)
-                && !matches!(
-                    s.word(m.first),
-                    "russia" | "russian" | "kremlin" | "moscow" | "putin"
-                )
-        });
-        if let Some(o) = other
-            && !ukraine_here
-        {
-            blocked = blocked.or(Some(("other_conflict", self.word_text(s, Some(*o)))));
+        if let Some(o) = another_war(s, s.ms) {
+            blocked = blocked.or(Some(("other_conflict", self.word_text(s, Some(o)))));
         }
         (stance, family, blocked)
     }
@@ -305,4 +295,18 @@ impl Classifier {
         });
         (found, hours)
     }
+}
+
+/// The name of another war among a sentence's mentions `ms`, when the sentence names none of
+/// Ukraine's own (naming Russia does not count: Russia has other wars' ceasefires to answer).
+pub(super) fn another_war(s: &Sent<'_>, ms: &[M]) -> Option<M> {
+    let other = ms.iter().find(|m| m.tag == Tag::Gram(G::OtherConflict))?;
+    let ukraine_here = ms.iter().any(|m| {
+        m.tag == Tag::Gram(G::Ukraine)
+            && !matches!(
+                s.word(m.first),
+                "russia" | "russian" | "kremlin" | "moscow" | "putin"
+            )
+    });
+    (!ukraine_here).then_some(*other)
 }

@@ -58,7 +58,7 @@ impl Classifier {
         MayPair {
             pair: (0..self.pairs.len().min(64))
                 .any(|f| family_bits & (1 << f) != 0 && self.pairs[f] & stance_bits != 0),
-            proposal: family_bits & self.st.proposable_families != 0,
+            proposable: family_bits & self.st.proposable_families != 0,
             answer,
         }
     }
@@ -241,7 +241,7 @@ pub(super) struct MayPair {
     /// A predicate and an object that make a signal together.
     pub(super) pair: bool,
     /// A ceasefire or a settlement: what a later "the proposal" may refer to.
-    pub(super) proposal: bool,
+    pub(super) proposable: bool,
     /// A proposal's word and a word of accepting, rejecting or setting conditions: an
     /// answer to one.
     pub(super) answer: bool,

@@ -204,7 +204,6 @@ struct Known {
     pause: u8,
     resume: u8,
     ceasefire: u8,
-    settlement: u8,
     hostilities: u8,
     /// Bits of the stances that answer a proposal (accept, reject, condition) and of the
     /// families a proposal may be (ceasefire, settlement).
@@ -657,7 +656,7 @@ impl Classifier {
             let m = self.may_pair(norm, s, o, st);
             read.push(m.pair);
             if i < 64 {
-                proposals |= u64::from(m.proposal) << i;
+                proposals |= u64::from(m.proposable) << i;
                 answers |= u64::from(m.answer) << i;
             }
         }

@@ -280,23 +280,15 @@ impl Classifier {
         else {
             return false;
         };
-        let within = |g: G| {
-            s.t.mentions.iter().filter(move |x| {
-                x.tag == Tag::Gram(g) && x.first >= sentence.first && x.first < sentence.end
-            })
-        };
-        within(G::OtherConflict).next().is_some()
-            && !within(G::Ukraine).any(|x| {
-                !matches!(
-                    s.word(x.first),
-                    "russia" | "russian" | "kremlin" | "moscow" | "putin"
-                )
-            })
+        let all = s.t.mentions;
+        let from = all.partition_point(|x| x.first < sentence.first);
+        let to = all.partition_point(|x| x.first < sentence.end);
+        frames::another_war(s, &all[from..to]).is_some()
     }
 
     /// A family a proposal may be: a ceasefire, or a settlement that brings one.
     pub(super) fn proposable(&self, family: u8) -> bool {
-        family == self.st.ceasefire || family == self.st.settlement
+        family < 64 && self.st.proposable_families >> family & 1 == 1
     }
 
     /// Objects before a predicate in its clause: the subject of a passive ("the truce was
