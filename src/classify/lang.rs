@@ -89,6 +89,49 @@ impl Language {
         }
     }
 
+    /// Whether a word is an adverb that may stand inside a verb group without changing
+    /// its construction: "has completely rejected", "was temporarily halted".
+    pub fn verb_group_adverb(self, word: &str) -> bool {
+        match self {
+            Language::English => {
+                (word.len() > 4 && word.ends_with("ly") && !matches!(word, "italy" | "family"))
+                    || matches!(
+                        word,
+                        "also" | "now" | "again" | "already" | "just" | "still" | "since" | "once"
+                    )
+            }
+        }
+    }
+
+    /// Whether a word is a person's title ("President", "Prime Minister", "envoy"): a
+    /// titled name the lexicon does not know is still a subject of its own ("Hungarian
+    /// Prime Minister Viktor Orban proposed a truce").
+    pub fn person_title(self, word: &str) -> bool {
+        match self {
+            Language::English => matches!(
+                word,
+                "president"
+                    | "minister"
+                    | "premier"
+                    | "chancellor"
+                    | "envoy"
+                    | "ambassador"
+                    | "spokesman"
+                    | "spokeswoman"
+                    | "spokesperson"
+                    | "leader"
+                    | "chief"
+                    | "secretary"
+                    | "aide"
+                    | "adviser"
+                    | "advisor"
+                    | "representative"
+                    | "negotiator"
+                    | "mediator"
+            ),
+        }
+    }
+
     /// How common a word is in running text: its rank among the language's most frequent
     /// words (0 the most frequent), `u32::MAX` for any other word. The gates that skip text
     /// without a rule's words look for each phrase's least common word.

@@ -126,6 +126,9 @@ pub struct Grammar {
     pub pronouns: Vec<String>,
     /// "will", "what": a headline opening with one is a question.
     pub question_openers: Vec<String>,
+    /// "Monday", "today", "March": a time adjunct ("announced on Monday its rejection") is
+    /// not part of the noun phrase after it.
+    pub time_words: Vec<String>,
 }
 
 /// Open lists with a fixed meaning to the engine.
@@ -315,7 +318,7 @@ impl RulePack {
 
 impl Grammar {
     /// Every list with its key, for checks and compilation.
-    pub fn lists(&self) -> [(&'static str, &Vec<String>); 18] {
+    pub fn lists(&self) -> [(&'static str, &Vec<String>); 19] {
         [
             ("determiners", &self.determiners),
             ("be", &self.be),
@@ -335,6 +338,7 @@ impl Grammar {
             ("role_nouns", &self.role_nouns),
             ("pronouns", &self.pronouns),
             ("question_openers", &self.question_openers),
+            ("time_words", &self.time_words),
         ]
     }
 }

@@ -101,6 +101,17 @@ impl Classifier {
             })
         };
         let mut in_group = true;
+        // The untagged words and titles right before the verb group, the last of them.
+        let (mut chain, mut titled, mut names, mut name_last) = (true, false, 0u32, None::<u32>);
+        let unknown = |first: u32, last: Option<u32>| Agent {
+            sides: 0,
+            mention: Some(M {
+                tag: Tag::Gram(G::Role),
+                first,
+                last: last.unwrap_or(first),
+            }),
+            by: AgentBy::Subject,
+        };
         while t > lo {
             t -= 1;
             if in_group {
@@ -172,6 +183,25 @@ impl Classifier {
                     by: AgentBy::Subject,
                 });
             }
+            // A titled name the lexicon does not know, right before the verb group, is the
+            // subject all the same: "Hungarian Prime Minister Viktor Orban proposed ...".
+            let untagged = !s.ms.iter().any(|m| m.first <= t && m.last >= t);
+            if chain {
+                if self.lang.person_title(s.word(t)) && (untagged || s.has_end(t, G::Role)) {
+                    titled = true;
+                    name_last.get_or_insert(t);
+                    continue;
+                }
+                if untagged && (titled || names < 4) {
+                    names += 1;
+                    name_last.get_or_insert(t);
+                    continue;
+                }
+                chain = false;
+                if titled {
+                    return Some(unknown(t + 1, name_last));
+                }
+            }
             if s.has_end(t, G::Pronoun) {
                 return self.speaker(s, p).map(|a| Agent {
                     by: AgentBy::Speaker,
@@ -186,6 +216,9 @@ impl Classifier {
             {
                 break;
             }
+        }
+        if chain && titled && t == s.first {
+            return Some(unknown(s.first, name_last));
         }
         None
     }

@@ -156,7 +156,7 @@ struct Lexicon {
 }
 
 /// The grammar classes of `[grammar]`'s lists, in the order `lists()` gives them.
-const GRAMMAR_CLASSES: [G; 18] = [
+const GRAMMAR_CLASSES: [G; 19] = [
     G::Det,
     G::Be,
     G::Have,
@@ -175,6 +175,7 @@ const GRAMMAR_CLASSES: [G; 18] = [
     G::Role,
     G::Pronoun,
     G::QOpen,
+    G::Time,
 ];
 
 /// The marker classes of `[markers]`'s lists, in the order `lists()` gives them.

@@ -57,6 +57,7 @@ enum G {
     Role,
     Pronoun,
     QOpen,
+    Time,
     Demand,
     Obligation,
     Irrealis,

@@ -279,11 +279,14 @@ impl Classifier {
                     break;
                 }
                 u -= 1;
+                // A verb-looking proposal word used as a noun ("Ukraine's call to extend")
+                // is the proposal all the same.
                 if s.has_end(u, G::Proposal)
-                    && !s
-                        .ms
-                        .iter()
-                        .any(|m| m.last == u && matches!(m.tag, Tag::Pred(_, f) if f.finite()))
+                    && !s.ms.iter().any(|m| {
+                        m.last == u
+                            && matches!(m.tag, Tag::Pred(_, f) if f.finite())
+                            && !self.noun_use(s, *m)
+                    })
                 {
                     return Some(("proposal", at(u)));
                 }
@@ -443,6 +446,15 @@ impl Classifier {
             let mut t = p.first;
             while t > lo {
                 t -= 1;
+                // "agreed on a halt in attacks": the noun is a verb's object; "announced on
+                // Wednesday its rejection": a time adjunct ends the noun phrase.
+                if s.has_end(t, G::Time)
+                    || s.ms
+                        .iter()
+                        .any(|m| m.last == t && matches!(m.tag, Tag::Pred(..)))
+                {
+                    break;
+                }
                 if s.has_end(t, G::Background) {
                     return Some(("background", at(t)));
                 }

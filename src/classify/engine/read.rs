@@ -402,6 +402,30 @@ impl Classifier {
         {
             return self.st.resume;
         }
+        // "announced its rejection of the truce", "confirmed the resumption of aid": a verb
+        // of stating carries the stance of the noun it states.
+        if construction == Construction::Active
+            && stance == self.st.accept
+            && let Some(o) = objects.first()
+            && o.first > p.last
+            && let Some(noun_stance) = s.ms.iter().find_map(|m| match m.tag {
+                // A noun in a noun phrase of its own ("its rejection", "a halt"), not a verb
+                // after "to" ("ordered its forces to hold a truce").
+                Tag::Pred(st, Form::Noun)
+                    if m.first > p.last
+                        && m.last < o.first
+                        && st != self.st.accept
+                        && (p.last + 1..m.first)
+                            .any(|u| s.has_end(u, G::Det) || s.possessive(u))
+                        && s.word(m.first - 1) != "to" =>
+                {
+                    Some(st)
+                }
+                _ => None,
+            })
+        {
+            return noun_stance;
+        }
         stance
     }
 
@@ -568,10 +592,17 @@ impl Classifier {
         if !inside_np {
             return false;
         }
-        if p.first == s.first {
-            return true;
+        // "has completely rejected proposals": an adverb stays inside the verb group.
+        let mut prev = p.first;
+        loop {
+            if prev == s.first {
+                return true;
+            }
+            prev -= 1;
+            if !self.lang.verb_group_adverb(s.word(prev)) || s.ms.iter().any(|m| m.last == prev) {
+                break;
+            }
         }
-        let prev = p.first - 1;
         let verbal_before = s.has_end(prev, G::Be)
             || s.has_end(prev, G::Have)
             || s.has_end(prev, G::Modal)
@@ -597,25 +628,9 @@ impl Classifier {
             if s.has_end(t, G::Be) {
                 return true;
             }
-            let w = s.word(t);
             let skippable = s.has_end(t, G::Neg)
                 || s.has_end(t, G::NotYet)
-                || matches!(
-                    w,
-                    "also"
-                        | "now"
-                        | "reportedly"
-                        | "officially"
-                        | "effectively"
-                        | "temporarily"
-                        | "again"
-                        | "already"
-                        | "formally"
-                        | "largely"
-                        | "fully"
-                        | "partially"
-                        | "quietly"
-                );
+                || self.lang.verb_group_adverb(s.word(t));
             if !skippable {
                 return false;
             }
@@ -629,6 +644,17 @@ impl Classifier {
     pub(super) fn headline_passive(&self, s: &Sent<'_>, p: M) -> bool {
         if self.by_agent(s, p.last).is_some() {
             return true;
+        }
+        // "shipments to Ukraine have resumed": a perfect, the object its subject.
+        let mut t = p.first;
+        while t > s.first {
+            t -= 1;
+            if s.has_end(t, G::Have) {
+                return false;
+            }
+            if !(self.lang.verb_group_adverb(s.word(t)) || s.has_end(t, G::Neg)) {
+                break;
+            }
         }
         !self.objects_before(s, p).is_empty() && self.subject_of(s, p).is_none()
     }

@@ -76,7 +76,13 @@ impl Classifier {
                     _ => false,
                 })
             });
-            if apart {
+            // Only objects of one family compare: "rejects the truce; any truce depends on
+            // a broader peace agreement" (a ceasefire, then a settlement) is one stance.
+            let families: Vec<u8> = present
+                .iter()
+                .filter_map(|k| best[k.index()].map(|hi| self.frames[hits[hi].frame].object))
+                .collect();
+            if apart && families.windows(2).all(|w| w[0] == w[1]) {
                 continue;
             }
             let titled: Vec<SignalKind> =
