@@ -744,4 +744,35 @@ fn forms_of_wire_copy_beyond_the_corpora() {
         "The Kremlin said the British plan for a ceasefire was unconstructive and does not work for Moscow.",
         &["russia_rejects"],
     );
+    // A promise not to strike is a truce; a request for one is not.
+    check(
+        "",
+        "The Kremlin said Putin had agreed not to shell Kharkiv during the evacuation.",
+        &["russia_accepts"],
+    );
+    check(
+        "",
+        "Moscow agreed to refrain from attacks on Ukrainian ports, the Kremlin said.",
+        &["russia_accepts"],
+    );
+    t(
+        "Trump urges Putin not to strike Kyiv during the cold snap",
+        &[],
+    );
+    // Conditions put on a truce, and a condition before observing one.
+    t(
+        "Russia puts conditions on energy truce",
+        &["russia_conditional"],
+    );
+    check(
+        "",
+        "Moscow said Western sanctions must be lifted before it observes the maritime truce.",
+        &["russia_conditional"],
+    );
+    // Information sharing is intelligence.
+    check(
+        "",
+        "The Pentagon has halted information sharing with Kyiv, two officials said.",
+        &["us_intel_paused"],
+    );
 }

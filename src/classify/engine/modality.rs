@@ -224,8 +224,11 @@ impl Classifier {
                     k -= 1;
                 }
                 if k > s.first {
+                    // "sanctions must be lifted before it observes a truce": a condition.
+                    let condition_before = s.word(k - 1) == "before"
+                        && (s.first..k - 1).any(|u| s.has_start(u, G::Condition));
                     match s.word(k - 1) {
-                        "after" | "since" | "before" | "when" => {
+                        "after" | "since" | "before" | "when" if !condition_before => {
                             return Some(("background", at(k - 1)));
                         }
                         // "should Russia agree to a truce", "had Moscow accepted".
