@@ -775,4 +775,14 @@ fn forms_of_wire_copy_beyond_the_corpora() {
         "The Pentagon has halted information sharing with Kyiv, two officials said.",
         &["us_intel_paused"],
     );
+    // A plan named by its points, and a plan as the basis of a settlement.
+    check(
+        "",
+        "Moscow could accept the 19-point American plan as the basis for a settlement, Lavrov said.",
+        &["russia_conditional"],
+    );
+    t(
+        "Kremlin says European peace plan could form basis for talks",
+        &["russia_conditional"],
+    );
 }
