@@ -785,4 +785,25 @@ fn forms_of_wire_copy_beyond_the_corpora() {
         "Kremlin says European peace plan could form basis for talks",
         &["russia_conditional"],
     );
+    // "provided" opening a clause is a condition; as a verb it is none.
+    check(
+        "",
+        "Moscow would consider pausing strikes on power plants provided Kyiv stops its drone raids, Lavrov said.",
+        &["russia_conditional"],
+    );
+    check(
+        "",
+        "The Pentagon has paused deliveries to Ukraine of interceptors provided under a Biden-era package.",
+        &["us_aid_paused"],
+    );
+    check(
+        "",
+        "Washington halted deliveries to Kyiv of the shells it provided under the last package.",
+        &["us_aid_paused"],
+    );
+    // A deed reported, not a deed supposed.
+    t(
+        "US imagery firm reportedly cuts off Ukraine's access to satellite images",
+        &["us_intel_paused"],
+    );
 }

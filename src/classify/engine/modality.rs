@@ -562,6 +562,38 @@ impl Classifier {
                 if bare_if && (t < p.first && p.first - t > 10 || t > p.last + 12) {
                     continue;
                 }
+                // "would halt strikes provided Ukrainians may vote": a condition; "the US,
+                // which provided the weapons", "aid provided by Washington": a verb.
+                if c.first == c.last && matches!(s.word(t), "provided" | "providing") {
+                    let verb = t <= p.last
+                        || t > s.first
+                            && (s.ms.iter().any(|m| {
+                                m.last == t - 1
+                                    && matches!(
+                                        m.tag,
+                                        Tag::Actor(_)
+                                            | Tag::Gram(
+                                                G::Pronoun
+                                                    | G::Have
+                                                    | G::Be
+                                                    | G::Modal
+                                                    | G::Comp
+                                                    | G::Future
+                                            )
+                                    )
+                            }) || s.sep(t - 1) == Sep::Hyphen)
+                        // A condition opens a clause: its subject follows.
+                        || !(t + 1 < s.end
+                            && (s.has_start(t + 1, G::Det)
+                                || s.has_start(t + 1, G::Pronoun)
+                                || s.is_number(t + 1)
+                                || s.ms.iter().any(|m| {
+                                    m.first == t + 1 && matches!(m.tag, Tag::Actor(_))
+                                })));
+                    if verb {
+                        continue;
+                    }
+                }
                 return Cond::Strong;
             }
             if s.has_start(t, G::ConditionNoun) && t > p.last {
