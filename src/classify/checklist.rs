@@ -163,6 +163,18 @@ type Template = (
 
 const RU_REJECTS: &[Template] = &[
     (
+        "rejects/stated_noun",
+        "",
+        "{A} announced on Monday its rejection of {O}.",
+        &["russia_rejects"],
+    ),
+    (
+        "rejects/adverb",
+        "{A} has flatly rejected {O}",
+        "",
+        &["russia_rejects"],
+    ),
+    (
         "rejects/present",
         "{A} rejects {O}",
         "",
@@ -332,6 +344,24 @@ const RU_ACCEPTS_HALT: &[Template] = &[
         &["russia_accepts"],
     ),
     (
+        "accepts/not_to_strike",
+        "",
+        "{A} agreed not to strike Ukraine's energy facilities for 30 days.",
+        &["russia_accepts"],
+    ),
+    (
+        "accepts/refrain",
+        "{A} agrees to refrain from attacks on Ukrainian ports",
+        "",
+        &["russia_accepts"],
+    ),
+    (
+        "accepts/gerund",
+        "",
+        "{A} agreed to a pause on attacking Ukraine's power grid.",
+        &["russia_accepts"],
+    ),
+    (
         "accepts/orders_halt",
         "",
         "{A} ordered troops to halt attacks on Ukraine's energy facilities.",
@@ -365,6 +395,18 @@ const RU_CONDITIONAL: &[Template] = &[
         &["russia_conditional"],
     ),
     (
+        "conditional/provided",
+        "",
+        "{A} said it would observe {O} provided Kyiv halts its drone raids.",
+        &["russia_conditional"],
+    ),
+    (
+        "conditional/puts_conditions",
+        "{A} puts conditions on {O}",
+        "",
+        &["russia_conditional"],
+    ),
+    (
         "conditional/unless",
         "",
         "{A} said it would not observe {O} unless Western arms deliveries stop.",
@@ -377,6 +419,18 @@ const US_PAUSED: &[Template] = &[
     ("paused/past", "", "{A} halted {O} on Monday.", &["paused"]),
     ("paused/perfect", "{A} has suspended {O}", "", &["paused"]),
     ("paused/freezes", "{A} freezes {O}", "", &["paused"]),
+    (
+        "paused/adverb",
+        "{A} has quietly suspended {O}",
+        "",
+        &["paused"],
+    ),
+    (
+        "paused/reportedly",
+        "{A} reportedly halts {O}",
+        "",
+        &["paused"],
+    ),
     ("paused/cuts_off", "{A} cuts off {O}", "", &["paused"]),
     (
         "paused/passive",
@@ -427,6 +481,12 @@ const US_RESUMED: &[Template] = &[
         &["resumed"],
     ),
     ("resumed/perfect", "{A} has resumed {O}", "", &["resumed"]),
+    (
+        "resumed/intransitive_perfect",
+        "",
+        "{Oc} has now resumed, {a} said.",
+        &["resumed"],
+    ),
 ];
 
 /// Directional templates: each must give nothing. `{A}` is the signal's own actor.
@@ -450,6 +510,24 @@ const RU_DIRECTIONAL: &[Template] = &[
         &[],
     ),
     ("dir/negation", "{A} has not rejected {O}", "", &[]),
+    (
+        "dir/reserves_right",
+        "{A} reserves the right to resume strikes on energy sites",
+        "",
+        &[],
+    ),
+    (
+        "dir/titled_unknown_proposer",
+        "",
+        "{A} said Slovak Prime Minister Robert Fico proposed {O}.",
+        &[],
+    ),
+    (
+        "dir/request_not_to_strike",
+        "Trump asks {a} not to strike Kyiv for a week",
+        "",
+        &[],
+    ),
     ("dir/question", "Will {a} accept {O}?", "", &[]),
     ("dir/question_no_mark", "Will {a} agree to {O}", "", &[]),
     ("dir/speculation", "{A} could reject {O}", "", &[]),

@@ -565,14 +565,20 @@ impl Classifier {
                 // "would halt strikes provided Ukrainians may vote": a condition; "the US,
                 // which provided the weapons", "aid provided by Washington": a verb.
                 if c.first == c.last && matches!(s.word(t), "provided" | "providing") {
+                    // An actor right before is its subject, unless a preposition governs
+                    // it ("a truce in Ukraine provided Kyiv ...").
+                    let subject_before = t > s.first
+                        && self
+                            .actor_group_ending(s, t - 1)
+                            .is_some_and(|(_, _, f)| f == s.first || !s.has_end(f - 1, G::Prep));
                     let verb = t <= p.last
+                        || subject_before
                         || t > s.first
                             && (s.ms.iter().any(|m| {
                                 m.last == t - 1
                                     && matches!(
                                         m.tag,
-                                        Tag::Actor(_)
-                                            | Tag::Gram(
+                                        Tag::Gram(
                                                 G::Pronoun
                                                     | G::Have
                                                     | G::Be

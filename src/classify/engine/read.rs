@@ -603,7 +603,9 @@ impl Classifier {
                 break;
             }
         }
+        // "Russia's defence ministry agreed not to strike": a subject noun before it.
         let verbal_before = s.has_end(prev, G::Be)
+            || s.has_end(prev, G::Role)
             || s.has_end(prev, G::Have)
             || s.has_end(prev, G::Modal)
             || s.has_end(prev, G::Future)
