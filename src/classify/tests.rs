@@ -806,4 +806,10 @@ fn forms_of_wire_copy_beyond_the_corpora() {
         "US imagery firm reportedly cuts off Ukraine's access to satellite images",
         &["us_intel_paused"],
     );
+    // Restricting access is a pause; restricting use is not.
+    t(
+        "US firm restricts Ukraine's access to satellite images",
+        &["us_intel_paused"],
+    );
+    t("US restricts Kyiv from firing ATACMS into Russia", &[]);
 }
