@@ -338,6 +338,18 @@ const RU_ACCEPTS: &[Template] = &[
 
 const RU_ACCEPTS_HALT: &[Template] = &[
     (
+        "rejects/ban_ended",
+        "",
+        "The ban on strikes against power plants, announced by {a} last month, has come to an end.",
+        &["russia_rejects"],
+    ),
+    (
+        "rejects/truce_by_expired",
+        "",
+        "The energy truce, first ordered by {a} in March, has expired, officials said.",
+        &["russia_rejects"],
+    ),
+    (
         "accepts/halts_strikes",
         "{A} halts strikes on energy infrastructure",
         "",
@@ -469,6 +481,18 @@ const US_RESUMED: &[Template] = &[
     ),
     ("resumed/headline_to", "{A} to resume {O}", "", &["resumed"]),
     (
+        "resumed/pause_ended",
+        "",
+        "{P} pause in {O} has ended, officials said.",
+        &["resumed"],
+    ),
+    (
+        "resumed/freeze_over",
+        "{P} freeze on {O} is over",
+        "",
+        &["resumed"],
+    ),
+    (
         "resumed/noun",
         "{P} resumption of {O} welcomed in Kyiv",
         "",
@@ -576,6 +600,18 @@ const US_DIRECTIONAL: &[Template] = &[
     ("dir/threat", "{A} threatens to cut {O}", "", &[]),
     ("dir/considering", "{A} considers pausing {O}", "", &[]),
     ("dir/demand", "Zelensky urges {a} to resume {O}", "", &[]),
+    (
+        "dir/hoped_end",
+        "",
+        "Kyiv hopes {p} pause in {O} will end soon.",
+        &[],
+    ),
+    (
+        "dir/hoped_resume",
+        "",
+        "Kyiv hopes {O} will resume soon.",
+        &[],
+    ),
     (
         "dir/other_war",
         "{A} pauses weapons shipments to Israel",

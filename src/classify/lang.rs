@@ -97,7 +97,30 @@ impl Language {
                 (word.len() > 4 && word.ends_with("ly") && !matches!(word, "italy" | "family"))
                     || matches!(
                         word,
-                        "also" | "now" | "again" | "already" | "just" | "still" | "since" | "once"
+                        "also"
+                            | "now"
+                            | "again"
+                            | "already"
+                            | "just"
+                            | "still"
+                            | "since"
+                            | "once"
+                            | "first"
+                    )
+            }
+        }
+    }
+
+    /// Whether a word looks like a past participle, for a reduced relative clause that
+    /// names an agent: "the truce, first ordered by Putin", "a pause, announced by the
+    /// Pentagon".
+    pub fn participle_looking(self, word: &str) -> bool {
+        match self {
+            Language::English => {
+                (word.len() > 4 && (word.ends_with("ed") || word.ends_with("en")))
+                    || matches!(
+                        word,
+                        "made" | "set" | "put" | "laid" | "brought" | "sought" | "won" | "struck"
                     )
             }
         }

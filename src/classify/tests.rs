@@ -812,4 +812,57 @@ fn forms_of_wire_copy_beyond_the_corpora() {
         &["us_intel_paused"],
     );
     t("US restricts Kyiv from firing ATACMS into Russia", &[]);
+    // A truce that ends: its end reported in any of the ways news does.
+    t(
+        "Moscow says its moratorium on strikes against power plants expires",
+        &["russia_rejects"],
+    );
+    check(
+        "",
+        "The energy truce, first ordered by Putin in March, has officially come to an end, Russian media reported.",
+        &["russia_rejects"],
+    );
+    check(
+        "",
+        "A ban on Russian strikes against power plants, agreed after the call, has come to an end, officials said.",
+        &["russia_rejects"],
+    );
+    t(
+        "Putin's order not to hit energy sites has expired, Kremlin says",
+        &["russia_rejects"],
+    );
+    t("Black Sea truce is over - Kremlin", &["russia_rejects"]);
+    // The actor before ", saying" is no speaker; a verb with its own object is transitive.
+    check(
+        "",
+        "Trump ruled out an immediate ceasefire after meeting Vladimir Putin, saying a peace deal would end the war.",
+        &[],
+    );
+    // A pause that ends is a resumption; a ban on strikes that ends, a ceasefire ended.
+    check(
+        "",
+        "The hold on American weapons shipments to Kyiv has ended, the Pentagon said.",
+        &["us_aid_resumed"],
+    );
+    check(
+        "",
+        "The suspension of US intelligence sharing with Ukraine is over.",
+        &["us_intel_resumed"],
+    );
+    check(
+        "",
+        "Moscow's ban on attacking refineries, announced at the talks, has lapsed.",
+        &["russia_rejects"],
+    );
+    // The end of a pause told as history is no alert.
+    check(
+        "",
+        "Ukraine hopes the hold on American weapons shipments will end soon.",
+        &[],
+    );
+    // Keeping silence over a truce's end is no stance on it.
+    t(
+        "Kremlin keeps silence over end of the energy moratorium",
+        &[],
+    );
 }

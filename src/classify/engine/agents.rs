@@ -138,6 +138,18 @@ impl Classifier {
             if s.sep(t) == Sep::Colon {
                 break;
             }
+            // Over a reduced relative between commas to its noun: "the truce, first
+            // ordered by Kremlin aide Yuri Ushakov in March, has expired".
+            if s.sep(t) == Sep::Comma
+                && let Some(open) = (t.saturating_sub(12).max(s.first)..t)
+                    .rev()
+                    .find(|&u| s.sep(u) == Sep::Comma)
+                && let Some(head) = (open + 1..t).find(|&u| !self.lang.verb_group_adverb(s.word(u)))
+                && self.lang.participle_looking(s.word(head))
+            {
+                t = open + 1;
+                continue;
+            }
             if let Some((sides, m, group_first)) = self.actor_group_ending(s, t) {
                 let possessive = s.possessive(m.last);
                 let governed = group_first > s.first
@@ -161,7 +173,8 @@ impl Classifier {
                 let adjunct = next <= p.first
                     && s.ms.iter().any(|o| {
                         o.first == next
-                            && (matches!(o.tag, Tag::Object(_)) || o.tag == Tag::Gram(G::Proposal))
+                            && (matches!(o.tag, Tag::Object(_) | Tag::Scope(_))
+                                || o.tag == Tag::Gram(G::Proposal))
                     })
                     && !s
                         .ms
@@ -209,10 +222,12 @@ impl Classifier {
                 });
             }
 
+            // A speech verb opens a clause of its own: "Russia says (that) the moratorium
+            // expires" (not "according to X, ...").
             if s.has_end(t, G::Break)
                 || (s.has_end(t, G::Comp) && s.word(t) != "that")
                 || s.sep(t) == Sep::Semicolon
-                || s.has_end(t, G::Speech) && t + 1 < p.first && s.word(t + 1) == "that"
+                || s.has_end(t, G::Speech) && t + 1 < p.first && s.word(t) != "to"
             {
                 break;
             }
@@ -325,6 +340,53 @@ impl Classifier {
             }
         }
         let after = o.last + 1;
+        // "a moratorium on Russian strikes": the owner of what the head noun halts.
+        if after + 2 < s.end && matches!(s.word(after), "on" | "of" | "in" | "to") {
+            let owner_of_complement = s.ms.iter().chain(s.t.masked.iter()).find(|m| {
+                matches!(m.tag, Tag::Actor(_))
+                    && (after + 1..=after + 2).contains(&m.first)
+                    && s.ms
+                        .iter()
+                        .any(|n| n.first == m.last + 1 && matches!(n.tag, Tag::Object(_)))
+            });
+            if let Some(m) = owner_of_complement
+                && let Tag::Actor(side) = m.tag
+            {
+                return Some(Agent {
+                    sides: 1 << side,
+                    mention: Some(*m),
+                    by: AgentBy::Owner,
+                });
+            }
+        }
+        // "The energy truce, first ordered by Putin in March, ...": a reduced relative
+        // clause names who made it.
+        if s.sep(o.last) == Sep::Comma {
+            let by = (after..(after + 3).min(s.end)).find(|&u| s.word(u) == "by");
+            if let Some(by) = by
+                && by > after
+                && self.lang.participle_looking(s.word(by - 1))
+                && let Some(m) = s.ms.iter().chain(s.t.masked.iter()).find(|m| {
+                    // "by Putin", "by the Kremlin", "by Foreign Minister Sergei Lavrov".
+                    matches!(m.tag, Tag::Actor(_))
+                        && m.first > by
+                        && m.first <= by + 3
+                        && (by + 1..m.first).all(|u| {
+                            s.has_start(u, G::Det)
+                                || s.has_end(u, G::Role)
+                                || self.lang.person_title(s.word(u))
+                                || !s.ms.iter().any(|n| n.first <= u && n.last >= u)
+                        })
+                })
+                && let Tag::Actor(side) = m.tag
+            {
+                return Some(Agent {
+                    sides: 1 << side,
+                    mention: Some(*m),
+                    by: AgentBy::Owner,
+                });
+            }
+        }
         if after + 1 < s.end && s.word(after) == "from" {
             for u in after + 1..(after + 4).min(s.end) {
                 if let Some(m) =
@@ -368,7 +430,15 @@ impl Classifier {
                 first: t,
                 last: t,
             });
+            // "..., summit with Vladimir Putin, saying ...": the actor before a participle
+            // clause is no speaker of it (the sentence's subject is).
+            let participle = speech.first > s.first
+                && s.sep(speech.first - 1) == Sep::Comma
+                && s.word(speech.first).ends_with("ing");
             for a in s.ms.iter().filter(|m| subject_capable(m)) {
+                if participle && a.last < speech.first {
+                    continue;
+                }
                 let distance = if a.last < speech.first {
                     speech.first - a.last - 1
                 } else if a.first > speech.last {
@@ -397,7 +467,22 @@ impl Classifier {
             });
         }
         self.colon_speaker(s, p)
+            .or_else(|| self.trailing_attribution(s))
             .or_else(|| self.participle_speaker(s, p))
+    }
+
+    /// A headline that names its source at the end, after a colon or a dash: "Energy
+    /// strike moratorium is over - Kremlin", "No truce before Easter: Peskov".
+    fn trailing_attribution(&self, s: &Sent<'_>) -> Option<Agent> {
+        if s.field != Field::Title || s.end < s.first + 3 {
+            return None;
+        }
+        let (sides, m, first) = self.actor_group_ending(s, s.end - 1)?;
+        (first > s.first && matches!(s.sep(first - 1), Sep::Colon | Sep::Dash)).then_some(Agent {
+            sides,
+            mention: Some(m),
+            by: AgentBy::Speaker,
+        })
     }
 
     /// The subject of a sentence whose speech follows as a participle clause: "The Kremlin

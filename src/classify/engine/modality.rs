@@ -53,6 +53,7 @@ impl Classifier {
             .or_else(|| self.placing_clause(s, &q))
             .or_else(|| self.infinitive(s, &q, &mut state))
             .or_else(|| self.claim_or_denial_before(s, &q))
+            .or_else(|| self.governed_subject_clause(s, &q))
             .or_else(|| self.time_after(s, &q))
             .or_else(|| self.noun_background(s, &q))
             .or_else(|| self.reduced_relative(s, &q));
@@ -98,6 +99,12 @@ impl Classifier {
             .unwrap_or_else(|| p.first.saturating_sub(4))
             .max(s.first)
             .max(p.first.saturating_sub(8));
+        // A parenthetical between commas right before the verb group is a phrase of its
+        // own: "the ban, announced last month, has come to an end".
+        let lo = (lo..p.first.saturating_sub(1))
+            .rev()
+            .find(|&t| s.sep(t) == Sep::Comma)
+            .map_or(lo, |t| t + 1);
         let mut modality = Modality::Asserted;
         let mut word = None;
         let reported = (s.first..p.first).any(|t| s.has_start(t, G::Speech));
@@ -382,6 +389,32 @@ impl Classifier {
         None
     }
 
+    /// A clause whose subject is the object, governed by a wish or a demand before it:
+    /// "Kyiv hopes the hold on arms shipments will end", "urges that deliveries resume".
+    fn governed_subject_clause(&self, s: &Sent<'_>, q: &Pred<'_>) -> Option<Block> {
+        let Pred {
+            p,
+            construction,
+            objects,
+            ..
+        } = *q;
+        if !matches!(
+            construction,
+            Construction::ObjectSubject | Construction::Judgement
+        ) {
+            return None;
+        }
+        let o = objects.first().filter(|o| o.last < p.first)?;
+        let mut t = self.np_start(s, *o);
+        if t > s.first && s.word(t - 1) == "that" {
+            t -= 1;
+        }
+        (t > s.first
+            && (s.has_end(t - 1, G::Irrealis) || s.has_end(t - 1, G::Demand))
+            && !s.has_end(t - 1, G::Speech))
+        .then(|| ("irrealis", at(t - 1)))
+    }
+
     /// Claims and denials before the predicate in its clause: "denies that it agreed",
     /// "rejects claims that Russia agreed".
     fn claim_or_denial_before(&self, s: &Sent<'_>, q: &Pred<'_>) -> Option<Block> {
@@ -528,6 +561,20 @@ impl Classifier {
                     || s.sep(t) == Sep::Colon
             });
             if !opens && s.field == Field::Summary {
+                return Some(("background", None));
+            }
+            // Set off by commas after its noun, it is background wherever the noun
+            // stands: "The energy truce, first ordered by Putin in March, has ended".
+            let o_last = objects
+                .iter()
+                .filter(|m| m.last < p.first)
+                .map(|m| m.last)
+                .max();
+            if let Some(o_last) = o_last
+                && s.sep(o_last) == Sep::Comma
+                && (o_last + 1..p.first).all(|t| self.lang.verb_group_adverb(s.word(t)))
+                && (p.last..s.end.saturating_sub(1)).any(|t| s.sep(t) == Sep::Comma)
+            {
                 return Some(("background", None));
             }
         }

@@ -298,8 +298,27 @@ impl Classifier {
     }
 
     pub(super) fn objects_before_in_clause(&self, s: &Sent<'_>, p: M, reach: u32) -> Vec<M> {
-        let lo = p.first.saturating_sub(reach).max(s.first);
+        let mut lo = p.first.saturating_sub(reach).max(s.first);
         let mut t = p.first;
+        // Over the verb group to the clause's subject, and over a parenthetical between
+        // commas ("the moratorium, previously ordered by Putin, has come to an end").
+        while t > s.first
+            && ([G::Be, G::Have, G::Modal, G::Future, G::Neg]
+                .into_iter()
+                .any(|g| s.has_end(t - 1, g))
+                || self.lang.verb_group_adverb(s.word(t - 1)))
+        {
+            t -= 1;
+        }
+        if t > s.first + 1 && s.sep(t - 1) == Sep::Comma {
+            let open = (t.saturating_sub(12).max(s.first)..t - 1)
+                .rev()
+                .find(|&u| s.sep(u) == Sep::Comma);
+            if let Some(open) = open {
+                lo = open.saturating_sub(reach).max(s.first);
+                t = open + 1;
+            }
+        }
         while t > lo {
             t -= 1;
             if s.has_end(t, G::Break)
@@ -344,12 +363,38 @@ impl Classifier {
     pub(super) fn np_head(&self, s: &Sent<'_>, o: M) -> M {
         let mut head = o;
         loop {
+            // "a moratorium on strikes", and a participle after its noun: "strikes
+            // targeting energy sites".
             let found = s.ms.iter().find(|m| {
                 matches!(m.tag, Tag::Object(_))
                     && m.last < head.first
-                    && head.first - m.last <= 3
-                    && s.has_start(m.last + 1, G::Prep)
-                    && (m.last + 2..head.first).all(|u| s.has_start(u, G::Det))
+                    && (head.first - m.last <= 4
+                        && s.has_start(m.last + 1, G::Prep)
+                        // Determiners and modifiers between: "a moratorium on Russian
+                        // strikes".
+                        && (m.last + 2..head.first).all(|u| {
+                            !s.ms.iter().any(|a| {
+                                a.first <= u
+                                    && a.last >= u
+                                    && matches!(
+                                        a.tag,
+                                        Tag::Pred(..)
+                                            | Tag::Object(_)
+                                            | Tag::Gram(
+                                                G::Prep
+                                                    | G::Comp
+                                                    | G::Break
+                                                    | G::Coord
+                                                    | G::Be
+                                                    | G::Have
+                                                    | G::Speech
+                                            )
+                                    )
+                            })
+                        })
+                        || m.last + 1 == head.first
+                            && head.first == head.last
+                            && s.word(head.first).ends_with("ing"))
             });
             match found {
                 Some(m) => head = *m,

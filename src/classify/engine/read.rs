@@ -64,11 +64,8 @@ impl Classifier {
         {
             return true;
         }
-        if s.has_end(prev, G::Det)
-            || s.ms
-                .iter()
-                .any(|m| m.last == prev && matches!(m.tag, Tag::Actor(_)) && s.possessive(m.last))
-        {
+        // After a determiner or any possessive: "the ministry's ban", "Moscow's halt".
+        if s.has_end(prev, G::Det) || s.possessive(prev) {
             return true;
         }
         // "a thirty-day halt", "the 72-hour pause", "a month-long freeze": after a duration.
@@ -346,7 +343,19 @@ impl Classifier {
     ) -> Option<(Vec<M>, Construction)> {
         // An intransitive use: the object is the subject ("Arms deliveries resume", "US aid
         // to Ukraine halted", "the truce takes effect", "the Easter truce expires").
-        if stance != self.st.condition && form.finite() {
+        // "a peace agreement would end the war": a determiner after the verb opens its own
+        // object, so the object before it is no subject of an intransitive use.
+        let transitive =
+            p.last + 1 < s.end && s.sep(p.last) == Sep::Space && s.has_start(p.last + 1, G::Det);
+        // "has come to an end": a participle after "have" is a perfect.
+        let perfect = form == Form::Participle && p.first > s.first && {
+            let mut t = p.first - 1;
+            while t > s.first && self.lang.verb_group_adverb(s.word(t)) {
+                t -= 1;
+            }
+            s.has_end(t, G::Have)
+        };
+        if stance != self.st.condition && (form.finite() || perfect) && !transitive {
             let before = self.objects_before(s, p);
             // A base form agrees with a plural subject only: "arms deliveries resume", but
             // "the intelligence-sharing pause" is a noun.
@@ -359,7 +368,22 @@ impl Classifier {
                 || before
                     .last()
                     .is_some_and(|o| self.lang.plural_looking(s.word(o.last)));
-            if !before.is_empty() && agrees && self.subject_of(s, p).is_none() {
+            // "Putin's order not to hit energy targets has expired": a possessive's noun
+            // phrase holds the object, and the whole phrase is the subject.
+            let subject_free = match self.subject_of(s, p).and_then(|a| a.mention) {
+                None => true,
+                Some(a) => before.first().is_some_and(|o| {
+                    a.last < o.first
+                        && s.possessive(a.last)
+                        && !s.ms.iter().any(|m| {
+                            matches!(m.tag, Tag::Pred(_, f) if f != Form::Noun)
+                                && m.first > a.last
+                                && m.last < o.first
+                                && !self.noun_use(s, *m)
+                        })
+                }),
+            };
+            if !before.is_empty() && agrees && subject_free {
                 return Some((before, Construction::ObjectSubject));
             }
         }
@@ -390,6 +414,18 @@ impl Classifier {
         construction: Construction,
         objects: &[M],
     ) -> u8 {
+        // The pause as the subject that ends: "the pause in US aid has ended", "a ban on
+        // Russian strikes has come to an end".
+        if matches!(
+            construction,
+            Construction::ObjectSubject | Construction::Judgement
+        ) && stance == self.st.reject
+            && let Some(o) = objects.first()
+            && o.last < p.first
+            && self.pause_noun_heading(s, *o).is_some()
+        {
+            return self.st.resume;
+        }
         if construction == Construction::Active
             && (stance == self.st.pause || stance == self.st.reject)
             && let Some(o) = objects.first()
@@ -429,6 +465,88 @@ impl Classifier {
         stance
     }
 
+    /// The pause noun whose complement an object is: "the pause in [US aid]", "a ban on
+    /// [Russian strikes]", "the halt of [deliveries]".
+    fn pause_noun_heading(&self, s: &Sent<'_>, o: M) -> Option<M> {
+        s.ms.iter().copied().find(|m| {
+            matches!(m.tag, Tag::Pred(st, Form::Noun) if st == self.st.pause)
+                && m.last < o.first
+                && o.first - m.last <= 6
+                && (m.last..o.first).all(|u| matches!(s.sep(u), Sep::Space | Sep::Hyphen))
+                && (m.last + 1..o.first).all(|u| {
+                    s.has_start(u, G::Prep)
+                        || s.has_start(u, G::Det)
+                        || s.possessive(u)
+                        || s.ms.iter().chain(s.t.masked.iter()).any(|a| {
+                            a.first <= u
+                                && a.last >= u
+                                && matches!(a.tag, Tag::Actor(_) | Tag::Scope(_) | Tag::Object(_))
+                        })
+                        // An untagged modifier: "artillery shell shipments".
+                        || !s.ms.iter().chain(s.t.masked.iter()).any(|a| a.first <= u && a.last >= u)
+                })
+        })
+    }
+
+    /// Where the noun phrase of an object begins: over a pause noun it is the complement
+    /// of, determiners, possessives, actors and numbers ("the hold on American [weapons]").
+    pub(super) fn np_start(&self, s: &Sent<'_>, o: M) -> u32 {
+        let mut t = self.pause_noun_heading(s, o).map_or(o.first, |n| n.first);
+        while t > s.first {
+            let u = t - 1;
+            let inside = s.has_end(u, G::Det)
+                || s.possessive(u)
+                || self.lang.person_title(s.word(u))
+                || s.has_end(u, G::Role)
+                || s.is_number(u)
+                || s.sep(u) == Sep::Hyphen
+                || s.ms
+                    .iter()
+                    .chain(s.t.masked.iter())
+                    .any(|a| a.last == u && matches!(a.tag, Tag::Actor(_) | Tag::Scope(_)));
+            if !inside {
+                break;
+            }
+            t =
+                s.ms.iter()
+                    .chain(s.t.masked.iter())
+                    .filter(|a| a.last == u && matches!(a.tag, Tag::Actor(_) | Tag::Scope(_)))
+                    .map(|a| a.first)
+                    .min()
+                    .unwrap_or(u);
+        }
+        t
+    }
+
+    /// Who ends a pause that is a predicate's subject: the pause's own agent ("Moscow's
+    /// ban on strikes has lapsed"), else the owner of what it halted ("the pause in US
+    /// aid is over").
+    fn ended_pause_agent(&self, s: &Sent<'_>, p: M, objects: &[M]) -> Option<Agent> {
+        let o = objects.first()?;
+        if o.last >= p.first {
+            return None;
+        }
+        let n = self.pause_noun_heading(s, *o)?;
+        self.noun_agent(s, n).or_else(|| self.owner(s, objects))
+    }
+
+    /// Whether a pause noun is the subject of a later predicate that ends it: "the pause
+    /// in aid has ended" reports the end, not the pause.
+    fn pause_subject_ended(&self, s: &Sent<'_>, p: M, objects: &[M]) -> bool {
+        let Some(o) = objects.first() else {
+            return false;
+        };
+        s.ms.iter().any(|r| {
+            matches!(r.tag, Tag::Pred(st, f) if st == self.st.reject && f != Form::Noun)
+                && r.first > o.last
+                && r.first - o.last <= 16
+                && self
+                    .objects_before_in_clause(s, *r, 6)
+                    .iter()
+                    .any(|b| self.pause_noun_heading(s, *b) == Some(p))
+        })
+    }
+
     /// A noun predicate governed by another predicate: the object of a verb (asserted with
     /// the verb's subject when the verb accepts it, otherwise not read), or the subject of
     /// a passive. `Ok` carries the governing verb's agent, if any.
@@ -456,6 +574,9 @@ impl Classifier {
             } else {
                 return Err("object of another predicate");
             }
+        }
+        if governor_subject.is_none() && self.pause_subject_ended(s, p, objects) {
+            return Err("subject of another predicate");
         }
         // A noun that is the subject of another predicate's passive: "Russia's proposal for
         // a ceasefire was rejected by Kyiv".
@@ -510,7 +631,10 @@ impl Classifier {
                 })
                 .or_else(|| self.owner(s, objects))
                 .or_else(|| self.speaker(s, p)),
-            Construction::ObjectSubject => self.owner(s, objects).or_else(|| self.speaker(s, p)),
+            Construction::ObjectSubject => self
+                .ended_pause_agent(s, p, objects)
+                .or_else(|| self.owner(s, objects))
+                .or_else(|| self.speaker(s, p)),
             Construction::Judgement => {
                 let o = objects[0];
                 // "the EU calls for a truce and the Kremlin responds: 'It is unacceptable'".
@@ -521,7 +645,10 @@ impl Classifier {
                 } else {
                     None
                 };
+                // "the pause in US aid is over": the end of a flow's pause is its owner's.
+                let ended_pause = self.ended_pause_agent(s, p, objects);
                 by_colon
+                    .or(ended_pause)
                     .or_else(|| {
                         self.subject_of(
                             s,
