@@ -344,6 +344,12 @@ const RU_ACCEPTS_HALT: &[Template] = &[
         &["russia_rejects"],
     ),
     (
+        "rejects/relative_expired",
+        "",
+        "The energy truce, which {a} agreed to in March, has expired, officials said.",
+        &["russia_rejects"],
+    ),
+    (
         "rejects/truce_by_expired",
         "",
         "The energy truce, first ordered by {a} in March, has expired, officials said.",
@@ -457,6 +463,12 @@ const US_PAUSED: &[Template] = &[
         &["paused"],
     ),
     ("paused/headline_to", "{A} to pause {O}", "", &["paused"]),
+    (
+        "paused/participle_clause",
+        "",
+        "{A}, citing low stockpiles, halted {O} on Monday.",
+        &["paused"],
+    ),
     (
         "paused/progressive",
         "Kyiv asks why {a} is halting {O}",
@@ -600,6 +612,12 @@ const US_DIRECTIONAL: &[Template] = &[
     ("dir/threat", "{A} threatens to cut {O}", "", &[]),
     ("dir/considering", "{A} considers pausing {O}", "", &[]),
     ("dir/demand", "Zelensky urges {a} to resume {O}", "", &[]),
+    (
+        "dir/relative_clause",
+        "",
+        "Zelensky, who met {a} after the halt in {O}, said talks went well.",
+        &[],
+    ),
     (
         "dir/hoped_end",
         "",

@@ -126,6 +126,13 @@ impl Language {
         }
     }
 
+    /// Whether a word opens a non-restrictive relative clause ("Washington, which ...").
+    pub fn relative_pronoun(self, word: &str) -> bool {
+        match self {
+            Language::English => matches!(word, "which" | "who" | "whose" | "whom"),
+        }
+    }
+
     /// Whether a word is a person's title ("President", "Prime Minister", "envoy"): a
     /// titled name the lexicon does not know is still a subject of its own ("Hungarian
     /// Prime Minister Viktor Orban proposed a truce").

@@ -860,6 +860,28 @@ fn forms_of_wire_copy_beyond_the_corpora() {
         "Ukraine hopes the hold on American weapons shipments will end soon.",
         &[],
     );
+    // A relative clause between commas: background of its own, and no wall between the
+    // subject and its verb.
+    check(
+        "",
+        "The Pentagon, which had promised Kyiv two more air defence systems, stopped shipments of interceptors to Ukraine this week.",
+        &["us_aid_paused"],
+    );
+    check(
+        "",
+        "Hegseth, who froze shipments to Ukraine in the spring, told senators on Tuesday the review was over.",
+        &[],
+    );
+    check(
+        "",
+        "The maritime truce, which the Kremlin agreed to after talks in Riyadh, has now lapsed, Ukrainian officials said.",
+        &["russia_rejects"],
+    );
+    check(
+        "",
+        "Moscow, citing drone raids on its refineries, lifted its moratorium on hitting Ukraine's power grid.",
+        &["russia_rejects"],
+    );
     // Keeping silence over a truce's end is no stance on it.
     t(
         "Kremlin keeps silence over end of the energy moratorium",

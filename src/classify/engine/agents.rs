@@ -130,7 +130,7 @@ impl Classifier {
                     continue;
                 }
                 in_group = false;
-                if object_ends(t) {
+                if object_ends(t) && !self.parenthetical_after_subject(s, t) {
                     return None;
                 }
             }
@@ -138,15 +138,10 @@ impl Classifier {
             if s.sep(t) == Sep::Colon {
                 break;
             }
-            // Over a reduced relative between commas to its noun: "the truce, first
-            // ordered by Kremlin aide Yuri Ushakov in March, has expired".
-            if s.sep(t) == Sep::Comma
-                && let Some(open) = (t.saturating_sub(12).max(s.first)..t)
-                    .rev()
-                    .find(|&u| s.sep(u) == Sep::Comma)
-                && let Some(head) = (open + 1..t).find(|&u| !self.lang.verb_group_adverb(s.word(u)))
-                && self.lang.participle_looking(s.word(head))
-            {
+            // Over a reduced or a relative clause between commas to its noun: "the truce,
+            // first ordered by Kremlin aide Yuri Ushakov in March, has expired",
+            // "Washington, which had promised more air defence, halted deliveries".
+            if let Some(open) = self.parenthetical_closing(s, t) {
                 t = open + 1;
                 continue;
             }
@@ -361,6 +356,41 @@ impl Classifier {
         }
         // "The energy truce, first ordered by Putin in March, ...": a reduced relative
         // clause names who made it.
+        // "The truce, which Putin declared on Saturday, ...": the relative clause's subject,
+        // found as its verb's ("which Foreign Minister Sergei Lavrov agreed to").
+        if s.sep(o.last) == Sep::Comma
+            && after + 2 < s.end
+            && self.lang.relative_pronoun(s.word(after))
+        {
+            let verb = s.ms.iter().find(|m| {
+                matches!(m.tag, Tag::Pred(_, f) if f != Form::Noun && f != Form::Judgement)
+                    && m.first > after + 1
+                    && m.first <= after + 7
+            });
+            let subject = verb
+                .and_then(|v| self.subject_of(s, *v))
+                .filter(|a| a.sides != 0 && a.mention.is_some_and(|m| m.first > after))
+                .or_else(|| {
+                    let (sides, m, _) = (after + 1..(after + 5).min(s.end)).find_map(|u| {
+                        self.actor_group_ending(s, u).filter(|&(_, m, first)| {
+                            (first == after + 1
+                                || first == after + 2 && s.has_start(after + 1, G::Det))
+                                && !s.possessive(m.last)
+                        })
+                    })?;
+                    Some(Agent {
+                        sides,
+                        mention: Some(m),
+                        by: AgentBy::Owner,
+                    })
+                });
+            if let Some(a) = subject {
+                return Some(Agent {
+                    by: AgentBy::Owner,
+                    ..a
+                });
+            }
+        }
         if s.sep(o.last) == Sep::Comma {
             let by = (after..(after + 3).min(s.end)).find(|&u| s.word(u) == "by");
             if let Some(by) = by

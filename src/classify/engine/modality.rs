@@ -56,7 +56,8 @@ impl Classifier {
             .or_else(|| self.governed_subject_clause(s, &q))
             .or_else(|| self.time_after(s, &q))
             .or_else(|| self.noun_background(s, &q))
-            .or_else(|| self.reduced_relative(s, &q));
+            .or_else(|| self.reduced_relative(s, &q))
+            .or_else(|| self.relative_clause(s, &q));
         match block {
             Some(b) => blocked(b),
             None => state,
@@ -101,7 +102,7 @@ impl Classifier {
             .max(p.first.saturating_sub(8));
         // A parenthetical between commas right before the verb group is a phrase of its
         // own: "the ban, announced last month, has come to an end".
-        let lo = (lo..p.first.saturating_sub(1))
+        let lo = (lo..p.first)
             .rev()
             .find(|&t| s.sep(t) == Sep::Comma)
             .map_or(lo, |t| t + 1);
@@ -536,6 +537,22 @@ impl Classifier {
             }
         }
         None
+    }
+
+    /// A relative clause set off by commas tells background: "The truce, which Moscow
+    /// declared on Saturday, has expired", "Trump, who paused aid in March, said ...".
+    fn relative_clause(&self, s: &Sent<'_>, q: &Pred<'_>) -> Option<Block> {
+        let p = q.p;
+        let open = (p.first.saturating_sub(10).max(s.first)..p.first)
+            .rev()
+            .find(|&u| s.sep(u) == Sep::Comma)?;
+        let pronoun = open + 1;
+        if pronoun >= p.first || !self.lang.relative_pronoun(s.word(pronoun)) {
+            return None;
+        }
+        let closes =
+            (p.last..(p.last + 12).min(s.end.saturating_sub(1))).any(|t| s.sep(t) == Sep::Comma);
+        closes.then(|| ("background", at(pronoun)))
     }
 
     /// A reduced relative clause is background: "the truce declared by Putin was broken",

@@ -742,8 +742,34 @@ impl Classifier {
             || s.ms
                 .iter()
                 .any(|m| m.last == prev && matches!(m.tag, Tag::Actor(_)) && !s.possessive(m.last))
-            || s.sep(prev) == Sep::Colon;
+            || s.sep(prev) == Sep::Colon
+            || self.parenthetical_after_subject(s, prev);
         !verbal_before
+    }
+
+    /// Whether a relative clause between commas closes at `close`, after an actor:
+    /// "Washington, which had promised more air defence, halted ...".
+    pub(super) fn parenthetical_after_subject(&self, s: &Sent<'_>, close: u32) -> bool {
+        self.parenthetical_closing(s, close)
+            .is_some_and(|open| self.actor_group_ending(s, open).is_some())
+    }
+
+    /// The last word before a relative or participle clause set off by commas that closes
+    /// at `close` ("the truce, first ordered by Putin in March,", "Washington, which had
+    /// promised more,", "The Pentagon, citing low stocks,").
+    pub(super) fn parenthetical_closing(&self, s: &Sent<'_>, close: u32) -> Option<u32> {
+        if s.sep(close) != Sep::Comma {
+            return None;
+        }
+        let open = (close.saturating_sub(12).max(s.first)..close)
+            .rev()
+            .find(|&u| s.sep(u) == Sep::Comma)?;
+        let head = (open + 1..=close).find(|&u| !self.lang.verb_group_adverb(s.word(u)))?;
+        let w = s.word(head);
+        (self.lang.relative_pronoun(w)
+            || self.lang.participle_looking(w)
+            || w.len() > 5 && w.ends_with("ing"))
+        .then_some(open)
     }
 
     /// "was rejected", "has been halted", "will be resumed", "is being restored".
