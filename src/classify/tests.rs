@@ -882,6 +882,17 @@ fn forms_of_wire_copy_beyond_the_corpora() {
         "Moscow, citing drone raids on its refineries, lifted its moratorium on hitting Ukraine's power grid.",
         &["russia_rejects"],
     );
+    // A comma ends a preposition's reach: the speaker after "is over," is the speaker.
+    check(
+        "",
+        "The freeze on intelligence sharing with Kyiv is over, Washington says.",
+        &["us_intel_resumed"],
+    );
+    check(
+        "",
+        "The Easter truce is over, Moscow says.",
+        &["russia_rejects"],
+    );
     // Keeping silence over a truce's end is no stance on it.
     t(
         "Kremlin keeps silence over end of the energy moratorium",

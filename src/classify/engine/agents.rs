@@ -446,6 +446,8 @@ impl Classifier {
             matches!(m.tag, Tag::Actor(_))
                 && (m.first == s.first
                     || !s.has_end(m.first - 1, G::Prep)
+                    // "The truce is over, Moscow says": a comma ends the preposition's reach.
+                    || s.sep(m.first - 1) == Sep::Comma
                     || s.word(m.first - 1) == "to"
                         && m.first >= 2
                         && s.word(m.first - 2) == "according")
