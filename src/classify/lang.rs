@@ -126,6 +126,18 @@ impl Language {
         }
     }
 
+    /// Whether a word opens a relative or participle clause set off by commas: "which",
+    /// "who", a past participle ("first ordered by"), a gerund ("citing low stocks").
+    pub fn clause_head(self, word: &str) -> bool {
+        match self {
+            Language::English => {
+                self.relative_pronoun(word)
+                    || self.participle_looking(word)
+                    || word.len() > 5 && word.ends_with("ing")
+            }
+        }
+    }
+
     /// Whether a word opens a non-restrictive relative clause ("Washington, which ...").
     pub fn relative_pronoun(self, word: &str) -> bool {
         match self {

@@ -543,16 +543,11 @@ impl Classifier {
     /// declared on Saturday, has expired", "Trump, who paused aid in March, said ...".
     fn relative_clause(&self, s: &Sent<'_>, q: &Pred<'_>) -> Option<Block> {
         let p = q.p;
-        let open = (p.first.saturating_sub(10).max(s.first)..p.first)
-            .rev()
-            .find(|&u| s.sep(u) == Sep::Comma)?;
-        let pronoun = open + 1;
-        if pronoun >= p.first || !self.lang.relative_pronoun(s.word(pronoun)) {
-            return None;
-        }
-        let closes =
-            (p.last..(p.last + 12).min(s.end.saturating_sub(1))).any(|t| s.sep(t) == Sep::Comma);
-        closes.then(|| ("background", at(pronoun)))
+        let close = (p.last..(p.last + 12).min(s.end.saturating_sub(1)))
+            .find(|&t| s.sep(t) == Sep::Comma)?;
+        let pronoun = self.parenthetical_closing(s, close)? + 1;
+        (pronoun < p.first && self.lang.relative_pronoun(s.word(pronoun)))
+            .then(|| ("background", at(pronoun)))
     }
 
     /// A reduced relative clause is background: "the truce declared by Putin was broken",

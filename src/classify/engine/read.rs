@@ -494,26 +494,23 @@ impl Classifier {
         let mut t = self.pause_noun_heading(s, o).map_or(o.first, |n| n.first);
         while t > s.first {
             let u = t - 1;
-            let inside = s.has_end(u, G::Det)
-                || s.possessive(u)
-                || self.lang.person_title(s.word(u))
-                || s.has_end(u, G::Role)
-                || s.is_number(u)
-                || s.sep(u) == Sep::Hyphen
-                || s.ms
-                    .iter()
-                    .chain(s.t.masked.iter())
-                    .any(|a| a.last == u && matches!(a.tag, Tag::Actor(_) | Tag::Scope(_)));
-            if !inside {
-                break;
-            }
-            t =
+            let actor_first =
                 s.ms.iter()
                     .chain(s.t.masked.iter())
                     .filter(|a| a.last == u && matches!(a.tag, Tag::Actor(_) | Tag::Scope(_)))
                     .map(|a| a.first)
-                    .min()
-                    .unwrap_or(u);
+                    .min();
+            let inside = actor_first.is_some()
+                || s.has_end(u, G::Det)
+                || s.possessive(u)
+                || self.lang.person_title(s.word(u))
+                || s.has_end(u, G::Role)
+                || s.is_number(u)
+                || s.sep(u) == Sep::Hyphen;
+            if !inside {
+                break;
+            }
+            t = actor_first.unwrap_or(u);
         }
         t
     }
@@ -765,11 +762,7 @@ impl Classifier {
             .rev()
             .find(|&u| s.sep(u) == Sep::Comma)?;
         let head = (open + 1..=close).find(|&u| !self.lang.verb_group_adverb(s.word(u)))?;
-        let w = s.word(head);
-        (self.lang.relative_pronoun(w)
-            || self.lang.participle_looking(w)
-            || w.len() > 5 && w.ends_with("ing"))
-        .then_some(open)
+        self.lang.clause_head(s.word(head)).then_some(open)
     }
 
     /// "was rejected", "has been halted", "will be resumed", "is being restored".
