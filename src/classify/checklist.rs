@@ -430,6 +430,24 @@ const RU_CONDITIONAL: &[Template] = &[
         "{A} said it would not observe {O} unless Western arms deliveries stop.",
         &["russia_conditional"],
     ),
+    (
+        "conditional/seeks_concessions",
+        "{A}, in no hurry for {O}, seeks concessions",
+        "",
+        &["russia_conditional"],
+    ),
+    (
+        "conditional/laid_out_conditions",
+        "",
+        "Washington put forward {O} last week. {A} laid out a list of conditions on Thursday.",
+        &["russia_conditional"],
+    ),
+    (
+        "conditional/demands_concessions_before",
+        "{A} demands concessions from Kyiv before {O}",
+        "",
+        &["russia_conditional"],
+    ),
 ];
 
 const US_PAUSED: &[Template] = &[
@@ -467,6 +485,24 @@ const US_PAUSED: &[Template] = &[
         "paused/participle_clause",
         "",
         "{A}, citing low stockpiles, halted {O} on Monday.",
+        &["paused"],
+    ),
+    (
+        "paused/prepositional_clause",
+        "",
+        "{A}, after weeks of review, halted {O} on Monday.",
+        &["paused"],
+    ),
+    (
+        "paused/gerund_subject_reaction",
+        "Kyiv reacts to {a} halting {O}",
+        "",
+        &["paused"],
+    ),
+    (
+        "paused/definite_pause_condition",
+        "",
+        "Aides said {p} halt in {O} could be brief if Kyiv signs the deal.",
         &["paused"],
     ),
     (
@@ -618,6 +654,7 @@ const US_DIRECTIONAL: &[Template] = &[
         "Zelensky, who met {a} after the halt in {O}, said talks went well.",
         &[],
     ),
+    ("dir/fears_gerund", "Kyiv fears {a} halting {O}", "", &[]),
     (
         "dir/hoped_end",
         "",

@@ -138,6 +138,101 @@ impl Language {
         }
     }
 
+    /// Whether a word names what a condition asks for ("conditions", "concessions"): a
+    /// condition phrase ending on it needs no object of its own.
+    pub fn condition_content(self, word: &str) -> bool {
+        self.condition_content_words().contains(&word)
+    }
+
+    /// The words of [`Language::condition_content`].
+    pub fn condition_content_words(self) -> &'static [&'static str] {
+        match self {
+            Language::English => &[
+                "conditions",
+                "preconditions",
+                "concessions",
+                "demands",
+                "terms",
+            ],
+        }
+    }
+
+    /// Whether a word before a preposition presupposes the deed of the gerund clause it
+    /// governs: "clarity on", "reacts to", "anger over" (Washington halting aid).
+    pub fn factive_governor(self, word: &str) -> bool {
+        match self {
+            Language::English => matches!(
+                word,
+                "clarity"
+                    | "clarification"
+                    | "explanation"
+                    | "answers"
+                    | "react"
+                    | "reacts"
+                    | "reacted"
+                    | "reacting"
+                    | "reaction"
+                    | "reactions"
+                    | "respond"
+                    | "responds"
+                    | "responded"
+                    | "response"
+                    | "anger"
+                    | "angry"
+                    | "outrage"
+                    | "outraged"
+                    | "alarm"
+                    | "alarmed"
+                    | "dismay"
+                    | "dismayed"
+                    | "shock"
+                    | "shocked"
+                    | "fury"
+                    | "furious"
+                    | "criticism"
+                    | "protest"
+                    | "protests"
+                    | "reeling"
+                    | "reels"
+            ),
+        }
+    }
+
+    /// Whether a verb or noun right before a gerund clause leaves its deed open: "fears
+    /// Washington halting aid", "hopes Moscow accepting".
+    pub fn nonfactive_governor(self, word: &str) -> bool {
+        match self {
+            Language::English => matches!(
+                word,
+                "fear"
+                    | "fears"
+                    | "feared"
+                    | "fearing"
+                    | "hope"
+                    | "hopes"
+                    | "hoped"
+                    | "hoping"
+                    | "want"
+                    | "wants"
+                    | "wanted"
+                    | "expect"
+                    | "expects"
+                    | "expected"
+                    | "imagine"
+                    | "imagines"
+                    | "envisage"
+                    | "envisages"
+                    | "envision"
+                    | "envisions"
+                    | "risk"
+                    | "risks"
+                    | "prospect"
+                    | "possibility"
+                    | "chance"
+            ),
+        }
+    }
+
     /// Whether a word opens a non-restrictive relative clause ("Washington, which ...").
     pub fn relative_pronoun(self, word: &str) -> bool {
         match self {

@@ -898,4 +898,55 @@ fn forms_of_wire_copy_beyond_the_corpora() {
         "Kremlin keeps silence over end of the energy moratorium",
         &[],
     );
+    // A definite pause that is the subject of a clause exists; the clause's condition is on
+    // what it predicates ...
+    check(
+        "",
+        "The halt in American artillery deliveries could be brief if Kyiv signs the minerals deal, aides said.",
+        &["us_aid_paused"],
+    );
+    // ... an indefinite one on a condition has not happened.
+    check(
+        "",
+        "A halt in artillery deliveries to Kyiv could follow if talks fail, US aides said.",
+        &[],
+    );
+    // Conditions or concessions named without their object are about the ceasefire the
+    // item named.
+    check(
+        "",
+        "The Kremlin answered the Easter truce plan on Monday. Vladimir Putin laid out a list of conditions that Kyiv is unlikely to meet.",
+        &["russia_conditional"],
+    );
+    t(
+        "Moscow, slow to answer the truce offer, seeks sweeping concessions",
+        &["russia_conditional"],
+    );
+    t(
+        "Lavrov demands concessions from Kyiv before any ceasefire",
+        &["russia_conditional"],
+    );
+    // ... the bare noun is no answer, and without a ceasefire nothing is conditioned.
+    t("Europe weighs Russian demands for a settlement", &[]);
+    t("Putin seeks concessions in grain talks", &[]);
+    // A prepositional phrase between commas is stepped over to the subject.
+    t(
+        "The Kremlin, after two days of silence, rejected the 30-day truce",
+        &["russia_rejects"],
+    );
+    // A gerund's own subject is its agent; a reaction presupposes the deed, a fear does not.
+    t(
+        "Kyiv asks for answers on Washington stopping artillery deliveries",
+        &["us_aid_paused"],
+    );
+    t(
+        "Zelensky reacts to Pentagon pausing Patriot shipments",
+        &["us_aid_paused"],
+    );
+    t("Kyiv fears Washington pausing Patriot shipments", &[]);
+    t("Fears of the Kremlin rejecting the energy truce grow", &[]);
+    t(
+        "Talk of Moscow accepting a Black Sea truce lifts grain prices",
+        &[],
+    );
 }

@@ -86,6 +86,9 @@ impl Classifier {
                     .copied()
                     .filter(|&w| w != "on"),
             ),
+            condition_content_gate: WordGate::new(
+                language.condition_content_words().iter().copied(),
+            ),
             frame_sides,
             stance_gates: lexicon.stance_words.iter().map(|w| gate(w)).collect(),
             family_gates: object_words.iter().map(|w| gate(w)).collect(),

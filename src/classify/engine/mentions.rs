@@ -18,6 +18,10 @@ impl Classifier {
         // and not followed by its content ("announced plans under which").
         const NEAR: usize = 6;
         let (mut last_answer, mut last_proposal) = (None::<usize>, None::<usize>);
+        // "laid out a list of conditions", "seeks concessions": a condition that names its
+        // content answers the ceasefire named before it. (A phrase's gate word is its rarest,
+        // which may be the content word itself.)
+        let mut last_condition = None::<usize>;
         // A proposal's word seen at the previous token, and whether a stance came before it.
         let mut pending: Option<(usize, bool)> = None;
         let mut answer = false;
@@ -35,8 +39,16 @@ impl Classifier {
                     if g.may_contain(t.key, t.len) {
                         stance_bits |= 1 << i;
                         answering |= self.st.answer_stances >> i & 1 == 1;
+                        if i == usize::from(self.st.condition) {
+                            last_condition = Some(k);
+                        }
                     }
                 }
+            }
+            if last_condition.is_some_and(|j| k - j <= NEAR)
+                && self.condition_content_gate.may_contain(t.key, t.len)
+            {
+                answer = true;
             }
             // A word may be both ("offer"): a stance here, a proposal there.
             if self.proposal_gate.may_contain(t.key, t.len) {

@@ -183,6 +183,9 @@ pub struct Classifier {
     /// Words of proposals ("plan", "ultimatum"): a sentence that may answer one named before.
     proposal_gate: WordGate,
     proposal_content_gate: WordGate,
+    /// Words a condition names as its content ("conditions", "concessions"): after a word of
+    /// the condition stance, the sentence answers the ceasefire named before it.
+    condition_content_gate: WordGate,
     /// The sides frames have as agents (bit per side).
     frame_sides: u64,
     /// Per stance and per object family, their words; per family, the stances (bit per
@@ -699,16 +702,28 @@ impl Classifier {
                 pred |= matches!(m.tag, Tag::Pred(..));
                 object |= matches!(m.tag, Tag::Object(_));
             }
-            pred && (object || self.answers_proposal(mentions, ms))
+            pred && (object || self.answers_proposal(norm, mentions, ms))
         });
         pair && (actor || !complete)
     }
 
     /// Whether a sentence's mentions hold a proposal after a ceasefire or settlement
-    /// named earlier in the item: "the proposal" may refer to it.
-    fn answers_proposal<'m>(&self, item: &[M], mut sentence: impl Iterator<Item = &'m M>) -> bool {
+    /// named earlier in the item: "the proposal" may refer to it. So does a condition that
+    /// names its content ("laid out a list of conditions").
+    fn answers_proposal<'m>(
+        &self,
+        norm: &Normalized,
+        item: &[M],
+        mut sentence: impl Iterator<Item = &'m M>,
+    ) -> bool {
         sentence.any(|m| {
-            m.tag == Tag::Gram(G::Proposal)
+            let anaphor = m.tag == Tag::Gram(G::Proposal)
+                || matches!(m.tag, Tag::Pred(st, _) if st == self.st.condition)
+                    && m.first < m.last
+                    && self
+                        .lang
+                        .condition_content(norm.word(m.last as usize).to_str());
+            anaphor
                 && item.iter().take_while(|o| o.first < m.first).any(
                     |o| matches!(o.tag, Tag::Object(f) if self.proposable(f) && o.last < m.first),
                 )
@@ -737,7 +752,7 @@ impl Classifier {
             if !ms.iter().any(|m| matches!(m.tag, Tag::Pred(..)))
                 || ex.is_none()
                     && !ms.iter().any(|m| matches!(m.tag, Tag::Object(_)))
-                    && !self.answers_proposal(t.mentions, ms.iter())
+                    && !self.answers_proposal(t.norm, t.mentions, ms.iter())
             {
                 continue;
             }

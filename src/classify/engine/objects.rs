@@ -270,6 +270,49 @@ impl Classifier {
         })
     }
 
+    /// "Putin laid out a series of conditions", "Moscow seeks concessions": a condition
+    /// phrase that names its content ("conditions", "concessions") and no object of its own
+    /// is about the last ceasefire the item named before it.
+    pub(super) fn conditions_anaphor(
+        &self,
+        s: &Sent<'_>,
+        p: M,
+        stance: u8,
+        construction: Construction,
+    ) -> Option<M> {
+        // A verb with its content ("seeks concessions"), not the bare noun ("Russian
+        // demands", which names no answer).
+        if stance != self.st.condition
+            || construction != Construction::Active
+            || p.first == p.last
+            || !self.lang.condition_content(s.word(p.last))
+        {
+            return None;
+        }
+        // The ceasefire its own sentence names after it ("demands concessions from Kyiv
+        // before any truce"), or else the last one named before it.
+        let proposable = |m: &&M| matches!(m.tag, Tag::Object(f) if self.proposable(f));
+        let antecedent =
+            s.ms.iter()
+                .filter(proposable)
+                .find(|m| m.first > p.last)
+                .or_else(|| {
+                    s.t.mentions
+                        .iter()
+                        .take_while(|m| m.first < p.first)
+                        .filter(proposable)
+                        .last()
+                })?;
+        if self.of_another_war(s, antecedent) {
+            return None;
+        }
+        Some(M {
+            tag: antecedent.tag,
+            first: p.last,
+            last: p.last,
+        })
+    }
+
     /// Whether the sentence holding `m` names another war and not Ukraine.
     fn of_another_war(&self, s: &Sent<'_>, m: &M) -> bool {
         let Some(sentence) =

@@ -189,7 +189,9 @@ impl Classifier {
             construction = c;
         }
         if objects.is_empty()
-            && let Some(o) = self.proposal_anaphor(s, p, construction)
+            && let Some(o) = self
+                .proposal_anaphor(s, p, construction)
+                .or_else(|| self.conditions_anaphor(s, p, stance, construction))
         {
             objects.push(o);
         }
@@ -216,9 +218,33 @@ impl Classifier {
         } else {
             None
         };
-        let agent = self.agent_of(s, p, construction, &objects, governor_subject);
-        let conditioned = self.conditioned(s, p, &objects);
-        let (modality, modal_word) = self.modality(s, p, construction, agent, &objects);
+        let mut agent = self.agent_of(s, p, construction, &objects, governor_subject);
+        // "Kyiv reacts to Washington halting deliveries": a gerund's own subject.
+        let gerund = if construction == Construction::Active {
+            self.gerund_subject(s, p, form)
+        } else {
+            None
+        };
+        if let Some((a, _)) = gerund {
+            agent = Some(a);
+        }
+        // "The pause in shipments could be short-lived if Kyiv bends": a definite pause that
+        // is the subject of a clause exists; the clause's condition is on what it predicates.
+        // Only a pause is taken as given so: "Russia's acceptance of a truce would depend on
+        // guarantees" and "the resumption of aid would follow a deal" are not.
+        let conditioned = if construction == Construction::Noun
+            && stance == self.st.pause
+            && governor_subject.is_none()
+            && self.definite_subject(s, p, &objects)
+        {
+            Cond::None
+        } else {
+            self.conditioned(s, p, &objects)
+        };
+        let (modality, modal_word) = match gerund {
+            Some((_, false)) => (Modality::Blocked("background"), None),
+            _ => self.modality(s, p, construction, agent, &objects),
+        };
         let (modality, modal_word) =
             self.conditional_offer(s, p, agent, conditioned, (modality, modal_word));
         Some(Reading {
@@ -544,6 +570,92 @@ impl Classifier {
         })
     }
 
+    /// A gerund with a subject of its own, the actor right before it: "clarity on U.S.
+    /// halting aid", "Kyiv reacts to Washington halting deliveries", "fears of Moscow
+    /// rejecting the truce". The actor is its agent. The deed is taken as done only where
+    /// what governs the clause presupposes it (a reaction to it, thanks or blame for it);
+    /// under a fear, a hope or talks it is a topic. `None` where the actor opens the
+    /// sentence or a clause (an ordinary subject) or a speech verb reports it ("says
+    /// Pentagon halting shipments").
+    fn gerund_subject(&self, s: &Sent<'_>, p: M, form: Form) -> Option<(Agent, bool)> {
+        if form != Form::Gerund || p.first <= s.first {
+            return None;
+        }
+        let (sides, m, group_first) = self.actor_group_ending(s, p.first - 1)?;
+        if s.possessive(m.last) || group_first <= s.first {
+            return None;
+        }
+        // What governs the clause, over a determiner and a title before the actor: "fears
+        // the US halting aid", "fears Secretary of State Marco Rubio halting aid", "clarity
+        // on U.S. halting aid".
+        let mut u = group_first;
+        let done = loop {
+            if u <= s.first || group_first - u >= 6 {
+                return None;
+            }
+            u -= 1;
+            if s.sep(u) != Sep::Space
+                || s.has_end(u, G::Speech)
+                || s.ms.iter().any(|m| {
+                    m.last == u && matches!(m.tag, Tag::Pred(..) | Tag::Actor(_) | Tag::Object(_))
+                })
+            {
+                return None;
+            }
+            let word = s.word(u);
+            if self.lang.nonfactive_governor(word) {
+                break false;
+            }
+            // "of" inside a title ("Secretary of State") governs nothing.
+            let governs = s.has_end(u, G::Prep)
+                && (word != "of" || u + 1 == group_first || s.has_end(u + 1, G::Det));
+            if governs {
+                if word == "by" {
+                    return None;
+                }
+                break word == "for" || u > s.first && self.lang.factive_governor(s.word(u - 1));
+            }
+        };
+        let agent = Agent {
+            sides,
+            mention: Some(M {
+                first: group_first,
+                ..m
+            }),
+            by: AgentBy::Subject,
+        };
+        Some((agent, done))
+    }
+
+    /// Whether a noun predicate heads a definite noun phrase ("the halt in deliveries",
+    /// "Washington's pause on aid") that a verb group follows as its predicate ("... could
+    /// end", "... is a warning").
+    fn definite_subject(&self, s: &Sent<'_>, p: M, objects: &[M]) -> bool {
+        let definite = (1..=2).any(|back| {
+            p.first >= s.first + back && {
+                let t = p.first - back;
+                matches!(s.word(t), "the" | "this" | "its" | "their") || s.possessive(t)
+            }
+        });
+        // The verb group follows the noun phrase within a few words ("the halt in artillery
+        // deliveries could ..."), with no comma or other predicate between.
+        let np_end = np_end(p, objects);
+        let verb_group = |t: u32| {
+            [G::Be, G::Have, G::Modal, G::Future]
+                .into_iter()
+                .any(|g| s.has_start(t, g))
+        };
+        let Some(after) = (np_end + 1..(np_end + 8).min(s.end)).find(|&t| verb_group(t)) else {
+            return false;
+        };
+        definite
+            && (np_end..after).all(|t| s.sep(t) == Sep::Space)
+            && !s
+                .ms
+                .iter()
+                .any(|m| matches!(m.tag, Tag::Pred(..)) && m.first > np_end && m.first < after)
+    }
+
     /// A noun predicate governed by another predicate: the object of a verb (asserted with
     /// the verb's subject when the verb accepts it, otherwise not read), or the subject of
     /// a passive. `Ok` carries the governing verb's agent, if any.
@@ -747,13 +859,16 @@ impl Classifier {
     /// Whether a relative clause between commas closes at `close`, after an actor:
     /// "Washington, which had promised more air defence, halted ...".
     pub(super) fn parenthetical_after_subject(&self, s: &Sent<'_>, close: u32) -> bool {
-        self.parenthetical_closing(s, close)
-            .is_some_and(|open| self.actor_group_ending(s, open).is_some())
+        // The actor may own the last word: "Russia's defence ministry, in no hurry ...,".
+        self.parenthetical_closing(s, close).is_some_and(|open| {
+            (open.saturating_sub(2).max(s.first)..=open)
+                .any(|u| self.actor_group_ending(s, u).is_some())
+        })
     }
 
-    /// The last word before a relative or participle clause set off by commas that closes
-    /// at `close` ("the truce, first ordered by Putin in March,", "Washington, which had
-    /// promised more,", "The Pentagon, citing low stocks,").
+    /// The last word before a relative, participle or prepositional clause set off by
+    /// commas that closes at `close` ("the truce, first ordered by Putin in March,",
+    /// "Washington, which had promised more,", "The Pentagon, citing low stocks,").
     pub(super) fn parenthetical_closing(&self, s: &Sent<'_>, close: u32) -> Option<u32> {
         if s.sep(close) != Sep::Comma {
             return None;
@@ -762,7 +877,9 @@ impl Classifier {
             .rev()
             .find(|&u| s.sep(u) == Sep::Comma)?;
         let head = (open + 1..=close).find(|&u| !self.lang.verb_group_adverb(s.word(u)))?;
-        self.lang.clause_head(s.word(head)).then_some(open)
+        // A phrase a preposition opens is set off the same way: "Putin, in no hurry for a
+        // truce, seeks concessions", "Moscow, after days of silence, rejected ...".
+        (self.lang.clause_head(s.word(head)) || s.has_start(head, G::Prep)).then_some(open)
     }
 
     /// "was rejected", "has been halted", "will be resumed", "is being restored".
