@@ -529,6 +529,12 @@ const US_RESUMED: &[Template] = &[
     ),
     ("resumed/headline_to", "{A} to resume {O}", "", &["resumed"]),
     (
+        "resumed/more_after_pause",
+        "{A} to provide more {O}",
+        "It comes days after officials said they had been paused.",
+        &["resumed"],
+    ),
+    (
         "resumed/pause_ended",
         "",
         "{P} pause in {O} has ended, officials said.",

@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// Why "send more" is no resumption: the item names no pause before it.
+const NO_PAUSE_BEFORE: &str = "no pause before";
+
 impl Classifier {
     /// The hits of one reading: every frame its stance, agent and object satisfy.
     #[allow(clippy::too_many_arguments)]
@@ -32,6 +35,11 @@ impl Classifier {
                 let (agent_ok, context_agent, context_eligible) =
                     self.frame_agent(r, frame, stance, family, item);
                 // Facts from some sentences only: a frame they fail is decided on all of them.
+                // A pause the first sentences do not name may be in the others.
+                let pause_unseen = blocked.as_ref().is_some_and(|b| b.0 == NO_PAUSE_BEFORE);
+                if !item.complete && pause_unseen {
+                    item.wanted.set(true);
+                }
                 if !item.complete
                     && blocked.is_none()
                     && (!agent_ok && context_agent != context_eligible
@@ -117,6 +125,17 @@ impl Classifier {
             (r.stance, family)
         };
         let mut blocked: Option<(&'static str, String)> = None;
+        // "will send more weapons": a resumption only after a pause the item names.
+        if stance == self.st.resume
+            && s.word(r.pred.last) == "more"
+            && !s
+                .t
+                .mentions
+                .iter()
+                .any(|m| matches!(m.tag, Tag::Pred(st, _) if st == self.st.pause))
+        {
+            blocked = Some((NO_PAUSE_BEFORE, String::new()));
+        }
         match r.modality {
             Modality::Asserted => {}
             Modality::Refused => {

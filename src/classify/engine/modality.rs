@@ -231,6 +231,11 @@ impl Classifier {
                 if k > s.first && s.has_end(k - 1, G::Det) {
                     k -= 1;
                 }
+                // A report inside a placing clause is placed with it: "days after the White
+                // House said some shipments had been halted".
+                if let Some(after) = self.placed_report(s, k) {
+                    return Some(("background", at(after)));
+                }
                 if k > s.first {
                     // "sanctions must be lifted before it observes a truce": a condition.
                     let condition_before = s.word(k - 1) == "before"
@@ -256,6 +261,36 @@ impl Classifier {
                         _ => {}
                     }
                 }
+            }
+        }
+        None
+    }
+
+    /// The "after", "since" or "when" that opens a clause reporting speech, when the clause
+    /// whose subject starts at `k` is what it reports: "after the White House said [some
+    /// shipments had been halted]", "since Moscow announced that [the truce was over]".
+    fn placed_report(&self, s: &Sent<'_>, k: u32) -> Option<u32> {
+        let mut v = k.checked_sub(1)?;
+        if v > s.first && s.word(v) == "that" {
+            v -= 1;
+        }
+        if v <= s.first || !s.has_end(v, G::Speech) || s.sep(v) != Sep::Space {
+            return None;
+        }
+        // The speaker's words between: "after officials said", "after the White House
+        // said", "since Kremlin aide Yuri Ushakov said".
+        let mut u = v;
+        while u > s.first && v - u < 6 {
+            u -= 1;
+            if s.sep(u) != Sep::Space
+                || s.ms
+                    .iter()
+                    .any(|m| m.last == u && matches!(m.tag, Tag::Pred(..) | Tag::Object(_)))
+            {
+                return None;
+            }
+            if matches!(s.word(u), "after" | "since" | "when") {
+                return Some(u);
             }
         }
         None
