@@ -854,12 +854,25 @@ fn index_words(
     (starts, ends): (&mut Vec<u64>, &mut Vec<u64>),
 ) {
     let n = norm.tokens.len();
-    words.clear();
+    // The words' bytes are copied as they are and checked as UTF-8 once, not word by word
+    // (whole characters are normalised, so the check never fails).
+    let mut bytes = std::mem::take(words).into_bytes();
+    bytes.clear();
     word_ends.clear();
     for t in 0..n {
-        words.push_str(norm.word(t).to_str());
-        word_ends.push(words.len() as u32);
+        bytes.extend_from_slice(norm.word(t).as_bytes());
+        word_ends.push(bytes.len() as u32);
     }
+    *words = String::from_utf8(bytes).unwrap_or_else(|_| {
+        // Unreachable in practice; word by word, an invalid word reads as empty.
+        word_ends.clear();
+        let mut w = String::new();
+        for t in 0..n {
+            w.push_str(norm.word(t).to_str());
+            word_ends.push(w.len() as u32);
+        }
+        w
+    });
     starts.clear();
     starts.resize(n, 0);
     ends.clear();
