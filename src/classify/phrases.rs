@@ -406,13 +406,28 @@ impl WordGate {
     /// to it may hold the word.
     #[cfg(test)]
     pub fn any_raw(&self, text: &str) -> Option<bool> {
-        any_raw_each([self], text).map(|[hit]| hit)
+        any_raw_each([self], &interleave([self]), text).map(|[hit]| hit)
     }
+}
+
+/// The first-letters filters of several gates side by side, word by word: one cache line
+/// answers all of them for a word of raw text.
+pub fn interleave<const N: usize>(gates: [&WordGate; N]) -> Vec<[u64; N]> {
+    let len = gates.iter().map(|g| g.first3.len()).max().unwrap_or(0);
+    (0..len)
+        .map(|w| std::array::from_fn(|k| gates[k].first3.get(w).copied().unwrap_or(0)))
+        .collect()
 }
 
 /// [`WordGate::any_raw`] for several gates in one pass over the text: for each, whether the
 /// text may hold one of its words. `None` when one of them cannot be answered on raw text.
-pub fn any_raw_each<const N: usize>(gates: [&WordGate; N], text: &str) -> Option<[bool; N]> {
+///
+/// `first3` is [`interleave`] of the same gates.
+pub fn any_raw_each<const N: usize>(
+    gates: [&WordGate; N],
+    first3: &[[u64; N]],
+    text: &str,
+) -> Option<[bool; N]> {
     let mut triggers: [&[char]; N] = [&[]; N];
     for (t, g) in triggers.iter_mut().zip(gates) {
         *t = g.raw.as_deref()?;
@@ -455,9 +470,14 @@ pub fn any_raw_each<const N: usize>(gates: [&WordGate; N], text: &str) -> Option
         {
             return Some([true; N]);
         }
+        let bit = filter_bit(key & 0xFF_FFFF);
+        let words = first3.get(bit / 64).copied().unwrap_or([u64::MAX; N]);
         let mut all = true;
         for k in 0..N {
-            if !hit[k] && gates[k].contains(key, len as u32) {
+            if !hit[k]
+                && (words[k] >> (bit % 64) & 1 == 1 || !gates[k].short_prefixes.is_empty())
+                && gates[k].contains_exactly(key, len as u32)
+            {
                 hit[k] = true;
             }
             all &= hit[k];

@@ -73,11 +73,18 @@ impl Classifier {
                 needs_ukraine: f.needs_ukraine,
             })
             .collect();
+        let (object_gate, stance_gate, actor_gate) = (
+            gate(&object_words.concat()),
+            gate(&lexicon.stance_words.concat()),
+            gate(&actor_words),
+        );
+        let raw_first3 = phrases::interleave([&object_gate, &stance_gate, &actor_gate]);
         Ok(Classifier {
             phrases: PhraseSet::new(lexicon.phrases),
-            object_gate: Some(gate(&object_words.concat())),
-            stance_gate: Some(gate(&lexicon.stance_words.concat())),
-            actor_gate: Some(gate(&actor_words)),
+            object_gate: Some(object_gate),
+            stance_gate: Some(stance_gate),
+            actor_gate: Some(actor_gate),
+            raw_first3,
             proposal_gate: gate(&gate_words(&p.markers.proposals, language)),
             // Not "on": "rejected the plan on Monday" (the reader tells the two apart).
             proposal_content_gate: WordGate::new(

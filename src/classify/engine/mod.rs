@@ -183,6 +183,9 @@ pub struct Classifier {
     /// Words of proposals ("plan", "ultimatum"): a sentence that may answer one named before.
     proposal_gate: WordGate,
     proposal_content_gate: WordGate,
+    /// The object, stance and actor gates' first-letters filters, interleaved for the raw
+    /// gate.
+    raw_first3: Vec<[u64; 3]>,
     /// Words a condition names as its content ("conditions", "concessions"): after a word of
     /// the condition stance, the sentence answers the ceasefire named before it.
     condition_content_gate: WordGate,
@@ -637,8 +640,8 @@ impl Classifier {
             return true;
         };
         match (
-            phrases::any_raw_each([o, st, a], title),
-            phrases::any_raw_each([o, st, a], summary),
+            phrases::any_raw_each([o, st, a], &self.raw_first3, title),
+            phrases::any_raw_each([o, st, a], &self.raw_first3, summary),
         ) {
             (Some(t), Some(s)) => (t[2] || s[2]) && (t[0] && t[1] || s[0] && s[1]),
             _ => true,
