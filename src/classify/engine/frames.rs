@@ -28,6 +28,9 @@ impl Classifier {
                 continue;
             };
             let (stance, family, blocked) = self.stance_on(s, r, object, family);
+            // A pause the first sentences do not name may be in the others (only worth
+            // reading them for an agent a frame takes).
+            let pause_unseen = blocked.as_ref().is_some_and(|b| b.0 == NO_PAUSE_BEFORE);
             for (fi, frame) in self.frames.iter().enumerate() {
                 if frame.stance != stance || frame.object != family {
                     continue;
@@ -35,9 +38,6 @@ impl Classifier {
                 let (agent_ok, context_agent, context_eligible) =
                     self.frame_agent(r, frame, stance, family, item);
                 // Facts from some sentences only: a frame they fail is decided on all of them.
-                // A pause the first sentences do not name may be in the others (only worth
-                // reading them for an agent the frame takes).
-                let pause_unseen = blocked.as_ref().is_some_and(|b| b.0 == NO_PAUSE_BEFORE);
                 if !item.complete && pause_unseen && (agent_ok || context_agent) {
                     item.wanted.set(true);
                 }

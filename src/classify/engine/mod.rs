@@ -721,11 +721,7 @@ impl Classifier {
     ) -> bool {
         sentence.any(|m| {
             let anaphor = m.tag == Tag::Gram(G::Proposal)
-                || matches!(m.tag, Tag::Pred(st, _) if st == self.st.condition)
-                    && m.first < m.last
-                    && self
-                        .lang
-                        .condition_content(norm.word(m.last as usize).to_str());
+                || self.names_condition(*m, norm.word(m.last as usize).to_str());
             anaphor
                 && item.iter().take_while(|o| o.first < m.first).any(
                     |o| matches!(o.tag, Tag::Object(f) if self.proposable(f) && o.last < m.first),

@@ -277,16 +277,9 @@ impl Classifier {
         &self,
         s: &Sent<'_>,
         p: M,
-        stance: u8,
         construction: Construction,
     ) -> Option<M> {
-        // A verb with its content ("seeks concessions"), not the bare noun ("Russian
-        // demands", which names no answer).
-        if stance != self.st.condition
-            || construction != Construction::Active
-            || p.first == p.last
-            || !self.lang.condition_content(s.word(p.last))
-        {
+        if construction != Construction::Active || !self.names_condition(p, s.word(p.last)) {
             return None;
         }
         // The ceasefire its own sentence names after it ("demands concessions from Kyiv
@@ -311,6 +304,15 @@ impl Classifier {
             first: p.last,
             last: p.last,
         })
+    }
+
+    /// Whether a predicate is a condition phrase that names its content, `last` being its
+    /// last word: a verb with it ("seeks concessions", "laid out a list of conditions"), not
+    /// the bare noun ("Russian demands", which names no answer).
+    pub(super) fn names_condition(&self, p: M, last: &str) -> bool {
+        matches!(p.tag, Tag::Pred(st, _) if st == self.st.condition)
+            && p.first < p.last
+            && self.lang.condition_content(last)
     }
 
     /// Whether the sentence holding `m` names another war and not Ukraine.

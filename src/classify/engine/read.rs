@@ -191,7 +191,7 @@ impl Classifier {
         if objects.is_empty()
             && let Some(o) = self
                 .proposal_anaphor(s, p, construction)
-                .or_else(|| self.conditions_anaphor(s, p, stance, construction))
+                .or_else(|| self.conditions_anaphor(s, p, construction))
         {
             objects.push(o);
         }
@@ -218,16 +218,16 @@ impl Classifier {
         } else {
             None
         };
-        let mut agent = self.agent_of(s, p, construction, &objects, governor_subject);
         // "Kyiv reacts to Washington halting deliveries": a gerund's own subject.
         let gerund = if construction == Construction::Active {
             self.gerund_subject(s, p, form)
         } else {
             None
         };
-        if let Some((a, _)) = gerund {
-            agent = Some(a);
-        }
+        let agent = match gerund {
+            Some((a, _)) => Some(a),
+            None => self.agent_of(s, p, construction, &objects, governor_subject),
+        };
         // "The pause in shipments could be short-lived if Kyiv bends": a definite pause that
         // is the subject of a clause exists; the clause's condition is on what it predicates.
         // Only a pause is taken as given so: "Russia's acceptance of a truce would depend on
@@ -637,6 +637,9 @@ impl Classifier {
                 matches!(s.word(t), "the" | "this" | "its" | "their") || s.possessive(t)
             }
         });
+        if !definite {
+            return false;
+        }
         // The verb group follows the noun phrase within a few words ("the halt in artillery
         // deliveries could ..."), with no comma or other predicate between.
         let np_end = np_end(p, objects);
@@ -648,8 +651,7 @@ impl Classifier {
         let Some(after) = (np_end + 1..(np_end + 8).min(s.end)).find(|&t| verb_group(t)) else {
             return false;
         };
-        definite
-            && (np_end..after).all(|t| s.sep(t) == Sep::Space)
+        (np_end..after).all(|t| s.sep(t) == Sep::Space)
             && !s
                 .ms
                 .iter()
@@ -856,8 +858,8 @@ impl Classifier {
         !verbal_before
     }
 
-    /// Whether a relative clause between commas closes at `close`, after an actor:
-    /// "Washington, which had promised more air defence, halted ...".
+    /// Whether a clause between commas ([`Self::parenthetical_closing`]) closes at `close`,
+    /// after an actor: "Washington, which had promised more air defence, halted ...".
     pub(super) fn parenthetical_after_subject(&self, s: &Sent<'_>, close: u32) -> bool {
         // The actor may own the last word: "Russia's defence ministry, in no hurry ...,".
         self.parenthetical_closing(s, close).is_some_and(|open| {
