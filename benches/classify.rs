@@ -57,8 +57,37 @@ fn main() {
     // case where every item mentions a topic word.
     let classifier = Classifier::builtin();
     let mut line = String::from("classify:");
-    for (label, pct) in [("typical", TOPIC_PCT), ("all-topical", 97)] {
-        let data = items(200_000, pct);
+    let mut mixes: Vec<(String, Vec<(String, String)>)> =
+        [("typical", TOPIC_PCT), ("all-topical", 97)]
+            .into_iter()
+            .map(|(label, pct)| (label.to_owned(), items(200_000, pct)))
+            .collect();
+    // Real feed items, read at run time and never kept in the tree: CLASSIFY_BENCH_JSONL
+    // names a JSON Lines file of {"title","summary"} (a replay's items.jsonl), repeated to
+    // 200,000 items.
+    if let Ok(path) = std::env::var("CLASSIFY_BENCH_JSONL") {
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let real: Vec<(String, String)> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .map(|v| {
+                let field = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+                (field("title"), field("summary"))
+            })
+            .collect();
+        assert!(!real.is_empty(), "{path}: no items");
+        let data = real.iter().cycle().take(200_000).cloned().collect();
+        mixes.push(("real".to_owned(), data));
+    }
+    for (label, data) in mixes {
+        let pct = if label == "real" {
+            String::from("real feed items")
+        } else {
+            format!(
+                "{}% topical",
+                if label == "typical" { TOPIC_PCT } else { 97 }
+            )
+        };
         let with_signals = data
             .iter()
             .filter(|(t, s)| !classifier.classify(t, s).signals.is_empty())
@@ -71,7 +100,7 @@ fn main() {
         }
         let avg_len = data.iter().map(|(t, s)| t.len() + s.len()).sum::<usize>() / data.len();
         println!(
-            "classify {label}: {:.0} items/s on one core, best of 5 ({} items of {} bytes on average, {} with signals, {}% topical)",
+            "classify {label}: {:.0} items/s on one core, best of 5 ({} items of {} bytes on average, {} with signals, {})",
             data.len() as f64 / secs,
             data.len(),
             avg_len,

@@ -7,7 +7,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::text::{Normalized, pack8, word_key};
+use super::text::{self, Normalized, pack8, word_key};
 
 /// Where a phrase matched: tokens `first..=last`, and what it stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -290,15 +290,15 @@ fn edge_key(node: u32, word: u32) -> u64 {
 pub struct WordGate {
     short: U64Table,
     long: U64Table,
-    /// Prefixes of three bytes or more (found through `filter`), and shorter ones.
+    /// Prefixes of five bytes or more (found through `filter`), and shorter ones.
     prefixes: Vec<(u64, u64)>,
     short_prefixes: Vec<(u64, u64)>,
-    /// A 65,536-bit filter over the first three bytes of prefixes.
+    /// A 65,536-bit filter over the first five bytes of prefixes.
     filter: Vec<u64>,
-    /// A 65,536-bit filter over the first three bytes of every word and prefix (the whole
-    /// word when shorter): a word of the text whose bit is clear is not in the set, and most
-    /// words of any text are answered so, with one load.
-    first3: Vec<u64>,
+    /// A 65,536-bit filter over the keys of the exact words: a word of the text whose bit
+    /// is clear (and that begins no prefix) is not in the set, and most words of any text
+    /// are answered so, with one load.
+    exact: Vec<u64>,
     /// For [`WordGate::any_raw`]: a character of each word outside ASCII; `None` if the
     /// set cannot be checked on raw text.
     raw: Option<Vec<char>>,
@@ -307,6 +307,18 @@ pub struct WordGate {
 #[inline]
 fn filter_bit(k: u64) -> usize {
     (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as usize
+}
+
+/// A key's first five bytes: prefixes this long or longer are filtered by them.
+const PREFIX5: u64 = 0xFF_FFFF_FFFF;
+
+fn set_bit(filter: &mut [u64], k: u64) {
+    filter[filter_bit(k) / 64] |= 1 << (filter_bit(k) % 64);
+}
+
+#[inline(always)]
+fn bit_set(filter: &[u64], k: u64) -> bool {
+    filter[filter_bit(k) / 64] >> (filter_bit(k) % 64) & 1 == 1
 }
 
 impl WordGate {
@@ -333,17 +345,16 @@ impl WordGate {
         prefixes.sort_unstable();
         prefixes.dedup();
         let mut filter = vec![0u64; 1 << 10];
-        let mut set = |k: u64| filter[filter_bit(k) / 64] |= 1 << (filter_bit(k) % 64);
-        // A prefix of three bytes or more is found by its first three; shorter ones are
+        // A prefix of five bytes or more is found by its first five; shorter ones are
         // checked at every word.
         let (long_prefixes, short_prefixes): (Vec<_>, Vec<_>) =
-            prefixes.into_iter().partition(|&(_, m)| m >= 0xFF_FFFF);
-        long_prefixes.iter().for_each(|&(k, _)| set(k & 0xFF_FFFF));
-        let mut first3 = vec![0u64; 1 << 10];
-        let keys = short.iter().chain(&long).map(|&(k, _)| k);
-        for k in keys.chain(long_prefixes.iter().map(|&(k, _)| k)) {
-            let bit = filter_bit(k & 0xFF_FFFF);
-            first3[bit / 64] |= 1 << (bit % 64);
+            prefixes.into_iter().partition(|&(_, m)| m >= PREFIX5);
+        long_prefixes
+            .iter()
+            .for_each(|&(k, _)| set_bit(&mut filter, k & PREFIX5));
+        let mut exact = vec![0u64; 1 << 10];
+        for &(k, _) in short.iter().chain(&long) {
+            set_bit(&mut exact, k);
         }
         WordGate {
             short: U64Table::new(&short),
@@ -351,21 +362,23 @@ impl WordGate {
             prefixes: long_prefixes,
             short_prefixes,
             filter,
-            first3,
+            exact,
             raw,
         }
     }
 
     #[inline]
     fn maybe(&self, k: u64) -> bool {
-        self.filter[filter_bit(k) / 64] >> (filter_bit(k) % 64) & 1 == 1
+        bit_set(&self.filter, k)
     }
 
     /// Whether a word with this key and length may be in the set.
     #[inline(always)]
     fn contains(&self, key: u64, len: u32) -> bool {
-        let bit = filter_bit(key & 0xFF_FFFF);
-        if self.first3[bit / 64] >> (bit % 64) & 1 == 0 && self.short_prefixes.is_empty() {
+        if !bit_set(&self.exact, key)
+            && (len < 5 || !self.maybe(key & PREFIX5))
+            && self.short_prefixes.is_empty()
+        {
             return false;
         }
         self.contains_exactly(key, len)
@@ -378,7 +391,7 @@ impl WordGate {
         if exact.get(key).is_some() || self.short_prefixes.iter().any(|&(k, m)| key & m == k) {
             return true;
         }
-        self.maybe(key & 0xFF_FFFF) && self.prefixes.iter().any(|&(k, m)| key & m == k)
+        len >= 5 && self.maybe(key & PREFIX5) && self.prefixes.iter().any(|&(k, m)| key & m == k)
     }
 
     /// Whether some word of the normalised text may be in the set.
@@ -410,51 +423,105 @@ impl WordGate {
     }
 }
 
-/// The first-letters filters of several gates side by side, word by word: one cache line
-/// answers all of them for a word of raw text.
-pub fn interleave<const N: usize>(gates: [&WordGate; N]) -> Vec<[u64; N]> {
-    let len = gates.iter().map(|g| g.first3.len()).max().unwrap_or(0);
-    (0..len)
-        .map(|w| std::array::from_fn(|k| gates[k].first3.get(w).copied().unwrap_or(0)))
-        .collect()
+/// The filters of up to eight gates side by side: per slot of the filter, a byte with a
+/// bit per gate, so that one load answers all of them for a word of raw text (and one more,
+/// for a word of five bytes or more, whether it may begin a prefix of one).
+#[derive(Debug)]
+pub struct Interleaved<const N: usize> {
+    exact: Vec<u8>,
+    prefixes: Vec<u8>,
+}
+
+pub fn interleave<const N: usize>(gates: [&WordGate; N]) -> Interleaved<N> {
+    assert!(N <= 8, "a byte holds the bits of eight gates");
+    let side_by_side = |filter: fn(&WordGate) -> &[u64]| {
+        (0..(1usize << 16))
+            .map(|slot| {
+                (0..N).fold(0u8, |b, k| {
+                    let f = filter(gates[k]);
+                    let set = f.get(slot / 64).is_some_and(|w| w >> (slot % 64) & 1 == 1);
+                    b | u8::from(set) << k
+                })
+            })
+            .collect()
+    };
+    Interleaved {
+        exact: side_by_side(|g| &g.exact),
+        prefixes: side_by_side(|g| &g.filter),
+    }
 }
 
 /// [`WordGate::any_raw`] for several gates in one pass over the text: for each, whether the
 /// text may hold one of its words. `None` when one of them cannot be answered on raw text.
 ///
-/// `first3` is [`interleave`] of the same gates.
+/// `filters` is [`interleave`] of the same gates.
+#[cfg(test)]
 pub fn any_raw_each<const N: usize>(
     gates: [&WordGate; N],
-    first3: &[[u64; N]],
+    filters: &Interleaved<N>,
     text: &str,
 ) -> Option<[bool; N]> {
+    let mut hit = [false; N];
+    let all = raw_words(gates, filters, text, &mut |bits, _, _| {
+        for (k, h) in hit.iter_mut().enumerate() {
+            *h |= bits >> k & 1 == 1;
+        }
+        hit.iter().all(|&h| h)
+    })?;
+    Some(if all { [true; N] } else { hit })
+}
+
+/// Scans raw text word by word and calls `found(bits, word, sentence_end)` with the gates
+/// (bit per gate) that may hold each word and the word's key and length, or with
+/// `sentence_end` where a sentence surely ends (see [`text::raw_sentence_end`]); stops,
+/// returning true, when `found` does. What normalisation makes a word of otherwise (see
+/// [`WordGate::any_raw`]) comes without its key: initials joined across full stops ("U.S.")
+/// with every gate, a character outside ASCII with the gates it may belong to. `None` when
+/// a gate cannot be answered on raw text.
+#[inline(always)]
+pub fn raw_words<const N: usize>(
+    gates: [&WordGate; N],
+    filters: &Interleaved<N>,
+    text: &str,
+    found: &mut impl FnMut(u8, Option<(u64, u32)>, bool) -> bool,
+) -> Option<bool> {
     let mut triggers: [&[char]; N] = [&[]; N];
     for (t, g) in triggers.iter_mut().zip(gates) {
         *t = g.raw.as_deref()?;
     }
-    let mut hit = [false; N];
+    let every = ((1u16 << N) - 1) as u8;
+    // Gates with prefixes too short to filter ask at every word.
+    let slow = (0..N).fold(0u8, |b, k| {
+        b | u8::from(!gates[k].short_prefixes.is_empty()) << k
+    });
     let b = text.as_bytes();
+    // The last word: where it ends, its key and length.
+    let mut word = (usize::MAX, 0u64, 0usize);
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
         if c >= 0x80 {
             let ch = text[i..].chars().next().unwrap_or(' ');
-            for k in 0..N {
-                if !hit[k]
-                    && (ch == '\u{212A}'
-                        || (!triggers[k].is_empty()
-                            && ch.to_lowercase().any(|l| triggers[k].contains(&l))))
+            let mut bits = 0u8;
+            for (k, t) in triggers.iter().enumerate() {
+                if ch == '\u{212A}' || (!t.is_empty() && ch.to_lowercase().any(|l| t.contains(&l)))
                 {
-                    hit[k] = true;
+                    bits |= 1 << k;
                 }
             }
-            if hit.iter().all(|&h| h) {
-                return Some(hit);
+            if bits != 0 && found(bits, None, false) {
+                return Some(true);
             }
             i += ch.len_utf8();
             continue;
         }
         if !c.is_ascii_alphanumeric() {
+            if matches!(c, b'.' | b'!' | b'?' | b';')
+                && text::raw_sentence_end(text, i, word)
+                && found(0, None, true)
+            {
+                return Some(true);
+            }
             i += 1;
             continue;
         }
@@ -462,31 +529,41 @@ pub fn any_raw_each<const N: usize>(
         let key;
         (i, key) = word_key(b, start);
         let len = i - start;
+        word = (i, key, len);
         if len == 1
             && c.is_ascii_uppercase()
             && b.get(i) == Some(&b'.')
             && b.get(i + 1).is_some_and(u8::is_ascii_uppercase)
             && b.get(i + 2) == Some(&b'.')
         {
-            return Some([true; N]);
-        }
-        let bit = filter_bit(key & 0xFF_FFFF);
-        let words = first3.get(bit / 64).copied().unwrap_or([u64::MAX; N]);
-        let mut all = true;
-        for k in 0..N {
-            if !hit[k]
-                && (words[k] >> (bit % 64) & 1 == 1 || !gates[k].short_prefixes.is_empty())
-                && gates[k].contains_exactly(key, len as u32)
-            {
-                hit[k] = true;
+            if found(every, None, false) {
+                return Some(true);
             }
-            all &= hit[k];
+            continue;
         }
-        if all {
-            return Some(hit);
+        let mut candidates = filters.exact[filter_bit(key)] | slow;
+        if len >= 5 {
+            candidates |= filters.prefixes[filter_bit(key & PREFIX5)];
+        }
+        let mut bits = 0u8;
+        while candidates != 0 {
+            let k = candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            if gates[k].contains_exactly(key, len as u32) {
+                bits |= 1 << k;
+            }
+        }
+        if bits != 0 && found(bits, Some((key, len as u32)), false) {
+            return Some(true);
         }
     }
-    Some(hit)
+    Some(false)
+}
+
+/// Whether raw text shows a normalised word as one word: letters and digits only ("doesn't"
+/// is two words to the raw scan), and not "we" (which stands for the pronoun "us").
+pub fn raw_readable(w: &str) -> bool {
+    !w.is_empty() && w != "we" && w.chars().all(char::is_alphanumeric)
 }
 
 /// What [`WordGate::any_raw`] needs of a set of normalised words: for each word with a
@@ -495,7 +572,7 @@ fn raw_triggers<'a>(words: impl IntoIterator<Item = &'a str>) -> Option<Vec<char
     let mut triggers = Vec::new();
     for w in words {
         let w = w.strip_suffix('*').unwrap_or(w);
-        if w.is_empty() || w == "we" || !w.chars().all(char::is_alphanumeric) {
+        if !raw_readable(w) {
             return None;
         }
         if let Some(c) = w.chars().find(|c| !c.is_ascii())

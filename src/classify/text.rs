@@ -132,34 +132,11 @@ fn alnum8(x: u64) -> u64 {
     ((ge_a & !gt_z) | (ge_0 & !gt_9)) & !x & HIGH8
 }
 
-/// Lowercases the ASCII capitals among eight bytes at once; other bytes (digits,
-/// punctuation, bytes of multi-byte characters) are left as they are.
-#[inline]
-fn lower8(x: u64) -> u64 {
-    const HIGH: u64 = HIGH8;
-    let seven = x & !HIGH;
-    // High bit set in bytes >= 'A' (0x41), and in bytes > 'Z' (0x5A).
-    let ge_a = seven.wrapping_add(0x3F3F_3F3F_3F3F_3F3F);
-    let gt_z = seven.wrapping_add(0x2525_2525_2525_2525);
-    let capital = ge_a & !gt_z & !x & HIGH;
-    x | (capital >> 2)
-}
-
 /// The key of the ASCII word of `len` bytes at `start`: its first eight bytes, lowercased.
 /// The definition [`word_key`] is tested against.
 #[cfg(test)]
 fn key_of(bytes: &[u8], start: usize, len: usize) -> u64 {
-    match bytes.get(start..start + 8) {
-        Some(chunk) => {
-            let low = lower8(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
-            if len >= 8 {
-                low
-            } else {
-                low & ((1u64 << (8 * len)) - 1)
-            }
-        }
-        None => pack8_lower(&bytes[start..start + len.min(8)]),
-    }
+    pack8_lower(&bytes[start..start + len.min(8)])
 }
 
 /// The ASCII word of letters and digits at `start`: where it ends, and its key (its first
@@ -175,13 +152,21 @@ pub(crate) fn word_key(bytes: &[u8], start: usize) -> (usize, u64) {
             let keep = ((other & other.wrapping_neg()) >> 7) - 1;
             return (
                 start + (other.trailing_zeros() / 8) as usize,
-                lower8(x) & keep,
+                fold_alnum8(x) & keep,
             );
         }
-        return (alnum_end(bytes, start + 8), lower8(x));
+        return (alnum_end(bytes, start + 8), fold_alnum8(x));
     }
     let end = alnum_end(bytes, start);
     (end, pack8_lower(&bytes[start..end.min(start + 8)]))
+}
+
+/// ASCII letters and digits, lowercased: the 0x20 bit set in each byte makes a capital its
+/// small letter and leaves small letters and digits as they are. (Other bytes change too, so
+/// only bytes known to be letters or digits are kept.)
+#[inline(always)]
+fn fold_alnum8(x: u64) -> u64 {
+    x | 0x2020_2020_2020_2020
 }
 
 /// Up to 8 bytes, lowercased, packed like [`pack8`].
@@ -239,6 +224,33 @@ fn next_is_alphanumeric(input: &str, at: usize) -> bool {
 /// Closing quotes and brackets, which stay with the sentence they end.
 fn is_closing(c: char) -> bool {
     matches!(c, '"' | '\'' | ')' | '\u{201D}' | '\u{2019}' | '\u{00BB}')
+}
+
+/// Whether the byte at `i` of raw text surely ends a sentence where [`Normalized`] would:
+/// a stop before whitespace, a closing mark or the end, and for a full stop, after a word of
+/// two or more ASCII letters or digits that is no abbreviation, or after ASCII that is no
+/// word. Where normalisation might not split (after a single letter, an abbreviation, a
+/// character outside ASCII), this does not either. `word` is the last word of the raw
+/// scan: where it ends, its key (lowercased, as [`word_key`] gives it) and its length.
+#[inline]
+pub(crate) fn raw_sentence_end(text: &str, i: usize, word: (usize, u64, usize)) -> bool {
+    let b = text.as_bytes();
+    if CLASS[b[i] as usize] != STOP {
+        return false;
+    }
+    let next = text[i + 1..].chars().next();
+    if !next.is_none_or(|n| n.is_whitespace() || is_closing(n)) {
+        return false;
+    }
+    if b[i] != b'.' {
+        return true;
+    }
+    let (end, key, len) = word;
+    if end == i {
+        len >= 2 && (len > 8 || !is_abbreviation(&key.to_le_bytes()[..len]))
+    } else {
+        i == 0 || b[i - 1] < 0x80
+    }
 }
 
 /// Whether a full stop after this (lowercased) word does not end the sentence.
@@ -741,16 +753,13 @@ mod tests {
     }
 
     #[test]
-    fn lower8_lowercases_only_ascii_capitals() {
-        for bytes in [
-            *b"AbZ@[`z{",
-            *b"Kremlin ",
-            *b"09AZaz\xc3\x89",
-            [0x41, 0x5A, 0x40, 0x5B, 0xC1, 0xDA, 0x7F, 0x80],
-        ] {
+    fn fold_alnum8_lowercases_letters_and_keeps_digits() {
+        for bytes in [*b"AbZazZ09", *b"Kremlin1", *b"09AZazMN", *b"USAID123"] {
             let want: Vec<u8> = bytes.iter().map(u8::to_ascii_lowercase).collect();
             assert_eq!(
-                lower8(u64::from_le_bytes(bytes)).to_le_bytes().to_vec(),
+                fold_alnum8(u64::from_le_bytes(bytes))
+                    .to_le_bytes()
+                    .to_vec(),
                 want
             );
         }

@@ -78,14 +78,25 @@ impl Classifier {
             gate(&lexicon.stance_words.concat()),
             gate(&actor_words),
         );
-        let raw_first3 = phrases::interleave([&object_gate, &stance_gate, &actor_gate]);
+        let proposal_words = gate_words(&p.markers.proposals, language);
+        let condition_content = language.condition_content_words();
+        // What a sentence without an object's word may refer to one named before with.
+        let anaphor_gate = WordGate::new(
+            proposal_words
+                .iter()
+                .map(String::as_str)
+                .chain(condition_content.iter().copied()),
+        );
+        let raw_filters =
+            phrases::interleave([&object_gate, &stance_gate, &anaphor_gate, &actor_gate]);
         Ok(Classifier {
             phrases: PhraseSet::new(lexicon.phrases),
             object_gate: Some(object_gate),
             stance_gate: Some(stance_gate),
             actor_gate: Some(actor_gate),
-            raw_first3,
-            proposal_gate: gate(&gate_words(&p.markers.proposals, language)),
+            raw_filters,
+            anaphor_gate,
+            proposal_gate: gate(&proposal_words),
             // Not "on": "rejected the plan on Monday" (the reader tells the two apart).
             proposal_content_gate: WordGate::new(
                 objects::PROPOSAL_CONTENT
@@ -93,9 +104,7 @@ impl Classifier {
                     .copied()
                     .filter(|&w| w != "on"),
             ),
-            condition_content_gate: WordGate::new(
-                language.condition_content_words().iter().copied(),
-            ),
+            condition_content_gate: WordGate::new(condition_content.iter().copied()),
             frame_sides,
             stance_gates: lexicon.stance_words.iter().map(|w| gate(w)).collect(),
             family_gates: object_words.iter().map(|w| gate(w)).collect(),

@@ -183,9 +183,11 @@ pub struct Classifier {
     /// Words of proposals ("plan", "ultimatum"): a sentence that may answer one named before.
     proposal_gate: WordGate,
     proposal_content_gate: WordGate,
-    /// The object, stance and actor gates' first-letters filters, interleaved for the raw
-    /// gate.
-    raw_first3: Vec<[u64; 3]>,
+    /// The proposal and condition-content words together: for the raw gate, a sentence
+    /// with one may answer an object named before.
+    anaphor_gate: WordGate,
+    /// The object, stance, anaphor and actor gates' filters, interleaved for the raw gate.
+    raw_filters: phrases::Interleaved<4>,
     /// Words a condition names as its content ("conditions", "concessions"): after a word of
     /// the condition stance, the sentence answers the ceasefire named before it.
     condition_content_gate: WordGate,
@@ -512,9 +514,10 @@ impl Classifier {
 
     #[cfg(test)]
     pub(crate) fn gate_reads_raw_text(&self) -> bool {
-        self.object_gate
-            .as_ref()
-            .is_some_and(|g| g.any_raw("").is_some())
+        [&self.object_gate, &self.stance_gate, &self.actor_gate]
+            .iter()
+            .all(|g| g.as_ref().is_some_and(|g| g.any_raw("").is_some()))
+            && self.anaphor_gate.any_raw("").is_some()
     }
 
     /// Classifies one item by its title and summary (plain text).
@@ -631,21 +634,89 @@ impl Classifier {
         (signals, scores)
     }
 
-    /// The gate on raw text: an actor's word anywhere, and an object's and a predicate's in
-    /// one field (a predicate and its object share a sentence, so a field). Without gates
-    /// (a pack that cannot build them) everything passes.
+    /// The gate on raw text, what [`Self::word_gate`] asks of normalised sentences asked of
+    /// raw ones (which end only where normalisation surely ends one, so each holds whole
+    /// normalised sentences): an actor's word anywhere, and either a sentence with words of
+    /// an object family and of a stance that may make a signal together, or a sentence with
+    /// a stance's and a proposal's word ("rejected the proposal") after one with a word of a
+    /// ceasefire, in the same field or the headline. Without gates (a pack that cannot build
+    /// them, or words raw text cannot show) everything passes.
     fn raw_gate(&self, title: &str, summary: &str) -> bool {
+        const OBJECT: u8 = 1;
+        const STANCE: u8 = 2;
+        const ANAPHOR: u8 = 4;
+        const ACTOR: u8 = 8;
         let (Some(o), Some(st), Some(a)) = (&self.object_gate, &self.stance_gate, &self.actor_gate)
         else {
             return true;
         };
-        match (
-            phrases::any_raw_each([o, st, a], &self.raw_first3, title),
-            phrases::any_raw_each([o, st, a], &self.raw_first3, summary),
-        ) {
-            (Some(t), Some(s)) => (t[2] || s[2]) && (t[0] && t[1] || s[0] && s[1]),
-            _ => true,
+        // The current sentence's gate bits and the words of its objects and stances (whose
+        // families and stances are looked up only when the sentence has both); whether an
+        // earlier sentence had an object's word; an actor anywhere; a pair found.
+        let mut sentence = 0u8;
+        let mut words = Pending::default();
+        let (mut object_before, mut actor, mut pair) = (false, false, false);
+        for text in [title, summary] {
+            let done = phrases::raw_words(
+                [o, st, &self.anaphor_gate, a],
+                &self.raw_filters,
+                text,
+                &mut |bits, word, end| {
+                    sentence |= bits;
+                    actor |= bits & ACTOR != 0;
+                    if bits & OBJECT != 0 {
+                        words.objects.push(word);
+                    }
+                    if bits & STANCE != 0 {
+                        words.stances.push(word);
+                    }
+                    if !pair && bits & (OBJECT | STANCE | ANAPHOR) != 0 {
+                        pair = sentence & (OBJECT | STANCE) == OBJECT | STANCE
+                            && self.may_pair_words(&words)
+                            || object_before && sentence & (STANCE | ANAPHOR) == STANCE | ANAPHOR;
+                    }
+                    if end {
+                        object_before |= sentence & OBJECT != 0;
+                        sentence = 0;
+                        words = Pending::default();
+                    }
+                    pair && actor
+                },
+            );
+            match done {
+                Some(false) => {
+                    object_before |= sentence & OBJECT != 0;
+                    sentence = 0;
+                    words = Pending::default();
+                }
+                // Everything asked for, or a gate raw text cannot answer.
+                Some(true) | None => return true,
+            }
         }
+        false
+    }
+
+    /// Whether a raw sentence's object and stance words may make a signal together (a word
+    /// without its key, or more words than are kept, may be anything).
+    fn may_pair_words(&self, words: &Pending) -> bool {
+        let bits_of = |gates: &[WordGate], list: &Few| {
+            if list.overflow {
+                return u64::MAX;
+            }
+            list.words[..list.len].iter().fold(0u64, |b, w| match *w {
+                Some((key, len)) => gates
+                    .iter()
+                    .take(64)
+                    .enumerate()
+                    .filter(|(_, g)| g.may_contain(key, len))
+                    .fold(b, |b, (i, _)| b | 1 << i),
+                None => u64::MAX,
+            })
+        };
+        let families = bits_of(&self.family_gates, &words.objects);
+        let stances = bits_of(&self.stance_gates, &words.stances);
+        (0..self.pairs.len().min(64))
+            .any(|f| families >> f & 1 == 1 && self.pairs[f] & stances != 0)
     }
 
     /// The same on words: an actor's word anywhere, an object's and a predicate's in one
@@ -973,8 +1044,36 @@ fn number_value(w: &str) -> Option<u32> {
     }
 }
 
-/// One word of a phrase to gate on: its least common, then longest; a prefix taken as it
-/// is.
+/// The object and stance words of a raw sentence, for [`Classifier::raw_gate`].
+#[derive(Default)]
+struct Pending {
+    objects: Few,
+    stances: Few,
+}
+
+/// A few words by key and length (`None`: a word raw text shows without its key).
+#[derive(Default)]
+struct Few {
+    words: [Option<(u64, u32)>; 6],
+    len: usize,
+    overflow: bool,
+}
+
+impl Few {
+    fn push(&mut self, word: Option<(u64, u32)>) {
+        match self.words.get_mut(self.len) {
+            Some(w) => {
+                *w = word;
+                self.len += 1;
+            }
+            None => self.overflow = true,
+        }
+    }
+}
+
+/// One word of a phrase to gate on: one the raw-text gate can see (letters and digits
+/// only: not "doesn't", which raw text splits at its apostrophe), then its least common,
+/// then longest; a prefix taken as it is.
 fn gate_word(language: Language, words: &[String]) -> String {
     words
         .iter()
@@ -986,7 +1085,7 @@ fn gate_word(language: Language, words: &[String]) -> String {
             } else {
                 language.frequency_rank(bare)
             };
-            (rank, bare.len())
+            (phrases::raw_readable(bare), rank, bare.len())
         })
         .cloned()
         .unwrap_or_default()
