@@ -16,6 +16,9 @@ use criterion::{Criterion, Throughput, criterion_group};
 mod items;
 use items::items;
 
+/// Titles and summaries.
+type Items = Vec<(String, String)>;
+
 /// Share of items, in percent, that mention a topic word without carrying a signal.
 const TOPIC_PCT: u64 = 30;
 
@@ -57,11 +60,11 @@ fn main() {
     // case where every item mentions a topic word.
     let classifier = Classifier::builtin();
     let mut line = String::from("classify:");
-    let mut mixes: Vec<(String, Vec<(String, String)>)> =
-        [("typical", TOPIC_PCT), ("all-topical", 97)]
-            .into_iter()
-            .map(|(label, pct)| (label.to_owned(), items(200_000, pct)))
-            .collect();
+    // Each mix: its label, what its items are, the items.
+    let mut mixes: Vec<(&str, String, Items)> = [("typical", TOPIC_PCT), ("all-topical", 97)]
+        .into_iter()
+        .map(|(label, pct)| (label, format!("{pct}% topical"), items(200_000, pct)))
+        .collect();
     // Real feed items, read at run time and never kept in the tree: CLASSIFY_BENCH_JSONL
     // names a JSON Lines file of {"title","summary"} (a replay's items.jsonl), repeated to
     // 200,000 items.
@@ -77,17 +80,9 @@ fn main() {
             .collect();
         assert!(!real.is_empty(), "{path}: no items");
         let data = real.iter().cycle().take(200_000).cloned().collect();
-        mixes.push(("real".to_owned(), data));
+        mixes.push(("real", "real feed items".to_owned(), data));
     }
-    for (label, data) in mixes {
-        let pct = if label == "real" {
-            String::from("real feed items")
-        } else {
-            format!(
-                "{}% topical",
-                if label == "typical" { TOPIC_PCT } else { 97 }
-            )
-        };
+    for (label, what, data) in mixes {
         let with_signals = data
             .iter()
             .filter(|(t, s)| !classifier.classify(t, s).signals.is_empty())
@@ -100,12 +95,11 @@ fn main() {
         }
         let avg_len = data.iter().map(|(t, s)| t.len() + s.len()).sum::<usize>() / data.len();
         println!(
-            "classify {label}: {:.0} items/s on one core, best of 5 ({} items of {} bytes on average, {} with signals, {})",
+            "classify {label}: {:.0} items/s on one core, best of 5 ({} items of {} bytes on average, {} with signals, {what})",
             data.len() as f64 / secs,
             data.len(),
             avg_len,
             with_signals,
-            pct
         );
         line.push_str(&format!(" {label}={:.0}/s", data.len() as f64 / secs));
     }

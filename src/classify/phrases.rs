@@ -473,7 +473,8 @@ pub fn any_raw_each<const N: usize>(
 
 /// Scans raw text word by word and calls `found(bits, word, sentence_end)` with the gates
 /// (bit per gate) that may hold each word and the word's key and length, or with
-/// `sentence_end` where a sentence surely ends (see [`text::raw_sentence_end`]); stops,
+/// `sentence_end` where a sentence surely ends (see [`text::raw_sentence_end`]) and at the
+/// end of the text; stops,
 /// returning true, when `found` does. What normalisation makes a word of otherwise (see
 /// [`WordGate::any_raw`]) comes without its key: initials joined across full stops ("U.S.")
 /// with every gate, a character outside ASCII with the gates it may belong to. `None` when
@@ -557,7 +558,8 @@ pub fn raw_words<const N: usize>(
             return Some(true);
         }
     }
-    Some(false)
+    // The end of the text ends its last sentence.
+    Some(found(0, None, true))
 }
 
 /// Whether raw text shows a normalised word as one word: letters and digits only ("doesn't"

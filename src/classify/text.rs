@@ -235,11 +235,7 @@ fn is_closing(c: char) -> bool {
 #[inline]
 pub(crate) fn raw_sentence_end(text: &str, i: usize, word: (usize, u64, usize)) -> bool {
     let b = text.as_bytes();
-    if CLASS[b[i] as usize] != STOP {
-        return false;
-    }
-    let next = text[i + 1..].chars().next();
-    if !next.is_none_or(|n| n.is_whitespace() || is_closing(n)) {
+    if CLASS[b[i] as usize] != STOP || !stop_before_boundary(text, i) {
         return false;
     }
     if b[i] != b'.' {
@@ -247,10 +243,25 @@ pub(crate) fn raw_sentence_end(text: &str, i: usize, word: (usize, u64, usize)) 
     }
     let (end, key, len) = word;
     if end == i {
-        len >= 2 && (len > 8 || !is_abbreviation(&key.to_le_bytes()[..len]))
+        !keeps_sentence(key, len)
     } else {
         i == 0 || b[i - 1] < 0x80
     }
+}
+
+/// Whether the stop at `i` is followed by whitespace, a closing mark or the end: only
+/// then may it end a sentence ("3.5", "Ukraine.Russia" do not).
+fn stop_before_boundary(text: &str, i: usize) -> bool {
+    text[i + 1..]
+        .chars()
+        .next()
+        .is_none_or(|n| n.is_whitespace() || is_closing(n))
+}
+
+/// Whether a full stop after the word with this key and length leaves the sentence open:
+/// after a single letter or an abbreviation ("J. Smith", "Mr. Peskov", "Jan. 5").
+fn keeps_sentence(key: u64, len: usize) -> bool {
+    len == 1 || len <= 8 && is_abbreviation(&key.to_le_bytes()[..len])
 }
 
 /// Whether a full stop after this (lowercased) word does not end the sentence.
@@ -390,12 +401,9 @@ impl Normalized {
                     && self.tokens.last().is_some_and(|t| {
                         t.orig_end as usize == i
                             && (t.sentence as usize) == self.sentences.len()
-                            && (t.len == 1
-                                || (t.len <= 8
-                                    && is_abbreviation(&t.key.to_le_bytes()[..t.len as usize])))
+                            && keeps_sentence(t.key, t.len as usize)
                     });
-                let next = input[i + 1..].chars().next();
-                let boundary = next.is_none_or(|n| n.is_whitespace() || is_closing(n));
+                let boundary = stop_before_boundary(input, i);
                 let mut i = i + 1;
                 if boundary && !abbreviation {
                     // Closing quotes and brackets belong to the sentence they close.

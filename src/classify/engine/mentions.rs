@@ -35,14 +35,14 @@ impl Classifier {
             }
             let mut answering = false;
             if stances.may_contain(t.key, t.len) {
-                for (i, g) in self.stance_gates.iter().enumerate().take(64) {
-                    if g.may_contain(t.key, t.len) {
-                        stance_bits |= 1 << i;
-                        answering |= self.st.answer_stances >> i & 1 == 1;
-                        if i == usize::from(self.st.condition) {
-                            last_condition = Some(k);
-                        }
-                    }
+                let bits = gate_bits(&self.stance_gates, t.key, t.len);
+                stance_bits |= bits;
+                answering |= self.st.answer_stances & bits != 0;
+                if bits
+                    .checked_shr(u32::from(self.st.condition))
+                    .is_some_and(|b| b & 1 == 1)
+                {
+                    last_condition = Some(k);
                 }
             }
             if last_condition.is_some_and(|j| k - j <= NEAR)
@@ -59,17 +59,12 @@ impl Classifier {
                 last_answer = Some(k);
             }
             if objects.may_contain(t.key, t.len) {
-                for (i, g) in self.family_gates.iter().enumerate().take(64) {
-                    if g.may_contain(t.key, t.len) {
-                        family_bits |= 1 << i;
-                    }
-                }
+                family_bits |= gate_bits(&self.family_gates, t.key, t.len);
             }
         }
         answer |= pending.is_some_and(|(_, answered)| answered);
         MayPair {
-            pair: (0..self.pairs.len().min(64))
-                .any(|f| family_bits & (1 << f) != 0 && self.pairs[f] & stance_bits != 0),
+            pair: self.may_pair_bits(family_bits, stance_bits),
             proposable: family_bits & self.st.proposable_families != 0,
             answer,
         }

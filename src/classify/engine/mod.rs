@@ -683,14 +683,9 @@ impl Classifier {
                     pair && actor
                 },
             );
-            match done {
-                Some(false) => {
-                    object_before |= sentence & OBJECT != 0;
-                    sentence = 0;
-                    words = Pending::default();
-                }
-                // Everything asked for, or a gate raw text cannot answer.
-                Some(true) | None => return true,
+            // Everything asked for, or a gate raw text cannot answer.
+            if done != Some(false) {
+                return true;
             }
         }
         false
@@ -704,17 +699,19 @@ impl Classifier {
                 return u64::MAX;
             }
             list.words[..list.len].iter().fold(0u64, |b, w| match *w {
-                Some((key, len)) => gates
-                    .iter()
-                    .take(64)
-                    .enumerate()
-                    .filter(|(_, g)| g.may_contain(key, len))
-                    .fold(b, |b, (i, _)| b | 1 << i),
+                Some((key, len)) => b | gate_bits(gates, key, len),
                 None => u64::MAX,
             })
         };
-        let families = bits_of(&self.family_gates, &words.objects);
-        let stances = bits_of(&self.stance_gates, &words.stances);
+        self.may_pair_bits(
+            bits_of(&self.family_gates, &words.objects),
+            bits_of(&self.stance_gates, &words.stances),
+        )
+    }
+
+    /// Whether one of these object families (bit per family) may make a signal with one of
+    /// these stances (bit per stance).
+    pub(super) fn may_pair_bits(&self, families: u64, stances: u64) -> bool {
         (0..self.pairs.len().min(64))
             .any(|f| families >> f & 1 == 1 && self.pairs[f] & stances != 0)
     }
@@ -1042,6 +1039,16 @@ fn number_value(w: &str) -> Option<u32> {
         "hundred" => Some(100),
         _ => None,
     }
+}
+
+/// Which of these gates (bit per gate, the first 64) may hold the word.
+fn gate_bits(gates: &[WordGate], key: u64, len: u32) -> u64 {
+    gates
+        .iter()
+        .take(64)
+        .enumerate()
+        .filter(|(_, g)| g.may_contain(key, len))
+        .fold(0, |b, (i, _)| b | 1 << i)
 }
 
 /// The object and stance words of a raw sentence, for [`Classifier::raw_gate`].

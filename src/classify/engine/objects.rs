@@ -251,14 +251,7 @@ impl Classifier {
         {
             return None;
         }
-        let antecedent =
-            s.t.mentions
-                .iter()
-                .take_while(|m| m.first < proposal.first)
-                .filter(|m| {
-                    matches!(m.tag, Tag::Object(f) if self.proposable(f)) && m.last < proposal.first
-                })
-                .last()?;
+        let antecedent = self.ceasefire_before(s, proposal.first)?;
         // Another war's ceasefire ("Israel and Hezbollah agree to extend the Lebanon truce.
         // The Kremlin welcomed the deal."): the answer is not about this war.
         if self.of_another_war(s, antecedent) {
@@ -289,13 +282,7 @@ impl Classifier {
             s.ms.iter()
                 .filter(proposable)
                 .find(|m| m.first > p.last)
-                .or_else(|| {
-                    s.t.mentions
-                        .iter()
-                        .take_while(|m| m.first < p.first)
-                        .filter(proposable)
-                        .last()
-                })?;
+                .or_else(|| self.ceasefire_before(s, p.first))?;
         if self.of_another_war(s, antecedent) {
             return None;
         }
@@ -304,6 +291,16 @@ impl Classifier {
             first: p.last,
             last: p.last,
         })
+    }
+
+    /// The last ceasefire or settlement the item names before word `at`: what an anaphor
+    /// there refers to.
+    fn ceasefire_before<'t>(&self, s: &Sent<'t>, at: u32) -> Option<&'t M> {
+        s.t.mentions
+            .iter()
+            .take_while(|m| m.first < at)
+            .filter(|m| matches!(m.tag, Tag::Object(f) if self.proposable(f)) && m.last < at)
+            .last()
     }
 
     /// Whether a predicate is a condition phrase that names its content, `last` being its
