@@ -372,9 +372,10 @@ impl WordGate {
         bit_set(&self.filter, k)
     }
 
-    /// Whether a word with this key and length may be in the set.
-    #[inline(always)]
-    fn contains(&self, key: u64, len: u32) -> bool {
+    /// Whether a word with this key and length may be in the set: the definition that
+    /// [`Interleaved::may_hold`] and [`WordSets::of`] are tested against.
+    #[cfg(test)]
+    pub fn contains(&self, key: u64, len: u32) -> bool {
         if !bit_set(&self.exact, key)
             && (len < 5 || !self.maybe(key & PREFIX5))
             && self.short_prefixes.is_empty()
@@ -384,7 +385,7 @@ impl WordGate {
         self.contains_exactly(key, len)
     }
 
-    /// [`Self::contains`] without the filter.
+    /// Whether the word is in the set, without the filter.
     #[inline(never)]
     fn contains_exactly(&self, key: u64, len: u32) -> bool {
         let exact = if len <= 8 { &self.short } else { &self.long };
@@ -395,14 +396,9 @@ impl WordGate {
     }
 
     /// Whether some word of the normalised text may be in the set.
+    #[cfg(test)]
     pub fn any(&self, norm: &Normalized) -> bool {
         norm.tokens.iter().any(|t| self.contains(t.key, t.len))
-    }
-
-    /// Whether a normalised word (its key and length) may be in the set.
-    #[inline]
-    pub fn may_contain(&self, key: u64, len: u32) -> bool {
-        self.contains(key, len)
     }
 
     /// Whether the text, before normalisation, may hold a word of the set: [`Self::any`]
@@ -430,6 +426,30 @@ impl WordGate {
 pub struct Interleaved<const N: usize> {
     exact: Vec<u8>,
     prefixes: Vec<u8>,
+    /// Gates with prefixes too short to filter: they are asked at every word.
+    slow: u8,
+}
+
+impl<const N: usize> Interleaved<N> {
+    /// Which of `gates` (bit per gate; the gates this was made of, in the same order) may
+    /// hold the word with this key and length: `WordGate::contains` of each, with one
+    /// load of the filters for all of them (two for a word of five bytes or more).
+    #[inline(always)]
+    pub fn may_hold(&self, gates: [&WordGate; N], key: u64, len: u32) -> u8 {
+        let mut candidates = self.exact[filter_bit(key)] | self.slow;
+        if len >= 5 {
+            candidates |= self.prefixes[filter_bit(key & PREFIX5)];
+        }
+        let mut bits = 0u8;
+        while candidates != 0 {
+            let k = candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            if gates[k].contains_exactly(key, len) {
+                bits |= 1 << k;
+            }
+        }
+        bits
+    }
 }
 
 pub fn interleave<const N: usize>(gates: [&WordGate; N]) -> Interleaved<N> {
@@ -448,6 +468,9 @@ pub fn interleave<const N: usize>(gates: [&WordGate; N]) -> Interleaved<N> {
     Interleaved {
         exact: side_by_side(|g| &g.exact),
         prefixes: side_by_side(|g| &g.filter),
+        slow: (0..N).fold(0u8, |b, k| {
+            b | u8::from(!gates[k].short_prefixes.is_empty()) << k
+        }),
     }
 }
 
@@ -491,10 +514,6 @@ pub fn raw_words<const N: usize>(
         *t = g.raw.as_deref()?;
     }
     let every = ((1u16 << N) - 1) as u8;
-    // Gates with prefixes too short to filter ask at every word.
-    let slow = (0..N).fold(0u8, |b, k| {
-        b | u8::from(!gates[k].short_prefixes.is_empty()) << k
-    });
     let b = text.as_bytes();
     // The last word: where it ends, its key and length.
     let mut word = (usize::MAX, 0u64, 0usize);
@@ -542,18 +561,7 @@ pub fn raw_words<const N: usize>(
             }
             continue;
         }
-        let mut candidates = filters.exact[filter_bit(key)] | slow;
-        if len >= 5 {
-            candidates |= filters.prefixes[filter_bit(key & PREFIX5)];
-        }
-        let mut bits = 0u8;
-        while candidates != 0 {
-            let k = candidates.trailing_zeros() as usize;
-            candidates &= candidates - 1;
-            if gates[k].contains_exactly(key, len as u32) {
-                bits |= 1 << k;
-            }
-        }
+        let bits = filters.may_hold(gates, key, len as u32);
         if bits != 0 && found(bits, Some((key, len as u32)), false) {
             return Some(true);
         }
@@ -584,6 +592,93 @@ fn raw_triggers<'a>(words: impl IntoIterator<Item = &'a str>) -> Option<Vec<char
         }
     }
     Some(triggers)
+}
+
+/// Several sets of normalised words (at most 64), asked together: which of them may hold a
+/// word, bit per set. `WordGate::contains` of each set at once, with one lookup of
+/// the word (a word longer than eight bytes is known by its first eight, so a long word
+/// may be answered for by another with the same start) and one pass over the prefixes it
+/// may begin.
+#[derive(Debug, Default)]
+pub struct WordSets {
+    /// Words of up to eight bytes and longer ones, each to its entry in `bits`.
+    short: U64Table,
+    long: U64Table,
+    bits: Vec<u64>,
+    /// Prefixes (key, mask, sets): those of five bytes or more are asked only when the
+    /// word's first five bytes may begin one.
+    prefixes: Vec<(u64, u64, u64)>,
+    short_prefixes: Vec<(u64, u64, u64)>,
+    filter: Vec<u64>,
+}
+
+impl WordSets {
+    /// `sets` are lists of normalised words, a trailing `*` marking a prefix; the first 64
+    /// are kept.
+    pub fn new<S: AsRef<str>>(sets: &[Vec<S>]) -> WordSets {
+        // Per word (its key, whether it is long) and per prefix (key, mask): its sets.
+        let mut words: std::collections::BTreeMap<(u64, bool), u64> = Default::default();
+        let mut prefixes: std::collections::BTreeMap<(u64, u64), u64> = Default::default();
+        for (i, set) in sets.iter().take(64).enumerate() {
+            for w in set {
+                let w = w.as_ref();
+                match w.strip_suffix('*') {
+                    Some(pre) => {
+                        let n = pre.len().min(8);
+                        let mask = if n == 8 {
+                            u64::MAX
+                        } else {
+                            (1u64 << (8 * n)) - 1
+                        };
+                        *prefixes.entry((pack8(pre.as_bytes()), mask)).or_default() |= 1 << i;
+                    }
+                    None => *words.entry((pack8(w.as_bytes()), w.len() > 8)).or_default() |= 1 << i,
+                }
+            }
+        }
+        let mut bits = Vec::new();
+        let (mut short, mut long) = (Vec::new(), Vec::new());
+        for ((key, is_long), b) in words {
+            if is_long { &mut long } else { &mut short }.push((key, bits.len() as u32));
+            bits.push(b);
+        }
+        let mut filter = vec![0u64; 1 << 10];
+        let (mut long_prefixes, mut short_prefixes) = (Vec::new(), Vec::new());
+        for ((key, mask), b) in prefixes {
+            if mask >= PREFIX5 {
+                set_bit(&mut filter, key & PREFIX5);
+                long_prefixes.push((key, mask, b));
+            } else {
+                short_prefixes.push((key, mask, b));
+            }
+        }
+        WordSets {
+            short: U64Table::new(&short),
+            long: U64Table::new(&long),
+            bits,
+            prefixes: long_prefixes,
+            short_prefixes,
+            filter,
+        }
+    }
+
+    /// The sets (bit per set) that may hold the normalised word with this key and length.
+    pub fn of(&self, key: u64, len: u32) -> u64 {
+        let table = if len <= 8 { &self.short } else { &self.long };
+        let mut bits = table.get(key).map_or(0, |v| self.bits[v as usize]);
+        let mut prefixes = |list: &[(u64, u64, u64)]| {
+            for &(k, m, b) in list {
+                if key & m == k {
+                    bits |= b;
+                }
+            }
+        };
+        prefixes(&self.short_prefixes);
+        if len >= 5 && bit_set(&self.filter, key & PREFIX5) {
+            prefixes(&self.prefixes);
+        }
+        bits
+    }
 }
 
 /// An open-addressing map from non-zero u64 keys to u32 values, filled once: a multiply

@@ -573,6 +573,33 @@ mod properties {
             }
         }
 
+        /// The interleaved filters and the sets asked together answer for every word exactly
+        /// as each gate does on its own (prefixes short and long, words long and short, and
+        /// words that share a gate's first eight bytes or a prefix's first five).
+        #[test]
+        fn gates_asked_together_answer_as_each_alone(
+            text in "(ceasefire[a-z]{0,3}|ceasefir|truce[a-z]{0,4}|truc|tru|in[a-z]{0,12}|intelligence[a-z]{0,2}|aid[a-z]{0,2}|halt|halting|us|we|[a-z]{1,12}| )*",
+        ) {
+            use super::super::phrases::{WordGate, WordSets, interleave};
+            let sets: [&[&str]; 4] = [
+                &["ceasefire", "truce*", "intelligence"],
+                &["aid", "in*", "halt"],
+                &["intelligences", "halting", "tru*"],
+                &["us"],
+            ];
+            let gates = sets.map(|s| WordGate::new(s.iter().copied()));
+            let together = WordSets::new(&sets.map(|s| s.to_vec()));
+            let refs = [&gates[0], &gates[1], &gates[2], &gates[3]];
+            let filters = interleave(refs);
+            let mut norm = super::super::text::Normalized::default();
+            norm.push_field(crate::domain::Field::Summary, &text);
+            for t in &norm.tokens {
+                let alone = (0..4).fold(0u8, |b, k| b | u8::from(gates[k].contains(t.key, t.len)) << k);
+                prop_assert_eq!(filters.may_hold(refs, t.key, t.len), alone, "{:?}", text);
+                prop_assert_eq!(together.of(t.key, t.len), u64::from(alone), "{:?}", text);
+            }
+        }
+
         /// `classify` takes shortcuts that `explain` (which reports near misses) does not;
         /// they must never change a result.
         #[test]

@@ -89,25 +89,37 @@ impl Classifier {
         );
         let raw_filters =
             phrases::interleave([&object_gate, &stance_gate, &anaphor_gate, &actor_gate]);
+        let proposal_gate = gate(&proposal_words);
+        // Not "on": "rejected the plan on Monday" (the reader tells the two apart).
+        let proposal_content_gate = WordGate::new(
+            objects::PROPOSAL_CONTENT
+                .iter()
+                .copied()
+                .filter(|&w| w != "on"),
+        );
+        let condition_content_gate = WordGate::new(condition_content.iter().copied());
+        let word_filters = phrases::interleave([
+            &object_gate,
+            &stance_gate,
+            &actor_gate,
+            &proposal_gate,
+            &proposal_content_gate,
+            &condition_content_gate,
+        ]);
         Ok(Classifier {
             phrases: PhraseSet::new(lexicon.phrases),
-            object_gate: Some(object_gate),
-            stance_gate: Some(stance_gate),
-            actor_gate: Some(actor_gate),
+            object_gate,
+            stance_gate,
+            actor_gate,
             raw_filters,
             anaphor_gate,
-            proposal_gate: gate(&proposal_words),
-            // Not "on": "rejected the plan on Monday" (the reader tells the two apart).
-            proposal_content_gate: WordGate::new(
-                objects::PROPOSAL_CONTENT
-                    .iter()
-                    .copied()
-                    .filter(|&w| w != "on"),
-            ),
-            condition_content_gate: WordGate::new(condition_content.iter().copied()),
+            proposal_gate,
+            proposal_content_gate,
+            condition_content_gate,
+            word_filters,
             frame_sides,
-            stance_gates: lexicon.stance_words.iter().map(|w| gate(w)).collect(),
-            family_gates: object_words.iter().map(|w| gate(w)).collect(),
+            stance_words: WordSets::new(&lexicon.stance_words),
+            family_words: WordSets::new(&object_words),
             pairs: signal_pairs(p, &names, st),
             year_history: lexicon.year_history,
             splits: lexicon.splits,

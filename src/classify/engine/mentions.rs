@@ -4,15 +4,11 @@ use super::*;
 
 impl Classifier {
     /// Whether a sentence has the words of a stance and of an object family that may make a
-    /// signal together.
-    pub(super) fn may_pair(
-        &self,
-        norm: &Normalized,
-        s: &Sentence,
-        objects: &WordGate,
-        stances: &WordGate,
-    ) -> MayPair {
+    /// signal together, and the other things the word gate asks of it.
+    pub(super) fn may_pair(&self, norm: &Normalized, s: &Sentence) -> MayPair {
+        let gates = self.word_gates();
         let (mut stance_bits, mut family_bits) = (0u64, 0u64);
+        let mut actor = false;
         // An answer: a word of a stance that answers a proposal and another word, a
         // proposal's, within a few words of it ("rejected the plan", "the idea is premature"),
         // and not followed by its content ("announced plans under which").
@@ -27,15 +23,20 @@ impl Classifier {
         let mut answer = false;
         let tokens = &norm.tokens[s.first as usize..s.end as usize];
         for (k, t) in tokens.iter().enumerate() {
+            let bits = self.word_filters.may_hold(gates, t.key, t.len);
             if let Some((j, answered)) = pending.take()
-                && !self.proposal_content_gate.may_contain(t.key, t.len)
+                && bits & W_PROPOSAL_CONTENT == 0
             {
                 last_proposal = Some(j);
                 answer |= answered;
             }
+            if bits == 0 {
+                continue;
+            }
+            actor |= bits & W_ACTOR != 0;
             let mut answering = false;
-            if stances.may_contain(t.key, t.len) {
-                let bits = gate_bits(&self.stance_gates, t.key, t.len);
+            if bits & W_STANCE != 0 {
+                let bits = self.stance_words.of(t.key, t.len);
                 stance_bits |= bits;
                 answering |= self.st.answer_stances & bits != 0;
                 if bits
@@ -45,21 +46,19 @@ impl Classifier {
                     last_condition = Some(k);
                 }
             }
-            if last_condition.is_some_and(|j| k - j <= NEAR)
-                && self.condition_content_gate.may_contain(t.key, t.len)
-            {
+            if bits & W_CONDITION_CONTENT != 0 && last_condition.is_some_and(|j| k - j <= NEAR) {
                 answer = true;
             }
             // A word may be both ("offer"): a stance here, a proposal there.
-            if self.proposal_gate.may_contain(t.key, t.len) {
+            if bits & W_PROPOSAL != 0 {
                 pending = Some((k, last_answer.is_some_and(|j| k - j <= NEAR)));
             }
             if answering {
                 answer |= last_proposal.is_some_and(|j| k - j <= NEAR);
                 last_answer = Some(k);
             }
-            if objects.may_contain(t.key, t.len) {
-                family_bits |= gate_bits(&self.family_gates, t.key, t.len);
+            if bits & W_OBJECT != 0 {
+                family_bits |= self.family_words.of(t.key, t.len);
             }
         }
         answer |= pending.is_some_and(|(_, answered)| answered);
@@ -67,6 +66,7 @@ impl Classifier {
             pair: self.may_pair_bits(family_bits, stance_bits),
             proposable: family_bits & self.st.proposable_families != 0,
             answer,
+            actor,
         }
     }
 
@@ -252,4 +252,14 @@ pub(super) struct MayPair {
     /// A proposal's word and a word of accepting, rejecting or setting conditions: an
     /// answer to one.
     pub(super) answer: bool,
+    /// A word of an actor.
+    pub(super) actor: bool,
 }
+
+/// The bits of [`Classifier::word_gates`]: which gate may hold a normalised word.
+pub(super) const W_OBJECT: u8 = 1;
+pub(super) const W_STANCE: u8 = 2;
+pub(super) const W_ACTOR: u8 = 4;
+pub(super) const W_PROPOSAL: u8 = 8;
+pub(super) const W_PROPOSAL_CONTENT: u8 = 16;
+pub(super) const W_CONDITION_CONTENT: u8 = 32;

@@ -21,7 +21,7 @@ use std::cell::RefCell;
 
 use super::lang::{Form, Language};
 use super::pack::{self, BUILT_IN_STANCES, RulePack};
-use super::phrases::{self, PhraseSet, WordGate};
+use super::phrases::{self, PhraseSet, WordGate, WordSets};
 use super::text::{Normalized, Sentence, normalize_phrase};
 use crate::domain::{Evidence, Field, ObjectKey, Signal, SignalKind};
 
@@ -177,9 +177,9 @@ pub struct Classifier {
     st: Known,
     /// Items lacking a word of every object phrase, of every stance phrase, or of every actor
     /// phrase of a frame's side cannot fire.
-    object_gate: Option<WordGate>,
-    stance_gate: Option<WordGate>,
-    actor_gate: Option<WordGate>,
+    object_gate: WordGate,
+    stance_gate: WordGate,
+    actor_gate: WordGate,
     /// Words of proposals ("plan", "ultimatum"): a sentence that may answer one named before.
     proposal_gate: WordGate,
     proposal_content_gate: WordGate,
@@ -188,6 +188,9 @@ pub struct Classifier {
     anaphor_gate: WordGate,
     /// The object, stance, anaphor and actor gates' filters, interleaved for the raw gate.
     raw_filters: phrases::Interleaved<4>,
+    /// The filters of the gates the word gate asks of each normalised word, interleaved
+    /// (see `word_gates`).
+    word_filters: phrases::Interleaved<6>,
     /// Words a condition names as its content ("conditions", "concessions"): after a word of
     /// the condition stance, the sentence answers the ceasefire named before it.
     condition_content_gate: WordGate,
@@ -195,8 +198,8 @@ pub struct Classifier {
     frame_sides: u64,
     /// Per stance and per object family, their words; per family, the stances (bit per
     /// stance) that may make a signal with it. A sentence without such a pair is not read.
-    stance_gates: Vec<WordGate>,
-    family_gates: Vec<WordGate>,
+    stance_words: WordSets,
+    family_words: WordSets,
     pairs: Vec<u64>,
     /// Concepts whose phrases are `<year>`.
     year_history: bool,
@@ -514,10 +517,14 @@ impl Classifier {
 
     #[cfg(test)]
     pub(crate) fn gate_reads_raw_text(&self) -> bool {
-        [&self.object_gate, &self.stance_gate, &self.actor_gate]
-            .iter()
-            .all(|g| g.as_ref().is_some_and(|g| g.any_raw("").is_some()))
-            && self.anaphor_gate.any_raw("").is_some()
+        [
+            &self.object_gate,
+            &self.stance_gate,
+            &self.actor_gate,
+            &self.anaphor_gate,
+        ]
+        .iter()
+        .all(|g| g.any_raw("").is_some())
     }
 
     /// Classifies one item by its title and summary (plain text).
@@ -639,17 +646,14 @@ impl Classifier {
     /// normalised sentences): an actor's word anywhere, and either a sentence with words of
     /// an object family and of a stance that may make a signal together, or a sentence with
     /// a stance's and a proposal's word ("rejected the proposal") after one with a word of a
-    /// ceasefire, in the same field or the headline. Without gates (a pack that cannot build
-    /// them, or words raw text cannot show) everything passes.
+    /// ceasefire, in the same field or the headline. When a gate has words raw text cannot
+    /// show, everything passes.
     fn raw_gate(&self, title: &str, summary: &str) -> bool {
         const OBJECT: u8 = 1;
         const STANCE: u8 = 2;
         const ANAPHOR: u8 = 4;
         const ACTOR: u8 = 8;
-        let (Some(o), Some(st), Some(a)) = (&self.object_gate, &self.stance_gate, &self.actor_gate)
-        else {
-            return true;
-        };
+        let (o, st, a) = (&self.object_gate, &self.stance_gate, &self.actor_gate);
         // The current sentence's gate bits and the words of its objects and stances (whose
         // families and stances are looked up only when the sentence has both); whether an
         // earlier sentence had an object's word; an actor anywhere; a pair found.
@@ -694,18 +698,18 @@ impl Classifier {
     /// Whether a raw sentence's object and stance words may make a signal together (a word
     /// without its key, or more words than are kept, may be anything).
     fn may_pair_words(&self, words: &Pending) -> bool {
-        let bits_of = |gates: &[WordGate], list: &Few| {
+        let bits_of = |sets: &WordSets, list: &Few| {
             if list.overflow {
                 return u64::MAX;
             }
             list.words[..list.len].iter().fold(0u64, |b, w| match *w {
-                Some((key, len)) => b | gate_bits(gates, key, len),
+                Some((key, len)) => b | sets.of(key, len),
                 None => u64::MAX,
             })
         };
         self.may_pair_bits(
-            bits_of(&self.family_gates, &words.objects),
-            bits_of(&self.stance_gates, &words.stances),
+            bits_of(&self.family_words, &words.objects),
+            bits_of(&self.stance_words, &words.stances),
         )
     }
 
@@ -716,20 +720,32 @@ impl Classifier {
             .any(|f| families >> f & 1 == 1 && self.pairs[f] & stances != 0)
     }
 
+    /// The gates `word_filters` interleaves, in its order: the bits
+    /// [`phrases::Interleaved::may_hold`] gives with them are `mentions::W_OBJECT` and the
+    /// rest.
+    fn word_gates(&self) -> [&WordGate; 6] {
+        [
+            &self.object_gate,
+            &self.stance_gate,
+            &self.actor_gate,
+            &self.proposal_gate,
+            &self.proposal_content_gate,
+            &self.condition_content_gate,
+        ]
+    }
+
     /// The same on words: an actor's word anywhere, an object's and a predicate's in one
     /// sentence. Marks in `read` the sentences worth reading first.
     fn word_gate(&self, norm: &Normalized, read: &mut Vec<bool>) -> bool {
-        let (Some(o), Some(st), Some(a)) = (&self.object_gate, &self.stance_gate, &self.actor_gate)
-        else {
-            return true;
-        };
         // A sentence that answers a proposal named earlier ("Europe offers a truce. The
         // Kremlin rejected the proposal.") is read with the sentence that names it. Bit per
         // sentence; an item of more than 64 sentences reads the first 64 so.
         let (mut proposals, mut answers) = (0u64, 0u64);
+        let mut actor = false;
         for (i, s) in norm.sentences.iter().enumerate() {
-            let m = self.may_pair(norm, s, o, st);
+            let m = self.may_pair(norm, s);
             read.push(m.pair);
+            actor |= m.actor;
             if i < 64 {
                 proposals |= u64::from(m.proposable) << i;
                 answers |= u64::from(m.answer) << i;
@@ -747,7 +763,7 @@ impl Classifier {
                 }
             }
         }
-        a.any(norm) && read.iter().any(|&r| r)
+        actor && read.iter().any(|&r| r)
     }
 
     /// After mentions: whether any sentence holds both a predicate and an object (every
@@ -1039,16 +1055,6 @@ fn number_value(w: &str) -> Option<u32> {
         "hundred" => Some(100),
         _ => None,
     }
-}
-
-/// Which of these gates (bit per gate, the first 64) may hold the word.
-fn gate_bits(gates: &[WordGate], key: u64, len: u32) -> u64 {
-    gates
-        .iter()
-        .take(64)
-        .enumerate()
-        .filter(|(_, g)| g.may_contain(key, len))
-        .fold(0, |b, (i, _)| b | 1 << i)
 }
 
 /// The object and stance words of a raw sentence, for [`Classifier::raw_gate`].
