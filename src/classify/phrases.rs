@@ -374,7 +374,7 @@ impl WordGate {
 
     /// Whether a word with this key and length may be in the set: the definition that
     /// [`Interleaved::may_hold`] and [`WordSets::of`] are tested against.
-    #[cfg(test)]
+    #[inline(always)]
     pub fn contains(&self, key: u64, len: u32) -> bool {
         if !bit_set(&self.exact, key)
             && (len < 5 || !self.maybe(key & PREFIX5))
@@ -387,7 +387,7 @@ impl WordGate {
 
     /// Whether the word is in the set, without the filter.
     #[inline(never)]
-    fn contains_exactly(&self, key: u64, len: u32) -> bool {
+    pub fn contains_exactly(&self, key: u64, len: u32) -> bool {
         let exact = if len <= 8 { &self.short } else { &self.long };
         if exact.get(key).is_some() || self.short_prefixes.iter().any(|&(k, m)| key & m == k) {
             return true;
@@ -431,15 +431,24 @@ pub struct Interleaved<const N: usize> {
 }
 
 impl<const N: usize> Interleaved<N> {
+    /// The filters' answer alone: a clear bit says the gate surely lacks the word; a set
+    /// one, that it may hold it (ask [`WordGate::contains_exactly`], or something that
+    /// answers exactly anyway).
+    #[inline(always)]
+    pub fn candidates(&self, key: u64, len: u32) -> u8 {
+        let mut candidates = self.exact[filter_bit(key)] | self.slow;
+        if len >= 5 {
+            candidates |= self.prefixes[filter_bit(key & PREFIX5)];
+        }
+        candidates
+    }
+
     /// Which of `gates` (bit per gate; the gates this was made of, in the same order) may
     /// hold the word with this key and length: `WordGate::contains` of each, with one
     /// load of the filters for all of them (two for a word of five bytes or more).
     #[inline(always)]
     pub fn may_hold(&self, gates: [&WordGate; N], key: u64, len: u32) -> u8 {
-        let mut candidates = self.exact[filter_bit(key)] | self.slow;
-        if len >= 5 {
-            candidates |= self.prefixes[filter_bit(key & PREFIX5)];
-        }
+        let mut candidates = self.candidates(key, len);
         let mut bits = 0u8;
         while candidates != 0 {
             let k = candidates.trailing_zeros() as usize;

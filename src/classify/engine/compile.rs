@@ -98,12 +98,12 @@ impl Classifier {
                 .filter(|&w| w != "on"),
         );
         let condition_content_gate = WordGate::new(condition_content.iter().copied());
+        // In the order of the bits `mentions::W_OBJECT` and the rest.
         let word_filters = phrases::interleave([
             &object_gate,
             &stance_gate,
             &actor_gate,
             &proposal_gate,
-            &proposal_content_gate,
             &condition_content_gate,
         ]);
         Ok(Classifier {

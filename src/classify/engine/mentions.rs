@@ -6,7 +6,6 @@ impl Classifier {
     /// Whether a sentence has the words of a stance and of an object family that may make a
     /// signal together, and the other things the word gate asks of it.
     pub(super) fn may_pair(&self, norm: &Normalized, s: &Sentence) -> MayPair {
-        let gates = self.word_gates();
         let (mut stance_bits, mut family_bits) = (0u64, 0u64);
         let mut actor = false;
         // An answer: a word of a stance that answers a proposal and another word, a
@@ -23,20 +22,25 @@ impl Classifier {
         let mut answer = false;
         let tokens = &norm.tokens[s.first as usize..s.end as usize];
         for (k, t) in tokens.iter().enumerate() {
-            let bits = self.word_filters.may_hold(gates, t.key, t.len);
+            // What the filters may hold: the stance and family words answer exactly for the
+            // stance and object gates, the other gates are asked when it matters.
+            let (key, len) = (t.key, t.len);
+            let may = self.word_filters.candidates(key, len);
             if let Some((j, answered)) = pending.take()
-                && bits & W_PROPOSAL_CONTENT == 0
+                && !self.proposal_content_gate.contains(key, len)
             {
                 last_proposal = Some(j);
                 answer |= answered;
             }
-            if bits == 0 {
+            if may == 0 {
                 continue;
             }
-            actor |= bits & W_ACTOR != 0;
+            if may & W_ACTOR != 0 && !actor {
+                actor = self.actor_gate.contains_exactly(key, len);
+            }
             let mut answering = false;
-            if bits & W_STANCE != 0 {
-                let bits = self.stance_words.of(t.key, t.len);
+            if may & W_STANCE != 0 {
+                let bits = self.stance_words.of(key, len);
                 stance_bits |= bits;
                 answering |= self.st.answer_stances & bits != 0;
                 if bits
@@ -46,19 +50,22 @@ impl Classifier {
                     last_condition = Some(k);
                 }
             }
-            if bits & W_CONDITION_CONTENT != 0 && last_condition.is_some_and(|j| k - j <= NEAR) {
+            if may & W_CONDITION_CONTENT != 0
+                && last_condition.is_some_and(|j| k - j <= NEAR)
+                && self.condition_content_gate.contains_exactly(key, len)
+            {
                 answer = true;
             }
             // A word may be both ("offer"): a stance here, a proposal there.
-            if bits & W_PROPOSAL != 0 {
+            if may & W_PROPOSAL != 0 && self.proposal_gate.contains_exactly(key, len) {
                 pending = Some((k, last_answer.is_some_and(|j| k - j <= NEAR)));
             }
             if answering {
                 answer |= last_proposal.is_some_and(|j| k - j <= NEAR);
                 last_answer = Some(k);
             }
-            if bits & W_OBJECT != 0 {
-                family_bits |= self.family_words.of(t.key, t.len);
+            if may & W_OBJECT != 0 {
+                family_bits |= self.family_words.of(key, len);
             }
         }
         answer |= pending.is_some_and(|(_, answered)| answered);
@@ -256,10 +263,10 @@ pub(super) struct MayPair {
     pub(super) actor: bool,
 }
 
-/// The bits of [`Classifier::word_gates`]: which gate may hold a normalised word.
+/// Which gate's filter may hold a normalised word: the bits of the classifier's interleaved
+/// `word_filters` (the object, stance, actor, proposal and condition-content gates).
 pub(super) const W_OBJECT: u8 = 1;
 pub(super) const W_STANCE: u8 = 2;
 pub(super) const W_ACTOR: u8 = 4;
 pub(super) const W_PROPOSAL: u8 = 8;
-pub(super) const W_PROPOSAL_CONTENT: u8 = 16;
-pub(super) const W_CONDITION_CONTENT: u8 = 32;
+pub(super) const W_CONDITION_CONTENT: u8 = 16;

@@ -188,9 +188,10 @@ pub struct Classifier {
     anaphor_gate: WordGate,
     /// The object, stance, anaphor and actor gates' filters, interleaved for the raw gate.
     raw_filters: phrases::Interleaved<4>,
-    /// The filters of the gates the word gate asks of each normalised word, interleaved
-    /// (see `word_gates`).
-    word_filters: phrases::Interleaved<6>,
+    /// The filters of the gates the word gate asks of each normalised word, interleaved in
+    /// the order of the bits `mentions::W_OBJECT` and the rest. Not the proposal-content
+    /// gate: its words are common ("for", "to") and only the word after a proposal's asks it.
+    word_filters: phrases::Interleaved<5>,
     /// Words a condition names as its content ("conditions", "concessions"): after a word of
     /// the condition stance, the sentence answers the ceasefire named before it.
     condition_content_gate: WordGate,
@@ -718,20 +719,6 @@ impl Classifier {
     pub(super) fn may_pair_bits(&self, families: u64, stances: u64) -> bool {
         (0..self.pairs.len().min(64))
             .any(|f| families >> f & 1 == 1 && self.pairs[f] & stances != 0)
-    }
-
-    /// The gates `word_filters` interleaves, in its order: the bits
-    /// [`phrases::Interleaved::may_hold`] gives with them are `mentions::W_OBJECT` and the
-    /// rest.
-    fn word_gates(&self) -> [&WordGate; 6] {
-        [
-            &self.object_gate,
-            &self.stance_gate,
-            &self.actor_gate,
-            &self.proposal_gate,
-            &self.proposal_content_gate,
-            &self.condition_content_gate,
-        ]
     }
 
     /// The same on words: an actor's word anywhere, an object's and a predicate's in one
