@@ -241,6 +241,18 @@ const RU_REJECTS: &[Template] = &[
         &["russia_rejects"],
     ),
     (
+        "rejects/named",
+        "{A} brands {O} a publicity stunt",
+        "",
+        &["russia_rejects"],
+    ),
+    (
+        "rejects/named_offer",
+        "",
+        "{A} called Kyiv's offer of {O} a trick.",
+        &["russia_rejects"],
+    ),
+    (
         "rejects/speech_tag",
         "",
         "{Oc} is unacceptable, {a} said.",
@@ -588,6 +600,9 @@ const RU_DIRECTIONAL: &[Template] = &[
         &[],
     ),
     ("dir/negation", "{A} has not rejected {O}", "", &[]),
+    // A verb of naming with a complement names the object: "call a truce" declares one,
+    // "call the truce a bold gamble" does not (and says nothing the rules know).
+    ("dir/named_unknown", "{A} calls {O} a bold gamble", "", &[]),
     (
         "dir/reserves_right",
         "{A} reserves the right to resume strikes on energy sites",

@@ -233,6 +233,53 @@ impl Language {
         }
     }
 
+    /// Whether a word is a form of a verb of naming ("call", "label", "brand"): with a
+    /// second noun phrase after its object ("calls the offer a trick") it names the object
+    /// and does not declare it, as "call a truce" does.
+    pub fn naming_verb(self, word: &str) -> bool {
+        match self {
+            Language::English => matches!(
+                word,
+                "call"
+                    | "calls"
+                    | "called"
+                    | "calling"
+                    | "label"
+                    | "labels"
+                    | "labelled"
+                    | "labeled"
+                    | "labelling"
+                    | "labeling"
+                    | "brand"
+                    | "brands"
+                    | "branded"
+                    | "branding"
+                    | "dub"
+                    | "dubs"
+                    | "dubbed"
+                    | "dubbing"
+                    | "term"
+                    | "terms"
+                    | "termed"
+                    | "terming"
+            ),
+        }
+    }
+
+    /// Whether two words open a noun phrase that stands as a complement (an indefinite
+    /// article, "a trick"), not a time adjunct ("a day after", "a week before").
+    pub fn opens_complement(self, word: &str, next: &str) -> bool {
+        match self {
+            Language::English => {
+                matches!(word, "a" | "an")
+                    && !matches!(
+                        next,
+                        "day" | "week" | "month" | "year" | "few" | "fortnight" | "moment"
+                    )
+            }
+        }
+    }
+
     /// Whether a word opens a non-restrictive relative clause ("Washington, which ...").
     pub fn relative_pronoun(self, word: &str) -> bool {
         match self {

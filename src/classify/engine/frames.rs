@@ -183,6 +183,14 @@ impl Classifier {
                 "a judgement of the object follows".into(),
             )));
         }
+        // "calls Kyiv's truce offer a trick": a verb of naming with a complement after its
+        // object names the object; only "call a truce" declares one.
+        if stance == self.st.accept && self.named(s, r.pred, object) {
+            blocked = blocked.or(Some((
+                "judgement",
+                "the object is named, not declared".into(),
+            )));
+        }
         // Ceasefires of other wars.
         if let Some(o) = another_war(s, s.ms) {
             blocked = blocked.or(Some(("other_conflict", self.word_text(s, Some(o)))));
@@ -234,6 +242,22 @@ impl Classifier {
                             .any(|a| a.first <= u && a.last >= u && matches!(a.tag, Tag::Actor(_)))
                 })
         })
+    }
+
+    /// Whether a verb of naming has a complement after its object and the proposal head
+    /// that may follow it ("calls the truce offer a trick").
+    fn named(&self, s: &Sent<'_>, pred: M, object: M) -> bool {
+        if !self.lang.naming_verb(s.word(pred.first)) || pred.last >= object.first {
+            return false;
+        }
+        let mut t = object.last + 1;
+        while t < s.end && s.sep(t - 1) == Sep::Space && s.has_start(t, G::Proposal) {
+            t += 1;
+        }
+        t + 1 < s.end
+            && s.sep(t - 1) == Sep::Space
+            && s.sep(t) == Sep::Space
+            && self.lang.opens_complement(s.word(t), s.word(t + 1))
     }
 
     /// A reject judgement after the object in its clause ("calls the truce premature").
