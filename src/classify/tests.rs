@@ -178,6 +178,19 @@ fn russia_conditional() {
         "Putin offers a truce in exchange for Kyiv dropping its NATO bid",
         &["russia_conditional"],
     );
+    // Ending the war is a settlement, whichever way it is worded.
+    t(
+        "Putin lays out his terms for ending the war: Kyiv must give up four regions",
+        &["russia_conditional"],
+    );
+    t(
+        "Kremlin sets conditions for an end to the conflict",
+        &["russia_conditional"],
+    );
+    t(
+        "Zelensky rejects Moscow's conditions for ending the war",
+        &[],
+    );
 }
 
 #[test]
