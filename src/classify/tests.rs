@@ -330,6 +330,18 @@ fn negation_speculation_waiting_denials_history() {
 
 #[test]
 fn constructions() {
+    // The speaker is the subject the speech verb follows ("Russia's defence ministry"),
+    // not the actor named after it inside what was said ("the US proposal").
+    check(
+        "",
+        "Russia's defence ministry said the US proposal for a ceasefire was unacceptable.",
+        &["russia_rejects"],
+    );
+    check(
+        "",
+        "Ukraine's foreign ministry said the Russian truce offer was a ploy.",
+        &[],
+    );
     // Passives, with the verb guarded rather than the topic.
     t(
         "The proposed energy ceasefire has been rejected by the Kremlin, Ukrainian officials say",

@@ -472,7 +472,13 @@ impl Classifier {
                     continue;
                 }
                 let distance = if a.last < speech.first {
-                    speech.first - a.last - 1
+                    // "Russia's defence ministry said": a role noun of the actor's ends right
+                    // before the verb, so the actor heads its subject.
+                    let gap = speech.first - a.last - 1;
+                    let role_subject = (1..=3).contains(&gap)
+                        && s.has_end(speech.first - 1, G::Role)
+                        && (a.last..speech.first - 1).all(|u| s.sep(u) == Sep::Space);
+                    if role_subject { 0 } else { gap }
                 } else if a.first > speech.last {
                     a.first - speech.last - 1
                 } else {
