@@ -241,6 +241,12 @@ const RU_REJECTS: &[Template] = &[
         &["russia_rejects"],
     ),
     (
+        "rejects/judgement_regroup",
+        "",
+        "{A} said {O} would only let Kyiv regroup.",
+        &["russia_rejects"],
+    ),
+    (
         "rejects/named",
         "{A} brands {O} a publicity stunt",
         "",
