@@ -670,6 +670,12 @@ const RU_DIRECTIONAL: &[Template] = &[
 
 const US_DIRECTIONAL: &[Template] = &[
     ("dir/negation", "{A} is not pausing {O}", "", &[]),
+    (
+        "dir/recipient_adjunct_other_sender",
+        "Germany announces a pause in Ukraine arms deliveries, {a} says",
+        "",
+        &[],
+    ),
     ("dir/question", "Will {a} resume {O}?", "", &[]),
     ("dir/speculation", "{A} may halt {O}", "", &[]),
     ("dir/threat", "{A} threatens to cut {O}", "", &[]),

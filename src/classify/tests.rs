@@ -195,6 +195,16 @@ fn russia_conditional() {
 
 #[test]
 fn us_aid_and_intelligence() {
+    // "Ukraine" before the flow names where it goes, not who sends it.
+    t(
+        "Hegseth orders a halt to Ukraine weapons shipments",
+        &["us_aid_paused"],
+    );
+    t(
+        "Pentagon announces pause in Ukraine intelligence sharing",
+        &["us_intel_paused"],
+    );
+    t("Germany announces pause in Ukraine arms deliveries", &[]);
     t(
         "Pentagon pauses weapons shipments to Ukraine",
         &["us_aid_paused"],

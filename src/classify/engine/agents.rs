@@ -322,6 +322,8 @@ impl Classifier {
                 && m.first >= lo
                 && m.last <= o.last
                 && m.last >= lo
+                // "halt to Ukraine weapons shipments": where the flow goes.
+                && !(side == self.st.recipient && m.last < o.first && !s.possessive(m.last))
             {
                 let between_ok = (m.last + 1..o.first)
                     .all(|t| !s.has_start(t, G::Det) && !s.has_start(t, G::Prep));

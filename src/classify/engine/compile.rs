@@ -36,6 +36,7 @@ impl Classifier {
             resume: names.stance("resume"),
             ceasefire,
             hostilities: names.family("hostilities"),
+            recipient: id(&names.sides, "ukraine"),
             answer_stances: bits(&[accept, reject, condition]),
             proposable_families: bits(&[ceasefire, settlement]),
         };

@@ -218,6 +218,9 @@ struct Known {
     resume: u8,
     ceasefire: u8,
     hostilities: u8,
+    /// The side the aid and intelligence flows go to: a noun adjunct of it names where a
+    /// flow goes ("Ukraine weapons shipments"), not who sends it.
+    recipient: u8,
     /// Bits of the stances that answer a proposal (accept, reject, condition) and of the
     /// families a proposal may be (ceasefire, settlement).
     answer_stances: u64,
