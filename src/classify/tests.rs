@@ -340,6 +340,11 @@ fn negation_speculation_waiting_denials_history() {
 
 #[test]
 fn constructions() {
+    // A base form after an auxiliary heads a verb group of its own, not a noun phrase.
+    t(
+        "Kremlin confirms Russia will observe the Black Sea ceasefire",
+        &["russia_accepts"],
+    );
     // The speaker is the subject the speech verb follows ("Russia's defence ministry"),
     // not the actor named after it inside what was said ("the US proposal").
     check(

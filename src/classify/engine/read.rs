@@ -104,6 +104,11 @@ impl Classifier {
                         && !s.has_start(u, G::Modal)
                         && !s.has_start(u, G::Neg)
                         && !s.has_start(u, G::Prep)
+                        // "confirms Russia will observe": an auxiliary opens a verb group.
+                        && !s.has_start(u, G::Future)
+                        && !s.has_start(u, G::Be)
+                        && !s.has_start(u, G::Have)
+                        && !s.has_start(u, G::Do)
                 })
         })
     }
