@@ -321,6 +321,44 @@ fn bit_set(filter: &[u64], k: u64) -> bool {
     filter[filter_bit(k) / 64] >> (filter_bit(k) % 64) & 1 == 1
 }
 
+/// A word of a set as the tables keep it: a whole word (its key, and whether it is longer
+/// than eight bytes) or a prefix (its key and the mask of its bytes).
+enum Entry {
+    Word(u64, bool),
+    Prefix(u64, u64),
+}
+
+/// How a normalised word of a set is kept; a trailing `*` marks a prefix.
+fn entry(w: &str) -> Entry {
+    match w.strip_suffix('*') {
+        Some(pre) => {
+            let n = pre.len().min(8);
+            let mask = if n == 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * n)) - 1
+            };
+            Entry::Prefix(pack8(pre.as_bytes()), mask)
+        }
+        None => Entry::Word(pack8(w.as_bytes()), w.len() > 8),
+    }
+}
+
+/// Prefixes of five bytes or more, found by their first five (with the filter of those),
+/// and shorter ones, which are checked at every word.
+fn split_prefixes<P>(
+    prefixes: Vec<P>,
+    key_mask: fn(&P) -> (u64, u64),
+) -> (Vec<P>, Vec<P>, Vec<u64>) {
+    let mut filter = vec![0u64; 1 << 10];
+    let (long, short): (Vec<P>, Vec<P>) =
+        prefixes.into_iter().partition(|p| key_mask(p).1 >= PREFIX5);
+    for p in &long {
+        set_bit(&mut filter, key_mask(p).0 & PREFIX5);
+    }
+    (long, short, filter)
+}
+
 impl WordGate {
     /// `words` are normalised words, a trailing `*` marking a prefix.
     pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> WordGate {
@@ -328,30 +366,15 @@ impl WordGate {
         let raw = raw_triggers(words.iter().copied());
         let (mut short, mut long, mut prefixes) = (Vec::new(), Vec::new(), Vec::new());
         for w in words {
-            match w.strip_suffix('*') {
-                Some(pre) => {
-                    let n = pre.len().min(8);
-                    let mask = if n == 8 {
-                        u64::MAX
-                    } else {
-                        (1u64 << (8 * n)) - 1
-                    };
-                    prefixes.push((pack8(pre.as_bytes()), mask));
-                }
-                None if w.len() <= 8 => short.push((pack8(w.as_bytes()), 0)),
-                None => long.push((pack8(w.as_bytes()), 0)),
+            match entry(w) {
+                Entry::Prefix(key, mask) => prefixes.push((key, mask)),
+                Entry::Word(key, false) => short.push((key, 0)),
+                Entry::Word(key, true) => long.push((key, 0)),
             }
         }
         prefixes.sort_unstable();
         prefixes.dedup();
-        let mut filter = vec![0u64; 1 << 10];
-        // A prefix of five bytes or more is found by its first five; shorter ones are
-        // checked at every word.
-        let (long_prefixes, short_prefixes): (Vec<_>, Vec<_>) =
-            prefixes.into_iter().partition(|&(_, m)| m >= PREFIX5);
-        long_prefixes
-            .iter()
-            .for_each(|&(k, _)| set_bit(&mut filter, k & PREFIX5));
+        let (long_prefixes, short_prefixes, filter) = split_prefixes(prefixes, |&(k, m)| (k, m));
         let mut exact = vec![0u64; 1 << 10];
         for &(k, _) in short.iter().chain(&long) {
             set_bit(&mut exact, k);
@@ -630,18 +653,11 @@ impl WordSets {
         let mut prefixes: std::collections::BTreeMap<(u64, u64), u64> = Default::default();
         for (i, set) in sets.iter().take(64).enumerate() {
             for w in set {
-                let w = w.as_ref();
-                match w.strip_suffix('*') {
-                    Some(pre) => {
-                        let n = pre.len().min(8);
-                        let mask = if n == 8 {
-                            u64::MAX
-                        } else {
-                            (1u64 << (8 * n)) - 1
-                        };
-                        *prefixes.entry((pack8(pre.as_bytes()), mask)).or_default() |= 1 << i;
+                match entry(w.as_ref()) {
+                    Entry::Prefix(key, mask) => *prefixes.entry((key, mask)).or_default() |= 1 << i,
+                    Entry::Word(key, is_long) => {
+                        *words.entry((key, is_long)).or_default() |= 1 << i
                     }
-                    None => *words.entry((pack8(w.as_bytes()), w.len() > 8)).or_default() |= 1 << i,
                 }
             }
         }
@@ -651,16 +667,8 @@ impl WordSets {
             if is_long { &mut long } else { &mut short }.push((key, bits.len() as u32));
             bits.push(b);
         }
-        let mut filter = vec![0u64; 1 << 10];
-        let (mut long_prefixes, mut short_prefixes) = (Vec::new(), Vec::new());
-        for ((key, mask), b) in prefixes {
-            if mask >= PREFIX5 {
-                set_bit(&mut filter, key & PREFIX5);
-                long_prefixes.push((key, mask, b));
-            } else {
-                short_prefixes.push((key, mask, b));
-            }
-        }
+        let prefixes: Vec<_> = prefixes.into_iter().map(|((k, m), b)| (k, m, b)).collect();
+        let (long_prefixes, short_prefixes, filter) = split_prefixes(prefixes, |&(k, m, _)| (k, m));
         WordSets {
             short: U64Table::new(&short),
             long: U64Table::new(&long),
