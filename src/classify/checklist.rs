@@ -473,6 +473,13 @@ const US_PAUSED: &[Template] = &[
     ("paused/past", "", "{A} halted {O} on Monday.", &["paused"]),
     ("paused/perfect", "{A} has suspended {O}", "", &["paused"]),
     ("paused/freezes", "{A} freezes {O}", "", &["paused"]),
+    ("paused/withholds", "{A} withholds {O}", "", &["paused"]),
+    (
+        "paused/perfect_durative",
+        "{A} has held up {O}",
+        "",
+        &["paused"],
+    ),
     (
         "paused/adverb",
         "{A} has quietly suspended {O}",
@@ -712,6 +719,8 @@ const US_DIRECTIONAL: &[Template] = &[
         "{A} paused {O} in 2019, delaying deliveries for months.",
         &[],
     ),
+    // A durative verb in the simple past: a period that is over.
+    ("dir/past_period", "{A} confirms it withheld {O}", "", &[]),
     (
         "dir/background",
         "Kyiv rebuilds stocks after {p} pause in {O}",

@@ -233,6 +233,18 @@ impl Language {
         }
     }
 
+    /// Whether a word is the simple past of a verb that holds a state over a time
+    /// ("withheld", "held up", "kept back", "refrained from"). A durative verb in the simple
+    /// past tells of a period that is over ("Trump confirms he withheld military aid"); a
+    /// change now is told by the present ("withholds"), the perfect ("has held up") or the
+    /// past of a verb of change ("paused", "froze"). Languages that mark aspect on the verb
+    /// (Russian imperfective against perfective) answer from the form alone.
+    pub fn durative_past(self, word: &str) -> bool {
+        match self {
+            Language::English => matches!(word, "withheld" | "held" | "kept" | "refrained"),
+        }
+    }
+
     /// Whether a word is a form of a verb of naming ("call", "label", "brand"): with a
     /// second noun phrase after its object ("calls the offer a trick") it names the object
     /// and does not declare it, as "call a truce" does.

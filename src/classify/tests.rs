@@ -336,6 +336,29 @@ fn negation_speculation_waiting_denials_history() {
         "Trump has been pressing both Moscow and Kyiv to agree to a truce",
         &[],
     );
+    // A durative verb in the simple past tells of a period that is over; its present, its
+    // perfect and the past of a verb of change tell of a change.
+    t("Trump admits he withheld military aid to Ukraine", &[]);
+    t(
+        "The Pentagon quietly held back Patriot interceptors from Kyiv last spring",
+        &[],
+    );
+    t(
+        "Washington withholds military aid to Kyiv",
+        &["us_aid_paused"],
+    );
+    t(
+        "The US has withheld intelligence from Ukraine since Monday",
+        &["us_intel_paused"],
+    );
+    t(
+        "Pentagon confirms it paused weapons shipments to Ukraine",
+        &["us_aid_paused"],
+    );
+    t(
+        "White House is holding up military aid to Ukraine",
+        &["us_aid_paused"],
+    );
 }
 
 #[test]

@@ -106,6 +106,9 @@ impl Classifier {
             .rev()
             .find(|&t| s.sep(t) == Sep::Comma)
             .map_or(lo, |t| t + 1);
+        if let Some(b) = self.past_period(s, q) {
+            return Err(b);
+        }
         let mut modality = Modality::Asserted;
         let mut word = None;
         let reported = (s.first..p.first).any(|t| s.has_start(t, G::Speech));
@@ -165,6 +168,32 @@ impl Classifier {
             }
         }
         Ok((modality, word))
+    }
+
+    /// A durative verb in the simple past tells of a period that is over, not of a change:
+    /// "Trump confirms he withheld military aid" (against "holds up", "has withheld",
+    /// "paused").
+    fn past_period(&self, s: &Sent<'_>, q: &Pred<'_>) -> Option<Block> {
+        let Pred {
+            p, construction, ..
+        } = *q;
+        if construction != Construction::Active
+            || !matches!(p.tag, Tag::Pred(_, Form::Past | Form::PastOrParticiple))
+            || !self.lang.durative_past(s.word(p.first))
+        {
+            return None;
+        }
+        // The word before the verb, past adverbs ("quietly withheld"): an auxiliary makes
+        // it a perfect or a passive ("has withheld", "was held up").
+        let mut t = p.first;
+        while t > s.first && self.lang.verb_group_adverb(s.word(t - 1)) {
+            t -= 1;
+        }
+        let auxiliary = t > s.first
+            && [G::Have, G::Be, G::Modal, G::Future, G::Do]
+                .into_iter()
+                .any(|g| s.has_end(t - 1, g));
+        (!auxiliary).then(|| ("past period", at(p.first)))
     }
 
     /// A time put first: "In 2024, the US ran out of money for Ukraine."
