@@ -403,6 +403,13 @@ const RU_ACCEPTS_HALT: &[Template] = &[
         "{A} ordered troops to halt attacks on Ukraine's energy facilities.",
         &["russia_accepts"],
     ),
+    // A verb that holds its object.
+    (
+        "accepts/hold_fire",
+        "",
+        "{A} said its troops would hold fire from midnight.",
+        &["russia_accepts"],
+    ),
 ];
 
 const RU_CONDITIONAL: &[Template] = &[
@@ -661,6 +668,32 @@ const RU_DIRECTIONAL: &[Template] = &[
         &[],
     ),
     ("dir/other_war", "{A} rejects a Gaza ceasefire", "", &[]),
+    // An attitude to the clause: speculation, not a deed.
+    (
+        "dir/attitude",
+        "Analysts doubt {a} will accept {O}",
+        "",
+        &[],
+    ),
+    (
+        "dir/attitude_that",
+        "",
+        "Trump said he hoped that {a} would agree to {O}.",
+        &[],
+    ),
+    // The head of a compound: talks and violations of a ceasefire are not the ceasefire.
+    (
+        "dir/topic_talks",
+        "{A} agrees to ceasefire talks in Istanbul",
+        "",
+        &[],
+    ),
+    (
+        "dir/topic_violations",
+        "{A} denounces truce violations",
+        "",
+        &[],
+    ),
     (
         "dir/modifier",
         "Trump and Putin to discuss proposed Ukraine truce this week",
@@ -695,6 +728,7 @@ const US_DIRECTIONAL: &[Template] = &[
         &[],
     ),
     ("dir/fears_gerund", "Kyiv fears {a} halting {O}", "", &[]),
+    ("dir/fears_clause", "Kyiv fears {a} will halt {O}", "", &[]),
     (
         "dir/hoped_end",
         "",

@@ -299,6 +299,33 @@ impl Language {
         }
     }
 
+    /// Whether a word may stand before a title as part of it ("Foreign Minister", "Defense
+    /// Secretary", "Deputy Prime Minister").
+    pub fn title_modifier(self, word: &str) -> bool {
+        match self {
+            Language::English => matches!(
+                word,
+                "foreign"
+                    | "defense"
+                    | "defence"
+                    | "prime"
+                    | "deputy"
+                    | "vice"
+                    | "first"
+                    | "senior"
+                    | "top"
+                    | "special"
+                    | "national"
+                    | "security"
+                    | "press"
+                    | "state"
+                    | "chief"
+                    | "presidential"
+                    | "kremlin"
+            ),
+        }
+    }
+
     /// Whether a word is a person's title ("President", "Prime Minister", "envoy"): a
     /// titled name the lexicon does not know is still a subject of its own ("Hungarian
     /// Prime Minister Viktor Orban proposed a truce").

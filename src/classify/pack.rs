@@ -163,6 +163,10 @@ pub struct Markers {
     pub other_conflicts: Vec<String>,
     /// Words that make an item about Ukraine (aid and intelligence frames need one).
     pub ukraine_context: Vec<String>,
+    /// "talks", "violations", "monitors": the head of a compound whose modifier is an
+    /// object ("ceasefire talks", "truce violations") makes that object its topic, not
+    /// what a predicate acts on ("agrees to ceasefire talks" accepts no ceasefire).
+    pub topic_heads: Vec<String>,
 }
 
 /// One stance's predicates.
@@ -345,7 +349,7 @@ impl Grammar {
 
 impl Markers {
     /// Every list with its key, for checks and compilation.
-    pub fn lists(&self) -> [(&'static str, &Vec<String>); 14] {
+    pub fn lists(&self) -> [(&'static str, &Vec<String>); 15] {
         [
             ("demands", &self.demands),
             ("obligations", &self.obligations),
@@ -361,10 +365,11 @@ impl Markers {
             ("again", &self.again),
             ("other_conflicts", &self.other_conflicts),
             ("ukraine_context", &self.ukraine_context),
+            ("topic_heads", &self.topic_heads),
         ]
     }
 
-    fn lists_mut(&mut self) -> [(&'static str, &mut Vec<String>); 14] {
+    fn lists_mut(&mut self) -> [(&'static str, &mut Vec<String>); 15] {
         [
             ("demands", &mut self.demands),
             ("obligations", &mut self.obligations),
@@ -380,6 +385,7 @@ impl Markers {
             ("again", &mut self.again),
             ("other_conflicts", &mut self.other_conflicts),
             ("ukraine_context", &mut self.ukraine_context),
+            ("topic_heads", &mut self.topic_heads),
         ]
     }
 }

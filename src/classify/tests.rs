@@ -359,6 +359,39 @@ fn negation_speculation_waiting_denials_history() {
         "White House is holding up military aid to Ukraine",
         &["us_aid_paused"],
     );
+    // An attitude to a clause is no deed: "doubt", "believe", "fear" before its subject.
+    t("Analysts doubt Putin will accept a ceasefire", &[]);
+    t("Witkoff believes Moscow will agree to the truce", &[]);
+    t(
+        "Kyiv fears Defense Secretary Hegseth will halt military aid",
+        &[],
+    );
+    t(
+        "Trump says he hopes that Russia will observe the Easter truce",
+        &[],
+    );
+    // A month is no modal; a speaker is no attitude.
+    t(
+        "Peskov says Russia will observe the Easter truce",
+        &["russia_accepts"],
+    );
+}
+
+#[test]
+fn the_head_of_a_compound_is_what_is_acted_on() {
+    // "ceasefire talks" are talks: agreeing to them accepts no ceasefire.
+    t("Kremlin agrees to ceasefire talks in Geneva", &[]);
+    t("Moscow joins truce negotiations", &[]);
+    t("Russia denounces ceasefire violations by Kyiv", &[]);
+    t("Kremlin says Ukraine's truce breaches must stop", &[]);
+    // A head that is a proposal or a deal is the ceasefire itself.
+    t("Kremlin agrees to ceasefire deal", &["russia_accepts"]);
+    t("Moscow rejects truce plan", &["russia_rejects"]);
+    // A verb that holds its object: "hold fire".
+    t(
+        "Kremlin says Russian troops will hold fire from midnight",
+        &["russia_accepts"],
+    );
 }
 
 #[test]

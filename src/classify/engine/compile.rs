@@ -211,7 +211,7 @@ const GRAMMAR_CLASSES: [G; 19] = [
 ];
 
 /// The marker classes of `[markers]`'s lists, in the order `lists()` gives them.
-const MARKER_CLASSES: [G; 14] = [
+const MARKER_CLASSES: [G; 15] = [
     G::Demand,
     G::Obligation,
     G::Irrealis,
@@ -226,6 +226,7 @@ const MARKER_CLASSES: [G; 14] = [
     G::Again,
     G::OtherConflict,
     G::Ukraine,
+    G::TopicHead,
 ];
 
 impl Lexicon {

@@ -72,9 +72,10 @@ enum G {
     Again,
     OtherConflict,
     Ukraine,
+    TopicHead,
 }
 
-const G_COUNT: usize = G::Ukraine as usize + 1;
+const G_COUNT: usize = G::TopicHead as usize + 1;
 
 /// What a phrase stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -54,6 +54,7 @@ impl Classifier {
             .or_else(|| self.infinitive(s, &q, &mut state))
             .or_else(|| self.claim_or_denial_before(s, &q))
             .or_else(|| self.governed_subject_clause(s, &q))
+            .or_else(|| self.attitude_before_subject(s, &q))
             .or_else(|| self.time_after(s, &q))
             .or_else(|| self.noun_background(s, &q))
             .or_else(|| self.reduced_relative(s, &q))
@@ -478,6 +479,35 @@ impl Classifier {
             && (s.has_end(t - 1, G::Irrealis) || s.has_end(t - 1, G::Demand))
             && !s.has_end(t - 1, G::Speech))
         .then(|| ("irrealis", at(t - 1)))
+    }
+
+    /// An attitude right before the subject governs its clause: "analysts doubt [Putin will
+    /// accept a truce]", "Trump hopes that [Moscow agrees]". Not a modal ("In May Russia
+    /// declared a truce"), not a speech verb, not across a comma.
+    fn attitude_before_subject(&self, s: &Sent<'_>, q: &Pred<'_>) -> Option<Block> {
+        let Pred {
+            p,
+            construction,
+            agent,
+            ..
+        } = *q;
+        if construction != Construction::Active {
+            return None;
+        }
+        let subject = agent
+            .filter(|a| a.by == AgentBy::Subject)
+            .and_then(|a| a.mention)
+            .filter(|m| m.last < p.first)?;
+        let mut t = self.np_start(s, subject);
+        if t > s.first && s.word(t - 1) == "that" {
+            t -= 1;
+        }
+        let v = t.checked_sub(1).filter(|&v| v >= s.first)?;
+        (s.sep(v) == Sep::Space
+            && s.has_end(v, G::Irrealis)
+            && !s.has_end(v, G::Modal)
+            && !s.has_end(v, G::Speech))
+        .then(|| ("irrealis", at(v)))
     }
 
     /// Claims and denials before the predicate in its clause: "denies that it agreed",

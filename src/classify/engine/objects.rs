@@ -36,6 +36,10 @@ impl Classifier {
                     .filter(|m| m.first == t && matches!(m.tag, Tag::Object(_)))
                     .max_by_key(|m| m.last - m.first)
             {
+                // "agrees to ceasefire talks": the talks are what is agreed to.
+                if self.topic_of_compound(s, *o) {
+                    return Vec::new();
+                }
                 // "agreed on peace moves, not a ceasefire": the object is set aside.
                 let mut b = t;
                 while b > p.last + 1 && s.has_end(b - 1, G::Det) {
@@ -127,6 +131,15 @@ impl Classifier {
             t += 1;
         }
         Vec::new()
+    }
+
+    /// Whether an object is the modifier of a compound headed by another noun ("ceasefire
+    /// talks", "truce violations"): then it is that noun's topic, not a predicate's object.
+    pub(super) fn topic_of_compound(&self, s: &Sent<'_>, o: M) -> bool {
+        let next = o.last + 1;
+        next < s.end
+            && matches!(s.sep(o.last), Sep::Space | Sep::Hyphen)
+            && s.has_start(next, G::TopicHead)
     }
 
     /// Whether an actor starting at `t` is followed by a verb group (a modal, an auxiliary,
@@ -380,6 +393,10 @@ impl Classifier {
                     .filter(|m| m.last == t && matches!(m.tag, Tag::Object(_)))
                     .max_by_key(|m| m.last - m.first)
             {
+                // "Ceasefire talks resume": the talks are the subject.
+                if self.topic_of_compound(s, *o) {
+                    return Vec::new();
+                }
                 // The head of the phrase: "a moratorium on strikes", "a halt to attacks".
                 let o = &self.np_head(s, *o);
                 // Back over objects coordinated before it.
@@ -467,6 +484,9 @@ impl Classifier {
                         .filter(|m| m.first == t && matches!(m.tag, Tag::Object(_)))
                         .max_by_key(|m| m.last - m.first)
                 {
+                    if self.topic_of_compound(s, *o) {
+                        return Vec::new();
+                    }
                     return self.with_coordinated(s, *o);
                 }
                 if s.has_start(t, G::Comp) || s.has_start(t, G::Break) {

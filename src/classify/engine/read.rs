@@ -316,7 +316,21 @@ impl Classifier {
     /// The objects where the construction puts them.
     fn objects_of(&self, s: &Sent<'_>, p: M, construction: Construction) -> Vec<M> {
         match construction {
-            Construction::Active => self.objects_after(s, p),
+            Construction::Active => {
+                let after = self.objects_after(s, p);
+                if after.is_empty() {
+                    // A verb that holds its object: "hold fire".
+                    s.ms.iter()
+                        .filter(|m| {
+                            matches!(m.tag, Tag::Object(_)) && m.first > p.first && m.last == p.last
+                        })
+                        .copied()
+                        .take(1)
+                        .collect()
+                } else {
+                    after
+                }
+            }
             Construction::Passive => {
                 // "Truce rejected", "the truce was rejected"; a headline may invert it
                 // ("Rejected: the truce"), a passive with its auxiliary may not.
@@ -536,6 +550,15 @@ impl Classifier {
                 || s.possessive(u)
                 || self.lang.person_title(s.word(u))
                 || s.has_end(u, G::Role)
+                // "Foreign Minister", "Defense Secretary", "Secretary of State".
+                || self.lang.title_modifier(s.word(u))
+                    && (self.lang.person_title(s.word(u + 1))
+                        || self.lang.title_modifier(s.word(u + 1))
+                        || s.has_start(u + 1, G::Role)
+                        || u >= s.first + 2
+                            && s.word(u - 1) == "of"
+                            && self.lang.person_title(s.word(u - 2)))
+                || s.word(u) == "of" && u > s.first && self.lang.person_title(s.word(u - 1))
                 || s.is_number(u)
                 || s.sep(u) == Sep::Hyphen;
             if !inside {
