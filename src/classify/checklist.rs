@@ -481,6 +481,13 @@ const US_PAUSED: &[Template] = &[
     ("paused/perfect", "{A} has suspended {O}", "", &["paused"]),
     ("paused/freezes", "{A} freezes {O}", "", &["paused"]),
     ("paused/withholds", "{A} withholds {O}", "", &["paused"]),
+    // The subject receives the flow; its owner stops it.
+    (
+        "paused/receiver_subject",
+        "Ukraine loses access to {p} {O}",
+        "",
+        &["paused"],
+    ),
     (
         "paused/perfect_durative",
         "{A} has held up {O}",
@@ -547,6 +554,12 @@ const US_PAUSED: &[Template] = &[
 
 const US_RESUMED: &[Template] = &[
     ("resumed/present", "{A} resumes {O}", "", &["resumed"]),
+    (
+        "resumed/receiver_subject",
+        "Ukraine regains access to {p} {O}",
+        "",
+        &["resumed"],
+    ),
     (
         "resumed/past",
         "",
@@ -729,6 +742,12 @@ const US_DIRECTIONAL: &[Template] = &[
     ),
     ("dir/fears_gerund", "Kyiv fears {a} halting {O}", "", &[]),
     ("dir/fears_clause", "Kyiv fears {a} will halt {O}", "", &[]),
+    (
+        "dir/receiver_other_owner",
+        "Ukraine loses access to European satellite data, {a} says",
+        "",
+        &[],
+    ),
     (
         "dir/hoped_end",
         "",

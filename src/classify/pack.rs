@@ -167,6 +167,10 @@ pub struct Markers {
     /// object ("ceasefire talks", "truce violations") makes that object its topic, not
     /// what a predicate acts on ("agrees to ceasefire talks" accepts no ceasefire).
     pub topic_heads: Vec<String>,
+    /// "loses access to", "resumes receiving": verbs whose subject is who receives the
+    /// flow; the one who stops or restores it is the flow's owner ("Ukraine regains access
+    /// to US satellite imagery").
+    pub receiving: Vec<String>,
 }
 
 /// One stance's predicates.
@@ -349,7 +353,7 @@ impl Grammar {
 
 impl Markers {
     /// Every list with its key, for checks and compilation.
-    pub fn lists(&self) -> [(&'static str, &Vec<String>); 15] {
+    pub fn lists(&self) -> [(&'static str, &Vec<String>); 16] {
         [
             ("demands", &self.demands),
             ("obligations", &self.obligations),
@@ -366,10 +370,11 @@ impl Markers {
             ("other_conflicts", &self.other_conflicts),
             ("ukraine_context", &self.ukraine_context),
             ("topic_heads", &self.topic_heads),
+            ("receiving", &self.receiving),
         ]
     }
 
-    fn lists_mut(&mut self) -> [(&'static str, &mut Vec<String>); 15] {
+    fn lists_mut(&mut self) -> [(&'static str, &mut Vec<String>); 16] {
         [
             ("demands", &mut self.demands),
             ("obligations", &mut self.obligations),
@@ -386,6 +391,7 @@ impl Markers {
             ("other_conflicts", &mut self.other_conflicts),
             ("ukraine_context", &mut self.ukraine_context),
             ("topic_heads", &mut self.topic_heads),
+            ("receiving", &mut self.receiving),
         ]
     }
 }

@@ -205,6 +205,26 @@ fn us_aid_and_intelligence() {
         &["us_intel_paused"],
     );
     t("Germany announces pause in Ukraine arms deliveries", &[]);
+    // The subject receives the flow; the flow's owner stops or restores it.
+    t(
+        "Ukraine regains access to US satellite imagery",
+        &["us_intel_resumed"],
+    );
+    t(
+        "Kyiv has stopped receiving American weapons, Zelensky says",
+        &["us_aid_paused"],
+    );
+    t("Ukraine loses access to European satellite data", &[]);
+    // "from the United States": the flow's owner behind a determiner.
+    t(
+        "Weapons shipments from the United States to Ukraine have resumed",
+        &["us_aid_resumed"],
+    );
+    // The owner of a decision is who pauses: "over the U.S. decision to pause".
+    t(
+        "Polish minister voices concern over the U.S. decision to pause aid to Ukraine",
+        &["us_aid_paused"],
+    );
     t(
         "Pentagon pauses weapons shipments to Ukraine",
         &["us_aid_paused"],

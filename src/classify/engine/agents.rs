@@ -147,9 +147,22 @@ impl Classifier {
             }
             if let Some((sides, m, group_first)) = self.actor_group_ending(s, t) {
                 let possessive = s.possessive(m.last);
-                let governed = group_first > s.first
-                    && (s.has_end(group_first - 1, G::Prep) || s.has_end(group_first - 1, G::By))
-                    && s.word(group_first - 1) != "as";
+                let role_follows =
+                    (m.last + 1..(m.last + 4).min(p.first)).any(|u| s.has_start(u, G::Role));
+                // "from the United States": over the determiner to the preposition, when the
+                // actor heads its noun phrase ("over the U.S. decision to pause" is the US's).
+                let mut g = group_first;
+                while !possessive
+                    && !role_follows
+                    && g > s.first
+                    && s.has_end(g - 1, G::Det)
+                    && s.sep(g - 1) == Sep::Space
+                {
+                    g -= 1;
+                }
+                let governed = g > s.first
+                    && (s.has_end(g - 1, G::Prep) || s.has_end(g - 1, G::By))
+                    && s.word(g - 1) != "as";
                 // "Putin tells Trump a truce is possible": the one told is not the subject.
                 let addressee = group_first > s.first
                     && s.has_end(group_first - 1, G::Speech)
@@ -161,8 +174,6 @@ impl Classifier {
                     t = group_first;
                     continue;
                 }
-                let role_follows =
-                    (m.last + 1..(m.last + 4).min(p.first)).any(|u| s.has_start(u, G::Role));
                 // "the US proposal", "US weapons": an actor before a noun modifies it.
                 let next = m.last + 1;
                 let adjunct = next <= p.first
@@ -176,10 +187,10 @@ impl Classifier {
                         .iter()
                         .any(|o| o.first == next && matches!(o.tag, Tag::Pred(_, f) if f.finite()));
                 if (possessive && !role_follows) || governed || adjunct {
-                    if governed && group_first >= s.first + 2 && object_ends(group_first - 2) {
+                    if governed && g >= s.first + 2 && object_ends(g - 2) {
                         return None;
                     }
-                    t = group_first;
+                    t = if governed { g } else { group_first };
                     continue;
                 }
                 return Some(Agent {

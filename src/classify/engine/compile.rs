@@ -211,7 +211,7 @@ const GRAMMAR_CLASSES: [G; 19] = [
 ];
 
 /// The marker classes of `[markers]`'s lists, in the order `lists()` gives them.
-const MARKER_CLASSES: [G; 15] = [
+const MARKER_CLASSES: [G; 16] = [
     G::Demand,
     G::Obligation,
     G::Irrealis,
@@ -227,6 +227,7 @@ const MARKER_CLASSES: [G; 15] = [
     G::OtherConflict,
     G::Ukraine,
     G::TopicHead,
+    G::Receiving,
 ];
 
 impl Lexicon {

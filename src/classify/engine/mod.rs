@@ -73,9 +73,10 @@ enum G {
     OtherConflict,
     Ukraine,
     TopicHead,
+    Receiving,
 }
 
-const G_COUNT: usize = G::TopicHead as usize + 1;
+const G_COUNT: usize = G::Receiving as usize + 1;
 
 /// What a phrase stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -350,7 +350,9 @@ impl Classifier {
             // The content of a proposal, an appeal, a call: "a proposal by the UN to declare
             // a truce", "calls for Moscow to halt strikes".
             let mut u = to;
-            for _ in 0..8 {
+            // Far enough for a titled name: "the proposal of Secretary-General of the United
+            // Nations Antonio Guterres to introduce a pause".
+            for _ in 0..12 {
                 if u <= s.first {
                     break;
                 }

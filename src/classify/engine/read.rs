@@ -758,7 +758,19 @@ impl Classifier {
     ) -> Option<Agent> {
         match construction {
             Construction::Noun if governor_subject.is_some() => governor_subject,
-            Construction::Active => self.subject_of(s, p).or_else(|| self.speaker(s, p)),
+            Construction::Active => {
+                let subject = self.subject_of(s, p);
+                // "Ukraine regains access to US satellite imagery": the subject receives the
+                // flow, and its owner restores it.
+                let receiver = subject.is_none_or(|a| a.sides == 1 << self.st.recipient);
+                if s.has_start(p.first, G::Receiving)
+                    && receiver
+                    && let Some(owner) = self.owner(s, objects)
+                {
+                    return Some(owner);
+                }
+                subject.or_else(|| self.speaker(s, p))
+            }
             Construction::Passive => self
                 .by_agent(s, p.last)
                 .or_else(|| self.owner(s, objects))
