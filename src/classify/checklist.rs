@@ -169,6 +169,18 @@ const RU_REJECTS: &[Template] = &[
         &["russia_rejects"],
     ),
     (
+        "rejects/backs_out",
+        "{A} backs out of {O}",
+        "",
+        &["russia_rejects"],
+    ),
+    (
+        "rejects/no_plans",
+        "{A} says it has no plans for {O}",
+        "",
+        &["russia_rejects"],
+    ),
+    (
         "rejects/adverb",
         "{A} has flatly rejected {O}",
         "",
@@ -554,6 +566,13 @@ const US_PAUSED: &[Template] = &[
 
 const US_RESUMED: &[Template] = &[
     ("resumed/present", "{A} resumes {O}", "", &["resumed"]),
+    // The recipient's word on a flow to it is no prediction.
+    (
+        "resumed/recipient_says",
+        "Ukraine says {a} will resume {O}",
+        "",
+        &["resumed"],
+    ),
     (
         "resumed/receiver_subject",
         "Ukraine regains access to {p} {O}",
@@ -686,6 +705,14 @@ const RU_DIRECTIONAL: &[Template] = &[
         "dir/attitude",
         "Analysts doubt {a} will accept {O}",
         "",
+        &[],
+    ),
+    // Another side's word on a future deed is a prediction.
+    ("dir/prediction", "Trump: {A} will agree to {O}", "", &[]),
+    (
+        "dir/prediction_said",
+        "",
+        "Zelensky said {a} would never observe {O}.",
         &[],
     ),
     (

@@ -125,6 +125,22 @@ fn russia_rejects() {
 }
 
 #[test]
+fn russia_backs_out() {
+    t(
+        "Moscow backs out of the Black Sea truce",
+        &["russia_rejects"],
+    );
+    t(
+        "Russia says it has no plans for a ceasefire",
+        &["russia_rejects"],
+    );
+    t(
+        "Kremlin has no plans to agree to a truce, Peskov says",
+        &["russia_rejects"],
+    );
+}
+
+#[test]
 fn russia_accepts() {
     t(
         "Putin declares a three-day truce for Victory Day",
@@ -389,6 +405,14 @@ fn negation_speculation_waiting_denials_history() {
     t(
         "Trump says he hopes that Russia will observe the Easter truce",
         &[],
+    );
+    // Another side's word on a future deed is a prediction; a side's word on its own deed,
+    // or the recipient's on a flow to it, is a commitment.
+    t("Trump: Putin will agree to a ceasefire", &[]);
+    check("", "Zelensky said the Kremlin would observe a truce.", &[]);
+    t(
+        "Ukraine says the US will resume intelligence sharing",
+        &["us_intel_resumed"],
     );
     // A month is no modal; a speaker is no attitude.
     t(

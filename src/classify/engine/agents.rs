@@ -34,6 +34,10 @@ impl Classifier {
             if s.possessive(prev.last) && !s.has_start(group_first, G::Role) {
                 break;
             }
+            // "Trump: Putin will agree": a colon or a comma parts two names.
+            if !matches!(s.sep(prev.last), Sep::Space | Sep::Hyphen) {
+                break;
+            }
             if let Tag::Actor(side) = prev.tag {
                 sides |= 1 << side;
             }
@@ -55,14 +59,11 @@ impl Classifier {
                         .iter()
                         .filter(|o| o.last == prev && matches!(o.tag, Tag::Actor(_)))
                         .all(|o| o.first <= s.first + 1));
-            if !coord || prev <= s.first {
+            let conjunction = s.has_end(prev, G::Coord);
+            if !coord || conjunction && prev <= s.first {
                 break;
             }
-            let before = if s.has_end(prev, G::Coord) {
-                prev - 1
-            } else {
-                prev
-            };
+            let before = if conjunction { prev - 1 } else { prev };
             let Some(pm) =
                 s.ms.iter()
                     .filter(|o| o.last == before && matches!(o.tag, Tag::Actor(_)))
@@ -255,16 +256,19 @@ impl Classifier {
                             .filter(|m| m.first == u && matches!(m.tag, Tag::Actor(_)))
                             .max_by_key(|m| m.last - m.first)
                     {
-                        let end =
-                            s.ms.iter()
-                                .filter(|o| {
-                                    matches!(o.tag, Tag::Actor(_))
-                                        && o.first >= m.first
-                                        && o.first <= m.last + 1
-                                })
-                                .map(|o| o.last)
-                                .max()
-                                .unwrap_or(m.last);
+                        let end = s
+                            .ms
+                            .iter()
+                            .filter(|o| {
+                                matches!(o.tag, Tag::Actor(_))
+                                    && o.first >= m.first
+                                    && (o.first <= m.last
+                                        || o.first == m.last + 1
+                                            && matches!(s.sep(m.last), Sep::Space | Sep::Hyphen))
+                            })
+                            .map(|o| o.last)
+                            .max()
+                            .unwrap_or(m.last);
                         let (sides, m, _) =
                             self.actor_group_ending(s, end).unwrap_or((0, *m, m.first));
                         return Some(Agent {
@@ -498,9 +502,16 @@ impl Classifier {
                     continue;
                 };
                 let limit = 3;
+                // At one distance, the actor before the verb ("Zelensky said the Kremlin
+                // would ...": the one after it opens what was said), then the longer one.
+                let before = |m: &M| m.last < speech.first;
                 if distance <= limit
                     && best.is_none_or(|(d, b)| {
-                        distance < d || (distance == d && a.last - a.first > b.last - b.first)
+                        distance < d
+                            || distance == d
+                                && (before(a) && !before(&b)
+                                    || before(a) == before(&b)
+                                        && a.last - a.first > b.last - b.first)
                     })
                 {
                     best = Some((distance, *a));

@@ -113,6 +113,7 @@ impl Classifier {
         let mut modality = Modality::Asserted;
         let mut word = None;
         let reported = (s.first..p.first).any(|t| s.has_start(t, G::Speech));
+        let mut future = None;
         for t in lo..p.first {
             let here = |g| s.has_start(t, g);
             if here(G::NotYet) {
@@ -151,7 +152,13 @@ impl Classifier {
                 if !(w == "would" && reported || construction == Construction::Judgement) {
                     return Err(("modal", at(t)));
                 }
-            } else if here(G::Irrealis) && !here(G::Speech) {
+            } else if here(G::Irrealis)
+                && !here(G::Speech)
+                // "has no plans to": the refusal holds the word.
+                && !s.ms.iter().any(|m| {
+                    m.tag == Tag::Gram(G::Refusal) && m.first < t && t <= m.last
+                })
+            {
                 return Err(("irrealis", at(t)));
             } else if here(G::Openness) {
                 modality = if modality == Modality::Refused {
@@ -167,8 +174,34 @@ impl Classifier {
             {
                 return Err(("history", at(t)));
             }
+            if matches!(s.word(t), "will" | "shall" | "would" | "won't" | "wouldn't") {
+                future = future.or(Some(t));
+            }
+        }
+        if let Some(t) = future
+            && self.prediction(s, q)
+        {
+            return Err(("prediction", at(t)));
         }
         Ok((modality, word))
+    }
+
+    /// Whether a future deed is another side's prediction: "Trump: Putin will agree to a
+    /// ceasefire", "Zelensky said Moscow would never observe a truce". A side's word on its
+    /// own deed is a commitment ("Peskov says Russia will observe the truce"), and so is the
+    /// recipient's word on a flow to it ("Ukraine says the US will resume intelligence
+    /// sharing").
+    fn prediction(&self, s: &Sent<'_>, q: &Pred<'_>) -> bool {
+        let Some(agent) = q.agent.filter(|a| a.by == AgentBy::Subject && a.sides != 0) else {
+            return false;
+        };
+        let Some(speaker) = self.speaker(s, q.p).filter(|a| a.sides != 0) else {
+            return false;
+        };
+        let flow =
+            matches!(q.p.tag, Tag::Pred(st, _) if st == self.st.pause || st == self.st.resume);
+        let recipient = speaker.sides == 1 << self.st.recipient;
+        speaker.sides & agent.sides == 0 && !(flow && recipient)
     }
 
     /// A durative verb in the simple past tells of a period that is over, not of a change:
@@ -357,9 +390,14 @@ impl Classifier {
                     break;
                 }
                 u -= 1;
+                // "has no plans to": a refusal, not a plan.
+                let refusal =
+                    s.ms.iter()
+                        .any(|m| m.tag == Tag::Gram(G::Refusal) && m.first <= u && u <= m.last);
                 // A verb-looking proposal word used as a noun ("Ukraine's call to extend")
                 // is the proposal all the same.
                 if s.has_end(u, G::Proposal)
+                    && !refusal
                     && !s.ms.iter().any(|m| {
                         m.last == u
                             && matches!(m.tag, Tag::Pred(_, f) if f.finite())
