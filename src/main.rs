@@ -17,6 +17,9 @@ fn main() -> ExitCode {
         }
     }));
     let cli = cli::Cli::parse();
+    if cli.command.ends_quietly_on_closed_pipe() {
+        restore_sigpipe();
+    }
     telemetry::init(cli.command.is_data_command(), cli.log_format());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -29,6 +32,16 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(cli::execute(cli))
+}
+
+/// Rust ignores SIGPIPE, so a write to a closed pipe fails and `println!` panics. For the
+/// commands that only write to stdout, the default action ends the process as `cat` ends.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to its default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 /// glibc's malloc now serves only C code, SQLite above all (Rust's allocations go to

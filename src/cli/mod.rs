@@ -180,6 +180,20 @@ pub enum ConfigAction {
 }
 
 impl Command {
+    /// Commands that only read local files and write to stdout: when the reader of a pipe
+    /// goes away (`| head`), they end as `cat` does, quietly, instead of panicking on the
+    /// write. Commands that open sockets keep SIGPIPE ignored.
+    pub fn ends_quietly_on_closed_pipe(&self) -> bool {
+        matches!(
+            self,
+            Command::Classify
+                | Command::Explain { .. }
+                | Command::Eval { .. }
+                | Command::Completions { .. }
+                | Command::Man
+        )
+    }
+
     /// Commands whose stdout is data keep logs quiet and on stderr.
     pub fn is_data_command(&self) -> bool {
         matches!(

@@ -141,6 +141,52 @@ async fn classify_answers_each_line() {
 }
 
 #[tokio::test]
+async fn classify_ends_quietly_when_its_reader_goes_away() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    use std::time::Duration;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let app = TestApp::new("");
+    let mut child = app
+        .command(&["classify"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ceasefire-watch");
+    let mut sin = child.stdin.take().unwrap();
+    let writer = tokio::spawn(async move {
+        let line = r#"{"id": "x", "title": "Moscow rejects the truce", "summary": ""}"#;
+        for _ in 0..20_000 {
+            if sin.write_all(format!("{line}\n").as_bytes()).await.is_err() {
+                break;
+            }
+        }
+    });
+    // Read one answer, as `| head -1` does, and go away.
+    let mut out = tokio::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).await.unwrap();
+    assert!(first.contains("russia_rejects"), "{first}");
+    drop(out);
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .expect("classify did not end after its reader went away")
+        .unwrap();
+    writer.abort();
+    let mut err = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut err)
+        .await
+        .unwrap();
+    assert!(!err.contains("internal error"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        status.success() || status.signal() == Some(13),
+        "ended with {status:?}: {err}"
+    );
+}
+
+#[tokio::test]
 async fn eval_reports_figures_and_misses() {
     let app = TestApp::new("");
     let corpus = app.dir.path().join("corpus.jsonl");

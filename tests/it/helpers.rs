@@ -732,7 +732,8 @@ impl TestApp {
         std::fs::write(&self.config_path, text).unwrap();
     }
 
-    fn command(&self, args: &[&str]) -> tokio::process::Command {
+    /// The command for `args` with this app's config, to spawn by hand.
+    pub fn command(&self, args: &[&str]) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(BIN);
         cmd.arg("--config").arg(&self.config_path).args(args);
         cmd.env_remove("RUST_LOG");
