@@ -175,6 +175,12 @@ const RU_REJECTS: &[Template] = &[
         &["russia_rejects"],
     ),
     (
+        "rejects/declares_end",
+        "{A} declares an end to {O}",
+        "",
+        &["russia_rejects"],
+    ),
+    (
         "rejects/no_plans",
         "{A} says it has no plans for {O}",
         "",
@@ -417,6 +423,12 @@ const RU_ACCEPTS_HALT: &[Template] = &[
     ),
     // A verb that holds its object.
     (
+        "accepts/suspends_strikes",
+        "{A} suspends strikes on Ukraine's power grid",
+        "",
+        &["russia_accepts"],
+    ),
+    (
         "accepts/hold_fire",
         "",
         "{A} said its troops would hold fire from midnight.",
@@ -425,6 +437,12 @@ const RU_ACCEPTS_HALT: &[Template] = &[
 ];
 
 const RU_CONDITIONAL: &[Template] = &[
+    (
+        "conditional/demand_before",
+        "{A} demands a Ukrainian pullback before {O}",
+        "",
+        &["russia_conditional"],
+    ),
     (
         "conditional/only_if",
         "{A} agrees to {O}, but only if Kyiv withdraws its troops",

@@ -125,6 +125,59 @@ fn russia_rejects() {
 }
 
 #[test]
+fn halts_ends_and_conditions_named_by_nouns() {
+    // Suspending attacks is a halt of hostilities, not a rejection.
+    t(
+        "Russian army suspends strikes on Ukraine's power grid",
+        &["russia_accepts"],
+    );
+    // An end declared to a truce rejects it; a halt to strikes agreed accepts one.
+    t(
+        "Moscow declares an end to the Easter ceasefire",
+        &["russia_rejects"],
+    );
+    t(
+        "Kremlin announces suspension of the Black Sea truce",
+        &["russia_rejects"],
+    );
+    t(
+        "Putin has agreed with Trump on a halt to strikes on energy sites, Kremlin says",
+        &["russia_accepts"],
+    );
+    check(
+        "",
+        "Putin ordered his troops to hold a ceasefire over Christmas, the Kremlin said.",
+        &["russia_accepts"],
+    );
+    t(
+        "Trump lifts freeze on military aid to Kyiv",
+        &["us_aid_resumed"],
+    );
+    t(
+        "US weapons aid begins flowing to Kyiv again",
+        &["us_aid_resumed"],
+    );
+    // Conditions: what is demanded before a truce, what a truce must address, an idea
+    // approved with questions, openness.
+    t(
+        "Moscow demands a Ukrainian pullback before any truce",
+        &["russia_conditional"],
+    );
+    t(
+        "Putin: a ceasefire must address the root causes of the war",
+        &["russia_conditional"],
+    );
+    t(
+        "Putin says a truce is 'the right idea' but questions remain",
+        &["russia_conditional"],
+    );
+    t(
+        "Russia signals openness to a Black Sea truce",
+        &["russia_conditional"],
+    );
+}
+
+#[test]
 fn russia_backs_out() {
     t(
         "Moscow backs out of the Black Sea truce",

@@ -356,6 +356,9 @@ fn signal_pairs(p: &RulePack, names: &Names, st: Known) -> Vec<u64> {
         if sid == st.resume {
             pairs[fid] |= bit(st.pause) | bit(st.reject);
         }
+        if fid == st.ceasefire as usize && sid == st.reject {
+            pairs[fid] |= bit(st.pause);
+        }
         if fid == st.ceasefire as usize && (st.hostilities as usize) < pairs.len() {
             pairs[st.hostilities as usize] |= bit(st.pause) | bit(st.resume) | bit(st.condition);
         }

@@ -119,7 +119,21 @@ impl Classifier {
             (self.st.reject, self.st.ceasefire)
         } else if family == self.st.hostilities && r.stance == self.st.condition {
             (self.st.condition, self.st.ceasefire)
-        } else if family == self.st.hostilities && self.halted(s, object) {
+        } else if family == self.st.ceasefire
+            && r.stance == self.st.pause
+            && matches!(r.pred.tag, Tag::Pred(_, Form::Noun))
+        {
+            // "declares an end to the Easter truce", "announces the suspension of the
+            // truce": a ceasefire ended. (The verbs that end one are the reject stance's.)
+            (self.st.reject, self.st.ceasefire)
+        } else if family == self.st.hostilities
+            && self.halted(s, object)
+            // "suspends attacks": the verb's own other reading is the halt, no answer to one.
+            && !s.ms.iter().any(|m| {
+                m.first == r.pred.first
+                    && matches!(m.tag, Tag::Pred(st, f) if st == self.st.pause && f != Form::Noun)
+            })
+        {
             // "agreed with the proposal to cease hostilities": the halt is a ceasefire.
             (r.stance, self.st.ceasefire)
         } else {

@@ -40,6 +40,26 @@ impl Classifier {
                 if self.topic_of_compound(s, *o) {
                     return Vec::new();
                 }
+                // "declares an end to the truce": the end is what is declared, and the
+                // noun is a reading of its own. (Lifting or ending a pause is read as a
+                // resumption: `turned_stance`.)
+                let stance = match p.tag {
+                    Tag::Pred(st, _) => st,
+                    _ => u8::MAX,
+                };
+                let ceasefire = matches!(o.tag, Tag::Object(f) if f == self.st.ceasefire);
+                if stance == self.st.accept
+                    && ceasefire
+                    && s.ms.iter().any(|m| {
+                        matches!(m.tag, Tag::Pred(st, Form::Noun) if st == self.st.pause)
+                            && m.first > p.last
+                            && m.last < o.first
+                            // "ordered forces to hold a ceasefire": a verb after "to".
+                            && s.word(m.first - 1) != "to"
+                    })
+                {
+                    return Vec::new();
+                }
                 // "agreed on peace moves, not a ceasefire": the object is set aside.
                 let mut b = t;
                 while b > p.last + 1 && s.has_end(b - 1, G::Det) {
@@ -84,7 +104,11 @@ impl Classifier {
             }
             // What comes without, after or despite the deed is not its object ("summit ends
             // without a ceasefire", "talks end with no truce").
-            if !proposal
+            // But a condition names what it is set before: "demands a withdrawal before any
+            // truce".
+            let condition = matches!(p.tag, Tag::Pred(st, _) if st == self.st.condition)
+                && matches!(s.word(t), "before" | "until");
+            if !(proposal || condition)
                 && (matches!(
                     s.word(t),
                     "without" | "despite" | "amid" | "after" | "before" | "since" | "following"
