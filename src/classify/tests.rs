@@ -178,6 +178,23 @@ fn halts_ends_and_conditions_named_by_nouns() {
 }
 
 #[test]
+fn idioms_of_approval_and_dismissal() {
+    t(
+        "Kremlin gives the green light to an energy truce",
+        &["russia_accepts"],
+    );
+    t(
+        "Moscow calls the truce plan 'not acceptable'",
+        &["russia_rejects"],
+    );
+    t(
+        "Lavrov: it is premature to speak of a ceasefire",
+        &["russia_rejects"],
+    );
+    t("Kyiv gives the green light to an energy truce", &[]);
+}
+
+#[test]
 fn russia_backs_out() {
     t(
         "Moscow backs out of the Black Sea truce",

@@ -367,7 +367,11 @@ impl Classifier {
                         | "see"
                         | "against"
                 ) || s.has_start(p.first, G::Neg);
-                if !after.is_empty() || opens_clause {
+                // "not ready for [a truce]", "there will be no [truce]": the phrase asks for
+                // what follows; "the plan is not acceptable" judges what came before.
+                let asks_after =
+                    s.has_end(p.last, G::Prep) || matches!(s.word(p.last), "no" | "any");
+                if !after.is_empty() || opens_clause && asks_after {
                     after
                 } else {
                     self.objects_before_in_clause(s, p, 14)
