@@ -227,10 +227,9 @@ impl Classifier {
         // An agentless pause or resumption of a flow is the item's actor's, also when
         // the other side tells of it ("intelligence sharing has been restored,
         // Ukrainian officials said").
-        let recipient = self.sides.iter().position(|n| n == "ukraine");
-        let by_speaker = r.agent.is_some_and(|a| {
-            a.by == AgentBy::Speaker && recipient.is_some_and(|u| a.sides == 1 << u)
-        });
+        let by_speaker = r
+            .agent
+            .is_some_and(|a| a.by == AgentBy::Speaker && self.recipient_alone(a.sides));
         let context_eligible = (r.agent.is_none() || by_speaker)
             && (stance == self.st.pause || stance == self.st.resume)
             && family != self.st.ceasefire

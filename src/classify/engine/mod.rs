@@ -395,6 +395,13 @@ impl Sent<'_> {
         t >= self.first && t < self.end && self.t.ends[t as usize] & (1 << g as u8) != 0
     }
 
+    /// Whether a phrase of class `g` covers token `t` ("no plans" covers "plans").
+    fn inside(&self, t: u32, g: G) -> bool {
+        self.ms
+            .iter()
+            .any(|m| m.tag == Tag::Gram(g) && m.first <= t && t <= m.last)
+    }
+
     fn gram_starting(&self, t: u32, g: G) -> Option<M> {
         self.ms
             .iter()
@@ -516,6 +523,12 @@ enum Sep {
 }
 
 impl Classifier {
+    /// Whether `sides` is the side the flows go to and no other (false when the pack has
+    /// no such side).
+    fn recipient_alone(&self, sides: u64) -> bool {
+        self.st.recipient < 64 && sides == 1 << self.st.recipient
+    }
+
     /// Names of the frames, in pack order.
     pub fn rule_names(&self) -> impl Iterator<Item = (&str, SignalKind)> {
         self.frames.iter().map(|r| (r.name.as_str(), r.signal))
@@ -599,7 +612,7 @@ impl Classifier {
             if ex.is_none() && !self.worth_reading(norm, mentions, masks, complete) {
                 return NOTHING;
             }
-            let mut item = ItemFacts::of(&self.sides, mentions, masks);
+            let mut item = ItemFacts::of(self.st.recipient, mentions, masks);
             item.complete = complete;
             index_words(norm, mentions, (words, word_ends), (starts, ends));
             masked.clear();
@@ -997,14 +1010,14 @@ struct ItemFacts {
 }
 
 impl ItemFacts {
-    fn of(sides_by_id: &[String], mentions: &[M], masks: &[M]) -> ItemFacts {
+    /// `recipient`: the side the flows go to, whose own names are the Ukraine context.
+    fn of(recipient: u8, mentions: &[M], masks: &[M]) -> ItemFacts {
         let mut sides = 0u64;
         for m in mentions.iter().chain(masks) {
             if let Tag::Actor(side) = m.tag {
                 sides |= 1 << side;
             }
         }
-        let ukraine_side = sides_by_id.iter().position(|n| n == "ukraine");
         let overlaps = |a: &M, b: &M| a.first <= b.last && b.first <= a.last;
         let ukraine = mentions.iter().any(|m| {
             m.tag == Tag::Gram(G::Ukraine)
@@ -1012,8 +1025,7 @@ impl ItemFacts {
                     .iter()
                     .any(|k| matches!(k.tag, Tag::Actor(_)) && overlaps(k, m))
                 && !mentions.iter().any(|a| {
-                    matches!(a.tag, Tag::Actor(side) if Some(side as usize) != ukraine_side)
-                        && overlaps(a, m)
+                    matches!(a.tag, Tag::Actor(side) if side != recipient) && overlaps(a, m)
                 })
         });
         ItemFacts {

@@ -53,8 +53,7 @@ impl Classifier {
             .or_else(|| self.placing_clause(s, &q))
             .or_else(|| self.infinitive(s, &q, &mut state))
             .or_else(|| self.claim_or_denial_before(s, &q))
-            .or_else(|| self.governed_subject_clause(s, &q))
-            .or_else(|| self.attitude_before_subject(s, &q))
+            .or_else(|| self.governed_clause(s, &q))
             .or_else(|| self.time_after(s, &q))
             .or_else(|| self.noun_background(s, &q))
             .or_else(|| self.reduced_relative(s, &q))
@@ -155,9 +154,7 @@ impl Classifier {
             } else if here(G::Irrealis)
                 && !here(G::Speech)
                 // "has no plans to": the refusal holds the word.
-                && !s.ms.iter().any(|m| {
-                    m.tag == Tag::Gram(G::Refusal) && m.first < t && t <= m.last
-                })
+                && !s.inside(t, G::Refusal)
             {
                 return Err(("irrealis", at(t)));
             } else if here(G::Openness) {
@@ -200,8 +197,7 @@ impl Classifier {
         };
         let flow =
             matches!(q.p.tag, Tag::Pred(st, _) if st == self.st.pause || st == self.st.resume);
-        let recipient = speaker.sides == 1 << self.st.recipient;
-        speaker.sides & agent.sides == 0 && !(flow && recipient)
+        speaker.sides & agent.sides == 0 && !(flow && self.recipient_alone(speaker.sides))
     }
 
     /// A durative verb in the simple past tells of a period that is over, not of a change:
@@ -217,16 +213,13 @@ impl Classifier {
         {
             return None;
         }
-        // The word before the verb, past adverbs ("quietly withheld"): an auxiliary makes
-        // it a perfect or a passive ("has withheld", "was held up").
-        let mut t = p.first;
-        while t > s.first && self.lang.verb_group_adverb(s.word(t - 1)) {
-            t -= 1;
-        }
-        let auxiliary = t > s.first
-            && [G::Have, G::Be, G::Modal, G::Future, G::Do]
+        // An auxiliary before the verb ("quietly" between) makes it a perfect or a passive:
+        // "has withheld", "was held up".
+        let auxiliary = self.word_before_verb(s, p.first).is_some_and(|t| {
+            [G::Have, G::Be, G::Modal, G::Future, G::Do]
                 .into_iter()
-                .any(|g| s.has_end(t - 1, g));
+                .any(|g| s.has_end(t, g))
+        });
         (!auxiliary).then(|| ("past period", at(p.first)))
     }
 
@@ -390,14 +383,11 @@ impl Classifier {
                     break;
                 }
                 u -= 1;
-                // "has no plans to": a refusal, not a plan.
-                let refusal =
-                    s.ms.iter()
-                        .any(|m| m.tag == Tag::Gram(G::Refusal) && m.first <= u && u <= m.last);
                 // A verb-looking proposal word used as a noun ("Ukraine's call to extend")
-                // is the proposal all the same.
+                // is the proposal all the same; one a refusal holds ("has no plans to") is
+                // none.
                 if s.has_end(u, G::Proposal)
-                    && !refusal
+                    && !s.inside(u, G::Refusal)
                     && !s.ms.iter().any(|m| {
                         m.last == u
                             && matches!(m.tag, Tag::Pred(_, f) if f.finite())
@@ -495,59 +485,45 @@ impl Classifier {
         None
     }
 
-    /// A clause whose subject is the object, governed by a wish or a demand before it:
-    /// "Kyiv hopes the hold on arms shipments will end", "urges that deliveries resume".
-    fn governed_subject_clause(&self, s: &Sent<'_>, q: &Pred<'_>) -> Option<Block> {
-        let Pred {
-            p,
-            construction,
-            objects,
-            ..
-        } = *q;
-        if !matches!(
-            construction,
-            Construction::ObjectSubject | Construction::Judgement
-        ) {
-            return None;
-        }
-        let o = objects.first().filter(|o| o.last < p.first)?;
-        let mut t = self.np_start(s, *o);
-        if t > s.first && s.word(t - 1) == "that" {
-            t -= 1;
-        }
-        (t > s.first
-            && (s.has_end(t - 1, G::Irrealis) || s.has_end(t - 1, G::Demand))
-            && !s.has_end(t - 1, G::Speech))
-        .then(|| ("irrealis", at(t - 1)))
-    }
-
-    /// An attitude right before the subject governs its clause: "analysts doubt [Putin will
-    /// accept a truce]", "Trump hopes that [Moscow agrees]". Not a modal ("In May Russia
-    /// declared a truce"), not a speech verb, not across a comma.
-    fn attitude_before_subject(&self, s: &Sent<'_>, q: &Pred<'_>) -> Option<Block> {
+    /// A clause governed by the word right before its subject (past "that"):
+    /// - an object as the subject, by a wish or a demand: "Kyiv hopes [the hold on arms
+    ///   shipments will end]", "urges that [deliveries resume]";
+    /// - an actor as the subject, by an attitude only: "analysts doubt [Putin will accept a
+    ///   truce]", "Trump hopes that [Moscow agrees]"; not by a modal ("In May Russia declared
+    ///   a truce"), and not across a comma.
+    ///
+    /// A speech verb governs neither: what is said is asserted.
+    fn governed_clause(&self, s: &Sent<'_>, q: &Pred<'_>) -> Option<Block> {
         let Pred {
             p,
             construction,
             agent,
-            ..
+            objects,
         } = *q;
-        if construction != Construction::Active {
-            return None;
-        }
-        let subject = agent
-            .filter(|a| a.by == AgentBy::Subject)
-            .and_then(|a| a.mention)
-            .filter(|m| m.last < p.first)?;
+        let (subject, actor) = match construction {
+            Construction::ObjectSubject | Construction::Judgement => {
+                (*objects.first().filter(|o| o.last < p.first)?, false)
+            }
+            Construction::Active => (
+                agent
+                    .filter(|a| a.by == AgentBy::Subject)
+                    .and_then(|a| a.mention)
+                    .filter(|m| m.last < p.first)?,
+                true,
+            ),
+            _ => return None,
+        };
         let mut t = self.np_start(s, subject);
         if t > s.first && s.word(t - 1) == "that" {
             t -= 1;
         }
         let v = t.checked_sub(1).filter(|&v| v >= s.first)?;
-        (s.sep(v) == Sep::Space
-            && s.has_end(v, G::Irrealis)
-            && !s.has_end(v, G::Modal)
-            && !s.has_end(v, G::Speech))
-        .then(|| ("irrealis", at(v)))
+        let governs = if actor {
+            s.sep(v) == Sep::Space && s.has_end(v, G::Irrealis) && !s.has_end(v, G::Modal)
+        } else {
+            s.has_end(v, G::Irrealis) || s.has_end(v, G::Demand)
+        };
+        (governs && !s.has_end(v, G::Speech)).then(|| ("irrealis", at(v)))
     }
 
     /// Claims and denials before the predicate in its clause: "denies that it agreed",

@@ -17,6 +17,10 @@ impl Classifier {
     /// One scan to the right of the verb with its state (the noun phrase being crossed, a
     /// proposal head, coordination); the stop rules read that state.
     pub(super) fn objects_after(&self, s: &Sent<'_>, p: M) -> Vec<M> {
+        let stance = match p.tag {
+            Tag::Pred(st, _) => Some(st),
+            _ => None,
+        };
         let mut limit = (p.last + 12).min(s.end);
         let mut t = p.last + 1;
         let mut proposal = false;
@@ -43,12 +47,8 @@ impl Classifier {
                 // "declares an end to the truce": the end is what is declared, and the
                 // noun is a reading of its own. (Lifting or ending a pause is read as a
                 // resumption: `turned_stance`.)
-                let stance = match p.tag {
-                    Tag::Pred(st, _) => st,
-                    _ => u8::MAX,
-                };
                 let ceasefire = matches!(o.tag, Tag::Object(f) if f == self.st.ceasefire);
-                if stance == self.st.accept
+                if stance == Some(self.st.accept)
                     && ceasefire
                     && s.ms.iter().any(|m| {
                         matches!(m.tag, Tag::Pred(st, Form::Noun) if st == self.st.pause)
@@ -106,8 +106,8 @@ impl Classifier {
             // without a ceasefire", "talks end with no truce").
             // But a condition names what it is set before: "demands a withdrawal before any
             // truce".
-            let condition = matches!(p.tag, Tag::Pred(st, _) if st == self.st.condition)
-                && matches!(s.word(t), "before" | "until");
+            let condition =
+                stance == Some(self.st.condition) && matches!(s.word(t), "before" | "until");
             if !(proposal || condition)
                 && (matches!(
                     s.word(t),
@@ -119,7 +119,7 @@ impl Classifier {
             // An object of talk belongs to the talk: "agree to continue negotiating a
             // ceasefire", "agree to discuss a truce".
             // Refusing to discuss one is rejecting it ("refused to consider the truce").
-            let rejecting = matches!(p.tag, Tag::Pred(st, _) if st == self.st.reject);
+            let rejecting = stance == Some(self.st.reject);
             if t > p.last
                 && !rejecting
                 && s.has_start(t, G::Irrealis)

@@ -313,6 +313,16 @@ impl Classifier {
         }
     }
 
+    /// The word before a verb at `first`, past the adverbs of its verb group ("has quietly
+    /// suspended": "has").
+    pub(super) fn word_before_verb(&self, s: &Sent<'_>, first: u32) -> Option<u32> {
+        let mut t = first;
+        while t > s.first && self.lang.verb_group_adverb(s.word(t - 1)) {
+            t -= 1;
+        }
+        (t > s.first).then(|| t - 1)
+    }
+
     /// The objects where the construction puts them.
     fn objects_of(&self, s: &Sent<'_>, p: M, construction: Construction) -> Vec<M> {
         match construction {
@@ -397,13 +407,10 @@ impl Classifier {
         let transitive =
             p.last + 1 < s.end && s.sep(p.last) == Sep::Space && s.has_start(p.last + 1, G::Det);
         // "has come to an end": a participle after "have" is a perfect.
-        let perfect = form == Form::Participle && p.first > s.first && {
-            let mut t = p.first - 1;
-            while t > s.first && self.lang.verb_group_adverb(s.word(t)) {
-                t -= 1;
-            }
-            s.has_end(t, G::Have)
-        };
+        let perfect = form == Form::Participle
+            && self
+                .word_before_verb(s, p.first)
+                .is_some_and(|t| s.has_end(t, G::Have));
         if stance != self.st.condition && (form.finite() || perfect) && !transitive {
             let before = self.objects_before(s, p);
             // A base form agrees with a plural subject only: "arms deliveries resume", but
@@ -766,7 +773,7 @@ impl Classifier {
                 let subject = self.subject_of(s, p);
                 // "Ukraine regains access to US satellite imagery": the subject receives the
                 // flow, and its owner restores it.
-                let receiver = subject.is_none_or(|a| a.sides == 1 << self.st.recipient);
+                let receiver = subject.is_none_or(|a| self.recipient_alone(a.sides));
                 if s.has_start(p.first, G::Receiving)
                     && receiver
                     && let Some(owner) = self.owner(s, objects)
