@@ -1225,3 +1225,25 @@ fn forms_of_wire_copy_beyond_the_corpora() {
         &[],
     );
 }
+
+#[test]
+fn a_pack_without_the_recipient_side_reads_without_it() {
+    // The side flows go to is found by name ("ukraine"); a pack may have none.
+    let mut pack = RulePack::builtin();
+    let names = pack.actors.remove("ukraine").unwrap();
+    pack.actors.insert("kyiv".into(), names);
+    let c = Classifier::compile(&pack).unwrap();
+    for title in [
+        "Trump: Putin will agree to a ceasefire",
+        "Ukraine regains access to US satellite imagery",
+        "Intelligence sharing has been restored, Ukrainian officials said",
+    ] {
+        let got: Vec<&str> = c
+            .classify(title, "")
+            .signals
+            .iter()
+            .map(|s| s.kind.as_str())
+            .collect();
+        assert!(!got.contains(&"russia_accepts"), "{title}: {got:?}");
+    }
+}
